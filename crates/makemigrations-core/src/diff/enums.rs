@@ -1,0 +1,81 @@
+//! Enum types (PostgreSQL `CREATE TYPE .. AS ENUM`). Elsewhere enums live inside the column type
+//! and are compared with it.
+
+use super::order::Changes;
+use crate::ops::Operation;
+use crate::schema::{Column, ColumnType, EnumType, Schema};
+
+pub(super) fn diff_enums(
+    live: &Schema,
+    desired: &Schema,
+    unmanaged_tables: &[String],
+    changes: &mut Changes,
+) {
+    for (name, desired_enum) in &desired.enums {
+        match live.enums.get(name) {
+            None => changes
+                .create_enums
+                .push(Operation::CreateEnum(desired_enum.clone())),
+            Some(live_enum) if live_enum.values != desired_enum.values => {
+                changes.alter_enums.push(Operation::AlterEnum {
+                    name: name.clone(),
+                    from: live_enum.values.clone(),
+                    to: desired_enum.values.clone(),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, live_enum) in &live.enums {
+        if desired.enums.contains_key(name) || used_by_unmanaged_table(live, name, unmanaged_tables)
+        {
+            continue;
+        }
+        changes
+            .drop_enums
+            .push(Operation::DropEnum(live_enum.clone()));
+    }
+}
+
+/// A type that a table we leave alone still uses must stay.
+fn used_by_unmanaged_table(live: &Schema, enum_name: &str, unmanaged_tables: &[String]) -> bool {
+    unmanaged_tables
+        .iter()
+        .filter_map(|t| live.tables.get(t))
+        .flat_map(|t| &t.columns)
+        .any(|c| {
+            matches!(&c.col_type, ColumnType::Enum { name, .. } if name == enum_name)
+                || c.db_type == enum_name
+        })
+}
+
+/// On a backend without named enum types the live schema cannot say which types exist, but a
+/// migration generated there must still run on PostgreSQL: each enum type that a new column uses
+/// is created first (`create_enum` does nothing where enums are inline), and the reverse of that
+/// drops it again in `down`.
+pub(super) fn with_portable_enum_types(operations: Vec<Operation>) -> Vec<Operation> {
+    let mut created: Vec<EnumType> = Vec::new();
+    let mut note = |column: &Column| {
+        if let ColumnType::Enum { name, variants } = &column.col_type {
+            if !created.iter().any(|e| &e.name == name) {
+                created.push(EnumType {
+                    name: name.clone(),
+                    values: variants.clone(),
+                });
+            }
+        }
+    };
+    for op in &operations {
+        match op {
+            Operation::CreateTable(table) => table.columns.iter().for_each(&mut note),
+            Operation::AddColumn { column, .. } => note(column),
+            Operation::AlterColumn { from, to, .. } if from.col_type != to.col_type => note(to),
+            _ => {}
+        }
+    }
+    created
+        .into_iter()
+        .map(Operation::CreateEnum)
+        .chain(operations)
+        .collect()
+}

@@ -1,0 +1,45 @@
+//! Compare a live schema with the desired one and produce the operations that turn the first
+//! into the second. Pure: no IO, no database; both schemas were read by the same discoverer, so
+//! comparing their facts field by field gives no false differences (design/README.md, decision 1).
+
+mod columns;
+mod enums;
+mod foreign_keys;
+mod indexes;
+mod order;
+mod tables;
+
+use std::collections::BTreeSet;
+
+use crate::ops::Operation;
+use crate::schema::{Backend, Schema};
+
+/// What the differ needs to know besides the two schemas.
+#[derive(Debug, Clone)]
+pub struct DiffOptions {
+    pub backend: Backend,
+    /// Live tables that this project's migrations created. A live table that no entity describes
+    /// is dropped only when it is listed here; any other is unmanaged and left alone.
+    pub owned_tables: BTreeSet<String>,
+}
+
+/// The differ's answer: the operations in an order that runs, and the live tables it left alone.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Diff {
+    pub operations: Vec<Operation>,
+    pub unmanaged_tables: Vec<String>,
+}
+
+pub fn diff(live: &Schema, desired: &Schema, options: &DiffOptions) -> Diff {
+    let mut changes = order::Changes::default();
+    let unmanaged_tables = tables::diff_tables(live, desired, options, &mut changes);
+    enums::diff_enums(live, desired, &unmanaged_tables, &mut changes);
+    let mut operations = changes.into_ordered(live, desired);
+    if options.backend != Backend::Postgres {
+        operations = enums::with_portable_enum_types(operations);
+    }
+    Diff {
+        operations,
+        unmanaged_tables,
+    }
+}

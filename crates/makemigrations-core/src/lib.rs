@@ -1,0 +1,13 @@
+//! The pure core of makemigrations: the backend-neutral schema model, the differ that compares two
+//! schemas, the reversible operations it produces, and the renderer that writes them as a
+//! sea-orm-migration file. Nothing here does IO or knows sea-orm: that keeps the whole comparison
+//! testable without a database.
+
+pub mod diff;
+pub mod ops;
+pub mod render;
+pub mod schema;
+
+pub use diff::{diff, Diff, DiffOptions};
+pub use ops::{Category, Operation};
+pub use schema::*;

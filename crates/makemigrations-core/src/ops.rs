@@ -1,0 +1,350 @@
+//! The list of reversible operations a migration is made of.
+//!
+//! The list is flat (one operation, one statement in the generated file) and every operation
+//! carries what its reverse needs: drops and alterations keep the old definition, as Alembic's
+//! `existing_*` arguments and Atlas's `Drop*{T}` do. `down` is therefore derived, never diffed:
+//! `down = up.reverse().map(Operation::reverse)`.
+
+use crate::schema::{Column, EnumType, ForeignKey, Index, Table};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operation {
+    CreateEnum(EnumType),
+    DropEnum(EnumType),
+    /// Change the values of an enum type. Appending or inserting values is done in place; removing
+    /// or reordering values recreates the type.
+    AlterEnum {
+        name: String,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    CreateTable(Table),
+    DropTable(Table),
+    AddColumn {
+        table: String,
+        column: Column,
+    },
+    DropColumn {
+        table: String,
+        column: Column,
+    },
+    AlterColumn {
+        table: String,
+        from: Column,
+        to: Column,
+    },
+    RenameColumn {
+        table: String,
+        from: String,
+        to: String,
+    },
+    CreateIndex {
+        table: String,
+        index: Index,
+    },
+    DropIndex {
+        table: String,
+        index: Index,
+    },
+    AddForeignKey {
+        table: String,
+        foreign_key: ForeignKey,
+    },
+    DropForeignKey {
+        table: String,
+        foreign_key: ForeignKey,
+    },
+    SetPrimaryKey {
+        table: String,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    SetTableComment {
+        table: String,
+        from: Option<String>,
+        to: Option<String>,
+    },
+}
+
+/// Django's operation categories, used as the first character of each printed line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    Add,
+    Remove,
+    Alter,
+}
+
+impl Category {
+    pub fn symbol(self) -> char {
+        match self {
+            Category::Add => '+',
+            Category::Remove => '-',
+            Category::Alter => '~',
+        }
+    }
+}
+
+impl Operation {
+    /// The operation that undoes this one. Total: every operation carries its old state.
+    pub fn reverse(&self) -> Operation {
+        use Operation::*;
+        match self {
+            CreateEnum(e) => DropEnum(e.clone()),
+            DropEnum(e) => CreateEnum(e.clone()),
+            AlterEnum { name, from, to } => AlterEnum {
+                name: name.clone(),
+                from: to.clone(),
+                to: from.clone(),
+            },
+            CreateTable(t) => DropTable(t.clone()),
+            DropTable(t) => CreateTable(t.clone()),
+            AddColumn { table, column } => DropColumn {
+                table: table.clone(),
+                column: column.clone(),
+            },
+            DropColumn { table, column } => AddColumn {
+                table: table.clone(),
+                column: column.clone(),
+            },
+            AlterColumn { table, from, to } => AlterColumn {
+                table: table.clone(),
+                from: to.clone(),
+                to: from.clone(),
+            },
+            RenameColumn { table, from, to } => RenameColumn {
+                table: table.clone(),
+                from: to.clone(),
+                to: from.clone(),
+            },
+            CreateIndex { table, index } => DropIndex {
+                table: table.clone(),
+                index: index.clone(),
+            },
+            DropIndex { table, index } => CreateIndex {
+                table: table.clone(),
+                index: index.clone(),
+            },
+            AddForeignKey { table, foreign_key } => DropForeignKey {
+                table: table.clone(),
+                foreign_key: foreign_key.clone(),
+            },
+            DropForeignKey { table, foreign_key } => AddForeignKey {
+                table: table.clone(),
+                foreign_key: foreign_key.clone(),
+            },
+            SetPrimaryKey { table, from, to } => SetPrimaryKey {
+                table: table.clone(),
+                from: to.clone(),
+                to: from.clone(),
+            },
+            SetTableComment { table, from, to } => SetTableComment {
+                table: table.clone(),
+                from: to.clone(),
+                to: from.clone(),
+            },
+        }
+    }
+
+    pub fn category(&self) -> Category {
+        use Operation::*;
+        match self {
+            CreateEnum(_) | CreateTable(_) | AddColumn { .. } | CreateIndex { .. } => Category::Add,
+            AddForeignKey { .. } => Category::Add,
+            DropEnum(_) | DropTable(_) | DropColumn { .. } | DropIndex { .. } => Category::Remove,
+            DropForeignKey { .. } => Category::Remove,
+            AlterEnum { .. }
+            | AlterColumn { .. }
+            | RenameColumn { .. }
+            | SetPrimaryKey { .. }
+            | SetTableComment { .. } => Category::Alter,
+        }
+    }
+
+    /// One line for the terminal and for the comment above the statement in the generated file,
+    /// e.g. `Alter column users.email: varchar(100) -> varchar(255)`.
+    pub fn describe(&self) -> String {
+        use Operation::*;
+        match self {
+            CreateEnum(e) => format!("Create enum {} ({})", e.name, e.values.join(", ")),
+            DropEnum(e) => format!("Drop enum {}", e.name),
+            AlterEnum { name, from, to } => format!(
+                "Alter enum {}: ({}) -> ({})",
+                name,
+                from.join(", "),
+                to.join(", ")
+            ),
+            CreateTable(t) => format!("Create table {}", t.name),
+            DropTable(t) => format!("Drop table {}", t.name),
+            AddColumn { table, column } => format!("Add column {}.{}", table, column.name),
+            DropColumn { table, column } => format!("Drop column {}.{}", table, column.name),
+            AlterColumn { table, from, to } => format!(
+                "Alter column {}.{}: {}",
+                table,
+                to.name,
+                describe_column_change(from, to)
+            ),
+            RenameColumn { table, from, to } => {
+                format!("Rename column {table}.{from} to {to}")
+            }
+            CreateIndex { table, index } => format!(
+                "Create {}index {} on {} ({})",
+                if index.unique { "unique " } else { "" },
+                index.name,
+                table,
+                index.columns.join(", ")
+            ),
+            DropIndex { table, index } => format!("Drop index {} on {}", index.name, table),
+            AddForeignKey { table, foreign_key } => format!(
+                "Add foreign key {}.({}) -> {}.({})",
+                table,
+                foreign_key.columns.join(", "),
+                foreign_key.ref_table,
+                foreign_key.ref_columns.join(", ")
+            ),
+            DropForeignKey { table, foreign_key } => format!(
+                "Drop foreign key {}.({}) -> {}.({})",
+                table,
+                foreign_key.columns.join(", "),
+                foreign_key.ref_table,
+                foreign_key.ref_columns.join(", ")
+            ),
+            SetPrimaryKey { table, from, to } => format!(
+                "Alter primary key of {}: ({}) -> ({})",
+                table,
+                from.join(", "),
+                to.join(", ")
+            ),
+            SetTableComment { table, to, .. } => match to {
+                Some(_) => format!("Set comment on table {table}"),
+                None => format!("Drop comment on table {table}"),
+            },
+        }
+    }
+
+    /// The piece this operation contributes to a suggested migration name (Django's
+    /// `migration_name_fragment`).
+    pub fn name_fragment(&self) -> String {
+        use Operation::*;
+        match self {
+            CreateEnum(e) => format!("create_enum_{}", e.name),
+            DropEnum(e) => format!("delete_enum_{}", e.name),
+            AlterEnum { name, .. } => format!("alter_enum_{name}"),
+            CreateTable(t) => t.name.clone(),
+            DropTable(t) => format!("delete_{}", t.name),
+            AddColumn { table, column } => format!("add_{}_to_{}", column.name, table),
+            DropColumn { table, column } => format!("remove_{}_from_{}", column.name, table),
+            AlterColumn { table, to, .. } => format!("alter_{}_{}", table, to.name),
+            RenameColumn { table, from, to } => format!("rename_{from}_{to}_on_{table}"),
+            CreateIndex { table, index } => format!("{}_{}", table, index.columns.join("_")),
+            DropIndex { table, index } => {
+                format!("remove_{}_{}", table, index.columns.join("_"))
+            }
+            AddForeignKey { table, foreign_key } => {
+                format!("{}_{}_fk", table, foreign_key.columns.join("_"))
+            }
+            DropForeignKey { table, foreign_key } => {
+                format!("remove_{}_{}_fk", table, foreign_key.columns.join("_"))
+            }
+            SetPrimaryKey { table, .. } => format!("alter_{table}_primary_key"),
+            SetTableComment { table, .. } => format!("alter_{table}_comment"),
+        }
+    }
+
+    /// The table an operation works on, if any (enums have none).
+    pub fn table(&self) -> Option<&str> {
+        use Operation::*;
+        match self {
+            CreateEnum(_) | DropEnum(_) | AlterEnum { .. } => None,
+            CreateTable(t) | DropTable(t) => Some(&t.name),
+            AddColumn { table, .. }
+            | DropColumn { table, .. }
+            | AlterColumn { table, .. }
+            | RenameColumn { table, .. }
+            | CreateIndex { table, .. }
+            | DropIndex { table, .. }
+            | AddForeignKey { table, .. }
+            | DropForeignKey { table, .. }
+            | SetPrimaryKey { table, .. }
+            | SetTableComment { table, .. } => Some(table),
+        }
+    }
+}
+
+/// `varchar(100) -> varchar(255), NOT NULL -> NULL, default 0 -> none`.
+pub fn describe_column_change(from: &Column, to: &Column) -> String {
+    let mut parts = Vec::new();
+    if from.db_type != to.db_type {
+        parts.push(format!("{} -> {}", from.db_type, to.db_type));
+    }
+    if from.nullable != to.nullable {
+        let word = |nullable: bool| if nullable { "NULL" } else { "NOT NULL" };
+        parts.push(format!("{} -> {}", word(from.nullable), word(to.nullable)));
+    }
+    let from_default = from.default.as_ref().map(|d| d.sql.as_str());
+    let to_default = to.default.as_ref().map(|d| d.sql.as_str());
+    if from_default != to_default {
+        parts.push(format!(
+            "default {} -> {}",
+            from_default.unwrap_or("none"),
+            to_default.unwrap_or("none")
+        ));
+    }
+    if from.unique != to.unique {
+        parts.push(
+            if to.unique {
+                "add UNIQUE"
+            } else {
+                "drop UNIQUE"
+            }
+            .to_string(),
+        );
+    }
+    if from.auto_increment != to.auto_increment {
+        parts.push(
+            if to.auto_increment {
+                "add auto-increment"
+            } else {
+                "drop auto-increment"
+            }
+            .to_string(),
+        );
+    }
+    if from.comment != to.comment {
+        parts.push("comment".to_string());
+    }
+    parts.join(", ")
+}
+
+/// Django's `suggest_name`: `initial` for the first migration, one fragment for one operation,
+/// `<first>_and_more` when the name would grow too long.
+pub fn suggest_name(ops: &[Operation], is_initial: bool) -> String {
+    if is_initial {
+        return "initial".to_string();
+    }
+    let fragments: Vec<String> = ops.iter().map(Operation::name_fragment).collect();
+    let name = match fragments.as_slice() {
+        [] => "auto".to_string(),
+        [one] => one.clone(),
+        _ if ops.iter().all(|op| matches!(op, Operation::CreateTable(_))) => fragments.join("_"),
+        [first, ..] => format!("{first}_and_more"),
+    };
+    let name = sanitize_name(&name);
+    if name.len() <= 52 {
+        return name;
+    }
+    let first: String = sanitize_name(&fragments[0]).chars().take(40).collect();
+    format!("{}_and_more", first.trim_end_matches('_'))
+}
+
+/// Lowercase ASCII letters, digits and single underscores: safe in a file and module name.
+pub fn sanitize_name(raw: &str) -> String {
+    let mut out = String::new();
+    for ch in raw.chars().flat_map(char::to_lowercase) {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch);
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_matches('_').to_string()
+}

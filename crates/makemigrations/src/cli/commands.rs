@@ -1,0 +1,440 @@
+//! One function per command. Each returns the exit code; errors go back to `run` to be printed.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use makemigrations_core::ops::{sanitize_name, suggest_name};
+use makemigrations_core::render::{render_migration, MigrationFile};
+use makemigrations_core::{diff, DiffOptions, Operation, Schema};
+use sea_orm::{DatabaseConnection, TransactionTrait};
+
+use super::{Cli, Command, MakemigrationsArgs, RollbackArgs};
+use crate::database::{self, core_backend};
+use crate::error::Error;
+use crate::executor::{self, Direction, MigrationState};
+use crate::shadow::{self, Sides};
+use crate::{writer, Project};
+
+pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Error> {
+    let url = database::resolve_url(cli.database_url.clone());
+    let mut project = project;
+    project
+        .ignore_tables
+        .extend(cli.ignore_tables.iter().cloned());
+    if let Command::Makemigrations(args) = &cli.command {
+        if args.empty {
+            return write_empty(&project, args);
+        }
+    }
+    let db = database::connect(&url).await?;
+    let code = match cli.command {
+        Command::Makemigrations(args) => makemigrations(&project, &db, &args).await?,
+        Command::Migrate { target } => migrate(&project, &db, target.as_deref()).await?,
+        Command::Rollback(args) => rollback(&project, &db, &args).await?,
+        Command::Showmigrations => showmigrations(&project, &db).await?,
+        Command::Current => current(&project, &db).await?,
+        Command::History { limit } => history(&project, &db, limit).await?,
+        Command::Check => check(&project, &db).await?,
+    };
+    db.close().await?;
+    Ok(code)
+}
+
+/// The operations that would bring the database to the entities, and the tables left alone.
+struct Changes {
+    operations: Vec<Operation>,
+    unmanaged: Vec<String>,
+}
+
+async fn detect_changes<C>(project: &Project, db: &C) -> Result<Changes, Error>
+where
+    C: sea_orm::ConnectionTrait + TransactionTrait<Transaction = sea_orm::DatabaseTransaction>,
+{
+    let Sides {
+        mut live,
+        mut desired,
+        renames,
+    } = shadow::read_sides(db, &project.entities).await?;
+    let mut ignored = Vec::new();
+    for schema in [&mut live, &mut desired] {
+        schema.tables.retain(|name, _| {
+            let keep = !project.is_ignored(name);
+            if !keep && !ignored.contains(name) && !crate::is_tool_table(name) {
+                ignored.push(name.clone());
+            }
+            keep
+        });
+    }
+    let mut operations = apply_renames(&mut live, &desired, &renames);
+    let options = DiffOptions {
+        backend: core_backend(db.get_database_backend()),
+        owned_tables: executor::owned_tables(db).await?,
+    };
+    let result = diff(&live, &desired, &options);
+    operations.extend(result.operations);
+    let mut unmanaged = result.unmanaged_tables;
+    unmanaged.extend(ignored);
+    unmanaged.sort();
+    Ok(Changes {
+        operations,
+        unmanaged,
+    })
+}
+
+/// Honours `#[sea_orm(renamed_from = "old")]`: renames the column in the live model (so the
+/// differ compares like with like) and returns the rename operations, which run first.
+fn apply_renames(
+    live: &mut Schema,
+    desired: &Schema,
+    renames: &[(String, String, String)],
+) -> Vec<Operation> {
+    let mut ops = Vec::new();
+    for (table_name, old, new) in renames {
+        let Some(table) = live.tables.get_mut(table_name) else {
+            continue;
+        };
+        if table.column(new).is_some()
+            || table.column(old).is_none()
+            || !desired.tables.contains_key(table_name)
+        {
+            continue;
+        }
+        let rename = |name: &mut String| {
+            if name == old {
+                *name = new.clone();
+            }
+        };
+        table.columns.iter_mut().for_each(|c| rename(&mut c.name));
+        table.primary_key.iter_mut().for_each(rename);
+        table
+            .indexes
+            .iter_mut()
+            .flat_map(|i| i.columns.iter_mut())
+            .for_each(rename);
+        table
+            .foreign_keys
+            .iter_mut()
+            .flat_map(|f| f.columns.iter_mut())
+            .for_each(rename);
+        ops.push(Operation::RenameColumn {
+            table: table_name.clone(),
+            from: old.clone(),
+            to: new.clone(),
+        });
+    }
+    ops
+}
+
+fn print_unmanaged(unmanaged: &[String]) {
+    if !unmanaged.is_empty() {
+        println!(
+            "Left alone (no entity describes them and no migration of this project created them): {}",
+            unmanaged.join(", ")
+        );
+    }
+}
+
+fn print_operations(operations: &[Operation]) {
+    for op in operations {
+        println!("  {} {}", op.category().symbol(), op.describe());
+    }
+}
+
+async fn pending_guard(states: &[MigrationState]) -> Result<(), Error> {
+    let pending: Vec<&str> = states
+        .iter()
+        .filter(|s| s.applied_at.is_none())
+        .map(|s| s.name())
+        .collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    Err(Error::PendingMigrations {
+        count: pending.len(),
+        names: pending.join(", "),
+    })
+}
+
+async fn makemigrations(
+    project: &Project,
+    db: &DatabaseConnection,
+    args: &MakemigrationsArgs,
+) -> Result<ExitCode, Error> {
+    let states = executor::states(db, (project.migrations)()).await?;
+    pending_guard(&states).await?;
+    let Changes {
+        operations,
+        unmanaged,
+    } = detect_changes(project, db).await?;
+    print_unmanaged(&unmanaged);
+    if operations.is_empty() {
+        println!("No changes detected");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let _interactive = !args.no_input && std::io::stdin().is_terminal();
+    let existing: Vec<String> = states.iter().map(|s| s.name().to_string()).collect();
+    let name = args
+        .name
+        .clone()
+        .or_else(|| args.message.as_deref().map(sanitize_name))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| suggest_name(&operations, existing.is_empty()));
+    let module = writer::next_module_name(project.migrations_dir.as_ref(), &name, &existing);
+    if args.check {
+        println!("Changes that have no migration yet:");
+        print_operations(&operations);
+        println!("Run `makemigrations` to write the migration.");
+        return Ok(ExitCode::from(1));
+    }
+    let source = writer::format_source(&render_migration(&MigrationFile {
+        name: &module,
+        message: args.message.as_deref(),
+        up: &operations,
+        down: None,
+    }));
+    if args.dry_run {
+        println!("Would write {}/{module}.rs:", project.migrations_dir);
+        print_operations(&operations);
+        println!();
+        print!("{source}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = writer::write_migration(project.migrations_dir.as_ref(), &module, &source)?;
+    println!("Migrations for '{}':", project.migrations_dir);
+    println!("  {}", path.display());
+    print_operations(&operations);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_empty(project: &Project, args: &MakemigrationsArgs) -> Result<ExitCode, Error> {
+    let existing = existing_module_names(project);
+    let name = args
+        .name
+        .clone()
+        .or_else(|| args.message.as_deref().map(sanitize_name))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "custom".to_string());
+    let module = writer::next_module_name(project.migrations_dir.as_ref(), &name, &existing);
+    let source = writer::format_source(&render_migration(&MigrationFile {
+        name: &module,
+        message: args.message.as_deref(),
+        up: &[],
+        down: Some(&[]),
+    }));
+    if args.dry_run || args.check {
+        println!("Would write {}/{module}.rs:", project.migrations_dir);
+        print!("{source}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = writer::write_migration(project.migrations_dir.as_ref(), &module, &source)?;
+    println!("Migrations for '{}':", project.migrations_dir);
+    println!("  {}", path.display());
+    println!("  (empty: write its up and down by hand)");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn existing_module_names(project: &Project) -> Vec<String> {
+    (project.migrations)()
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect()
+}
+
+/// Resolves TARGET to the index of one migration: an exact name or a unique prefix.
+fn find_target(states: &[MigrationState], target: &str) -> Result<usize, Error> {
+    if let Some(i) = states.iter().position(|s| s.name() == target) {
+        return Ok(i);
+    }
+    let matches: Vec<usize> = states
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.name().starts_with(target))
+        .map(|(i, _)| i)
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(Error::UnknownTarget(target.to_string())),
+        many => Err(Error::AmbiguousTarget {
+            target: target.to_string(),
+            matches: many
+                .iter()
+                .map(|i| states[*i].name())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
+async fn migrate(
+    project: &Project,
+    db: &DatabaseConnection,
+    target: Option<&str>,
+) -> Result<ExitCode, Error> {
+    let states = executor::states(db, (project.migrations)()).await?;
+    let last = match target {
+        Some(target) => find_target(&states, target)?,
+        None => states.len().saturating_sub(1),
+    };
+    let to_apply: Vec<&MigrationState> = states
+        .iter()
+        .take(last + 1)
+        .filter(|s| s.applied_at.is_none())
+        .collect();
+    if to_apply.is_empty() {
+        println!("No migrations to apply.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("Applying {} migration(s):", to_apply.len());
+    for state in to_apply {
+        print!("  {} ...", state.name());
+        let elapsed = executor::run_one(db, state.migration.as_ref(), Direction::Up).await;
+        match elapsed {
+            Ok(elapsed) => println!(" OK ({:.2}s)", elapsed.as_secs_f64()),
+            Err(e) => {
+                println!(" FAILED");
+                return Err(e);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn rollback(
+    project: &Project,
+    db: &DatabaseConnection,
+    args: &RollbackArgs,
+) -> Result<ExitCode, Error> {
+    let states = executor::states(db, (project.migrations)()).await?;
+    let applied: Vec<&MigrationState> = states.iter().filter(|s| s.applied_at.is_some()).collect();
+    let count = if args.all {
+        applied.len()
+    } else if let Some(target) = &args.to {
+        let index = find_target(&states, target)?;
+        if states[index].applied_at.is_none() {
+            return Err(Error::Refused(format!(
+                "{} is not applied, so there is nothing to roll back to\n  fix: pick an applied migration (see `showmigrations`)",
+                states[index].name()
+            )));
+        }
+        applied
+            .iter()
+            .filter(|s| s.name() > states[index].name())
+            .count()
+    } else {
+        let steps = args.steps.unwrap_or(1);
+        if steps > applied.len() {
+            return Err(Error::Refused(format!(
+                "cannot roll back {steps} migration(s): only {} applied\n  fix: use `rollback --all` to revert everything",
+                applied.len()
+            )));
+        }
+        steps
+    };
+    if count == 0 {
+        println!("No migrations to roll back.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("Reverting {count} migration(s):");
+    for state in applied.iter().rev().take(count) {
+        print!("  {} ...", state.name());
+        match executor::run_one(db, state.migration.as_ref(), Direction::Down).await {
+            Ok(elapsed) => println!(" OK ({:.2}s)", elapsed.as_secs_f64()),
+            Err(e) => {
+                println!(" FAILED");
+                return Err(e);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn applied_when(applied_at: i64) -> String {
+    chrono::DateTime::from_timestamp(applied_at, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_default()
+}
+
+async fn showmigrations(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, Error> {
+    let states = executor::states(db, (project.migrations)()).await?;
+    println!("{}:", project.migrations_dir);
+    if states.is_empty() {
+        println!(" (no migrations)");
+    }
+    for state in &states {
+        match state.applied_at {
+            Some(at) => println!(" [X] {}  (applied {})", state.name(), applied_when(at)),
+            None => println!(" [ ] {}", state.name()),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn current(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, Error> {
+    let states = executor::states(db, (project.migrations)()).await?;
+    match states.iter().rev().find(|s| s.applied_at.is_some()) {
+        Some(state) => {
+            let pending = states.iter().filter(|s| s.applied_at.is_none()).count();
+            let note = if pending == 0 {
+                "(head)".to_string()
+            } else {
+                format!("({pending} pending)")
+            };
+            println!("{} {note}", state.name());
+        }
+        None => println!("No migrations applied."),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn history(
+    project: &Project,
+    db: &DatabaseConnection,
+    limit: Option<usize>,
+) -> Result<ExitCode, Error> {
+    let states = executor::states(db, (project.migrations)()).await?;
+    for state in states.iter().rev().take(limit.unwrap_or(usize::MAX)) {
+        match state.applied_at {
+            Some(at) => println!("{}  applied {}", state.name(), applied_when(at)),
+            None => println!("{}  pending", state.name()),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// With migrations pending, the comparison runs inside a transaction in which they are applied
+/// and which is then rolled back, so `check` can tell pending work from missing migrations
+/// without changing anything.
+async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, Error> {
+    let states = executor::states(db, (project.migrations)()).await?;
+    let pending: Vec<&MigrationState> = states.iter().filter(|s| s.applied_at.is_none()).collect();
+    let changes = if pending.is_empty() {
+        detect_changes(project, db).await?
+    } else {
+        let txn = db.begin().await?;
+        let result = async {
+            for state in &pending {
+                executor::run_in(&txn, state.migration.as_ref(), Direction::Up).await?;
+            }
+            detect_changes(project, &txn).await
+        }
+        .await;
+        txn.rollback().await?;
+        result?
+    };
+    print_unmanaged(&changes.unmanaged);
+    if !pending.is_empty() {
+        println!("Pending migrations ({}): run `migrate`", pending.len());
+        for state in &pending {
+            println!("  [ ] {}", state.name());
+        }
+    }
+    if !changes.operations.is_empty() {
+        println!("Entity changes with no migration: run `makemigrations`");
+        print_operations(&changes.operations);
+    }
+    if pending.is_empty() && changes.operations.is_empty() {
+        println!("OK: no pending migrations, and the entities match the database.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    Ok(ExitCode::from(1))
+}

@@ -1,0 +1,101 @@
+//! The command line: the only part of the tool that prints, prompts or picks exit codes.
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::Project;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "migration",
+    about = "Generate, apply and roll back sea-orm-migration files from your SeaORM entities",
+    long_about = "Generate, apply and roll back sea-orm-migration files from your SeaORM entities.\n\n\
+        The database comes from DATABASE_URL (the environment, or a .env file in the working \
+        directory). Without it, an embedded SQLite file db.sqlite3 in the working directory is used."
+)]
+pub struct Cli {
+    /// Database URL; overrides DATABASE_URL.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// A table to leave alone (glob pattern, `*` and `?`); repeatable.
+    #[arg(long = "ignore-table", global = true, value_name = "PATTERN")]
+    pub ignore_tables: Vec<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compare the entities with the database and write a migration for the differences.
+    Makemigrations(MakemigrationsArgs),
+    /// Apply pending migrations: all of them, or up to and including TARGET.
+    Migrate {
+        /// A migration's full name or a unique prefix of it.
+        target: Option<String>,
+    },
+    /// Revert applied migrations: the last one, the last N, down to TARGET, or all.
+    Rollback(RollbackArgs),
+    /// List every migration: [X] applied (with when), [ ] pending.
+    Showmigrations,
+    /// Show the latest applied migration.
+    Current,
+    /// List migrations, newest first.
+    History {
+        /// Show at most N migrations.
+        #[arg(short = 'l', long = "limit", value_name = "N")]
+        limit: Option<usize>,
+    },
+    /// Exit 0 when nothing is pending and the entities match the database; 1 otherwise.
+    Check,
+}
+
+#[derive(Debug, Args)]
+pub struct MakemigrationsArgs {
+    /// What the migration does; also names it when --name is not given.
+    #[arg(short = 'm', long = "message", value_name = "MESSAGE")]
+    pub message: Option<String>,
+    /// The migration's name (the part after the timestamp).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Write a migration with empty up and down, for hand-written changes.
+    #[arg(long)]
+    pub empty: bool,
+    /// Write nothing; print the file that would be written.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write nothing; exit 1 when a migration would be generated (for CI).
+    #[arg(long)]
+    pub check: bool,
+    /// Never ask a question (also the case when stdin is not a terminal).
+    #[arg(long)]
+    pub no_input: bool,
+}
+
+#[derive(Debug, Args)]
+#[group(multiple = false)]
+pub struct RollbackArgs {
+    /// Revert the last N migrations.
+    #[arg(short = 's', long = "steps", value_name = "N")]
+    pub steps: Option<usize>,
+    /// Revert every migration applied after TARGET (TARGET itself stays applied).
+    #[arg(long = "to", value_name = "TARGET")]
+    pub to: Option<String>,
+    /// Revert every applied migration.
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// Parses the process arguments and runs the command. The migration crate's `main` is this call.
+pub async fn run(project: Project) -> ExitCode {
+    let cli = Cli::parse();
+    match commands::dispatch(project, cli).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

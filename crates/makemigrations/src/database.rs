@@ -1,0 +1,124 @@
+//! Which database to talk to, and connecting to it with errors that name the problem and the fix
+//! without ever printing a password.
+
+use std::time::Duration;
+
+use makemigrations_core::Backend;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+
+use crate::error::Error;
+
+/// The embedded default: a SQLite file in the working directory, created on first use.
+pub const DEFAULT_URL: &str = "sqlite://db.sqlite3?mode=rwc";
+
+/// `DATABASE_URL` from the environment, or from `.env` in the working directory, or the default.
+pub fn resolve_url(explicit: Option<String>) -> String {
+    if let Some(url) = explicit.filter(|u| !u.is_empty()) {
+        return url;
+    }
+    let _ = dotenvy::dotenv();
+    std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| DEFAULT_URL.to_string())
+}
+
+/// The URL with any password replaced by `***`, for messages.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+pub fn backend_of_url(url: &str) -> Result<Backend, Error> {
+    let scheme = url.split(':').next().unwrap_or_default();
+    match scheme {
+        "postgres" | "postgresql" => Ok(Backend::Postgres),
+        "sqlite" => Ok(Backend::Sqlite),
+        "mysql" | "mariadb" => Ok(Backend::MySql),
+        _ => Err(Error::BadUrl {
+            url: redact(url),
+            reason: format!("unknown scheme `{scheme}`"),
+        }),
+    }
+}
+
+pub fn core_backend(backend: DbBackend) -> Backend {
+    match backend {
+        DbBackend::Postgres => Backend::Postgres,
+        DbBackend::MySql => Backend::MySql,
+        _ => Backend::Sqlite,
+    }
+}
+
+/// Connects, or says why not and what to do. SQLite gets a single connection: migrations and the
+/// table rebuild set per-connection pragmas, which must apply to every statement that follows.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, Error> {
+    let backend = backend_of_url(url)?;
+    if backend == Backend::MySql {
+        return Err(Error::UnsupportedBackend {
+            backend: "MySQL/MariaDB",
+        });
+    }
+    let mut options = ConnectOptions::new(url.to_string());
+    options
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false);
+    if backend == Backend::Sqlite {
+        options.max_connections(1).min_connections(1);
+    }
+    Database::connect(options)
+        .await
+        .map_err(|e| Error::Connect {
+            url: redact(url),
+            reason: redact_in(&e.to_string(), url),
+        })
+}
+
+/// Removes the password of `url` from a driver's message, in case the driver quoted it.
+fn redact_in(message: &str, url: &str) -> String {
+    let password = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split(['/', '?']).next())
+        .and_then(|authority| authority.rsplit_once('@'))
+        .and_then(|(userinfo, _)| userinfo.split_once(':'))
+        .map(|(_, password)| password);
+    match password {
+        Some(p) if !p.is_empty() => message.replace(p, "***"),
+        _ => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/shop"),
+            "postgres://app:***@db:5432/shop"
+        );
+        assert_eq!(redact("postgres://app@db/shop"), "postgres://app@db/shop");
+        assert_eq!(
+            redact("sqlite://db.sqlite3?mode=rwc"),
+            "sqlite://db.sqlite3?mode=rwc"
+        );
+        assert_eq!(
+            redact_in("bad password s3cret", "postgres://a:s3cret@h/d"),
+            "bad password ***"
+        );
+    }
+}

@@ -1,0 +1,229 @@
+//! The desired side, as the entities declare it.
+//!
+//! The build script of the migration crate lists every `DeriveEntityModel` entity of the entity
+//! crate as an [`EntityDef`], so no list is kept by hand (design/README.md, decision 4). From each
+//! one this module takes sea-orm's own statements (`create_table_from_entity`, ...), used to build
+//! the scratch copy of the desired schema, and the render facts (the entity's sea-query column
+//! types and defaults) that the generated code is written from.
+
+use std::collections::BTreeMap;
+
+use makemigrations_core::{ColumnType, DefaultValue, EnumType};
+use sea_orm::sea_query::{
+    self, ColumnDef, Expr, IndexCreateStatement, Keyword, StringLen, TableCreateStatement, Value,
+};
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait, IdenStatic, Iterable};
+
+/// One entity, as the build script lists it: `EntityDef::of::<entity::users::Entity>("entity::users")`.
+#[derive(Clone, Copy)]
+pub struct EntityDef {
+    pub module_path: &'static str,
+    describe: fn(DbBackend) -> EntityStatements,
+}
+
+impl EntityDef {
+    pub fn of<E: EntityTrait + Default>(module_path: &'static str) -> Self {
+        EntityDef {
+            module_path,
+            describe: describe::<E>,
+        }
+    }
+
+    pub fn statements(&self, backend: DbBackend) -> EntityStatements {
+        (self.describe)(backend)
+    }
+}
+
+impl std::fmt::Debug for EntityDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntityDef")
+            .field("module_path", &self.module_path)
+            .finish()
+    }
+}
+
+/// What sea-orm makes of one entity for one backend.
+#[derive(Debug, Clone)]
+pub struct EntityStatements {
+    pub table_name: String,
+    pub table: TableCreateStatement,
+    pub indexes: Vec<IndexCreateStatement>,
+    /// The sea-query type of each column, in declaration order.
+    pub column_types: Vec<(String, sea_query::ColumnType)>,
+}
+
+fn describe<E: EntityTrait + Default>(backend: DbBackend) -> EntityStatements {
+    let entity = E::default();
+    let schema = sea_orm::Schema::new(backend);
+    EntityStatements {
+        table_name: entity.table_name().to_string(),
+        table: schema.create_table_from_entity(entity),
+        indexes: schema.create_index_from_entity(entity),
+        column_types: E::Column::iter()
+            .map(|c| (c.as_str().to_string(), c.def().get_column_type().clone()))
+            .collect(),
+    }
+}
+
+/// The facts of one entity column that generated code is written from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderColumn {
+    pub col_type: ColumnType,
+    pub default: Option<DefaultValue>,
+    pub comment: Option<String>,
+    /// `#[sea_orm(renamed_from = "old")]`.
+    pub renamed_from: Option<String>,
+}
+
+/// An entity that the tool cannot represent: names the entity, the column and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("entity `{entity}`, column `{column}`: {reason}")]
+pub struct UnsupportedColumn {
+    pub entity: String,
+    pub column: String,
+    pub reason: String,
+}
+
+/// The render facts of every column of one entity, keyed by column name.
+pub fn render_columns(
+    def: &EntityDef,
+    statements: &EntityStatements,
+) -> Result<BTreeMap<String, RenderColumn>, UnsupportedColumn> {
+    let mut columns = BTreeMap::new();
+    for column in statements.table.get_columns() {
+        let name = column.get_column_name();
+        let unsupported = |reason: String| UnsupportedColumn {
+            entity: def.module_path.to_string(),
+            column: name.clone(),
+            reason,
+        };
+        let sea_type = column
+            .get_column_type()
+            .ok_or_else(|| unsupported("it has no column type".into()))?;
+        let col_type = core_type(sea_type).map_err(unsupported)?;
+        let (comment, renamed_from) = split_comment(column);
+        columns.insert(
+            name.clone(),
+            RenderColumn {
+                col_type,
+                default: column.get_column_spec().default.as_ref().map(default_value),
+                comment,
+                renamed_from,
+            },
+        );
+    }
+    Ok(columns)
+}
+
+/// The enum types the entity's columns use, for backends with named enum types.
+pub fn enum_types(statements: &EntityStatements) -> Vec<EnumType> {
+    statements
+        .column_types
+        .iter()
+        .filter_map(|(_, t)| match t {
+            sea_query::ColumnType::Enum { name, variants } => Some(EnumType {
+                name: name.to_string(),
+                values: variants.iter().map(|v| v.to_string()).collect(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// sea-orm 2 passes `renamed_from` through the column comment as `renamed_from "old"`; it must
+/// never reach the database as a comment.
+pub fn split_comment(column: &ColumnDef) -> (Option<String>, Option<String>) {
+    match column.get_column_spec().comment.as_deref() {
+        None => (None, None),
+        Some(text) => match text
+            .strip_prefix("renamed_from \"")
+            .and_then(|t| t.strip_suffix('"'))
+        {
+            Some(old) => (None, Some(old.to_string())),
+            None => (Some(text.to_string()), None),
+        },
+    }
+}
+
+/// sea-query's column type in the core vocabulary; `Err` names why the tool cannot handle it.
+pub fn core_type(t: &sea_query::ColumnType) -> Result<ColumnType, String> {
+    use sea_query::ColumnType as S;
+    let string_len = |len: &StringLen| match len {
+        StringLen::N(n) => Some(*n),
+        StringLen::Max | StringLen::None => None,
+    };
+    Ok(match t {
+        S::Char(n) => ColumnType::Char(*n),
+        S::String(len) => ColumnType::String(string_len(len)),
+        S::Text => ColumnType::Text,
+        S::Blob => ColumnType::Blob,
+        S::TinyInteger => ColumnType::TinyInteger,
+        S::SmallInteger => ColumnType::SmallInteger,
+        S::Integer => ColumnType::Integer,
+        S::BigInteger => ColumnType::BigInteger,
+        S::TinyUnsigned => ColumnType::TinyUnsigned,
+        S::SmallUnsigned => ColumnType::SmallUnsigned,
+        S::Unsigned => ColumnType::Unsigned,
+        S::BigUnsigned => ColumnType::BigUnsigned,
+        S::Float => ColumnType::Float,
+        S::Double => ColumnType::Double,
+        S::Decimal(p) => ColumnType::Decimal(*p),
+        S::DateTime => ColumnType::DateTime,
+        S::Timestamp => ColumnType::Timestamp,
+        S::TimestampWithTimeZone => ColumnType::TimestampWithTimeZone,
+        S::Time => ColumnType::Time,
+        S::Date => ColumnType::Date,
+        S::Binary(n) => ColumnType::Binary(*n),
+        S::VarBinary(len) => ColumnType::VarBinary(string_len(len)),
+        S::Boolean => ColumnType::Boolean,
+        S::Json => ColumnType::Json,
+        S::JsonBinary => ColumnType::JsonBinary,
+        S::Uuid => ColumnType::Uuid,
+        S::Custom(name) => ColumnType::Custom(name.to_string()),
+        S::Enum { name, variants } => ColumnType::Enum {
+            name: name.to_string(),
+            variants: variants.iter().map(|v| v.to_string()).collect(),
+        },
+        other => {
+            return Err(format!(
+                "the column type {other:?} is not supported by makemigrations yet; \
+                 use a supported type or write this migration by hand (`makemigrations --empty`)"
+            ))
+        }
+    })
+}
+
+/// An entity's default expression as a value to render.
+fn default_value(expr: &Expr) -> DefaultValue {
+    match expr {
+        Expr::Value(value) | Expr::Constant(value) => match value {
+            Value::Bool(Some(b)) => DefaultValue::Bool(*b),
+            Value::TinyInt(Some(i)) => DefaultValue::Int(i64::from(*i)),
+            Value::SmallInt(Some(i)) => DefaultValue::Int(i64::from(*i)),
+            Value::Int(Some(i)) => DefaultValue::Int(i64::from(*i)),
+            Value::BigInt(Some(i)) => DefaultValue::Int(*i),
+            Value::TinyUnsigned(Some(i)) => DefaultValue::Int(i64::from(*i)),
+            Value::SmallUnsigned(Some(i)) => DefaultValue::Int(i64::from(*i)),
+            Value::Unsigned(Some(i)) => DefaultValue::Int(i64::from(*i)),
+            Value::Float(Some(f)) => DefaultValue::Float(f.to_string()),
+            Value::Double(Some(f)) => DefaultValue::Float(f.to_string()),
+            Value::String(Some(s)) => DefaultValue::String(s.clone()),
+            Value::Char(Some(c)) => DefaultValue::String(c.to_string()),
+            _ => DefaultValue::Custom(expr_sql(expr)),
+        },
+        Expr::Keyword(Keyword::CurrentTimestamp) => DefaultValue::CurrentTimestamp,
+        Expr::Keyword(Keyword::CurrentDate) => DefaultValue::CurrentDate,
+        Expr::Keyword(Keyword::CurrentTime) => DefaultValue::CurrentTime,
+        Expr::Keyword(Keyword::Null) => DefaultValue::Null,
+        Expr::Custom(sql) => DefaultValue::Custom(sql.to_string()),
+        _ => DefaultValue::Custom(expr_sql(expr)),
+    }
+}
+
+/// Any other expression, written as PostgreSQL SQL (rendered as `Expr::cust(..)`).
+fn expr_sql(expr: &Expr) -> String {
+    let sql = sea_query::Query::select()
+        .expr(expr.clone())
+        .to_string(sea_query::PostgresQueryBuilder);
+    sql.trim_start_matches("SELECT ").to_string()
+}

@@ -1,0 +1,33 @@
+//! The errors a user can meet. Each message names the problem and the fix.
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("DATABASE_URL `{url}` is not usable: {reason}\n  fix: use postgres://user:pass@host:5432/db or sqlite://file.sqlite3?mode=rwc")]
+    BadUrl { url: String, reason: String },
+    #[error("{backend} is not supported yet\n  fix: use a postgres:// or sqlite:// DATABASE_URL")]
+    UnsupportedBackend { backend: &'static str },
+    #[error("cannot connect to {url}: {reason}\n  fix: check that the server runs and that DATABASE_URL (environment or .env) is right")]
+    Connect { url: String, reason: String },
+    #[error("{count} migration(s) not applied yet: {names}\n  fix: run `migrate` first, so the new migration starts from the latest schema")]
+    PendingMigrations { count: usize, names: String },
+    #[error("migration {0} is applied in the database but its file is missing from the migrations folder\n  fix: restore the file (e.g. from git), or roll the database back with the code that has it")]
+    MissingFile(String),
+    #[error("no migration matches `{0}`\n  fix: run `showmigrations` and give a full name or a unique prefix")]
+    UnknownTarget(String),
+    #[error("`{target}` matches several migrations: {matches}\n  fix: give more of the name")]
+    AmbiguousTarget { target: String, matches: String },
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Unsupported(#[from] crate::entities::UnsupportedColumn),
+    #[error("migration {name} failed: {source}\n  the database was left as it was before this migration (its transaction was rolled back)")]
+    MigrationFailed {
+        name: String,
+        source: sea_orm::DbErr,
+    },
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}

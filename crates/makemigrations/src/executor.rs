@@ -1,0 +1,212 @@
+//! Applies and reverts migrations, and keeps the records of what ran.
+//!
+//! sea-orm-migration's `MigrationTrait` and its `seaql_migrations` table are kept as they are
+//! (design/README.md, decision 5), so `Migrator::up` in an application still works. The loop is
+//! our own so that it can time each migration, run each one in a transaction on PostgreSQL and
+//! SQLite (unless the migration opts out with `use_transaction() -> Some(false)`), and record in
+//! `makemigrations_owned_tables` which tables the project's migrations created: only those may be
+//! dropped when their entity is removed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use sea_orm::sea_query::{ColumnDef, Expr, ExprTrait, Query, Table};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    Schema, TransactionTrait,
+};
+use sea_orm_migration::{seaql_migrations, MigrationTrait, SchemaManager};
+
+use crate::error::Error;
+use crate::introspect;
+
+pub const TRACKING_TABLE: &str = "seaql_migrations";
+pub const OWNED_TABLES: &str = "makemigrations_owned_tables";
+
+/// A migration file and whether (and when, in unix seconds) it was applied.
+pub struct MigrationState {
+    pub migration: Box<dyn MigrationTrait>,
+    pub applied_at: Option<i64>,
+}
+
+impl MigrationState {
+    pub fn name(&self) -> &str {
+        self.migration.name()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+/// Creates the tracking tables when they are missing.
+pub async fn ensure_tracking_tables(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let mut tracking = Schema::new(backend).create_table_from_entity(seaql_migrations::Entity);
+    db.execute(tracking.if_not_exists()).await?;
+    let owned = Table::create()
+        .table(OWNED_TABLES.to_string())
+        .if_not_exists()
+        .col(
+            ColumnDef::new("table_name")
+                .string()
+                .not_null()
+                .primary_key(),
+        )
+        .col(ColumnDef::new("created_by").string().not_null())
+        .to_owned();
+    db.execute(&owned).await?;
+    Ok(())
+}
+
+/// Every migration file in order, with its state. An applied migration whose file is missing is
+/// an error: the history cannot be trusted without it.
+pub async fn states(
+    db: &DatabaseConnection,
+    migrations: Vec<Box<dyn MigrationTrait>>,
+) -> Result<Vec<MigrationState>, Error> {
+    ensure_tracking_tables(db).await?;
+    let rows = seaql_migrations::Entity::find().all(db).await?;
+    let applied: BTreeMap<String, i64> = rows
+        .into_iter()
+        .map(|m| (m.version, m.applied_at))
+        .collect();
+    let names: BTreeSet<String> = migrations.iter().map(|m| m.name().to_string()).collect();
+    if let Some(missing) = applied.keys().find(|v| !names.contains(*v)) {
+        return Err(Error::MissingFile(missing.clone()));
+    }
+    Ok(migrations
+        .into_iter()
+        .map(|migration| {
+            let applied_at = applied.get(migration.name()).copied();
+            MigrationState {
+                migration,
+                applied_at,
+            }
+        })
+        .collect())
+}
+
+/// The tables this project's migrations created.
+pub async fn owned_tables<C: ConnectionTrait>(db: &C) -> Result<BTreeSet<String>, DbErr> {
+    let sql = format!("SELECT table_name FROM {OWNED_TABLES}");
+    let rows = introspect::query(db, &sql, vec![]).await?;
+    rows.iter()
+        .map(|r| r.try_get::<String>("", "table_name"))
+        .collect()
+}
+
+/// Runs one migration in `direction` and records it; returns how long it took. On failure the
+/// migration's transaction is rolled back, so the database is as it was before.
+pub async fn run_one(
+    db: &DatabaseConnection,
+    migration: &dyn MigrationTrait,
+    direction: Direction,
+) -> Result<Duration, Error> {
+    let started = Instant::now();
+    let name = migration.name().to_string();
+    let fail = |source: DbErr| Error::MigrationFailed {
+        name: name.clone(),
+        source,
+    };
+    let transactional =
+        migration.use_transaction() != Some(false) && db.get_database_backend() != DbBackend::MySql;
+    if transactional {
+        let txn = db.begin().await?;
+        match run_in(&txn, migration, direction).await {
+            Ok(()) => txn.commit().await.map_err(fail)?,
+            Err(e) => {
+                txn.rollback().await?;
+                return Err(fail(e));
+            }
+        }
+    } else {
+        let before = table_names(db).await?;
+        let manager = SchemaManager::new(db);
+        let outcome = match direction {
+            Direction::Up => migration.up(&manager).await,
+            Direction::Down => migration.down(&manager).await,
+        };
+        outcome.map_err(fail)?;
+        record(db, &name, direction, &before).await?;
+    }
+    Ok(started.elapsed())
+}
+
+/// Runs and records one migration inside `txn`, which the caller commits or rolls back.
+pub async fn run_in(
+    txn: &DatabaseTransaction,
+    migration: &dyn MigrationTrait,
+    direction: Direction,
+) -> Result<(), DbErr> {
+    let before = table_names(txn).await?;
+    let manager = SchemaManager::new(txn);
+    match direction {
+        Direction::Up => migration.up(&manager).await?,
+        Direction::Down => migration.down(&manager).await?,
+    }
+    record(txn, migration.name(), direction, &before).await
+}
+
+/// Writes the tracking row, and which tables the migration created or dropped.
+async fn record<C: ConnectionTrait>(
+    conn: &C,
+    name: &str,
+    direction: Direction,
+    tables_before: &BTreeSet<String>,
+) -> Result<(), DbErr> {
+    match direction {
+        Direction::Up => {
+            let now = chrono::Utc::now().timestamp();
+            let insert = Query::insert()
+                .into_table(TRACKING_TABLE.to_string())
+                .columns(["version".to_string(), "applied_at".to_string()])
+                .values_panic([name.into(), now.into()])
+                .to_owned();
+            conn.execute(&insert).await?;
+        }
+        Direction::Down => {
+            let delete = Query::delete()
+                .from_table(TRACKING_TABLE.to_string())
+                .and_where(Expr::col("version".to_string()).eq(name))
+                .to_owned();
+            conn.execute(&delete).await?;
+        }
+    }
+    let after = table_names(conn).await?;
+    for created in after.difference(tables_before) {
+        let insert = Query::insert()
+            .into_table(OWNED_TABLES.to_string())
+            .columns(["table_name".to_string(), "created_by".to_string()])
+            .values_panic([created.as_str().into(), name.into()])
+            .to_owned();
+        conn.execute(&insert).await?;
+    }
+    for dropped in tables_before.difference(&after) {
+        let delete = Query::delete()
+            .from_table(OWNED_TABLES.to_string())
+            .and_where(Expr::col("table_name".to_string()).eq(dropped.as_str()))
+            .to_owned();
+        conn.execute(&delete).await?;
+    }
+    Ok(())
+}
+
+/// The names of the user tables in the current schema.
+pub async fn table_names<C: ConnectionTrait>(conn: &C) -> Result<BTreeSet<String>, DbErr> {
+    let sql = match conn.get_database_backend() {
+        DbBackend::Postgres => {
+            "SELECT tablename::text AS name FROM pg_tables WHERE schemaname = current_schema()"
+        }
+        _ => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             AND name NOT LIKE '_makemigrations_old_%'"
+        }
+    };
+    let rows = introspect::query(conn, sql, vec![]).await?;
+    rows.iter()
+        .map(|r| r.try_get::<String>("", "name"))
+        .collect()
+}

@@ -1,0 +1,48 @@
+//! Reads a live database (or the scratch copy built from the entities) into the neutral model.
+//!
+//! Each backend has the same pair of files: `<backend>.rs` runs the bulk catalog queries (a fixed
+//! handful per schema, never a few per table: design/README.md, decision 3) and `<backend>/types.rs`
+//! maps the database's own spellings back to sea-query types and default values.
+
+pub mod postgres;
+pub mod sqlite;
+
+use makemigrations_core::{Backend, Schema};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement};
+
+/// Reads every table and enum type of `schema_name` (PostgreSQL; ignored on SQLite).
+pub async fn discover<C: ConnectionTrait>(
+    conn: &C,
+    backend: Backend,
+    schema_name: &str,
+) -> Result<Schema, DbErr> {
+    match backend {
+        Backend::Postgres => postgres::discover(conn, schema_name).await,
+        Backend::Sqlite => sqlite::discover(conn).await,
+        Backend::MySql => Err(DbErr::Custom(
+            "MySQL and MariaDB are not supported yet: use PostgreSQL or SQLite".into(),
+        )),
+    }
+}
+
+pub(crate) async fn query<C: ConnectionTrait>(
+    conn: &C,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> Result<Vec<QueryResult>, DbErr> {
+    conn.query_all_raw(Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        sql,
+        values,
+    ))
+    .await
+}
+
+/// A JSON array of strings, as `json_agg(..)::text` returns it.
+pub(crate) fn json_strings(raw: Option<String>) -> Result<Vec<String>, DbErr> {
+    match raw {
+        None => Ok(Vec::new()),
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| DbErr::Custom(format!("unexpected catalog answer {text:?}: {e}"))),
+    }
+}

@@ -1,0 +1,183 @@
+//! SQLite discovery: four queries joining `sqlite_master` with the pragma table functions, for all
+//! tables at once (sea-schema issues five or more per table).
+
+use std::collections::BTreeMap;
+
+use makemigrations_core::{Column, ForeignKey, ForeignKeyAction, Index, Schema, Table};
+use sea_orm::{ConnectionTrait, DbErr};
+
+use super::query;
+
+mod types;
+pub use types::{column_type, default_value};
+
+/// Tables the tool reads. `sqlite_%` are SQLite's own; `_makemigrations_old_%` exist only inside
+/// a table rebuild.
+const USER_TABLES: &str =
+    "m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_makemigrations_old_%'";
+
+pub async fn discover<C: ConnectionTrait>(conn: &C) -> Result<Schema, DbErr> {
+    let mut tables: BTreeMap<String, Table> = BTreeMap::new();
+    let mut autoincrement_tables = Vec::new();
+    let sql = format!("SELECT m.name AS name, m.sql AS sql FROM sqlite_master m WHERE {USER_TABLES} ORDER BY m.name");
+    for row in query(conn, &sql, vec![]).await? {
+        let name: String = row.try_get("", "name")?;
+        let create_sql: Option<String> = row.try_get("", "sql")?;
+        if create_sql.is_some_and(|s| s.to_ascii_uppercase().contains("AUTOINCREMENT")) {
+            autoincrement_tables.push(name.clone());
+        }
+        tables.insert(name.clone(), Table::new(name));
+    }
+
+    let sql = format!(
+        "SELECT m.name AS table_name, p.name AS name, p.type AS type, p.\"notnull\" AS not_null, \
+         p.dflt_value AS dflt, p.pk AS pk \
+         FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE {USER_TABLES} ORDER BY m.name, p.cid"
+    );
+    let mut primary_keys: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
+    for row in query(conn, &sql, vec![]).await? {
+        let table_name: String = row.try_get("", "table_name")?;
+        let Some(table) = tables.get_mut(&table_name) else {
+            continue;
+        };
+        let name: String = row.try_get("", "name")?;
+        let declared: String = row.try_get("", "type")?;
+        let pk: i64 = row.try_get("", "pk")?;
+        let mut column = Column::new(
+            name.clone(),
+            column_type(&declared),
+            declared.to_lowercase(),
+        );
+        column.nullable = row.try_get::<i64>("", "not_null")? == 0;
+        column.default = row
+            .try_get::<Option<String>>("", "dflt")?
+            .map(|d| default_value(&d));
+        if pk > 0 {
+            primary_keys
+                .entry(table_name.clone())
+                .or_default()
+                .push((pk, name));
+        }
+        table.columns.push(column);
+    }
+    for (table_name, mut keys) in primary_keys {
+        keys.sort();
+        let table = tables.get_mut(&table_name).expect("read above");
+        table.primary_key = keys.into_iter().map(|(_, name)| name).collect();
+        // AUTOINCREMENT is only allowed on a single INTEGER PRIMARY KEY.
+        if table.primary_key.len() == 1 && autoincrement_tables.contains(&table_name) {
+            let key = table.primary_key[0].clone();
+            if let Some(column) = table.columns.iter_mut().find(|c| c.name == key) {
+                column.auto_increment = true;
+            }
+        }
+    }
+
+    let sql = format!(
+        "SELECT m.name AS table_name, il.name AS index_name, il.\"unique\" AS is_unique, \
+         il.origin AS origin, il.partial AS partial, ii.name AS column_name \
+         FROM sqlite_master m JOIN pragma_index_list(m.name) il JOIN pragma_index_info(il.name) ii \
+         WHERE {USER_TABLES} ORDER BY m.name, il.name, ii.seqno"
+    );
+    let mut indexes: BTreeMap<(String, String), (Index, String, bool)> = BTreeMap::new();
+    for row in query(conn, &sql, vec![]).await? {
+        let table_name: String = row.try_get("", "table_name")?;
+        let index_name: String = row.try_get("", "index_name")?;
+        let origin: String = row.try_get("", "origin")?;
+        let partial: i64 = row.try_get("", "partial")?;
+        // An expression index has a NULL column name: like partial ones, the tool cannot
+        // describe it, so it leaves it out rather than ever proposing to drop it.
+        let column: Option<String> = row.try_get("", "column_name")?;
+        let entry = indexes
+            .entry((table_name, index_name.clone()))
+            .or_insert_with(|| {
+                let unique = row.try_get::<i64>("", "is_unique").unwrap_or(0) == 1;
+                (
+                    Index {
+                        name: index_name,
+                        columns: Vec::new(),
+                        unique,
+                    },
+                    origin,
+                    partial == 0,
+                )
+            });
+        match column {
+            Some(column) => entry.0.columns.push(column),
+            None => entry.2 = false,
+        }
+    }
+    for ((table_name, _), (index, origin, describable)) in indexes {
+        let Some(table) = tables.get_mut(&table_name) else {
+            continue;
+        };
+        match origin.as_str() {
+            "pk" => {}
+            "u" if index.columns.len() == 1 => {
+                if let Some(column) = table
+                    .columns
+                    .iter_mut()
+                    .find(|c| c.name == index.columns[0])
+                {
+                    column.unique = true;
+                }
+            }
+            _ if describable => table.indexes.push(index),
+            _ => {}
+        }
+    }
+
+    let sql = format!(
+        "SELECT m.name AS table_name, f.id AS id, f.\"table\" AS ref_table, f.\"from\" AS col, \
+         f.\"to\" AS ref_col, f.on_update AS on_update, f.on_delete AS on_delete \
+         FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
+         WHERE {USER_TABLES} ORDER BY m.name, f.id, f.seq"
+    );
+    let mut keys: BTreeMap<(String, i64), ForeignKey> = BTreeMap::new();
+    for row in query(conn, &sql, vec![]).await? {
+        let table_name: String = row.try_get("", "table_name")?;
+        let id: i64 = row.try_get("", "id")?;
+        let ref_table: String = row.try_get("", "ref_table")?;
+        let key = keys.entry((table_name, id)).or_insert_with(|| ForeignKey {
+            name: None,
+            columns: Vec::new(),
+            ref_table: ref_table.clone(),
+            ref_columns: Vec::new(),
+            on_update: action(&row.try_get::<String>("", "on_update").unwrap_or_default()),
+            on_delete: action(&row.try_get::<String>("", "on_delete").unwrap_or_default()),
+        });
+        key.columns.push(row.try_get("", "col")?);
+        // `REFERENCES t` without columns means t's primary key.
+        let ref_col: Option<String> = row.try_get("", "ref_col")?;
+        let ref_col = ref_col.or_else(|| {
+            let pk = &tables.get(&ref_table)?.primary_key;
+            pk.get(key.ref_columns.len()).cloned()
+        });
+        key.ref_columns.push(ref_col.unwrap_or_default());
+    }
+    for ((table_name, _), key) in keys {
+        if let Some(table) = tables.get_mut(&table_name) {
+            table.foreign_keys.push(key);
+        }
+    }
+
+    for table in tables.values_mut() {
+        table
+            .foreign_keys
+            .sort_by(|a, b| a.signature().cmp(&b.signature()));
+    }
+    Ok(Schema {
+        tables,
+        enums: BTreeMap::new(),
+    })
+}
+
+fn action(text: &str) -> ForeignKeyAction {
+    match text.to_ascii_uppercase().as_str() {
+        "RESTRICT" => ForeignKeyAction::Restrict,
+        "CASCADE" => ForeignKeyAction::Cascade,
+        "SET NULL" => ForeignKeyAction::SetNull,
+        "SET DEFAULT" => ForeignKeyAction::SetDefault,
+        _ => ForeignKeyAction::NoAction,
+    }
+}

@@ -1,0 +1,101 @@
+//! makemigrations for SeaORM: compares your entities with the live database and writes reviewable
+//! sea-orm-migration files with `up` and `down`, then applies, lists, checks and rolls them back.
+//!
+//! The pipeline (docs/ARCHITECTURE.md): [`entities`] and [`introspect`] read the two sides,
+//! [`shadow`] makes them comparable, `makemigrations_core` diffs them into reversible operations
+//! and renders the file, [`writer`] writes it, [`executor`] applies it, and [`cli`] is the only
+//! part that prints. [`prelude`] is what generated migrations import.
+
+pub mod cli;
+pub mod database;
+pub mod entities;
+pub mod error;
+pub mod executor;
+pub mod introspect;
+pub mod runtime;
+pub mod shadow;
+pub mod writer;
+
+pub use entities::EntityDef;
+pub use error::Error;
+
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+/// Everything generated migration files need: sea-orm-migration's prelude and our helpers.
+pub mod prelude {
+    pub use crate::runtime::{
+        add_column, add_foreign_key, alter_column, alter_enum, comment_on_column, comment_on_table,
+        create_enum, drop_column, drop_enum, drop_foreign_key, set_primary_key,
+    };
+    pub use sea_orm_migration::prelude::*;
+}
+
+/// The project the command line works on: its migrations, where new ones go, its entities, and
+/// the tables it must leave alone. The migration crate's build script generates the lists.
+pub struct Project {
+    pub migrations: fn() -> Vec<Box<dyn MigrationTrait>>,
+    pub migrations_dir: String,
+    pub entities: Vec<EntityDef>,
+    /// Glob patterns (`*`, `?`) of tables that are never created, changed or dropped.
+    pub ignore_tables: Vec<String>,
+}
+
+impl Project {
+    pub fn new<M: MigratorTrait>(
+        migrations_dir: impl Into<String>,
+        entities: Vec<EntityDef>,
+    ) -> Self {
+        Project {
+            migrations: M::migrations,
+            migrations_dir: migrations_dir.into(),
+            entities,
+            ignore_tables: Vec::new(),
+        }
+    }
+
+    /// Marks more tables as unmanaged.
+    pub fn ignore_tables<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        patterns: I,
+    ) -> Self {
+        self.ignore_tables
+            .extend(patterns.into_iter().map(Into::into));
+        self
+    }
+
+    /// The tool's own tables and the configured patterns.
+    pub fn is_ignored(&self, table: &str) -> bool {
+        is_tool_table(table) || self.ignore_tables.iter().any(|p| glob_match(p, table))
+    }
+}
+
+/// `seaql_migrations` and our own bookkeeping are never diffed, created or dropped.
+pub fn is_tool_table(table: &str) -> bool {
+    table == executor::TRACKING_TABLE || table == executor::OWNED_TABLES
+}
+
+/// `*` matches any run of characters, `?` one character.
+fn glob_match(pattern: &str, text: &str) -> bool {
+    fn matches(p: &[char], t: &[char]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some('*'), _) => matches(&p[1..], t) || (!t.is_empty() && matches(p, &t[1..])),
+            (Some('?'), Some(_)) => matches(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a == b => matches(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    matches(&p, &t)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn globs() {
+        assert!(super::glob_match("legacy_*", "legacy_orders"));
+        assert!(super::glob_match("t?", "t1"));
+        assert!(!super::glob_match("legacy_*", "orders"));
+    }
+}

@@ -1,0 +1,554 @@
+//! Helpers that generated migrations call for the changes backends make differently.
+//!
+//! A generated file must apply on every backend (teams run PostgreSQL in production and SQLite in
+//! tests), but SQLite's `ALTER TABLE` cannot change a column, a foreign key or a primary key, and
+//! sea-query's `modify_column` can neither drop a default nor cast a type. Each helper here states
+//! the change once and picks the strategy when the migration runs: `ALTER TABLE` where the backend
+//! can, a table rebuild on SQLite where it cannot (Alembic's batch mode, Django's remake).
+
+mod sql;
+mod sqlite_rebuild;
+
+pub use sql::{default_sql, ident, literal, type_sql};
+
+use makemigrations_core::ForeignKey;
+use sea_orm::sea_query::{
+    ColumnDef, ForeignKeyAction, ForeignKeyCreateStatement, IntoColumnDef, Table,
+};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr};
+use sea_orm_migration::SchemaManager;
+
+use crate::introspect;
+
+async fn exec(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+    manager
+        .get_connection()
+        .execute_unprepared(sql)
+        .await
+        .map(|_| ())
+}
+
+fn backend(manager: &SchemaManager<'_>) -> DbBackend {
+    manager.get_database_backend()
+}
+
+/// `CREATE TYPE .. AS ENUM` on PostgreSQL; elsewhere enums are part of the column type.
+pub async fn create_enum<const N: usize>(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    values: [&str; N],
+) -> Result<(), DbErr> {
+    if backend(manager) != DbBackend::Postgres {
+        return Ok(());
+    }
+    let values: Vec<String> = values.iter().map(|v| literal(v)).collect();
+    exec(
+        manager,
+        &format!(
+            "CREATE TYPE {} AS ENUM ({})",
+            ident(name),
+            values.join(", ")
+        ),
+    )
+    .await
+}
+
+pub async fn drop_enum(manager: &SchemaManager<'_>, name: &str) -> Result<(), DbErr> {
+    if backend(manager) != DbBackend::Postgres {
+        return Ok(());
+    }
+    exec(manager, &format!("DROP TYPE {}", ident(name))).await
+}
+
+/// Changes the values of a PostgreSQL enum type. New values are added in place when every old
+/// value keeps its order; otherwise (a value removed or moved) the type is recreated and every
+/// column that uses it is converted through text.
+pub async fn alter_enum<const F: usize, const T: usize>(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    from: [&str; F],
+    to: [&str; T],
+) -> Result<(), DbErr> {
+    if backend(manager) != DbBackend::Postgres {
+        return Ok(());
+    }
+    let kept: Vec<&str> = to.iter().copied().filter(|v| from.contains(v)).collect();
+    if kept == from {
+        for (position, value) in to.iter().enumerate() {
+            if from.contains(value) {
+                continue;
+            }
+            let place = match to[position + 1..].iter().find(|v| from.contains(v)) {
+                Some(next) => format!(" BEFORE {}", literal(next)),
+                None => String::new(),
+            };
+            let sql = format!(
+                "ALTER TYPE {} ADD VALUE {}{place}",
+                ident(name),
+                literal(value)
+            );
+            exec(manager, &sql).await?;
+        }
+        return Ok(());
+    }
+    let old_name = format!("{name}_old");
+    let conn = manager.get_connection();
+    let users = introspect::query(
+        conn,
+        "SELECT c.relname::text AS table_name, a.attname::text AS column_name, \
+                pg_get_expr(d.adbin, d.adrelid) AS default_expr \
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+         WHERE a.atttypid = to_regtype($1) AND n.nspname = current_schema() AND c.relkind = 'r' \
+           AND NOT a.attisdropped",
+        vec![ident(name).into()],
+    )
+    .await?;
+    exec(
+        manager,
+        &format!("ALTER TYPE {} RENAME TO {}", ident(name), ident(&old_name)),
+    )
+    .await?;
+    let values: Vec<String> = to.iter().map(|v| literal(v)).collect();
+    exec(
+        manager,
+        &format!(
+            "CREATE TYPE {} AS ENUM ({})",
+            ident(name),
+            values.join(", ")
+        ),
+    )
+    .await?;
+    for row in users {
+        let table: String = row.try_get("", "table_name")?;
+        let column: String = row.try_get("", "column_name")?;
+        let default: Option<String> = row.try_get("", "default_expr")?;
+        let (t, c, n) = (ident(&table), ident(&column), ident(name));
+        if default.is_some() {
+            exec(
+                manager,
+                &format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"),
+            )
+            .await?;
+        }
+        exec(
+            manager,
+            &format!("ALTER TABLE {t} ALTER COLUMN {c} TYPE {n} USING {c}::text::{n}"),
+        )
+        .await?;
+        // A default such as `'pending'::order_status_old` is restored as its literal.
+        if let Some(literal_part) = default.as_deref().and_then(|d| d.split("::").next()) {
+            if literal_part.starts_with('\'') {
+                exec(
+                    manager,
+                    &format!("ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {literal_part}::{n}"),
+                )
+                .await?;
+            }
+        }
+    }
+    exec(manager, &format!("DROP TYPE {}", ident(&old_name))).await
+}
+
+/// Adds a column. SQLite cannot add a primary-key or unique column, a NOT NULL column without a
+/// constant default, or one defaulting to an expression: those rebuild the table.
+pub async fn add_column(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    column: impl IntoColumnDef,
+) -> Result<(), DbErr> {
+    let column = column.into_column_def();
+    if backend(manager) == DbBackend::Sqlite && !sqlite_can_add(&column) {
+        let new_column = sqlite_rebuild::column_from_def(&column);
+        return sqlite_rebuild::rebuild(manager, table, |t| {
+            t.columns.push(new_column.0);
+            if new_column.1 {
+                t.primary_key = vec![t.columns.last().expect("pushed").name.clone()];
+            }
+        })
+        .await;
+    }
+    manager
+        .alter_table(
+            Table::alter()
+                .table(table.to_string())
+                .add_column(column)
+                .to_owned(),
+        )
+        .await
+}
+
+fn sqlite_can_add(column: &ColumnDef) -> bool {
+    let spec = column.get_column_spec();
+    let constant_default = matches!(spec.default, Some(sea_orm::sea_query::Expr::Value(_)));
+    let nullable = spec.nullable != Some(false);
+    !spec.primary_key
+        && !spec.unique
+        && (nullable || constant_default)
+        && (spec.default.is_none() || constant_default)
+}
+
+/// Drops a column. On SQLite a column that a key or an index uses is dropped by rebuilding the
+/// table (its indexes on the column go with it).
+pub async fn drop_column(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    column: &str,
+) -> Result<(), DbErr> {
+    if backend(manager) == DbBackend::Sqlite {
+        let current = sqlite_rebuild::read_table(manager, table).await?;
+        let used = current.primary_key.iter().any(|c| c == column)
+            || current.column(column).is_some_and(|c| c.unique)
+            || current
+                .indexes
+                .iter()
+                .any(|i| i.columns.iter().any(|c| c == column))
+            || current
+                .foreign_keys
+                .iter()
+                .any(|f| f.columns.iter().any(|c| c == column));
+        if used {
+            let column = column.to_string();
+            return sqlite_rebuild::rebuild(manager, table, move |t| {
+                t.columns.retain(|c| c.name != column);
+                t.primary_key.retain(|c| *c != column);
+                t.indexes.retain(|i| !i.columns.contains(&column));
+                t.foreign_keys.retain(|f| !f.columns.contains(&column));
+            })
+            .await;
+        }
+    }
+    manager
+        .alter_table(
+            Table::alter()
+                .table(table.to_string())
+                .drop_column(column.to_string())
+                .to_owned(),
+        )
+        .await
+}
+
+/// Changes a column from `from` to `to`: type, nullability, default, uniqueness, comment. Only
+/// the parts that differ are altered.
+pub async fn alter_column(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    from: impl IntoColumnDef,
+    to: impl IntoColumnDef,
+) -> Result<(), DbErr> {
+    let (from, to) = (from.into_column_def(), to.into_column_def());
+    match backend(manager) {
+        DbBackend::Sqlite => {
+            let (new_column, _) = sqlite_rebuild::column_from_def(&to);
+            let old_name = from.get_column_name();
+            sqlite_rebuild::rebuild(manager, table, move |t| {
+                if let Some(slot) = t.columns.iter_mut().find(|c| c.name == old_name) {
+                    *slot = new_column;
+                }
+            })
+            .await
+        }
+        DbBackend::Postgres => alter_column_postgres(manager, table, &from, &to).await,
+        _ => Err(DbErr::Migration(
+            "MySQL and MariaDB are not supported by makemigrations yet".into(),
+        )),
+    }
+}
+
+async fn alter_column_postgres(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    from: &ColumnDef,
+    to: &ColumnDef,
+) -> Result<(), DbErr> {
+    let (t, c) = (ident(table), ident(&to.get_column_name()));
+    let (old, new) = (from.get_column_spec(), to.get_column_spec());
+    let mut clauses = Vec::new();
+    if from.get_column_type() != to.get_column_type() {
+        if let Some(col_type) = to.get_column_type() {
+            let type_sql = type_sql(DbBackend::Postgres, col_type);
+            clauses.push(format!(
+                "ALTER COLUMN {c} TYPE {type_sql} USING {c}::{type_sql}"
+            ));
+        }
+    }
+    let nullable = |spec: &sea_orm::sea_query::ColumnSpec| spec.nullable != Some(false);
+    if nullable(old) != nullable(new) {
+        clauses.push(format!(
+            "ALTER COLUMN {c} {} NOT NULL",
+            if nullable(new) { "DROP" } else { "SET" }
+        ));
+    }
+    let default_of = |spec: &sea_orm::sea_query::ColumnSpec| {
+        spec.default
+            .as_ref()
+            .map(|e| default_sql(DbBackend::Postgres, e))
+    };
+    if default_of(old) != default_of(new) {
+        clauses.push(match default_of(new) {
+            Some(sql) => format!("ALTER COLUMN {c} SET DEFAULT {sql}"),
+            None => format!("ALTER COLUMN {c} DROP DEFAULT"),
+        });
+    }
+    if old.auto_increment != new.auto_increment {
+        clauses.push(if new.auto_increment {
+            format!("ALTER COLUMN {c} ADD GENERATED BY DEFAULT AS IDENTITY")
+        } else {
+            format!("ALTER COLUMN {c} DROP IDENTITY IF EXISTS")
+        });
+    }
+    if !clauses.is_empty() {
+        exec(manager, &format!("ALTER TABLE {t} {}", clauses.join(", "))).await?;
+    }
+    if old.unique != new.unique {
+        if new.unique {
+            exec(manager, &format!("ALTER TABLE {t} ADD UNIQUE ({c})")).await?;
+        } else {
+            let name =
+                postgres_constraint_name(manager, table, "u", &[to.get_column_name()]).await?;
+            exec(
+                manager,
+                &format!("ALTER TABLE {t} DROP CONSTRAINT {}", ident(&name)),
+            )
+            .await?;
+        }
+    }
+    if old.comment != new.comment {
+        comment_on_column(
+            manager,
+            table,
+            &to.get_column_name(),
+            new.comment.as_deref(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The name of the constraint of `kind` (`p`, `u`) on exactly `columns` of `table`.
+async fn postgres_constraint_name(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    kind: &str,
+    columns: &[String],
+) -> Result<String, DbErr> {
+    let rows = introspect::query(
+        manager.get_connection(),
+        "SELECT con.conname::text AS name, \
+            (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord) \
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum)::text AS columns \
+         FROM pg_constraint con WHERE con.conrelid = to_regclass($1) AND con.contype = $2",
+        vec![ident(table).into(), kind.to_string().into()],
+    )
+    .await?;
+    for row in rows {
+        let found = introspect::json_strings(row.try_get("", "columns")?)?;
+        if kind == "p" || found == columns {
+            return row.try_get("", "name");
+        }
+    }
+    Err(DbErr::Migration(format!(
+        "no {} constraint on {table} ({}) to drop",
+        if kind == "p" { "primary key" } else { "unique" },
+        columns.join(", ")
+    )))
+}
+
+/// Adds a foreign key; SQLite rebuilds the table with it.
+pub async fn add_foreign_key(
+    manager: &SchemaManager<'_>,
+    foreign_key: ForeignKeyCreateStatement,
+) -> Result<(), DbErr> {
+    if backend(manager) == DbBackend::Sqlite {
+        let key = core_foreign_key(&foreign_key);
+        let table = foreign_key_table(&foreign_key)?;
+        return sqlite_rebuild::rebuild(manager, &table, move |t| t.foreign_keys.push(key)).await;
+    }
+    manager.create_foreign_key(foreign_key).await
+}
+
+/// Drops the foreign key that connects the same columns to the same table as `foreign_key`,
+/// whatever its name in this database (SQLite keeps no names; SQLite rebuilds the table).
+pub async fn drop_foreign_key(
+    manager: &SchemaManager<'_>,
+    foreign_key: ForeignKeyCreateStatement,
+) -> Result<(), DbErr> {
+    let key = core_foreign_key(&foreign_key);
+    let table = foreign_key_table(&foreign_key)?;
+    match backend(manager) {
+        DbBackend::Sqlite => {
+            sqlite_rebuild::rebuild(manager, &table, move |t| {
+                t.foreign_keys.retain(|k| k.signature() != key.signature())
+            })
+            .await
+        }
+        _ => {
+            let live = introspect::discover(
+                manager.get_connection(),
+                crate::database::core_backend(backend(manager)),
+                &current_schema(manager).await?,
+            )
+            .await?;
+            let name = live
+                .tables
+                .get(&table)
+                .and_then(|t| {
+                    t.foreign_keys
+                        .iter()
+                        .find(|k| k.signature() == key.signature())
+                })
+                .and_then(|k| k.name.clone())
+                .ok_or_else(|| {
+                    DbErr::Migration(format!(
+                        "no foreign key {table}.({}) to drop",
+                        key.columns.join(", ")
+                    ))
+                })?;
+            exec(
+                manager,
+                &format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {}",
+                    ident(&table),
+                    ident(&name)
+                ),
+            )
+            .await
+        }
+    }
+}
+
+/// Sets the primary key of `table` to `columns` (none: no primary key).
+pub async fn set_primary_key<const N: usize>(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    columns: [&str; N],
+) -> Result<(), DbErr> {
+    let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+    match backend(manager) {
+        DbBackend::Sqlite => {
+            sqlite_rebuild::rebuild(manager, table, move |t| {
+                for column in &mut t.columns {
+                    if !columns.contains(&column.name) {
+                        column.auto_increment = false;
+                    }
+                }
+                t.primary_key = columns;
+            })
+            .await
+        }
+        _ => {
+            if let Ok(name) = postgres_constraint_name(manager, table, "p", &[]).await {
+                exec(
+                    manager,
+                    &format!(
+                        "ALTER TABLE {} DROP CONSTRAINT {}",
+                        ident(table),
+                        ident(&name)
+                    ),
+                )
+                .await?;
+            }
+            if columns.is_empty() {
+                return Ok(());
+            }
+            let list: Vec<String> = columns.iter().map(|c| ident(c)).collect();
+            exec(
+                manager,
+                &format!(
+                    "ALTER TABLE {} ADD PRIMARY KEY ({})",
+                    ident(table),
+                    list.join(", ")
+                ),
+            )
+            .await
+        }
+    }
+}
+
+/// `COMMENT ON TABLE` on PostgreSQL; SQLite has no comments.
+pub async fn comment_on_table(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    comment: Option<&str>,
+) -> Result<(), DbErr> {
+    if backend(manager) != DbBackend::Postgres {
+        return Ok(());
+    }
+    let text = comment.map(literal).unwrap_or_else(|| "NULL".into());
+    exec(
+        manager,
+        &format!("COMMENT ON TABLE {} IS {text}", ident(table)),
+    )
+    .await
+}
+
+/// `COMMENT ON COLUMN` on PostgreSQL; SQLite has no comments.
+pub async fn comment_on_column(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    column: &str,
+    comment: Option<&str>,
+) -> Result<(), DbErr> {
+    if backend(manager) != DbBackend::Postgres {
+        return Ok(());
+    }
+    let text = comment.map(literal).unwrap_or_else(|| "NULL".into());
+    exec(
+        manager,
+        &format!(
+            "COMMENT ON COLUMN {}.{} IS {text}",
+            ident(table),
+            ident(column)
+        ),
+    )
+    .await
+}
+
+async fn current_schema(manager: &SchemaManager<'_>) -> Result<String, DbErr> {
+    let row = introspect::query(
+        manager.get_connection(),
+        "SELECT current_schema()::text AS s",
+        vec![],
+    )
+    .await?
+    .into_iter()
+    .next()
+    .ok_or_else(|| DbErr::Custom("no current schema".into()))?;
+    row.try_get("", "s")
+}
+
+fn foreign_key_table(foreign_key: &ForeignKeyCreateStatement) -> Result<String, DbErr> {
+    foreign_key
+        .get_foreign_key()
+        .get_table()
+        .map(table_ref_name)
+        .ok_or_else(|| DbErr::Migration("a foreign key needs `.from(table, columns)`".into()))
+}
+
+fn table_ref_name(table: &sea_orm::sea_query::TableRef) -> String {
+    use sea_orm::sea_query::TableRef;
+    match table {
+        TableRef::Table(name, _) => name.1.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn core_foreign_key(foreign_key: &ForeignKeyCreateStatement) -> ForeignKey {
+    let key = foreign_key.get_foreign_key();
+    let action = |a: Option<ForeignKeyAction>| match a {
+        Some(ForeignKeyAction::Cascade) => makemigrations_core::ForeignKeyAction::Cascade,
+        Some(ForeignKeyAction::Restrict) => makemigrations_core::ForeignKeyAction::Restrict,
+        Some(ForeignKeyAction::SetNull) => makemigrations_core::ForeignKeyAction::SetNull,
+        Some(ForeignKeyAction::SetDefault) => makemigrations_core::ForeignKeyAction::SetDefault,
+        _ => makemigrations_core::ForeignKeyAction::NoAction,
+    };
+    ForeignKey {
+        name: key.get_name().map(str::to_string),
+        columns: key.get_columns(),
+        ref_table: key.get_ref_table().map(table_ref_name).unwrap_or_default(),
+        ref_columns: key.get_ref_columns(),
+        on_delete: action(key.get_on_delete()),
+        on_update: action(key.get_on_update()),
+    }
+}

@@ -1,0 +1,168 @@
+//! SQLite's table rebuild: the "12 steps" of SQLite's own `ALTER TABLE` documentation, as
+//! Alembic's batch mode and Django's schema editor do them.
+//!
+//! The table is read back from the database when the migration runs (so the file only states the
+//! change), edited in the neutral model, created under its own name after the old one is renamed
+//! away, and filled with the old rows. `legacy_alter_table` keeps the rename from rewriting other
+//! tables' foreign keys, so they point at the new table; `defer_foreign_keys` lets rows that
+//! reference each other be copied in any order, and `foreign_key_check` reports anything broken
+//! before the migration's transaction commits.
+
+use makemigrations_core::{Column, Default, DefaultValue, Table};
+use sea_orm::sea_query::ColumnDef;
+use sea_orm::{DbBackend, DbErr};
+use sea_orm_migration::SchemaManager;
+
+use super::{default_sql, exec, ident, type_sql};
+use crate::introspect;
+
+/// The prefix a table carries while it is being rebuilt; discovery never reports such tables.
+const OLD_PREFIX: &str = "_makemigrations_old_";
+
+pub(super) async fn read_table(manager: &SchemaManager<'_>, table: &str) -> Result<Table, DbErr> {
+    let schema = introspect::sqlite::discover(manager.get_connection()).await?;
+    schema
+        .tables
+        .get(table)
+        .cloned()
+        .ok_or_else(|| DbErr::Migration(format!("table {table} does not exist")))
+}
+
+/// A sea-query column definition as a column of the model, spelled as SQLite would store it.
+/// The flag says whether the definition makes the column the primary key.
+pub(super) fn column_from_def(def: &ColumnDef) -> (Column, bool) {
+    let spec = def.get_column_spec();
+    let db_type = def
+        .get_column_type()
+        .map(|t| type_sql(DbBackend::Sqlite, t))
+        .unwrap_or_default();
+    let mut column = Column::new(
+        def.get_column_name(),
+        makemigrations_core::ColumnType::Custom(db_type.clone()),
+        db_type,
+    );
+    column.nullable = spec.nullable != Some(false) && !spec.primary_key;
+    column.unique = spec.unique;
+    column.auto_increment = spec.auto_increment;
+    column.default = spec.default.as_ref().map(|e| {
+        let sql = default_sql(DbBackend::Sqlite, e);
+        Default {
+            value: DefaultValue::Custom(sql.clone()),
+            sql,
+        }
+    });
+    (column, spec.primary_key)
+}
+
+/// Rebuilds `table` after `edit` changed its model. Columns present before and after keep their
+/// rows; new columns get their defaults.
+pub(super) async fn rebuild(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    edit: impl FnOnce(&mut Table),
+) -> Result<(), DbErr> {
+    let mut model = read_table(manager, table).await?;
+    let old_columns: Vec<String> = model.columns.iter().map(|c| c.name.clone()).collect();
+    edit(&mut model);
+    let copied: Vec<String> = model
+        .columns
+        .iter()
+        .filter(|c| old_columns.contains(&c.name))
+        .map(|c| ident(&c.name))
+        .collect();
+    let old = ident(&format!("{OLD_PREFIX}{table}"));
+    let new = ident(table);
+
+    exec(manager, "PRAGMA defer_foreign_keys = ON").await?;
+    exec(manager, "PRAGMA legacy_alter_table = ON").await?;
+    exec(manager, &format!("ALTER TABLE {new} RENAME TO {old}")).await?;
+    exec(manager, &create_table_sql(&model)).await?;
+    let columns = copied.join(", ");
+    exec(
+        manager,
+        &format!("INSERT INTO {new} ({columns}) SELECT {columns} FROM {old}"),
+    )
+    .await?;
+    exec(manager, &format!("DROP TABLE {old}")).await?;
+    for index in &model.indexes {
+        let list: Vec<String> = index.columns.iter().map(|c| ident(c)).collect();
+        exec(
+            manager,
+            &format!(
+                "CREATE {}INDEX {} ON {new} ({})",
+                if index.unique { "UNIQUE " } else { "" },
+                ident(&index.name),
+                list.join(", ")
+            ),
+        )
+        .await?;
+    }
+    exec(manager, "PRAGMA legacy_alter_table = OFF").await?;
+
+    let broken = introspect::query(
+        manager.get_connection(),
+        &format!(
+            "SELECT * FROM pragma_foreign_key_check({})",
+            super::literal(table)
+        ),
+        vec![],
+    )
+    .await?;
+    if !broken.is_empty() {
+        return Err(DbErr::Migration(format!(
+            "rebuilding table {table} left {} row(s) whose foreign keys point nowhere; \
+             fix the data (or the change) and run the migration again",
+            broken.len()
+        )));
+    }
+    Ok(())
+}
+
+/// `CREATE TABLE` for the model, in the shape sea-query writes for SQLite.
+fn create_table_sql(table: &Table) -> String {
+    let mut parts = Vec::new();
+    for column in &table.columns {
+        let mut def = format!("{} {}", ident(&column.name), column.db_type);
+        if !column.nullable {
+            def.push_str(" NOT NULL");
+        }
+        if table.is_primary_key_column(&column.name) {
+            def.push_str(" PRIMARY KEY");
+            if column.auto_increment {
+                def.push_str(" AUTOINCREMENT");
+            }
+        }
+        if column.unique {
+            def.push_str(" UNIQUE");
+        }
+        if let Some(default) = &column.default {
+            def.push_str(&format!(" DEFAULT {}", default.sql));
+        }
+        parts.push(def);
+    }
+    let list = |names: &[String]| {
+        names
+            .iter()
+            .map(|n| ident(n))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if table.has_composite_primary_key() {
+        parts.push(format!("PRIMARY KEY ({})", list(&table.primary_key)));
+    }
+    for key in &table.foreign_keys {
+        parts.push(format!(
+            "FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {}",
+            list(&key.columns),
+            ident(&key.ref_table),
+            list(&key.ref_columns),
+            key.on_delete.sql(),
+            key.on_update.sql()
+        ));
+    }
+    format!(
+        "CREATE TABLE {} ( {} )",
+        ident(&table.name),
+        parts.join(", ")
+    )
+}

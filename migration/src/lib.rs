@@ -1,0 +1,20 @@
+//! This project's migrations. Every file in `src/migrations/` named `mYYYYMMDD_HHMMSS_name.rs` is
+//! a migration; the build script lists them (and the entities of the `entity` crate), so adding
+//! or deleting a file needs no edit here.
+//!
+//! Applications can run them at startup with `migration::Migrator::up(&db, None)`.
+
+pub use makemigrations::prelude::MigratorTrait;
+
+include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+include!(concat!(env!("OUT_DIR"), "/entities.rs"));
+
+// Makes sure the entity crate is linked, whatever this file names from it.
+extern crate entity as _;
+
+/// What the command line works on. Add table patterns to `ignore_tables` for tables that other
+/// services or extensions own; the tool then never creates, changes or drops them.
+pub fn project() -> makemigrations::Project {
+    makemigrations::Project::new::<Migrator>(MIGRATIONS_DIR, entities())
+        .ignore_tables(["spatial_ref_sys"])
+}

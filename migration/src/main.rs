@@ -1,0 +1,6 @@
+//! The command line: `cargo run -p migration -- <command>` (see `--help`).
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    makemigrations::cli::run(migration::project()).await
+}
