@@ -89,6 +89,13 @@ pub fn render_columns(
     def: &EntityDef,
     statements: &EntityStatements,
 ) -> Result<BTreeMap<String, RenderColumn>, UnsupportedColumn> {
+    // The entity's own types: for PostgreSQL sea-orm turns an enum into `Custom(name)` in the
+    // CREATE TABLE, which would not be portable.
+    let declared: BTreeMap<&str, &sea_query::ColumnType> = statements
+        .column_types
+        .iter()
+        .map(|(n, t)| (n.as_str(), t))
+        .collect();
     let mut columns = BTreeMap::new();
     for column in statements.table.get_columns() {
         let name = column.get_column_name();
@@ -97,8 +104,10 @@ pub fn render_columns(
             column: name.clone(),
             reason,
         };
-        let sea_type = column
-            .get_column_type()
+        let sea_type = declared
+            .get(name.as_str())
+            .copied()
+            .or(column.get_column_type())
             .ok_or_else(|| unsupported("it has no column type".into()))?;
         let col_type = core_type(sea_type).map_err(unsupported)?;
         let (comment, renamed_from) = split_comment(column);

@@ -114,14 +114,27 @@ pub async fn run_one(
     let transactional =
         migration.use_transaction() != Some(false) && db.get_database_backend() != DbBackend::MySql;
     if transactional {
+        let sqlite = db.get_database_backend() == DbBackend::Sqlite;
+        if sqlite {
+            // Table rebuilds need enforcement off; it can only change outside a transaction.
+            db.execute_unprepared("PRAGMA foreign_keys = OFF").await?;
+        }
         let txn = db.begin().await?;
-        match run_in(&txn, migration, direction).await {
-            Ok(()) => txn.commit().await.map_err(fail)?,
+        let outcome = match run_in(&txn, migration, direction).await {
+            Ok(()) if sqlite => check_foreign_keys(&txn).await,
+            other => other,
+        };
+        let committed = match outcome {
+            Ok(()) => txn.commit().await.map_err(fail),
             Err(e) => {
                 txn.rollback().await?;
-                return Err(fail(e));
+                Err(fail(e))
             }
+        };
+        if sqlite {
+            db.execute_unprepared("PRAGMA foreign_keys = ON").await?;
         }
+        committed?;
     } else {
         let before = table_names(db).await?;
         let manager = SchemaManager::new(db);
@@ -133,6 +146,24 @@ pub async fn run_one(
         record(db, &name, direction, &before).await?;
     }
     Ok(started.elapsed())
+}
+
+/// Fails when rows reference rows that do not exist (SQLite checked nothing while enforcement
+/// was off).
+pub async fn check_foreign_keys<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
+    let broken = introspect::query(conn, "PRAGMA foreign_key_check", vec![]).await?;
+    if broken.is_empty() {
+        return Ok(());
+    }
+    let tables: BTreeSet<String> = broken
+        .iter()
+        .filter_map(|r| r.try_get_by_index::<String>(0).ok())
+        .collect();
+    Err(DbErr::Migration(format!(
+        "{} row(s) in {} reference rows that do not exist; fix the data or the migration",
+        broken.len(),
+        tables.into_iter().collect::<Vec<_>>().join(", ")
+    )))
 }
 
 /// Runs and records one migration inside `txn`, which the caller commits or rolls back.
@@ -202,7 +233,7 @@ pub async fn table_names<C: ConnectionTrait>(conn: &C) -> Result<BTreeSet<String
         }
         _ => {
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-             AND name NOT LIKE '_makemigrations_old_%'"
+             AND name NOT LIKE '\\_makemigrations\\_new\\_%' ESCAPE '\\'"
         }
     };
     let rows = introspect::query(conn, sql, vec![]).await?;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use makemigrations_core::ops::{sanitize_name, suggest_name};
 use makemigrations_core::render::{render_migration, MigrationFile};
 use makemigrations_core::{diff, DiffOptions, Operation, Schema};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
 use super::{Cli, Command, MakemigrationsArgs, RollbackArgs};
 use crate::database::{self, core_backend};
@@ -410,6 +410,9 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
     let changes = if pending.is_empty() {
         detect_changes(project, db).await?
     } else {
+        if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
+            db.execute_unprepared("PRAGMA foreign_keys = OFF").await?;
+        }
         let txn = db.begin().await?;
         let result = async {
             for state in &pending {

@@ -11,10 +11,10 @@ use super::query;
 mod types;
 pub use types::{column_type, default_value};
 
-/// Tables the tool reads. `sqlite_%` are SQLite's own; `_makemigrations_old_%` exist only inside
+/// Tables the tool reads. `sqlite_%` are SQLite's own; `_makemigrations_new_%` exist only inside
 /// a table rebuild.
 const USER_TABLES: &str =
-    "m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_makemigrations_old_%'";
+    "m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '\\_makemigrations\\_new\\_%' ESCAPE '\\'";
 
 pub async fn discover<C: ConnectionTrait>(conn: &C) -> Result<Schema, DbErr> {
     let mut tables: BTreeMap<String, Table> = BTreeMap::new();

@@ -2,11 +2,13 @@
 //! Alembic's batch mode and Django's schema editor do them.
 //!
 //! The table is read back from the database when the migration runs (so the file only states the
-//! change), edited in the neutral model, created under its own name after the old one is renamed
-//! away, and filled with the old rows. `legacy_alter_table` keeps the rename from rewriting other
-//! tables' foreign keys, so they point at the new table; `defer_foreign_keys` lets rows that
-//! reference each other be copied in any order, and `foreign_key_check` reports anything broken
-//! before the migration's transaction commits.
+//! change), edited in the neutral model, created under a temporary name, filled with the old rows,
+//! and renamed into place after the old table is dropped; then its indexes are created again.
+//! Foreign-key enforcement must be off meanwhile: with it on, SQLite rewrites other tables'
+//! references on rename and cascades the DROP into their rows. `migrate` turns it off around each
+//! SQLite migration; outside a transaction this helper does it itself; inside someone else's
+//! transaction with enforcement on, it refuses rather than lose rows. `foreign_key_check` reports
+//! anything left broken before the transaction commits.
 
 use makemigrations_core::{Column, Default, DefaultValue, Table};
 use sea_orm::sea_query::ColumnDef;
@@ -17,7 +19,7 @@ use super::{default_sql, exec, ident, type_sql};
 use crate::introspect;
 
 /// The prefix a table carries while it is being rebuilt; discovery never reports such tables.
-const OLD_PREFIX: &str = "_makemigrations_old_";
+pub(crate) const NEW_PREFIX: &str = "_makemigrations_new_";
 
 pub(super) async fn read_table(manager: &SchemaManager<'_>, table: &str) -> Result<Table, DbErr> {
     let schema = introspect::sqlite::discover(manager.get_connection()).await?;
@@ -70,26 +72,30 @@ pub(super) async fn rebuild(
         .filter(|c| old_columns.contains(&c.name))
         .map(|c| ident(&c.name))
         .collect();
-    let old = ident(&format!("{OLD_PREFIX}{table}"));
-    let new = ident(table);
+    let temporary = ident(&format!("{NEW_PREFIX}{table}"));
+    let target = ident(table);
 
-    exec(manager, "PRAGMA defer_foreign_keys = ON").await?;
-    exec(manager, "PRAGMA legacy_alter_table = ON").await?;
-    exec(manager, &format!("ALTER TABLE {new} RENAME TO {old}")).await?;
+    let turned_off = foreign_keys_off(manager).await?;
+    model.name = format!("{NEW_PREFIX}{table}");
     exec(manager, &create_table_sql(&model)).await?;
     let columns = copied.join(", ");
     exec(
         manager,
-        &format!("INSERT INTO {new} ({columns}) SELECT {columns} FROM {old}"),
+        &format!("INSERT INTO {temporary} ({columns}) SELECT {columns} FROM {target}"),
     )
     .await?;
-    exec(manager, &format!("DROP TABLE {old}")).await?;
+    exec(manager, &format!("DROP TABLE {target}")).await?;
+    exec(
+        manager,
+        &format!("ALTER TABLE {temporary} RENAME TO {target}"),
+    )
+    .await?;
     for index in &model.indexes {
         let list: Vec<String> = index.columns.iter().map(|c| ident(c)).collect();
         exec(
             manager,
             &format!(
-                "CREATE {}INDEX {} ON {new} ({})",
+                "CREATE {}INDEX {} ON {target} ({})",
                 if index.unique { "UNIQUE " } else { "" },
                 ident(&index.name),
                 list.join(", ")
@@ -97,7 +103,9 @@ pub(super) async fn rebuild(
         )
         .await?;
     }
-    exec(manager, "PRAGMA legacy_alter_table = OFF").await?;
+    if turned_off {
+        exec(manager, "PRAGMA foreign_keys = ON").await?;
+    }
 
     let broken = introspect::query(
         manager.get_connection(),
@@ -116,6 +124,33 @@ pub(super) async fn rebuild(
         )));
     }
     Ok(())
+}
+
+/// Makes sure foreign-key enforcement is off; says whether this call turned it off.
+async fn foreign_keys_off(manager: &SchemaManager<'_>) -> Result<bool, DbErr> {
+    if !foreign_keys_enabled(manager).await? {
+        return Ok(false);
+    }
+    exec(manager, "PRAGMA foreign_keys = OFF").await?;
+    if foreign_keys_enabled(manager).await? {
+        return Err(DbErr::Migration(
+            "SQLite must rebuild a table here, which is only safe with foreign-key enforcement off, \
+             and that cannot change inside a transaction\n  fix: apply migrations with the \
+             `migrate` command (or `makemigrations::executor`), which turns it off around each migration"
+                .into(),
+        ));
+    }
+    Ok(true)
+}
+
+async fn foreign_keys_enabled(manager: &SchemaManager<'_>) -> Result<bool, DbErr> {
+    let rows = introspect::query(manager.get_connection(), "PRAGMA foreign_keys", vec![]).await?;
+    Ok(rows
+        .first()
+        .map(|r| r.try_get_by_index::<i64>(0))
+        .transpose()?
+        .unwrap_or(0)
+        == 1)
 }
 
 /// `CREATE TABLE` for the model, in the shape sea-query writes for SQLite.

@@ -1,0 +1,342 @@
+//! Test support: a scratch copy of the sample project, and the databases to run it against.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use makemigrations::introspect;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+
+pub const POSTGRES_VAR: &str = "MAKEMIGRATIONS_TEST_POSTGRES";
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// A copy of `entity/` and `migration/` (without migrations) in a workspace of its own, built
+/// into a target directory shared by every test run so only the two small crates recompile.
+pub struct TestProject {
+    dir: tempfile::TempDir,
+}
+
+pub struct Output {
+    pub success: bool,
+    pub text: String,
+}
+
+impl TestProject {
+    pub fn new() -> Self {
+        let root = repo_root();
+        let dir = tempfile::Builder::new()
+            .prefix("mm-roundtrip-")
+            .tempdir()
+            .unwrap();
+        let manifest = std::fs::read_to_string(root.join("Cargo.toml"))
+            .unwrap()
+            .replace(
+                r#"members = ["crates/*", "entity", "migration", "xtask"]"#,
+                r#"members = ["entity", "migration"]"#,
+            )
+            .replace(
+                r#"default-members = ["crates/*", "entity", "migration"]"#,
+                "",
+            )
+            .replace(
+                r#"path = "crates/"#,
+                &format!(r#"path = "{}/crates/"#, root.display()),
+            );
+        std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
+        std::fs::copy(root.join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
+        copy_dir(&root.join("entity"), &dir.path().join("entity"));
+        for file in ["Cargo.toml", "build.rs", "src/lib.rs", "src/main.rs"] {
+            let target = dir.path().join("migration").join(file);
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::copy(root.join("migration").join(file), target).unwrap();
+        }
+        std::fs::create_dir_all(dir.path().join("migration/src/migrations")).unwrap();
+        TestProject { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn target_dir() -> PathBuf {
+        repo_root().join("target/roundtrip")
+    }
+
+    /// Replaces `from` by `to` in an entity source file; an empty `from` creates the file.
+    pub fn edit_entity(&self, file: &str, from: &str, to: &str) {
+        let path = self.path().join("entity/src").join(file);
+        if from.is_empty() {
+            std::fs::write(&path, to).unwrap();
+            return;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file} does not contain {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    }
+
+    pub fn build(&self) {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "migration"])
+            .env("CARGO_TARGET_DIR", Self::target_dir())
+            .current_dir(self.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "the scratch project does not build");
+    }
+
+    pub fn run(&self, backend: &Backend, args: &[&str]) -> Output {
+        let out = Command::new(Self::target_dir().join("debug/migration"))
+            .args(args)
+            .env("DATABASE_URL", backend.url())
+            .current_dir(self.path())
+            .output()
+            .unwrap();
+        let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&out.stderr));
+        Output {
+            success: out.status.success(),
+            text,
+        }
+    }
+
+    /// The newest migration file, with its timestamp masked so snapshots stay stable.
+    pub fn newest_migration_source(&self) -> String {
+        let dir = self.path().join("migration/src/migrations");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        let text = std::fs::read_to_string(files.last().expect("a migration was written")).unwrap();
+        mask_timestamps(&text)
+    }
+}
+
+pub fn mask_timestamps(text: &str) -> String {
+    let mut out = String::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < text.len() {
+        let candidate = bytes.get(i..i + 17);
+        let is_stamp = candidate.is_some_and(|c| {
+            c[0] == b'm'
+                && c[1..9].iter().all(u8::is_ascii_digit)
+                && c[9] == b'_'
+                && c[10..16].iter().all(u8::is_ascii_digit)
+                && c[16] == b'_'
+        });
+        if is_stamp {
+            out.push_str("mYYYYMMDD_HHMMSS_");
+            i += 17;
+        } else {
+            let ch = text[i..].chars().next().unwrap();
+            out.push(ch);
+            i += ch.len_utf8();
+        }
+    }
+    out
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A database a test runs against; PostgreSQL ones are created for the test and dropped after.
+pub enum Backend {
+    Sqlite {
+        url: String,
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        url: String,
+        admin_url: String,
+        database: String,
+    },
+}
+
+impl Backend {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite { .. } => "sqlite",
+            Backend::Postgres { .. } => "postgres",
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            Backend::Sqlite { url, .. } | Backend::Postgres { url, .. } => url,
+        }
+    }
+
+    pub async fn connect(&self) -> DatabaseConnection {
+        Database::connect(self.url()).await.unwrap()
+    }
+
+    /// The schema as lines, tool tables left out and columns sorted (ALTER TABLE ADD COLUMN
+    /// appends, so column order is the one thing a rollback cannot restore on PostgreSQL).
+    pub async fn schema_fingerprint(&self) -> Vec<String> {
+        let db = self.connect().await;
+        let backend = makemigrations::database::core_backend(db.get_database_backend());
+        let schema = introspect::discover(&db, backend, "public").await.unwrap();
+        db.close().await.unwrap();
+        let mut lines = Vec::new();
+        for (name, e) in &schema.enums {
+            lines.push(format!("enum {name} {:?}", e.values));
+        }
+        for (name, table) in &schema.tables {
+            if makemigrations::is_tool_table(name) {
+                continue;
+            }
+            lines.push(format!(
+                "table {name} pk={:?} comment={:?}",
+                table.primary_key, table.comment
+            ));
+            let mut columns = table.columns.clone();
+            columns.sort_by(|a, b| a.name.cmp(&b.name));
+            for c in columns {
+                lines.push(format!(
+                    "  column {} {} null={} default={:?} unique={} auto={} comment={:?}",
+                    c.name,
+                    c.db_type,
+                    c.nullable,
+                    c.default.map(|d| d.sql),
+                    c.unique,
+                    c.auto_increment,
+                    c.comment
+                ));
+            }
+            for index in &table.indexes {
+                lines.push(format!(
+                    "  index {} {:?} unique={}",
+                    index.name, index.columns, index.unique
+                ));
+            }
+            for fk in &table.foreign_keys {
+                lines.push(format!(
+                    "  fk {:?} -> {}{:?} delete={:?} update={:?}",
+                    fk.columns, fk.ref_table, fk.ref_columns, fk.on_delete, fk.on_update
+                ));
+            }
+        }
+        lines
+    }
+
+    pub async fn seed(&self) {
+        let db = self.connect().await;
+        for sql in [
+            "INSERT INTO users (public_id, email, display_name) VALUES ('5f0e1b3a-8a5d-4c1e-9a63-2f1f0c6b7a10', 'ada@example.com', 'Ada')",
+            "INSERT INTO categories (name, slug) VALUES ('Books', 'books')",
+            "INSERT INTO products (category_id, sku, name, price) VALUES (1, 'B-1', 'Dune', 9.99)",
+            "INSERT INTO orders (reference, user_id) VALUES ('0c9e3f0e-6a43-4b7d-8d21-7b8a0e5c1d22', 1)",
+            "INSERT INTO loyalty_accounts (user_id, member_since) VALUES (1, '2026-01-01')",
+        ] {
+            db.execute_unprepared(sql).await.unwrap();
+        }
+        db.close().await.unwrap();
+    }
+
+    /// Rows in columns that no migration touches keep their values.
+    pub async fn assert_seed_intact(&self) {
+        let db = self.connect().await;
+        for (sql, expected) in [
+            ("SELECT email AS v FROM users", "ada@example.com"),
+            ("SELECT name AS v FROM products", "Dune"),
+            ("SELECT currency AS v FROM orders", "EUR"),
+            ("SELECT slug AS v FROM categories", "books"),
+        ] {
+            let rows = db
+                .query_all_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    sql,
+                ))
+                .await
+                .unwrap();
+            let values: Vec<String> = rows
+                .iter()
+                .map(|r| r.try_get::<String>("", "v").unwrap())
+                .collect();
+            assert_eq!(
+                values,
+                [expected],
+                "{}: `{sql}` after a migration",
+                self.name()
+            );
+        }
+        db.close().await.unwrap();
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if let Backend::Postgres {
+            admin_url,
+            database,
+            ..
+        } = self
+        {
+            let (admin_url, database) = (admin_url.clone(), database.clone());
+            // Drop runs outside async code: use a runtime of its own on a thread of its own.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Runtime::new().unwrap();
+                rt.block_on(async {
+                    if let Ok(db) = Database::connect(&admin_url).await {
+                        let _ = db
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+                            ))
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// SQLite always; PostgreSQL when its variable is set. Prints one line naming what was skipped.
+pub async fn enabled_backends() -> Vec<Backend> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("test.sqlite3").display()
+    );
+    let mut backends = vec![Backend::Sqlite { url, _dir: dir }];
+    match std::env::var(POSTGRES_VAR).ok().filter(|v| !v.is_empty()) {
+        Some(admin_url) => {
+            let database = format!("mm_test_{}_{}", std::process::id(), nanos());
+            let admin = Database::connect(&admin_url)
+                .await
+                .unwrap_or_else(|e| panic!("{POSTGRES_VAR} is set but PostgreSQL is unreachable: {e}"));
+            admin.execute_unprepared(&format!("CREATE DATABASE \"{database}\"")).await.unwrap();
+            admin.close().await.unwrap();
+            let base = admin_url.split('?').next().unwrap();
+            let url = format!("{}/{database}", &base[..base.rfind('/').unwrap()]);
+            backends.push(Backend::Postgres { url, admin_url, database });
+        }
+        None => eprintln!(
+            "makemigrations tests: PostgreSQL skipped; set {POSTGRES_VAR}=postgres://postgres@127.0.0.1:5432/test to enable it"
+        ),
+    }
+    backends
+}
+
+fn nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
