@@ -21,8 +21,13 @@ pub enum Error {
     Refused(String),
     #[error(transparent)]
     Unsupported(#[from] crate::entities::UnsupportedColumn),
-    #[error("migration {name} failed: {source}\n  the database was left as it was before this migration (its transaction was rolled back)")]
+    #[error("migration {name} failed: {source}\n  the database was left as it was before this migration (its transaction was rolled back)\n  fix: correct the migration file (or the data it trips on) and run `migrate` again")]
     MigrationFailed {
+        name: String,
+        source: sea_orm::DbErr,
+    },
+    #[error("migration {name} failed: {source}\n  it ran without a transaction (use_transaction() is Some(false)), so its statements before the failure stayed applied and it is not recorded\n  fix: undo those statements by hand, or make the migration safe to re-run, then run `migrate` again")]
+    MigrationFailedPartially {
         name: String,
         source: sea_orm::DbErr,
     },

@@ -142,7 +142,10 @@ pub async fn run_one(
             Direction::Up => migration.up(&manager).await,
             Direction::Down => migration.down(&manager).await,
         };
-        outcome.map_err(fail)?;
+        outcome.map_err(|source| Error::MigrationFailedPartially {
+            name: name.clone(),
+            source,
+        })?;
         record(db, &name, direction, &before).await?;
     }
     Ok(started.elapsed())

@@ -63,10 +63,24 @@ impl Project {
         self
     }
 
+    /// The migrations folder as the user should see it: relative to the working directory.
+    pub fn shown_migrations_dir(&self) -> String {
+        shown_path(std::path::Path::new(&self.migrations_dir))
+    }
+
     /// The tool's own tables and the configured patterns.
     pub fn is_ignored(&self, table: &str) -> bool {
         is_tool_table(table) || self.ignore_tables.iter().any(|p| glob_match(p, table))
     }
+}
+
+/// `path` relative to the working directory when it is below it.
+pub fn shown_path(path: &std::path::Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    path.strip_prefix(&cwd)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 /// `seaql_migrations` and our own bookkeeping are never diffed, created or dropped.

@@ -193,15 +193,18 @@ async fn makemigrations(
         down: None,
     }));
     if args.dry_run {
-        println!("Would write {}/{module}.rs:", project.migrations_dir);
+        println!(
+            "Would write {}/{module}.rs:",
+            project.shown_migrations_dir()
+        );
         print_operations(&operations);
         println!();
         print!("{source}");
         return Ok(ExitCode::SUCCESS);
     }
     let path = writer::write_migration(project.migrations_dir.as_ref(), &module, &source)?;
-    println!("Migrations for '{}':", project.migrations_dir);
-    println!("  {}", path.display());
+    println!("Migrations for '{}':", project.shown_migrations_dir());
+    println!("  {}", crate::shown_path(&path));
     print_operations(&operations);
     Ok(ExitCode::SUCCESS)
 }
@@ -222,13 +225,16 @@ fn write_empty(project: &Project, args: &MakemigrationsArgs) -> Result<ExitCode,
         down: Some(&[]),
     }));
     if args.dry_run || args.check {
-        println!("Would write {}/{module}.rs:", project.migrations_dir);
+        println!(
+            "Would write {}/{module}.rs:",
+            project.shown_migrations_dir()
+        );
         print!("{source}");
         return Ok(ExitCode::SUCCESS);
     }
     let path = writer::write_migration(project.migrations_dir.as_ref(), &module, &source)?;
-    println!("Migrations for '{}':", project.migrations_dir);
-    println!("  {}", path.display());
+    println!("Migrations for '{}':", project.shown_migrations_dir());
+    println!("  {}", crate::shown_path(&path));
     println!("  (empty: write its up and down by hand)");
     Ok(ExitCode::SUCCESS)
 }
@@ -356,7 +362,7 @@ fn applied_when(applied_at: i64) -> String {
 
 async fn showmigrations(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, Error> {
     let states = executor::states(db, (project.migrations)()).await?;
-    println!("{}:", project.migrations_dir);
+    println!("{}:", project.shown_migrations_dir());
     if states.is_empty() {
         println!(" (no migrations)");
     }

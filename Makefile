@@ -1,0 +1,42 @@
+# The same commands as `cargo run -p migration -- <command>`; DATABASE_URL (or .env) picks the
+# database, and without it an embedded SQLite file db.sqlite3 is used.
+MIGRATION = cargo run --quiet -p migration --
+
+.PHONY: makemigrations migrate rollback showmigrations check current history test bench demo
+
+makemigrations:
+	$(MIGRATION) makemigrations $(if $(msg),-m "$(msg)",)
+
+migrate:
+	$(MIGRATION) migrate $(target)
+
+rollback:
+	$(MIGRATION) rollback $(if $(steps),-s $(steps),)
+
+showmigrations:
+	$(MIGRATION) showmigrations
+
+check:
+	$(MIGRATION) check
+
+current:
+	$(MIGRATION) current
+
+history:
+	$(MIGRATION) history
+
+# The test suite: SQLite always, PostgreSQL when MAKEMIGRATIONS_TEST_POSTGRES is set.
+test:
+	cargo test --workspace
+
+bench:
+	cargo xtask bench
+
+# The sample end to end on the embedded SQLite default: apply, verify, roll back, apply again.
+demo:
+	$(MIGRATION) migrate
+	$(MIGRATION) showmigrations
+	$(MIGRATION) check
+	$(MIGRATION) rollback --all
+	$(MIGRATION) migrate
+	$(MIGRATION) makemigrations --check
