@@ -1,1 +1,252 @@
-fn main() {}
+//! Developer tasks: `cargo xtask bench`.
+//!
+//! `bench` builds a project of 1,000 generated entities (10 columns, one index and one foreign key
+//! each), generates and applies its initial migration, then times the two commands a team runs
+//! most against a large schema: `makemigrations` with no changes and `check`. It runs on SQLite
+//! always and on PostgreSQL when `MAKEMIGRATIONS_BENCH_POSTGRES` (or `MAKEMIGRATIONS_TEST_POSTGRES`)
+//! names a server. Times are wall-clock medians of 5 runs of the debug binary, as a developer
+//! runs it with `cargo run -p migration`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+const TABLES: usize = 1000;
+const RUNS: usize = 5;
+
+fn main() -> Result<()> {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    match task.as_str() {
+        "bench" => bench(),
+        _ => bail!("usage: cargo xtask bench"),
+    }
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .expect("repo root")
+}
+
+fn bench() -> Result<()> {
+    let root = repo_root();
+    let project = root.join("target/bench-project");
+    let target = root.join("target/bench");
+    write_project(&root, &project)?;
+    println!("building a project of {TABLES} entities (first build takes a few minutes)...");
+    cargo_build(&project, &target)?;
+
+    let mut backends = vec![(
+        "SQLite".to_string(),
+        format!(
+            "sqlite://{}?mode=rwc",
+            project.join("bench.sqlite3").display()
+        ),
+    )];
+    let _ = std::fs::remove_file(project.join("bench.sqlite3"));
+    let postgres = std::env::var("MAKEMIGRATIONS_BENCH_POSTGRES")
+        .or_else(|_| std::env::var("MAKEMIGRATIONS_TEST_POSTGRES"))
+        .ok();
+    if let Some(admin) = &postgres {
+        run("psql", &[admin, "-qc", "DROP DATABASE IF EXISTS mm_bench"])?;
+        run("psql", &[admin, "-qc", "CREATE DATABASE mm_bench"])?;
+        let base = admin.split('?').next().unwrap_or(admin);
+        backends.push((
+            "PostgreSQL".into(),
+            format!(
+                "{}/mm_bench",
+                &base[..base.rfind('/').unwrap_or(base.len())]
+            ),
+        ));
+    } else {
+        println!("PostgreSQL skipped: set MAKEMIGRATIONS_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/test");
+    }
+
+    let binary = target.join("debug/migration");
+    let migrations = project.join("migration/src/migrations");
+    let mut report = String::new();
+    writeln!(
+        report,
+        "| backend | initial makemigrations | migrate | makemigrations, no changes | check |"
+    )?;
+    writeln!(report, "|---|---|---|---|---|")?;
+    for (name, url) in &backends {
+        for file in std::fs::read_dir(&migrations)? {
+            std::fs::remove_file(file?.path())?;
+        }
+        cargo_build(&project, &target)?;
+        let initial = timed(&binary, &project, url, &["makemigrations", "--no-input"], 0)?;
+        cargo_build(&project, &target)?;
+        let migrate = timed(&binary, &project, url, &["migrate"], 0)?;
+        let no_changes = median(&binary, &project, url, &["makemigrations", "--check"])?;
+        let check = median(&binary, &project, url, &["check"])?;
+        writeln!(
+            report,
+            "| {name} | {} | {} | {} | {} |",
+            secs(initial),
+            secs(migrate),
+            secs(no_changes),
+            secs(check)
+        )?;
+    }
+    if postgres.is_some() {
+        let admin = postgres.unwrap();
+        run(
+            "psql",
+            &[
+                &admin,
+                "-qc",
+                "DROP DATABASE IF EXISTS mm_bench WITH (FORCE)",
+            ],
+        )?;
+    }
+    println!(
+        "\n{TABLES} tables, 10 columns, 1 index and 1 foreign key each; medians of {RUNS} runs:\n"
+    );
+    println!("{report}");
+    std::fs::write(target.join("results.md"), &report)?;
+    Ok(())
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn median(binary: &Path, project: &Path, url: &str, args: &[&str]) -> Result<Duration> {
+    let mut times = Vec::new();
+    for _ in 0..RUNS {
+        times.push(timed(binary, project, url, args, 0)?);
+    }
+    times.sort();
+    Ok(times[RUNS / 2])
+}
+
+/// Runs the migration binary and returns how long it took; fails unless it exits with `expect`.
+fn timed(binary: &Path, project: &Path, url: &str, args: &[&str], expect: i32) -> Result<Duration> {
+    let started = Instant::now();
+    let out = Command::new(binary)
+        .args(args)
+        .env("DATABASE_URL", url)
+        .current_dir(project)
+        .output()?;
+    let elapsed = started.elapsed();
+    if out.status.code() != Some(expect) {
+        bail!(
+            "`migration {}` failed:\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(elapsed)
+}
+
+fn run(program: &str, args: &[&str]) -> Result<()> {
+    let status = Command::new(program)
+        .args(args)
+        .status()
+        .with_context(|| format!("running {program}"))?;
+    if !status.success() {
+        bail!("{program} {} failed", args.join(" "));
+    }
+    Ok(())
+}
+
+fn cargo_build(project: &Path, target: &Path) -> Result<()> {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "-p", "migration"])
+        .env("CARGO_TARGET_DIR", target)
+        .current_dir(project)
+        .status()?;
+    if !status.success() {
+        bail!("the benchmark project does not build");
+    }
+    Ok(())
+}
+
+/// A workspace with the real `migration` crate and an `entity` crate of generated entities.
+fn write_project(root: &Path, project: &Path) -> Result<()> {
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml"))?
+        .replace(
+            r#"members = ["crates/*", "entity", "migration", "xtask"]"#,
+            r#"members = ["entity", "migration"]"#,
+        )
+        .replace(
+            r#"default-members = ["crates/*", "entity", "migration"]"#,
+            "",
+        )
+        .replace(
+            r#"path = "crates/"#,
+            &format!(r#"path = "{}/crates/"#, root.display()),
+        );
+    std::fs::create_dir_all(project.join("entity/src"))?;
+    std::fs::create_dir_all(project.join("migration/src/migrations"))?;
+    std::fs::write(project.join("Cargo.toml"), manifest)?;
+    std::fs::copy(root.join("Cargo.lock"), project.join("Cargo.lock"))?;
+    std::fs::copy(
+        root.join("entity/Cargo.toml"),
+        project.join("entity/Cargo.toml"),
+    )?;
+    for file in ["Cargo.toml", "build.rs", "src/lib.rs", "src/main.rs"] {
+        std::fs::copy(
+            root.join("migration").join(file),
+            project.join("migration").join(file),
+        )?;
+    }
+    let mut lib = String::new();
+    for i in 0..TABLES {
+        writeln!(lib, "pub mod t{i:04};")?;
+        std::fs::write(
+            project.join(format!("entity/src/t{i:04}.rs")),
+            entity_source(i),
+        )?;
+    }
+    std::fs::write(project.join("entity/src/lib.rs"), lib)?;
+    Ok(())
+}
+
+fn entity_source(i: usize) -> String {
+    let relation = if i == 0 {
+        "pub enum Relation {}".to_string()
+    } else {
+        format!(
+            "pub enum Relation {{\n    #[sea_orm(belongs_to = \"super::t{p:04}::Entity\", from = \"Column::ParentId\", \
+             to = \"super::t{p:04}::Column::Id\", on_delete = \"SetNull\")]\n    Parent,\n}}",
+            p = i - 1
+        )
+    };
+    format!(
+        r#"use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "t{i:04}")]
+pub struct Model {{
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub parent_id: Option<i32>,
+    #[sea_orm(column_type = "String(StringLen::N(100))", indexed)]
+    pub name: String,
+    pub code: String,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub notes: Option<String>,
+    #[sea_orm(default_value = 0)]
+    pub quantity: i32,
+    #[sea_orm(column_type = "Decimal(Some((10, 2)))")]
+    pub price: Decimal,
+    #[sea_orm(default_value = true)]
+    pub active: bool,
+    pub created_at: DateTimeWithTimeZone,
+    pub payload: Option<Json>,
+}}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+{relation}
+
+impl ActiveModelBehavior for ActiveModel {{}}
+"#
+    )
+}

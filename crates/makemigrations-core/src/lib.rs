@@ -4,6 +4,8 @@
 //! testable without a database.
 
 pub mod diff;
+#[doc(hidden)]
+pub mod fixtures;
 pub mod ops;
 pub mod render;
 pub mod schema;

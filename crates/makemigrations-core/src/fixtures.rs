@@ -1,0 +1,163 @@
+//! Hand-built operations that the tests of this crate and of `makemigrations` share: one of
+//! every kind, so a snapshot and a compiled golden file cover the whole renderer.
+
+use crate::*;
+
+fn column(name: &str, col_type: ColumnType, db_type: &str, nullable: bool) -> Column {
+    let mut c = Column::new(name, col_type, db_type);
+    c.nullable = nullable;
+    c
+}
+
+/// One operation of every kind, with every column feature the renderer writes.
+pub fn every_operation() -> Vec<Operation> {
+    let status = ColumnType::Enum {
+        name: "order_status".into(),
+        variants: vec!["pending".into(), "paid".into()],
+    };
+    let mut id = column("id", ColumnType::BigInteger, "bigint", false);
+    id.auto_increment = true;
+    let mut email = column(
+        "email",
+        ColumnType::String(Some(255)),
+        "varchar(255)",
+        false,
+    );
+    email.unique = true;
+    let mut state = column("state", status.clone(), "order_status", false);
+    state.default = Some(Default {
+        sql: "'pending'::order_status".into(),
+        value: DefaultValue::String("pending".into()),
+    });
+    let mut created = column(
+        "created_at",
+        ColumnType::TimestampWithTimeZone,
+        "timestamp with time zone",
+        false,
+    );
+    created.default = Some(Default {
+        sql: "CURRENT_TIMESTAMP".into(),
+        value: DefaultValue::CurrentTimestamp,
+    });
+    let mut price = column(
+        "price",
+        ColumnType::Decimal(Some((10, 2))),
+        "numeric(10,2)",
+        false,
+    );
+    price.default = Some(Default {
+        sql: "0".into(),
+        value: DefaultValue::Int(0),
+    });
+    price.comment = Some("in cents' units".into());
+    let mut orders = Table::new("orders");
+    orders.columns = vec![
+        id,
+        email.clone(),
+        state,
+        created,
+        price,
+        column("user_id", ColumnType::Integer, "integer", true),
+    ];
+    orders.primary_key = vec!["id".into()];
+    orders.comment = Some("Customer orders".into());
+    orders.indexes.push(Index {
+        name: "idx-orders-created_at".into(),
+        columns: vec!["created_at".into()],
+        unique: false,
+    });
+    let user_fk = ForeignKey {
+        name: Some("fk-orders-user_id".into()),
+        columns: vec!["user_id".into()],
+        ref_table: "users".into(),
+        ref_columns: vec!["id".into()],
+        on_delete: ForeignKeyAction::SetNull,
+        on_update: ForeignKeyAction::Cascade,
+    };
+    orders.foreign_keys.push(user_fk.clone());
+    let mut items = Table::new("order_items");
+    items.columns = vec![
+        column("order_id", ColumnType::BigInteger, "bigint", false),
+        column("product_id", ColumnType::Integer, "integer", false),
+        column("payload", ColumnType::Json, "json", true),
+    ];
+    items.primary_key = vec!["order_id".into(), "product_id".into()];
+    let mut wider = email.clone();
+    wider.col_type = ColumnType::String(None);
+    wider.db_type = "varchar".into();
+    wider.nullable = true;
+    wider.unique = false;
+    vec![
+        Operation::CreateEnum(EnumType {
+            name: "order_status".into(),
+            values: vec!["pending".into(), "paid".into()],
+        }),
+        Operation::AlterEnum {
+            name: "mood".into(),
+            from: vec!["ok".into()],
+            to: vec!["ok".into(), "great".into()],
+        },
+        Operation::CreateTable(orders),
+        Operation::CreateTable(items.clone()),
+        Operation::AddColumn {
+            table: "users".into(),
+            column: column("phone", ColumnType::String(Some(20)), "varchar(20)", true),
+        },
+        Operation::AlterColumn {
+            table: "users".into(),
+            from: email,
+            to: wider,
+        },
+        Operation::RenameColumn {
+            table: "users".into(),
+            from: "bio".into(),
+            to: "about".into(),
+        },
+        Operation::DropColumn {
+            table: "users".into(),
+            column: column("legacy_flag", ColumnType::Boolean, "boolean", true),
+        },
+        Operation::CreateIndex {
+            table: "users".into(),
+            index: Index {
+                name: "idx-users-name_email".into(),
+                columns: vec!["name".into(), "email".into()],
+                unique: true,
+            },
+        },
+        Operation::DropIndex {
+            table: "users".into(),
+            index: Index {
+                name: "idx-users-old".into(),
+                columns: vec!["old".into()],
+                unique: false,
+            },
+        },
+        Operation::DropForeignKey {
+            table: "orders".into(),
+            foreign_key: user_fk.clone(),
+        },
+        Operation::AddForeignKey {
+            table: "orders".into(),
+            foreign_key: ForeignKey {
+                on_delete: ForeignKeyAction::Cascade,
+                ..user_fk
+            },
+        },
+        Operation::SetPrimaryKey {
+            table: "order_items".into(),
+            from: vec!["order_id".into()],
+            to: vec!["order_id".into(), "product_id".into()],
+        },
+        Operation::SetTableComment {
+            table: "users".into(),
+            from: None,
+            to: Some("People who buy".into()),
+        },
+        Operation::DropTable(items),
+        Operation::DropEnum(EnumType {
+            name: "mood".into(),
+            values: vec!["ok".into(), "great".into()],
+        }),
+    ]
+}

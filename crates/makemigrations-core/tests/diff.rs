@@ -1,0 +1,305 @@
+//! The differ on hand-built schemas: no database, one `check` per case, the expected operations
+//! written as the lines the user sees.
+
+use std::collections::BTreeSet;
+
+use makemigrations_core::ops::suggest_name;
+use makemigrations_core::*;
+
+fn col(name: &str, db_type: &str, col_type: ColumnType) -> Column {
+    let mut c = Column::new(name, col_type, db_type);
+    c.nullable = false;
+    c
+}
+
+fn id() -> Column {
+    let mut c = col("id", "integer", ColumnType::Integer);
+    c.auto_increment = true;
+    c
+}
+
+fn table(name: &str, columns: Vec<Column>) -> Table {
+    let mut t = Table::new(name);
+    t.primary_key = vec!["id".into()];
+    t.columns = columns;
+    t
+}
+
+fn fk(columns: &[&str], ref_table: &str) -> ForeignKey {
+    ForeignKey {
+        name: None,
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        ref_table: ref_table.into(),
+        ref_columns: vec!["id".into()],
+        on_delete: ForeignKeyAction::NoAction,
+        on_update: ForeignKeyAction::NoAction,
+    }
+}
+
+fn schema(tables: Vec<Table>) -> Schema {
+    let mut s = Schema::default();
+    for t in tables {
+        s.tables.insert(t.name.clone(), t);
+    }
+    s
+}
+
+fn options(backend: Backend, owned: &[&str]) -> DiffOptions {
+    DiffOptions {
+        backend,
+        owned_tables: owned.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>(),
+    }
+}
+
+/// Diffs and returns `describe()` lines, prefixed by the category symbol.
+fn lines(live: &Schema, desired: &Schema, options: &DiffOptions) -> Vec<String> {
+    diff(live, desired, options)
+        .operations
+        .iter()
+        .map(|op| format!("{} {}", op.category().symbol(), op.describe()))
+        .collect()
+}
+
+fn check(live: Schema, desired: Schema, backend: Backend, expected: &[&str]) {
+    let got = lines(&live, &desired, &options(backend, &[]));
+    assert_eq!(got, expected);
+    // Applying the reversed operations' reverse is the identity: down undoes up.
+    for op in diff(&live, &desired, &options(backend, &[])).operations {
+        assert_eq!(op.reverse().reverse(), op);
+    }
+}
+
+#[test]
+fn identical_schemas_have_no_changes() {
+    let s = schema(vec![table(
+        "users",
+        vec![
+            id(),
+            col("email", "varchar(255)", ColumnType::String(Some(255))),
+        ],
+    )]);
+    check(s.clone(), s, Backend::Postgres, &[]);
+}
+
+#[test]
+fn new_tables_come_after_the_tables_they_reference() {
+    let mut orders = table(
+        "orders",
+        vec![id(), col("user_id", "integer", ColumnType::Integer)],
+    );
+    orders.foreign_keys.push(fk(&["user_id"], "users"));
+    let desired = schema(vec![orders, table("users", vec![id()])]);
+    check(
+        Schema::default(),
+        desired,
+        Backend::Postgres,
+        &["+ Create table users", "+ Create table orders"],
+    );
+}
+
+#[test]
+fn a_foreign_key_cycle_is_closed_after_both_tables_exist() {
+    let mut a = table("a", vec![id(), col("b_id", "integer", ColumnType::Integer)]);
+    a.foreign_keys.push(fk(&["b_id"], "b"));
+    let mut b = table("b", vec![id(), col("a_id", "integer", ColumnType::Integer)]);
+    b.foreign_keys.push(fk(&["a_id"], "a"));
+    check(
+        Schema::default(),
+        schema(vec![a.clone(), b.clone()]),
+        Backend::Postgres,
+        &[
+            "+ Create table a",
+            "+ Create table b",
+            "+ Add foreign key a.(b_id) -> b.(id)",
+        ],
+    );
+    let got = lines(
+        &schema(vec![a, b]),
+        &Schema::default(),
+        &options(Backend::Postgres, &["a", "b"]),
+    );
+    assert_eq!(
+        got,
+        [
+            "- Drop foreign key a.(b_id) -> b.(id)",
+            "- Drop table b",
+            "- Drop table a"
+        ]
+    );
+}
+
+#[test]
+fn only_tables_our_migrations_created_are_dropped() {
+    let live = schema(vec![
+        table("legacy", vec![id()]),
+        table("old_feature", vec![id()]),
+    ]);
+    let result = diff(
+        &live,
+        &Schema::default(),
+        &options(Backend::Sqlite, &["old_feature"]),
+    );
+    let described: Vec<String> = result.operations.iter().map(Operation::describe).collect();
+    assert_eq!(described, ["Drop table old_feature"]);
+    assert_eq!(result.unmanaged_tables, ["legacy"]);
+}
+
+#[test]
+fn column_changes() {
+    let mut email = col("email", "varchar(100)", ColumnType::String(Some(100)));
+    let live = schema(vec![table(
+        "users",
+        vec![id(), email.clone(), col("phone", "text", ColumnType::Text)],
+    )]);
+    email.db_type = "varchar(255)".into();
+    email.col_type = ColumnType::String(Some(255));
+    email.nullable = true;
+    let mut age = col("age", "integer", ColumnType::Integer);
+    age.default = Some(Default {
+        sql: "0".into(),
+        value: DefaultValue::Int(0),
+    });
+    let desired = schema(vec![table("users", vec![id(), email, age])]);
+    check(
+        live,
+        desired,
+        Backend::Postgres,
+        &[
+            "+ Add column users.age",
+            "~ Alter column users.email: varchar(100) -> varchar(255), NOT NULL -> NULL",
+            "- Drop column users.phone",
+        ],
+    );
+}
+
+#[test]
+fn comments_are_compared_only_where_the_backend_keeps_them() {
+    let live = schema(vec![table("users", vec![id()])]);
+    let mut desired = live.clone();
+    desired.tables.get_mut("users").unwrap().comment = Some("people".into());
+    check(live.clone(), desired.clone(), Backend::Sqlite, &[]);
+    check(
+        live,
+        desired,
+        Backend::Postgres,
+        &["~ Set comment on table users"],
+    );
+}
+
+#[test]
+fn changed_indexes_and_foreign_keys_are_dropped_and_added_again() {
+    let mut live_table = table(
+        "orders",
+        vec![id(), col("user_id", "integer", ColumnType::Integer)],
+    );
+    live_table.indexes.push(Index {
+        name: "idx-orders-user_id".into(),
+        columns: vec!["user_id".into()],
+        unique: false,
+    });
+    live_table.foreign_keys.push(fk(&["user_id"], "users"));
+    let mut desired_table = live_table.clone();
+    desired_table.indexes[0].unique = true;
+    desired_table.foreign_keys[0].on_delete = ForeignKeyAction::Cascade;
+    let users = table("users", vec![id()]);
+    check(
+        schema(vec![live_table, users.clone()]),
+        schema(vec![desired_table, users]),
+        Backend::Postgres,
+        &[
+            "- Drop foreign key orders.(user_id) -> users.(id)",
+            "- Drop index idx-orders-user_id on orders",
+            "+ Create unique index idx-orders-user_id on orders (user_id)",
+            "+ Add foreign key orders.(user_id) -> users.(id)",
+        ],
+    );
+}
+
+#[test]
+fn primary_key_changes() {
+    let live = schema(vec![table(
+        "items",
+        vec![id(), col("sku", "text", ColumnType::Text)],
+    )]);
+    let mut desired = live.clone();
+    desired.tables.get_mut("items").unwrap().primary_key = vec!["id".into(), "sku".into()];
+    check(
+        live,
+        desired,
+        Backend::Postgres,
+        &["~ Alter primary key of items: (id) -> (id, sku)"],
+    );
+}
+
+#[test]
+fn enum_types_on_postgres() {
+    let status = |values: &[&str]| EnumType {
+        name: "status".into(),
+        values: values.iter().map(|v| v.to_string()).collect(),
+    };
+    let mut live = Schema::default();
+    live.enums.insert("status".into(), status(&["a", "b"]));
+    live.enums.insert(
+        "gone".into(),
+        EnumType {
+            name: "gone".into(),
+            values: vec!["x".into()],
+        },
+    );
+    let mut desired = Schema::default();
+    desired
+        .enums
+        .insert("status".into(), status(&["a", "c", "b"]));
+    desired.enums.insert(
+        "mood".into(),
+        EnumType {
+            name: "mood".into(),
+            values: vec!["ok".into()],
+        },
+    );
+    check(
+        live,
+        desired,
+        Backend::Postgres,
+        &[
+            "+ Create enum mood (ok)",
+            "~ Alter enum status: (a, b) -> (a, c, b)",
+            "- Drop enum gone",
+        ],
+    );
+}
+
+#[test]
+fn enum_types_of_new_columns_are_created_portably_on_sqlite() {
+    let mut status = col(
+        "status",
+        "enum_text",
+        ColumnType::Enum {
+            name: "status".into(),
+            variants: vec!["a".into()],
+        },
+    );
+    status.nullable = true;
+    let desired = schema(vec![table("orders", vec![id(), status])]);
+    check(
+        Schema::default(),
+        desired,
+        Backend::Sqlite,
+        &["+ Create enum status (a)", "+ Create table orders"],
+    );
+}
+
+#[test]
+fn suggested_names() {
+    let users = Operation::CreateTable(table("users", vec![id()]));
+    let phone = Operation::AddColumn {
+        table: "users".into(),
+        column: col("phone", "text", ColumnType::Text),
+    };
+    assert_eq!(suggest_name(&[users.clone()], true), "initial");
+    assert_eq!(suggest_name(&[phone.clone()], false), "add_phone_to_users");
+    assert_eq!(
+        suggest_name(&[phone, users], false),
+        "add_phone_to_users_and_more"
+    );
+}

@@ -1,0 +1,62 @@
+//! The rendered migration for every kind of operation, as a snapshot of the formatted file.
+
+use makemigrations_core::fixtures::every_operation;
+use makemigrations_core::render::{render_migration, MigrationFile};
+
+fn formatted(source: String) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("rustfmt")
+        .args(["--edition", "2021", "--emit", "stdout", "--quiet"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("rustfmt is installed");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(source.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the rendered file is not valid Rust:\n{source}"
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn every_operation_renders_and_reverses() {
+    let ops = every_operation();
+    let source = render_migration(&MigrationFile {
+        name: "m20261121_093000_every_operation",
+        message: Some("every operation kind"),
+        up: &ops,
+        down: None,
+    });
+    insta::assert_snapshot!(formatted(source));
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    let ops = every_operation();
+    let file = MigrationFile {
+        name: "m20261121_093000_x",
+        message: None,
+        up: &ops,
+        down: None,
+    };
+    assert_eq!(render_migration(&file), render_migration(&file));
+}
+
+#[test]
+fn an_empty_migration_says_what_to_do() {
+    let source = render_migration(&MigrationFile {
+        name: "m20261121_093000_backfill",
+        message: None,
+        up: &[],
+        down: Some(&[]),
+    });
+    insta::assert_snapshot!(formatted(source));
+}
