@@ -1,4 +1,6 @@
 //! Test support: a scratch copy of the sample project, and the databases to run it against.
+// Each test binary uses part of this module.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,6 +25,7 @@ pub struct TestProject {
 
 pub struct Output {
     pub success: bool,
+    pub code: Option<i32>,
     pub text: String,
 }
 
@@ -100,8 +103,20 @@ impl TestProject {
         text.push_str(&String::from_utf8_lossy(&out.stderr));
         Output {
             success: out.status.success(),
+            code: out.status.code(),
             text,
         }
+    }
+
+    /// The migration file names, oldest first.
+    pub fn migration_files(&self) -> Vec<String> {
+        let dir = self.path().join("migration/src/migrations");
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
     }
 
     /// The newest migration file, with its timestamp masked so snapshots stay stable.
@@ -166,6 +181,8 @@ pub enum Backend {
         admin_url: String,
         database: String,
     },
+    /// Just a URL, for error cases.
+    Url(String),
 }
 
 impl Backend {
@@ -173,17 +190,24 @@ impl Backend {
         match self {
             Backend::Sqlite { .. } => "sqlite",
             Backend::Postgres { .. } => "postgres",
+            Backend::Url(_) => "url",
         }
     }
 
     pub fn url(&self) -> &str {
         match self {
-            Backend::Sqlite { url, .. } | Backend::Postgres { url, .. } => url,
+            Backend::Sqlite { url, .. } | Backend::Postgres { url, .. } | Backend::Url(url) => url,
         }
     }
 
     pub async fn connect(&self) -> DatabaseConnection {
         Database::connect(self.url()).await.unwrap()
+    }
+
+    pub async fn execute(&self, sql: &str) {
+        let db = self.connect().await;
+        db.execute_unprepared(sql).await.unwrap();
+        db.close().await.unwrap();
     }
 
     /// The schema as lines, tool tables left out and columns sorted (ALTER TABLE ADD COLUMN
