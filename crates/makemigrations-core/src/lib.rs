@@ -7,6 +7,7 @@ pub mod diff;
 #[doc(hidden)]
 pub mod fixtures;
 pub mod ops;
+pub mod questions;
 pub mod render;
 pub mod schema;
 

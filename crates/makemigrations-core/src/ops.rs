@@ -274,19 +274,23 @@ impl Operation {
 pub fn describe_column_change(from: &Column, to: &Column) -> String {
     let mut parts = Vec::new();
     if from.db_type != to.db_type {
-        parts.push(format!("{} -> {}", from.db_type, to.db_type));
+        parts.push(format!(
+            "{} -> {}",
+            short_sql(&from.db_type),
+            short_sql(&to.db_type)
+        ));
     }
     if from.nullable != to.nullable {
         let word = |nullable: bool| if nullable { "NULL" } else { "NOT NULL" };
         parts.push(format!("{} -> {}", word(from.nullable), word(to.nullable)));
     }
-    let from_default = from.default.as_ref().map(|d| d.sql.as_str());
-    let to_default = to.default.as_ref().map(|d| d.sql.as_str());
+    let from_default = from.default.as_ref().map(|d| short_sql(&d.sql));
+    let to_default = to.default.as_ref().map(|d| short_sql(&d.sql));
     if from_default != to_default {
         parts.push(format!(
             "default {} -> {}",
-            from_default.unwrap_or("none"),
-            to_default.unwrap_or("none")
+            from_default.as_deref().unwrap_or("none"),
+            to_default.as_deref().unwrap_or("none")
         ));
     }
     if from.unique != to.unique {
@@ -315,13 +319,37 @@ pub fn describe_column_change(from: &Column, to: &Column) -> String {
     parts.join(", ")
 }
 
+/// PostgreSQL's long spellings shortened for reading: `character varying(100)` -> `varchar(100)`,
+/// `'bronze'::character varying` -> `'bronze'`.
+fn short_sql(sql: &str) -> String {
+    let without_cast = match sql.rfind("::") {
+        Some(i) if sql.starts_with('\'') && sql[..i].ends_with('\'') => &sql[..i],
+        _ => sql,
+    };
+    without_cast
+        .replace("character varying", "varchar")
+        .replace("timestamp with time zone", "timestamptz")
+        .replace("timestamp without time zone", "timestamp")
+}
+
 /// Django's `suggest_name`: `initial` for the first migration, one fragment for one operation,
 /// `<first>_and_more` when the name would grow too long.
 pub fn suggest_name(ops: &[Operation], is_initial: bool) -> String {
     if is_initial {
         return "initial".to_string();
     }
-    let fragments: Vec<String> = ops.iter().map(Operation::name_fragment).collect();
+    // A key or index dropped only to be added again is not what the migration is about.
+    let (preparatory, main): (Vec<&Operation>, Vec<&Operation>) = ops.iter().partition(|op| {
+        matches!(
+            op,
+            Operation::DropForeignKey { .. } | Operation::DropIndex { .. }
+        )
+    });
+    let fragments: Vec<String> = main
+        .iter()
+        .chain(&preparatory)
+        .map(|op| op.name_fragment())
+        .collect();
     let name = match fragments.as_slice() {
         [] => "auto".to_string(),
         [one] => one.clone(),

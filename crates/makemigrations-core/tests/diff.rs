@@ -303,3 +303,37 @@ fn suggested_names() {
         "add_phone_to_users_and_more"
     );
 }
+
+#[test]
+fn a_dropped_and_an_added_column_alike_but_for_the_name_may_be_a_rename() {
+    use makemigrations_core::questions::{apply_rename, rename_questions};
+    let live = schema(vec![table(
+        "users",
+        vec![id(), col("bio", "text", ColumnType::Text)],
+    )]);
+    let desired = schema(vec![table(
+        "users",
+        vec![id(), col("about", "text", ColumnType::Text)],
+    )]);
+    let ops = diff(&live, &desired, &options(Backend::Postgres, &[])).operations;
+    let questions = rename_questions(&ops);
+    assert_eq!(questions.len(), 1);
+    assert_eq!(
+        questions[0].prompt(),
+        "Did you rename users.bio to users.about (text)?"
+    );
+    let renamed: Vec<String> = apply_rename(ops, &questions[0])
+        .iter()
+        .map(Operation::describe)
+        .collect();
+    assert_eq!(renamed, ["Rename column users.bio to about"]);
+
+    let other_type = schema(vec![table(
+        "users",
+        vec![id(), col("about", "varchar", ColumnType::String(None))],
+    )]);
+    assert!(rename_questions(
+        &diff(&live, &other_type, &options(Backend::Postgres, &[])).operations
+    )
+    .is_empty());
+}

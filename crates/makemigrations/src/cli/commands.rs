@@ -171,7 +171,12 @@ async fn makemigrations(
         println!("No changes detected");
         return Ok(ExitCode::SUCCESS);
     }
-    let _interactive = !args.no_input && std::io::stdin().is_terminal();
+    let interactive = !args.no_input && !args.check && std::io::stdin().is_terminal();
+    let operations = if interactive {
+        ask_about_renames(operations)?
+    } else {
+        operations
+    };
     let existing: Vec<String> = states.iter().map(|s| s.name().to_string()).collect();
     let name = args
         .name
@@ -207,6 +212,22 @@ async fn makemigrations(
     println!("  {}", crate::shown_path(&path));
     print_operations(&operations);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Django's rename question, asked only on a terminal: a yes turns a drop and an add into one
+/// rename, which keeps the column's data.
+fn ask_about_renames(mut operations: Vec<Operation>) -> Result<Vec<Operation>, Error> {
+    use std::io::Write;
+    for question in makemigrations_core::questions::rename_questions(&operations) {
+        print!("{} [y/N] ", question.prompt());
+        std::io::stdout().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if matches!(answer.trim(), "y" | "Y" | "yes") {
+            operations = makemigrations_core::questions::apply_rename(operations, &question);
+        }
+    }
+    Ok(operations)
 }
 
 fn write_empty(project: &Project, args: &MakemigrationsArgs) -> Result<ExitCode, Error> {

@@ -82,7 +82,11 @@ impl TestProject {
         std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
     }
 
+    /// Builds the project and keeps its own copy of the binary: projects share one target
+    /// directory, so the next build (of another test's project) overwrites the output.
     pub fn build(&self) {
+        static BUILD_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let status = Command::new(env!("CARGO"))
             .args(["build", "--quiet", "-p", "migration"])
             .env("CARGO_TARGET_DIR", Self::target_dir())
@@ -90,10 +94,15 @@ impl TestProject {
             .status()
             .unwrap();
         assert!(status.success(), "the scratch project does not build");
+        std::fs::copy(Self::target_dir().join("debug/migration"), self.binary()).unwrap();
+    }
+
+    fn binary(&self) -> PathBuf {
+        self.path().join("migration-bin")
     }
 
     pub fn run(&self, backend: &Backend, args: &[&str]) -> Output {
-        let out = Command::new(Self::target_dir().join("debug/migration"))
+        let out = Command::new(self.binary())
             .args(args)
             .env("DATABASE_URL", backend.url())
             .current_dir(self.path())
