@@ -183,6 +183,8 @@ fn write_project(root: &Path, project: &Path) -> Result<()> {
             r#"path = "crates/"#,
             &format!(r#"path = "{}/crates/"#, root.display()),
         );
+    // Start from no migrations: a file left by an earlier run would be compiled first.
+    let _ = std::fs::remove_dir_all(project.join("migration/src/migrations"));
     std::fs::create_dir_all(project.join("entity/src"))?;
     std::fs::create_dir_all(project.join("migration/src/migrations"))?;
     std::fs::write(project.join("Cargo.toml"), manifest)?;
