@@ -14,3 +14,6 @@ pub mod schema;
 pub use diff::{diff, Diff, DiffOptions};
 pub use ops::{Category, Operation};
 pub use schema::*;
+
+/// The model's own source, so that caches of serialized schemas can tell when it changed.
+pub const SCHEMA_SOURCE: &str = include_str!("schema.rs");

@@ -89,7 +89,11 @@ fn render_fn(out: &mut String, name: &str, ops: &[Operation]) {
     );
     if ops.len() > PART_SIZE {
         let parts = ops.len().div_ceil(PART_SIZE);
-        let _ = writeln!(out, "        // {} operations, in {parts} parts (below).", ops.len());
+        let _ = writeln!(
+            out,
+            "        // {} operations, in {parts} parts (below).",
+            ops.len()
+        );
         for n in 1..=parts {
             let _ = writeln!(out, "        {name}_{n}(manager).await?;");
         }
@@ -107,7 +111,12 @@ fn render_body(out: &mut String, ops: &[Operation], indent: &str) {
         if i > 0 {
             out.push('\n');
         }
-        let _ = writeln!(out, "{indent}// {} {}", op.category().symbol(), op.describe());
+        let _ = writeln!(
+            out,
+            "{indent}// {} {}",
+            op.category().symbol(),
+            op.describe()
+        );
         for statement in render_operation(op) {
             let _ = writeln!(out, "{indent}{statement}");
         }

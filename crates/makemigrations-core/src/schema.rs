@@ -8,9 +8,11 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 /// The database flavour a schema was read from. The model itself is neutral; this only tells which
 /// comparisons are meaningful (SQLite, for instance, has no comments and no named foreign keys).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Backend {
     Postgres,
     MySql,
@@ -34,13 +36,13 @@ impl Backend {
 
 /// A whole schema: tables and (PostgreSQL) enum types, keyed and sorted by name so that everything
 /// derived from it is deterministic.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Schema {
     pub tables: BTreeMap<String, Table>,
     pub enums: BTreeMap<String, EnumType>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Table {
     pub name: String,
     pub columns: Vec<Column>,
@@ -86,7 +88,7 @@ impl Table {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Column {
     pub name: String,
     /// The type to render, in sea-query's vocabulary.
@@ -118,13 +120,13 @@ impl Column {
 }
 
 /// A column default: the database's own spelling (compared) and the value to render.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Default {
     pub sql: String,
     pub value: DefaultValue,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum DefaultValue {
     Bool(bool),
     Int(i64),
@@ -141,7 +143,7 @@ pub enum DefaultValue {
 
 /// sea-query's column types, minus the ones the tool does not support yet. Names mirror
 /// `sea_query::ColumnType` so that the mapping in both directions stays obvious.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ColumnType {
     Char(Option<u32>),
     /// `None` is an unbounded `varchar`.
@@ -179,14 +181,14 @@ pub enum ColumnType {
     Custom(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Index {
     pub name: String,
     pub columns: Vec<String>,
     pub unique: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ForeignKey {
     /// `None` where the backend does not keep names (SQLite).
     pub name: Option<String>,
@@ -212,7 +214,7 @@ impl ForeignKey {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ForeignKeyAction {
     NoAction,
     Restrict,
@@ -233,7 +235,7 @@ impl ForeignKeyAction {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnumType {
     pub name: String,
     pub values: Vec<String>,

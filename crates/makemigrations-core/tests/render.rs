@@ -1,8 +1,8 @@
 //! The rendered migration for every kind of operation, as a snapshot of the formatted file.
 
 use makemigrations_core::fixtures::every_operation;
-use makemigrations_core::*;
 use makemigrations_core::render::{render_migration, MigrationFile};
+use makemigrations_core::*;
 
 fn formatted(source: String) -> String {
     use std::io::Write;
@@ -67,12 +67,23 @@ fn a_large_migration_is_split_into_parts() {
     let ops: Vec<Operation> = (0..45)
         .map(|i| {
             let mut t = Table::new(format!("t{i}"));
-            t.columns.push(Column::new("id", ColumnType::Integer, "integer"));
+            t.columns
+                .push(Column::new("id", ColumnType::Integer, "integer"));
             Operation::CreateTable(t)
         })
         .collect();
-    let source = render_migration(&MigrationFile { name: "m20261121_093000_big", message: None, up: &ops, down: None });
-    for call in ["up_1(manager).await?;", "up_3(manager).await?;", "async fn up_3(", "async fn down_3("] {
+    let source = render_migration(&MigrationFile {
+        name: "m20261121_093000_big",
+        message: None,
+        up: &ops,
+        down: None,
+    });
+    for call in [
+        "up_1(manager).await?;",
+        "up_3(manager).await?;",
+        "async fn up_3(",
+        "async fn down_3(",
+    ] {
         assert!(source.contains(call), "missing {call}");
     }
     assert!(!source.contains("up_4"));

@@ -14,6 +14,8 @@ pub mod executor;
 pub mod introspect;
 pub mod runtime;
 pub mod shadow;
+pub mod shadow_cache;
+pub mod timings;
 pub mod writer;
 
 pub use entities::EntityDef;

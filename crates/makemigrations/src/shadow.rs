@@ -10,13 +10,14 @@
 use std::collections::BTreeMap;
 
 use makemigrations_core::{Backend, Schema};
-use sea_orm::sea_query::{PostgresQueryBuilder, Table, TableCreateStatement};
+use sea_orm::sea_query::{PostgresQueryBuilder, SqliteQueryBuilder, Table, TableCreateStatement};
 use sea_orm::{ConnectionTrait, Database, DatabaseTransaction, DbBackend, DbErr, TransactionTrait};
 
 use crate::entities::{self, EntityDef, EntityStatements, RenderColumn};
 use crate::error::Error;
 use crate::introspect;
 use crate::runtime::{ident, literal};
+use crate::shadow_cache::ShadowCache;
 
 /// Both sides of a comparison, read at the same moment.
 pub struct Sides {
@@ -31,6 +32,7 @@ where
     C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
 {
     let backend = db.get_database_backend();
+    let entity_phase = crate::timings::phase("entities: statements");
     let statements: Vec<(EntityDef, EntityStatements)> = entity_defs
         .iter()
         .map(|d| (*d, d.statements(backend)))
@@ -49,10 +51,20 @@ where
         );
     }
     let stmts: Vec<EntityStatements> = statements.into_iter().map(|(_, s)| s).collect();
+    drop(entity_phase);
 
+    let script = match backend {
+        DbBackend::Postgres => postgres_script(&stmts, &render),
+        _ => sqlite_script(&stmts),
+    };
+    let cache = ShadowCache::new(
+        &format!("{backend:?}").to_lowercase(),
+        &server_version(db).await?,
+        &script,
+    );
     let (live, mut desired) = match backend {
-        DbBackend::Postgres => read_postgres(db, &stmts, &render).await?,
-        _ => read_sqlite(db, &stmts).await?,
+        DbBackend::Postgres => read_postgres(db, &script, &cache).await?,
+        _ => read_sqlite(db, &script, &cache).await?,
     };
 
     // Comments come from the entities on every backend, so that a file generated where the
@@ -88,11 +100,14 @@ where
     })
 }
 
-async fn read_postgres<C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>>(
+async fn read_postgres<C>(
     db: &C,
-    stmts: &[EntityStatements],
-    render: &BTreeMap<String, BTreeMap<String, RenderColumn>>,
-) -> Result<(Schema, Schema), Error> {
+    script: &str,
+    cache: &ShadowCache,
+) -> Result<(Schema, Schema), Error>
+where
+    C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
+{
     let txn = db.begin().await?;
     let live_schema: String = introspect::query(&txn, "SELECT current_schema()::text AS s", vec![])
         .await?
@@ -102,19 +117,32 @@ async fn read_postgres<C: ConnectionTrait + TransactionTrait<Transaction = Datab
         .unwrap_or_else(|| "public".into());
     let shadow = format!("_makemigrations_shadow_{}", std::process::id());
     let result = async {
-        txn.execute_unprepared(&format!("CREATE SCHEMA {}", ident(&shadow)))
-            .await?;
-        txn.execute_unprepared(&format!(
-            "SET LOCAL search_path TO {}, {}",
-            ident(&shadow),
-            ident(&live_schema)
-        ))
-        .await?;
-        build_postgres(&txn, stmts, render).await?;
-        let desired = introspect::postgres::discover(&txn, &shadow).await?;
+        let desired = match cache.load() {
+            Some(desired) => desired,
+            None => {
+                txn.execute_unprepared(&format!("CREATE SCHEMA {}", ident(&shadow)))
+                    .await?;
+                txn.execute_unprepared(&format!(
+                    "SET LOCAL search_path TO {}, {}",
+                    ident(&shadow),
+                    ident(&live_schema)
+                ))
+                .await?;
+                let build = crate::timings::phase("shadow: build");
+                txn.execute_unprepared(script).await?;
+                drop(build);
+                let read = crate::timings::phase("shadow: discover");
+                let desired = introspect::postgres::discover(&txn, &shadow).await?;
+                drop(read);
+                cache.store(&desired);
+                desired
+            }
+        };
         txn.execute_unprepared(&format!("SET LOCAL search_path TO {}", ident(&live_schema)))
             .await?;
+        let read = crate::timings::phase("live: discover");
         let live = introspect::postgres::discover(&txn, &live_schema).await?;
+        drop(read);
         Ok::<_, DbErr>((live, desired))
     }
     .await;
@@ -122,14 +150,13 @@ async fn read_postgres<C: ConnectionTrait + TransactionTrait<Transaction = Datab
     Ok(result?)
 }
 
-/// Creates the entities' enum types, tables, keys, indexes and comments on `conn`, in one round
-/// trip (a multi-statement string; 1,000 tables are some 3,000 statements). Foreign keys are
-/// added after all tables exist, so any order (and any cycle) of references works.
-pub(crate) async fn build_postgres<C: ConnectionTrait>(
-    conn: &C,
+/// The script that creates the entities' enum types, tables, keys, indexes and comments, run in
+/// one round trip (1,000 tables are some 3,000 statements). Foreign keys are added after all
+/// tables exist, so any order (and any cycle) of references works.
+fn postgres_script(
     stmts: &[EntityStatements],
     render: &BTreeMap<String, BTreeMap<String, RenderColumn>>,
-) -> Result<(), DbErr> {
+) -> String {
     let mut script: Vec<String> = Vec::new();
     let mut enums: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for s in stmts {
@@ -139,16 +166,33 @@ pub(crate) async fn build_postgres<C: ConnectionTrait>(
     }
     for (name, values) in &enums {
         let values: Vec<String> = values.iter().map(|v| literal(v)).collect();
-        script.push(format!("CREATE TYPE {} AS ENUM ({})", ident(name), values.join(", ")));
+        script.push(format!(
+            "CREATE TYPE {} AS ENUM ({})",
+            ident(name),
+            values.join(", ")
+        ));
     }
     for s in stmts {
         script.push(without_foreign_keys(&s.table).to_string(PostgresQueryBuilder));
     }
     for s in stmts {
-        script.extend(s.table.get_foreign_key_create_stmts().iter().map(|fk| fk.to_string(PostgresQueryBuilder)));
-        script.extend(s.indexes.iter().map(|index| index.to_string(PostgresQueryBuilder)));
+        script.extend(
+            s.table
+                .get_foreign_key_create_stmts()
+                .iter()
+                .map(|fk| fk.to_string(PostgresQueryBuilder)),
+        );
+        script.extend(
+            s.indexes
+                .iter()
+                .map(|index| index.to_string(PostgresQueryBuilder)),
+        );
         if let Some(comment) = s.table.get_comment() {
-            script.push(format!("COMMENT ON TABLE {} IS {}", ident(&s.table_name), literal(comment)));
+            script.push(format!(
+                "COMMENT ON TABLE {} IS {}",
+                ident(&s.table_name),
+                literal(comment)
+            ));
         }
         for (column, facts) in render.get(&s.table_name).into_iter().flatten() {
             if let Some(comment) = &facts.comment {
@@ -161,8 +205,7 @@ pub(crate) async fn build_postgres<C: ConnectionTrait>(
             }
         }
     }
-    conn.execute_unprepared(&script.join(";\n")).await?;
-    Ok(())
+    script.join(";\n")
 }
 
 /// The same CREATE TABLE without its foreign keys.
@@ -185,19 +228,58 @@ fn without_foreign_keys(stmt: &TableCreateStatement) -> TableCreateStatement {
     table
 }
 
+/// The same for SQLite, in one transaction: statement by statement, each DDL re-read the growing
+/// schema, which made 1,000 tables take seconds. Foreign keys stay inline (SQLite does not
+/// check that referenced tables exist when a table is created).
+fn sqlite_script(stmts: &[EntityStatements]) -> String {
+    let mut script = vec!["BEGIN".to_string()];
+    for s in stmts {
+        script.push(s.table.to_string(SqliteQueryBuilder));
+        script.extend(
+            s.indexes
+                .iter()
+                .map(|index| index.to_string(SqliteQueryBuilder)),
+        );
+    }
+    script.push("COMMIT".to_string());
+    script.join(";\n")
+}
+
 async fn read_sqlite<C: ConnectionTrait>(
     db: &C,
-    stmts: &[EntityStatements],
+    script: &str,
+    cache: &ShadowCache,
 ) -> Result<(Schema, Schema), Error> {
-    let scratch = Database::connect("sqlite::memory:").await?;
-    for s in stmts {
-        scratch.execute(&s.table).await?;
-        for index in &s.indexes {
-            scratch.execute(index).await?;
+    let desired = match cache.load() {
+        Some(desired) => desired,
+        None => {
+            let build = crate::timings::phase("shadow: build");
+            let scratch = Database::connect("sqlite::memory:").await?;
+            scratch.execute_unprepared(script).await?;
+            drop(build);
+            let read = crate::timings::phase("shadow: discover");
+            let desired = introspect::sqlite::discover(&scratch).await?;
+            drop(read);
+            scratch.close().await?;
+            cache.store(&desired);
+            desired
         }
-    }
-    let desired = introspect::sqlite::discover(&scratch).await?;
-    scratch.close().await?;
+    };
+    let read = crate::timings::phase("live: discover");
     let live = introspect::discover(db, Backend::Sqlite, "").await?;
+    drop(read);
     Ok((live, desired))
+}
+
+/// The server's version, part of the cache key: spellings may change between versions.
+async fn server_version<C: ConnectionTrait>(db: &C) -> Result<String, DbErr> {
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => "SELECT version() AS v",
+        _ => "SELECT sqlite_version() AS v",
+    };
+    let rows = introspect::query(db, sql, vec![]).await?;
+    rows.first()
+        .map(|r| r.try_get("", "v"))
+        .transpose()
+        .map(Option::unwrap_or_default)
 }

@@ -26,7 +26,9 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
             return write_empty(&project, args);
         }
     }
+    let phase = crate::timings::phase("connect");
     let db = database::connect(&url).await?;
+    drop(phase);
     let code = match cli.command {
         Command::Makemigrations(args) => makemigrations(&project, &db, &args).await?,
         Command::Migrate { target } => migrate(&project, &db, target.as_deref()).await?,
@@ -70,7 +72,9 @@ where
         backend: core_backend(db.get_database_backend()),
         owned_tables: executor::owned_tables(db).await?,
     };
+    let phase = crate::timings::phase("diff");
     let result = diff(&live, &desired, &options);
+    drop(phase);
     operations.extend(result.operations);
     let mut unmanaged = result.unmanaged_tables;
     unmanaged.extend(ignored);
