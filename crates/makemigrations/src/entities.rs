@@ -245,16 +245,34 @@ mod tests {
     fn unsupported_types_are_refused_with_a_reason() {
         let interval = sea_query::ColumnType::Interval(None, None);
         let reason = core_type(&interval).unwrap_err();
-        assert!(reason.contains("not supported") && reason.contains("--empty"), "{reason}");
-        let error = UnsupportedColumn { entity: "entity::shifts".into(), column: "length".into(), reason };
-        assert!(error.to_string().starts_with("entity `entity::shifts`, column `length`: the column type Interval"));
+        assert!(
+            reason.contains("not supported") && reason.contains("--empty"),
+            "{reason}"
+        );
+        let error = UnsupportedColumn {
+            entity: "entity::shifts".into(),
+            column: "length".into(),
+            reason,
+        };
+        assert!(error
+            .to_string()
+            .starts_with("entity `entity::shifts`, column `length`: the column type Interval"));
     }
 
     #[test]
     fn renamed_from_never_reaches_the_comment() {
-        let column = ColumnDef::new("about").text().comment("renamed_from \"bio\"").to_owned();
+        let column = ColumnDef::new("about")
+            .text()
+            .comment("renamed_from \"bio\"")
+            .to_owned();
         assert_eq!(split_comment(&column), (None, Some("bio".to_string())));
-        let column = ColumnDef::new("about").text().comment("What they say").to_owned();
-        assert_eq!(split_comment(&column), (Some("What they say".to_string()), None));
+        let column = ColumnDef::new("about")
+            .text()
+            .comment("What they say")
+            .to_owned();
+        assert_eq!(
+            split_comment(&column),
+            (Some("What they say".to_string()), None)
+        );
     }
 }

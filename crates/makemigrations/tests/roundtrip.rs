@@ -88,6 +88,26 @@ const STEPS: &[Step] = &[
         postgres_only: false,
     },
     Step {
+        name: "foreign_key_cycle_and_primary_key",
+        edits: &[
+            ("lib.rs", "pub mod users;\n", "pub mod users;\npub mod members;\npub mod teams;\n"),
+            ("members.rs", "", MEMBERS),
+            ("teams.rs", "", TEAMS),
+            (
+                "order_items.rs",
+                "    #[sea_orm(default_value = 1)]\n    pub quantity: i32,",
+                "    #[sea_orm(primary_key, auto_increment = false, default_value = 1)]\n    pub quantity: i32,",
+            ),
+        ],
+        expected_lines: &[
+            "+ Create table members",
+            "+ Create table teams",
+            "+ Add foreign key members.(team_id) -> teams.(id)",
+            "~ Alter primary key of order_items: (order_id, product_id) -> (order_id, product_id, quantity)",
+        ],
+        postgres_only: false,
+    },
+    Step {
         name: "enum_value_added",
         edits: &[(
             "sea_orm_active_enums.rs",
@@ -114,6 +134,56 @@ const STEPS: &[Step] = &[
         postgres_only: true,
     },
 ];
+
+const MEMBERS: &str = r#"use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "members")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub team_id: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::teams::Entity",
+        from = "Column::TeamId",
+        to = "super::teams::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Team,
+}
+
+impl ActiveModelBehavior for ActiveModel {}
+"#;
+
+/// `teams` and `members` reference each other: a cycle.
+const TEAMS: &str = r#"use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "teams")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub name: String,
+    pub captain_id: Option<i32>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::members::Entity",
+        from = "Column::CaptainId",
+        to = "super::members::Column::Id",
+        on_delete = "SetNull"
+    )]
+    Captain,
+}
+
+impl ActiveModelBehavior for ActiveModel {}
+"#;
 
 const GROUP: &str = r#"//! `group`: a reserved word as a table name, with mixed-case and reserved column names.
 
