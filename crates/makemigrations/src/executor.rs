@@ -120,8 +120,14 @@ pub async fn run_one(
             db.execute_unprepared("PRAGMA foreign_keys = OFF").await?;
         }
         let txn = db.begin().await?;
+        // Rows that were already broken before the migration are not its fault.
+        let broken_before = if sqlite {
+            foreign_key_violations(&txn).await?
+        } else {
+            0
+        };
         let outcome = match run_in(&txn, migration, direction).await {
-            Ok(()) if sqlite => check_foreign_keys(&txn).await,
+            Ok(()) if sqlite => check_foreign_keys(&txn, broken_before).await,
             other => other,
         };
         let committed = match outcome {
@@ -151,11 +157,17 @@ pub async fn run_one(
     Ok(started.elapsed())
 }
 
-/// Fails when rows reference rows that do not exist (SQLite checked nothing while enforcement
-/// was off).
-pub async fn check_foreign_keys<C: ConnectionTrait>(conn: &C) -> Result<(), DbErr> {
+async fn foreign_key_violations<C: ConnectionTrait>(conn: &C) -> Result<usize, DbErr> {
+    Ok(introspect::query(conn, "PRAGMA foreign_key_check", vec![])
+        .await?
+        .len())
+}
+
+/// Fails when the migration left more rows referencing rows that do not exist than there were
+/// before it (SQLite checked nothing while enforcement was off).
+pub async fn check_foreign_keys<C: ConnectionTrait>(conn: &C, before: usize) -> Result<(), DbErr> {
     let broken = introspect::query(conn, "PRAGMA foreign_key_check", vec![]).await?;
-    if broken.is_empty() {
+    if broken.len() <= before {
         return Ok(());
     }
     let tables: BTreeSet<String> = broken
@@ -163,9 +175,11 @@ pub async fn check_foreign_keys<C: ConnectionTrait>(conn: &C) -> Result<(), DbEr
         .filter_map(|r| r.try_get_by_index::<String>(0).ok())
         .collect();
     Err(DbErr::Migration(format!(
-        "{} row(s) in {} reference rows that do not exist; fix the data or the migration",
-        broken.len(),
-        tables.into_iter().collect::<Vec<_>>().join(", ")
+        "the migration left {} row(s) in {} referencing rows that do not exist ({} before it); \
+         fix the data or the migration",
+        broken.len() - before,
+        tables.into_iter().collect::<Vec<_>>().join(", "),
+        before
     )))
 }
 
@@ -232,7 +246,12 @@ async fn record<C: ConnectionTrait>(
 pub async fn table_names<C: ConnectionTrait>(conn: &C) -> Result<BTreeSet<String>, DbErr> {
     let sql = match conn.get_database_backend() {
         DbBackend::Postgres => {
-            "SELECT tablename::text AS name FROM pg_tables WHERE schemaname = current_schema()"
+            // Partitions and tables that an extension created are never this project's own.
+            "SELECT c.relname::text AS name FROM pg_class c \
+             WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') \
+               AND NOT c.relispartition \
+               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
+                               AND d.objid = c.oid AND d.deptype = 'e')"
         }
         _ => {
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \

@@ -133,6 +133,28 @@ const STEPS: &[Step] = &[
         ],
         postgres_only: true,
     },
+    Step {
+        name: "uniques_comments_and_enum_dropped",
+        edits: &[
+            // a composite unique index removed, and a UNIQUE added to an existing column
+            ("products.rs", "    #[sea_orm(unique_key = \"category_sku\")]\n", ""),
+            ("products.rs", "\"String(StringLen::N(100))\", unique_key = \"category_sku\")]", "\"String(StringLen::N(100))\", unique)]"),
+            // a UNIQUE dropped from an existing column
+            ("categories.rs", "#[sea_orm(column_type = \"String(StringLen::N(120))\", unique)]\n    pub slug", "#[sea_orm(column_type = \"String(StringLen::N(120))\")]\n    pub slug"),
+            // a table comment changed (PostgreSQL keeps comments; SQLite has none)
+            ("categories.rs", "comment = \"Product categories, arranged as a tree\"", "comment = \"Categories of products\""),
+            // an enum column becomes a string; on PostgreSQL its type is dropped after it
+            ("orders.rs", "use super::sea_orm_active_enums::OrderStatus;\n", ""),
+            ("orders.rs", "    pub status: OrderStatus,", "    pub status: String,"),
+        ],
+        expected_lines: &[
+            "- Drop index idx-products-category_sku on products",
+            "~ Alter column products.sku: add UNIQUE",
+            "~ Alter column categories.slug: drop UNIQUE",
+            "~ Alter column orders.status",
+        ],
+        postgres_only: false,
+    },
 ];
 
 const MEMBERS: &str = r#"use sea_orm::entity::prelude::*;
@@ -285,6 +307,7 @@ async fn round_trip(backends: &[support::Backend], generator: usize) {
     }
 
     let mut applied: Vec<&Step> = Vec::new();
+    let mut retired = false;
     for step in STEPS {
         for (file, from, to) in step.edits {
             project.edit_entity(file, from, to);
@@ -298,6 +321,9 @@ async fn round_trip(backends: &[support::Backend], generator: usize) {
                 generator.name(),
                 out.text
             );
+            // PostgreSQL now differs from the entities in what SQLite cannot see: from here on
+            // only the generating backend is followed.
+            retired = true;
             continue;
         }
         applied.push(step);
@@ -321,6 +347,9 @@ async fn round_trip(backends: &[support::Backend], generator: usize) {
         );
         project.build();
         for (i, backend) in backends.iter().enumerate() {
+            if retired && !std::ptr::eq(backend, generator) {
+                continue;
+            }
             let out = project.run(backend, &["migrate"]);
             assert!(
                 out.success,
@@ -346,7 +375,9 @@ async fn round_trip(backends: &[support::Backend], generator: usize) {
     }
 
     for (i, backend) in backends.iter().enumerate() {
-        for k in (0..applied.len()).rev() {
+        // Each backend rolls back the steps it followed.
+        let followed = schemas[i].len() - 1;
+        for k in (0..followed).rev() {
             if k == 0 {
                 // Rolling back the initial migration drops the seeded tables; check data first.
                 backend.assert_seed_intact().await;

@@ -57,6 +57,14 @@ where
         mut desired,
         renames,
     } = shadow::read_sides(db, &project.entities).await?;
+    // Enum types that ignored tables use must stay, whatever the entities say.
+    let kept_enums: Vec<String> = live
+        .tables
+        .values()
+        .filter(|t| project.is_ignored(&t.name) && !crate::is_tool_table(&t.name))
+        .flat_map(|t| t.columns.iter().map(|c| c.db_type.clone()))
+        .filter(|db_type| live.enums.contains_key(db_type))
+        .collect();
     let mut ignored = Vec::new();
     for schema in [&mut live, &mut desired] {
         schema.tables.retain(|name, _| {
@@ -75,7 +83,12 @@ where
     let phase = crate::timings::phase("diff");
     let result = diff(&live, &desired, &options);
     drop(phase);
-    operations.extend(result.operations);
+    operations.extend(
+        result
+            .operations
+            .into_iter()
+            .filter(|op| !matches!(op, Operation::DropEnum(e) if kept_enums.contains(&e.name))),
+    );
     let mut unmanaged = result.unmanaged_tables;
     unmanaged.extend(ignored);
     unmanaged.sort();
@@ -120,6 +133,18 @@ fn apply_renames(
             .iter_mut()
             .flat_map(|f| f.columns.iter_mut())
             .for_each(rename);
+        // Keys of every table that point at the renamed column follow it.
+        for other in live.tables.values_mut() {
+            for key in other
+                .foreign_keys
+                .iter_mut()
+                .filter(|k| &k.ref_table == table_name)
+            {
+                for column in key.ref_columns.iter_mut().filter(|c| *c == old) {
+                    *column = new.clone();
+                }
+            }
+        }
         ops.push(Operation::RenameColumn {
             table: table_name.clone(),
             from: old.clone(),

@@ -53,11 +53,23 @@ pub async fn create_enum<const N: usize>(
     .await
 }
 
+/// `DROP TYPE` on PostgreSQL, unless a column still uses the type (a file generated where enums
+/// are inline cannot know whether other tables share it).
 pub async fn drop_enum(manager: &SchemaManager<'_>, name: &str) -> Result<(), DbErr> {
     if backend(manager) != DbBackend::Postgres {
         return Ok(());
     }
-    exec(manager, &format!("DROP TYPE {}", ident(name))).await
+    let users = introspect::query(
+        manager.get_connection(),
+        "SELECT 1 AS used FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+         WHERE a.atttypid = to_regtype($1) AND NOT a.attisdropped AND c.relkind IN ('r', 'p') LIMIT 1",
+        vec![ident(name).into()],
+    )
+    .await?;
+    if !users.is_empty() {
+        return Ok(());
+    }
+    exec(manager, &format!("DROP TYPE IF EXISTS {}", ident(name))).await
 }
 
 /// Changes the values of a PostgreSQL enum type. New values are added in place when every old
@@ -265,13 +277,25 @@ async fn alter_column_postgres(
     let (t, c) = (ident(table), ident(&to.get_column_name()));
     let (old, new) = (from.get_column_spec(), to.get_column_spec());
     let mut clauses = Vec::new();
-    if from.get_column_type() != to.get_column_type() {
-        if let Some(col_type) = to.get_column_type() {
-            let type_sql = type_sql(DbBackend::Postgres, col_type);
-            clauses.push(format!(
-                "ALTER COLUMN {c} TYPE {type_sql} USING {c}::{type_sql}"
-            ));
-        }
+    let type_of = |def: &ColumnDef| {
+        def.get_column_type()
+            .map(|t| type_sql(DbBackend::Postgres, t))
+    };
+    let type_changed = type_of(from) != type_of(to);
+    let default_of = |spec: &sea_orm::sea_query::ColumnSpec| {
+        spec.default
+            .as_ref()
+            .map(|e| default_sql(DbBackend::Postgres, e))
+    };
+    // The old default would be cast along with the column, and may not cast (or would keep
+    // depending on the old type): drop it first and set the new one after.
+    if type_changed && old.default.is_some() {
+        clauses.push(format!("ALTER COLUMN {c} DROP DEFAULT"));
+    }
+    if let (true, Some(type_sql)) = (type_changed, type_of(to)) {
+        clauses.push(format!(
+            "ALTER COLUMN {c} TYPE {type_sql} USING {c}::{type_sql}"
+        ));
     }
     let nullable = |spec: &sea_orm::sea_query::ColumnSpec| spec.nullable != Some(false);
     if nullable(old) != nullable(new) {
@@ -280,16 +304,12 @@ async fn alter_column_postgres(
             if nullable(new) { "DROP" } else { "SET" }
         ));
     }
-    let default_of = |spec: &sea_orm::sea_query::ColumnSpec| {
-        spec.default
-            .as_ref()
-            .map(|e| default_sql(DbBackend::Postgres, e))
-    };
-    if default_of(old) != default_of(new) {
-        clauses.push(match default_of(new) {
-            Some(sql) => format!("ALTER COLUMN {c} SET DEFAULT {sql}"),
-            None => format!("ALTER COLUMN {c} DROP DEFAULT"),
-        });
+    if default_of(old) != default_of(new) || (type_changed && old.default.is_some()) {
+        match default_of(new) {
+            Some(sql) => clauses.push(format!("ALTER COLUMN {c} SET DEFAULT {sql}")),
+            None if !type_changed => clauses.push(format!("ALTER COLUMN {c} DROP DEFAULT")),
+            None => {}
+        }
     }
     if old.auto_increment != new.auto_increment {
         clauses.push(if new.auto_increment {
@@ -300,6 +320,15 @@ async fn alter_column_postgres(
     }
     if !clauses.is_empty() {
         exec(manager, &format!("ALTER TABLE {t} {}", clauses.join(", "))).await?;
+    }
+    if new.auto_increment && !old.auto_increment {
+        // A new identity starts at 1; existing rows would collide with the next insert.
+        let sql = format!(
+            "SELECT setval(pg_get_serial_sequence({}, {}), COALESCE(MAX({c}), 0) + 1, false) FROM {t}",
+            literal(&t),
+            literal(&to.get_column_name())
+        );
+        exec(manager, &sql).await?;
     }
     if old.unique != new.unique {
         if new.unique {

@@ -21,6 +21,7 @@ fn repo_root() -> PathBuf {
 /// into a target directory shared by every test run so only the two small crates recompile.
 pub struct TestProject {
     dir: tempfile::TempDir,
+    sub: String,
 }
 
 pub struct Output {
@@ -36,15 +37,25 @@ impl TestProject {
             .prefix("mm-roundtrip-")
             .tempdir()
             .unwrap();
+        // Cargo names a path package's artifacts after its path relative to the workspace root:
+        // two scratch projects laid out alike would overwrite each other's artifacts in the shared
+        // target directory. A subdirectory of their own keeps them apart.
+        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let sub = format!("p{}_{n}", std::process::id());
         let manifest = std::fs::read_to_string(root.join("Cargo.toml"))
             .unwrap()
             .replace(
                 r#"members = ["crates/*", "entity", "migration", "xtask"]"#,
-                r#"members = ["entity", "migration"]"#,
+                &format!(r#"members = ["{sub}/entity", "{sub}/migration"]"#),
             )
             .replace(
                 r#"default-members = ["crates/*", "entity", "migration"]"#,
                 "",
+            )
+            .replace(
+                r#"entity = { path = "entity" }"#,
+                &format!(r#"entity = {{ path = "{sub}/entity" }}"#),
             )
             .replace(
                 r#"path = "crates/"#,
@@ -52,14 +63,28 @@ impl TestProject {
             );
         std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
         std::fs::copy(root.join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
-        copy_dir(&root.join("entity"), &dir.path().join("entity"));
+        let crates = dir.path().join(&sub);
+        copy_dir(&root.join("entity"), &crates.join("entity"));
         for file in ["Cargo.toml", "build.rs", "src/lib.rs", "src/main.rs"] {
-            let target = dir.path().join("migration").join(file);
+            let target = crates.join("migration").join(file);
             std::fs::create_dir_all(target.parent().unwrap()).unwrap();
             std::fs::copy(root.join("migration").join(file), target).unwrap();
         }
-        std::fs::create_dir_all(dir.path().join("migration/src/migrations")).unwrap();
-        TestProject { dir }
+        std::fs::create_dir_all(crates.join("migration/src/migrations")).unwrap();
+        // And a binary of its own name: cargo does not copy a binary that is already fresh to
+        // target/debug, so a shared name could hand out another project's.
+        let migration_manifest = crates.join("migration/Cargo.toml");
+        let mut text = std::fs::read_to_string(&migration_manifest).unwrap();
+        text.push_str(&format!(
+            "\n[[bin]]\nname = \"migration-{sub}\"\npath = \"src/main.rs\"\n"
+        ));
+        std::fs::write(migration_manifest, text).unwrap();
+        TestProject { dir, sub }
+    }
+
+    /// Where `entity/` and `migration/` are.
+    pub fn crates(&self) -> PathBuf {
+        self.dir.path().join(&self.sub)
     }
 
     pub fn path(&self) -> &Path {
@@ -72,7 +97,7 @@ impl TestProject {
 
     /// Replaces `from` by `to` in an entity source file; an empty `from` creates the file.
     pub fn edit_entity(&self, file: &str, from: &str, to: &str) {
-        let path = self.path().join("entity/src").join(file);
+        let path = self.crates().join("entity/src").join(file);
         if from.is_empty() {
             std::fs::write(&path, to).unwrap();
             return;
@@ -82,11 +107,7 @@ impl TestProject {
         std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
     }
 
-    /// Builds the project and keeps its own copy of the binary: projects share one target
-    /// directory, so the next build (of another test's project) overwrites the output.
     pub fn build(&self) {
-        static BUILD_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let status = Command::new(env!("CARGO"))
             .args(["build", "--quiet", "-p", "migration"])
             .env("CARGO_TARGET_DIR", Self::target_dir())
@@ -94,11 +115,12 @@ impl TestProject {
             .status()
             .unwrap();
         assert!(status.success(), "the scratch project does not build");
-        std::fs::copy(Self::target_dir().join("debug/migration"), self.binary()).unwrap();
     }
 
     fn binary(&self) -> PathBuf {
-        self.path().join("migration-bin")
+        Self::target_dir()
+            .join("debug")
+            .join(format!("migration-{}", self.sub))
     }
 
     pub fn run(&self, backend: &Backend, args: &[&str]) -> Output {
@@ -119,7 +141,7 @@ impl TestProject {
 
     /// The migration file names, oldest first.
     pub fn migration_files(&self) -> Vec<String> {
-        let dir = self.path().join("migration/src/migrations");
+        let dir = self.crates().join("migration/src/migrations");
         let mut names: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -130,7 +152,7 @@ impl TestProject {
 
     /// The newest migration file, with its timestamp masked so snapshots stay stable.
     pub fn newest_migration_source(&self) -> String {
-        let dir = self.path().join("migration/src/migrations");
+        let dir = self.crates().join("migration/src/migrations");
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -138,6 +160,13 @@ impl TestProject {
         files.sort();
         let text = std::fs::read_to_string(files.last().expect("a migration was written")).unwrap();
         mask_timestamps(&text)
+    }
+}
+
+impl Drop for TestProject {
+    /// The binary is large and named for this project only.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.binary());
     }
 }
 
