@@ -4,7 +4,7 @@
 //! answer (a terminal, without `--no-input`); otherwise it keeps the drop and the add.
 
 use crate::ops::Operation;
-use crate::schema::Column;
+use crate::schema::{Column, Default, DefaultValue};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RenameQuestion {
@@ -80,4 +80,97 @@ pub fn apply_rename(ops: Vec<Operation>, question: &RenameQuestion) -> Vec<Opera
             other => other,
         })
         .collect()
+}
+
+/// A NOT NULL column added to an existing table without a default: `ADD COLUMN` fails when the
+/// table has rows. Django asks for a one-off default here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotNullQuestion {
+    pub table: String,
+    pub column: Column,
+}
+
+impl NotNullQuestion {
+    pub fn prompt(&self) -> String {
+        format!(
+            "{}.{} is NOT NULL without a default, so adding it fails when {} has rows. \
+             A one-off default for the existing rows (an SQL literal such as 0, 'unknown', true, \
+             CURRENT_TIMESTAMP; empty to leave the file as it is):",
+            self.table, self.column.name, self.table
+        )
+    }
+
+    pub fn warning(&self) -> String {
+        format!(
+            "warning: {}.{} is NOT NULL without a default: the migration fails if {} has rows; \
+             give the entity a default, or edit the file",
+            self.table, self.column.name, self.table
+        )
+    }
+}
+
+pub fn not_null_questions(ops: &[Operation]) -> Vec<NotNullQuestion> {
+    ops.iter()
+        .filter_map(|op| match op {
+            Operation::AddColumn { table, column }
+                if !column.nullable && column.default.is_none() && !column.auto_increment =>
+            {
+                Some(NotNullQuestion {
+                    table: table.clone(),
+                    column: column.clone(),
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Adds the column with the one-off default, then drops the default (Django's
+/// `preserve_default=False`): existing rows get the value, the column ends as the entity says.
+pub fn apply_one_off_default(
+    ops: Vec<Operation>,
+    question: &NotNullQuestion,
+    sql: &str,
+) -> Vec<Operation> {
+    let mut out = Vec::with_capacity(ops.len() + 1);
+    for op in ops {
+        match op {
+            Operation::AddColumn { table, column }
+                if table == question.table && column.name == question.column.name =>
+            {
+                let mut with_default = column.clone();
+                with_default.default = Some(Default {
+                    sql: sql.to_string(),
+                    value: literal_value(sql),
+                });
+                out.push(Operation::AddColumn {
+                    table: table.clone(),
+                    column: with_default.clone(),
+                });
+                out.push(Operation::AlterColumn {
+                    table,
+                    from: with_default,
+                    to: column,
+                });
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// An SQL literal typed by the user, as a value to render.
+fn literal_value(sql: &str) -> DefaultValue {
+    let sql = sql.trim();
+    if let Some(text) = sql.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+        return DefaultValue::String(text.replace("''", "'"));
+    }
+    match sql.to_ascii_lowercase().as_str() {
+        "true" | "false" => DefaultValue::Bool(sql.eq_ignore_ascii_case("true")),
+        "current_timestamp" => DefaultValue::CurrentTimestamp,
+        "current_date" => DefaultValue::CurrentDate,
+        _ if sql.parse::<i64>().is_ok() => DefaultValue::Int(sql.parse().expect("checked")),
+        _ if sql.parse::<f64>().is_ok() => DefaultValue::Float(sql.to_string()),
+        _ => DefaultValue::Custom(sql.to_string()),
+    }
 }

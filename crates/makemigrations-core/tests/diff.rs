@@ -337,3 +337,27 @@ fn a_dropped_and_an_added_column_alike_but_for_the_name_may_be_a_rename() {
     )
     .is_empty());
 }
+
+#[test]
+fn a_one_off_default_fills_existing_rows_and_is_dropped_after() {
+    use makemigrations_core::questions::{apply_one_off_default, not_null_questions};
+    let live = schema(vec![table("users", vec![id()])]);
+    let desired = schema(vec![table(
+        "users",
+        vec![id(), col("score", "integer", ColumnType::Integer)],
+    )]);
+    let ops = diff(&live, &desired, &options(Backend::Postgres, &[])).operations;
+    let questions = not_null_questions(&ops);
+    assert_eq!(questions.len(), 1);
+    let fixed: Vec<String> = apply_one_off_default(ops, &questions[0], "0")
+        .iter()
+        .map(|op| format!("{} {}", op.category().symbol(), op.describe()))
+        .collect();
+    assert_eq!(
+        fixed,
+        [
+            "+ Add column users.score",
+            "~ Alter column users.score: default 0 -> none"
+        ]
+    );
+}

@@ -202,8 +202,11 @@ async fn makemigrations(
     }
     let interactive = !args.no_input && !args.check && std::io::stdin().is_terminal();
     let operations = if interactive {
-        ask_about_renames(operations)?
+        ask_for_one_off_defaults(ask_about_renames(operations)?)?
     } else {
+        for question in makemigrations_core::questions::not_null_questions(&operations) {
+            eprintln!("{}", question.warning());
+        }
         operations
     };
     let existing: Vec<String> = states.iter().map(|s| s.name().to_string()).collect();
@@ -255,6 +258,26 @@ fn ask_about_renames(mut operations: Vec<Operation>) -> Result<Vec<Operation>, E
         if matches!(answer.trim(), "y" | "Y" | "yes") {
             operations = makemigrations_core::questions::apply_rename(operations, &question);
         }
+    }
+    Ok(operations)
+}
+
+/// Django's question for a NOT NULL column added without a default, asked only on a terminal.
+fn ask_for_one_off_defaults(mut operations: Vec<Operation>) -> Result<Vec<Operation>, Error> {
+    use std::io::Write;
+    for question in makemigrations_core::questions::not_null_questions(&operations) {
+        println!("{}", question.prompt());
+        print!("> ");
+        std::io::stdout().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        let answer = answer.trim();
+        if answer.is_empty() {
+            eprintln!("{}", question.warning());
+            continue;
+        }
+        operations =
+            makemigrations_core::questions::apply_one_off_default(operations, &question, answer);
     }
     Ok(operations)
 }
