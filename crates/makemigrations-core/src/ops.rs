@@ -249,25 +249,6 @@ impl Operation {
             SetTableComment { table, .. } => format!("alter_{table}_comment"),
         }
     }
-
-    /// The table an operation works on, if any (enums have none).
-    pub fn table(&self) -> Option<&str> {
-        use Operation::*;
-        match self {
-            CreateEnum(_) | DropEnum(_) | AlterEnum { .. } => None,
-            CreateTable(t) | DropTable(t) => Some(&t.name),
-            AddColumn { table, .. }
-            | DropColumn { table, .. }
-            | AlterColumn { table, .. }
-            | RenameColumn { table, .. }
-            | CreateIndex { table, .. }
-            | DropIndex { table, .. }
-            | AddForeignKey { table, .. }
-            | DropForeignKey { table, .. }
-            | SetPrimaryKey { table, .. }
-            | SetTableComment { table, .. } => Some(table),
-        }
-    }
 }
 
 /// `varchar(100) -> varchar(255), NOT NULL -> NULL, default 0 -> none`.

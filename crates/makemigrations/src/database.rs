@@ -25,20 +25,18 @@ pub fn resolve_url(explicit: Option<String>) -> String {
 
 /// The URL with any password replaced by `***`, for messages.
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let (authority, tail) = match rest.find(['/', '?']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
+    match password_of(url) {
+        Some(password) if !password.is_empty() => redact_in(url, url),
+        _ => url.to_string(),
     }
+}
+
+/// The password in `scheme://user:password@host/...`, if there is one.
+fn password_of(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?']).next()?;
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    userinfo.split_once(':').map(|(_, password)| password)
 }
 
 pub fn backend_of_url(url: &str) -> Result<Backend, Error> {
@@ -87,16 +85,12 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, Error> {
         })
 }
 
-/// Removes the password of `url` from a driver's message, in case the driver quoted it.
+/// Removes the password of `url` from a message (a driver may quote the URL).
 fn redact_in(message: &str, url: &str) -> String {
-    let password = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split(['/', '?']).next())
-        .and_then(|authority| authority.rsplit_once('@'))
-        .and_then(|(userinfo, _)| userinfo.split_once(':'))
-        .map(|(_, password)| password);
-    match password {
-        Some(p) if !p.is_empty() => message.replace(p, "***"),
+    match password_of(url) {
+        Some(p) if !p.is_empty() => message
+            .replace(&format!(":{p}@"), ":***@")
+            .replace(p, "***"),
         _ => message.to_string(),
     }
 }

@@ -143,11 +143,7 @@ pub async fn run_one(
         committed?;
     } else {
         let before = table_names(db).await?;
-        let manager = SchemaManager::new(db);
-        let outcome = match direction {
-            Direction::Up => migration.up(&manager).await,
-            Direction::Down => migration.down(&manager).await,
-        };
+        let outcome = run_direction(&SchemaManager::new(db), migration, direction).await;
         outcome.map_err(|source| Error::MigrationFailedPartially {
             name: name.clone(),
             source,
@@ -190,12 +186,19 @@ pub async fn run_in(
     direction: Direction,
 ) -> Result<(), DbErr> {
     let before = table_names(txn).await?;
-    let manager = SchemaManager::new(txn);
-    match direction {
-        Direction::Up => migration.up(&manager).await?,
-        Direction::Down => migration.down(&manager).await?,
-    }
+    run_direction(&SchemaManager::new(txn), migration, direction).await?;
     record(txn, migration.name(), direction, &before).await
+}
+
+async fn run_direction(
+    manager: &SchemaManager<'_>,
+    migration: &dyn MigrationTrait,
+    direction: Direction,
+) -> Result<(), DbErr> {
+    match direction {
+        Direction::Up => migration.up(manager).await,
+        Direction::Down => migration.down(manager).await,
+    }
 }
 
 /// Writes the tracking row, and which tables the migration created or dropped.
@@ -244,7 +247,7 @@ async fn record<C: ConnectionTrait>(
 
 /// The names of the user tables in the current schema.
 pub async fn table_names<C: ConnectionTrait>(conn: &C) -> Result<BTreeSet<String>, DbErr> {
-    let sql = match conn.get_database_backend() {
+    let sql: &str = match conn.get_database_backend() {
         DbBackend::Postgres => {
             // Partitions and tables that an extension created are never this project's own.
             "SELECT c.relname::text AS name FROM pg_class c \
@@ -253,10 +256,10 @@ pub async fn table_names<C: ConnectionTrait>(conn: &C) -> Result<BTreeSet<String
                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
                                AND d.objid = c.oid AND d.deptype = 'e')"
         }
-        _ => {
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-             AND name NOT LIKE '\\_makemigrations\\_new\\_%' ESCAPE '\\'"
-        }
+        _ => &format!(
+            "SELECT m.name AS name FROM sqlite_master m WHERE {}",
+            introspect::sqlite::USER_TABLES
+        ),
     };
     let rows = introspect::query(conn, sql, vec![]).await?;
     rows.iter()

@@ -7,7 +7,10 @@ mod enums;
 mod foreign_keys;
 mod indexes;
 mod order;
+mod renames;
 mod tables;
+
+pub use renames::apply_declared_renames;
 
 use std::collections::BTreeSet;
 
@@ -34,7 +37,7 @@ pub fn diff(live: &Schema, desired: &Schema, options: &DiffOptions) -> Diff {
     let mut changes = order::Changes::default();
     let unmanaged_tables = tables::diff_tables(live, desired, options, &mut changes);
     enums::diff_enums(live, desired, &unmanaged_tables, &mut changes);
-    let mut operations = changes.into_ordered(live, desired);
+    let mut operations = changes.into_ordered();
     if options.backend != Backend::Postgres {
         operations = enums::with_portable_enum_types(operations);
     }

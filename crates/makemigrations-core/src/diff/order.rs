@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ops::Operation;
-use crate::schema::{Schema, Table};
+use crate::schema::Table;
 
 /// The differ's findings, bucketed by kind until they are ordered.
 #[derive(Debug, Default)]
@@ -26,7 +26,7 @@ pub(super) struct Changes {
 }
 
 impl Changes {
-    pub fn into_ordered(mut self, _live: &Schema, _desired: &Schema) -> Vec<Operation> {
+    pub fn into_ordered(mut self) -> Vec<Operation> {
         let (create_tables, deferred_keys) = creation_order(&self.create_tables);
         let (drop_order, early_key_drops) = creation_order(&self.drop_tables);
 

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use makemigrations_core::ops::{sanitize_name, suggest_name};
 use makemigrations_core::render::{render_migration, MigrationFile};
-use makemigrations_core::{diff, DiffOptions, Operation, Schema};
+use makemigrations_core::{diff, DiffOptions, Operation};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
 use super::{Cli, Command, MakemigrationsArgs, RollbackArgs};
@@ -75,7 +75,8 @@ where
             keep
         });
     }
-    let mut operations = apply_renames(&mut live, &desired, &renames);
+    let mut operations =
+        makemigrations_core::diff::apply_declared_renames(&mut live, &desired, &renames);
     let options = DiffOptions {
         backend: core_backend(db.get_database_backend()),
         owned_tables: executor::owned_tables(db).await?,
@@ -98,62 +99,6 @@ where
     })
 }
 
-/// Honours `#[sea_orm(renamed_from = "old")]`: renames the column in the live model (so the
-/// differ compares like with like) and returns the rename operations, which run first.
-fn apply_renames(
-    live: &mut Schema,
-    desired: &Schema,
-    renames: &[(String, String, String)],
-) -> Vec<Operation> {
-    let mut ops = Vec::new();
-    for (table_name, old, new) in renames {
-        let Some(table) = live.tables.get_mut(table_name) else {
-            continue;
-        };
-        if table.column(new).is_some()
-            || table.column(old).is_none()
-            || !desired.tables.contains_key(table_name)
-        {
-            continue;
-        }
-        let rename = |name: &mut String| {
-            if name == old {
-                *name = new.clone();
-            }
-        };
-        table.columns.iter_mut().for_each(|c| rename(&mut c.name));
-        table.primary_key.iter_mut().for_each(rename);
-        table
-            .indexes
-            .iter_mut()
-            .flat_map(|i| i.columns.iter_mut())
-            .for_each(rename);
-        table
-            .foreign_keys
-            .iter_mut()
-            .flat_map(|f| f.columns.iter_mut())
-            .for_each(rename);
-        // Keys of every table that point at the renamed column follow it.
-        for other in live.tables.values_mut() {
-            for key in other
-                .foreign_keys
-                .iter_mut()
-                .filter(|k| &k.ref_table == table_name)
-            {
-                for column in key.ref_columns.iter_mut().filter(|c| *c == old) {
-                    *column = new.clone();
-                }
-            }
-        }
-        ops.push(Operation::RenameColumn {
-            table: table_name.clone(),
-            from: old.clone(),
-            to: new.clone(),
-        });
-    }
-    ops
-}
-
 fn print_unmanaged(unmanaged: &[String]) {
     if !unmanaged.is_empty() {
         println!(
@@ -169,7 +114,7 @@ fn print_operations(operations: &[Operation]) {
     }
 }
 
-async fn pending_guard(states: &[MigrationState]) -> Result<(), Error> {
+fn pending_guard(states: &[MigrationState]) -> Result<(), Error> {
     let pending: Vec<&str> = states
         .iter()
         .filter(|s| s.applied_at.is_none())
@@ -190,7 +135,7 @@ async fn makemigrations(
     args: &MakemigrationsArgs,
 ) -> Result<ExitCode, Error> {
     let states = executor::states(db, (project.migrations)()).await?;
-    pending_guard(&states).await?;
+    pending_guard(&states)?;
     let Changes {
         operations,
         unmanaged,
@@ -210,12 +155,8 @@ async fn makemigrations(
         operations
     };
     let existing: Vec<String> = states.iter().map(|s| s.name().to_string()).collect();
-    let name = args
-        .name
-        .clone()
-        .or_else(|| args.message.as_deref().map(sanitize_name))
-        .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| suggest_name(&operations, existing.is_empty()));
+    let name =
+        migration_name(args).unwrap_or_else(|| suggest_name(&operations, existing.is_empty()));
     let module = writer::next_module_name(project.migrations_dir.as_ref(), &name, &existing);
     if args.check {
         println!("Changes that have no migration yet:");
@@ -282,14 +223,17 @@ fn ask_for_one_off_defaults(mut operations: Vec<Operation>) -> Result<Vec<Operat
     Ok(operations)
 }
 
-fn write_empty(project: &Project, args: &MakemigrationsArgs) -> Result<ExitCode, Error> {
-    let existing = existing_module_names(project);
-    let name = args
-        .name
+/// `--name`, or else the `-m` message made into a name.
+fn migration_name(args: &MakemigrationsArgs) -> Option<String> {
+    args.name
         .clone()
         .or_else(|| args.message.as_deref().map(sanitize_name))
         .filter(|n| !n.is_empty())
-        .unwrap_or_else(|| "custom".to_string());
+}
+
+fn write_empty(project: &Project, args: &MakemigrationsArgs) -> Result<ExitCode, Error> {
+    let existing = existing_module_names(project);
+    let name = migration_name(args).unwrap_or_else(|| "custom".to_string());
     let module = writer::next_module_name(project.migrations_dir.as_ref(), &name, &existing);
     let source = writer::format_source(&render_migration(&MigrationFile {
         name: &module,

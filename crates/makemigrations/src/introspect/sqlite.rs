@@ -13,7 +13,7 @@ pub use types::{column_type, default_value};
 
 /// Tables the tool reads. `sqlite_%` are SQLite's own; `_makemigrations_new_%` exist only inside
 /// a table rebuild.
-const USER_TABLES: &str =
+pub(crate) const USER_TABLES: &str =
     "m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '\\_makemigrations\\_new\\_%' ESCAPE '\\'";
 
 pub async fn discover<C: ConnectionTrait>(conn: &C) -> Result<Schema, DbErr> {

@@ -362,26 +362,64 @@ async fn postgres_constraint_name(
     kind: &str,
     columns: &[String],
 ) -> Result<String, DbErr> {
+    postgres_constraint(manager, table, kind, |found, _| {
+        kind == "p" || found.columns == columns
+    })
+    .await?
+    .ok_or_else(|| {
+        DbErr::Migration(format!(
+            "no {} constraint on {table} ({}) to drop",
+            if kind == "p" { "primary key" } else { "unique" },
+            columns.join(", ")
+        ))
+    })
+}
+
+/// The name of the first constraint of `kind` (`p`, `u`, `f`) on `table` that `matches`. Reads
+/// that one table's constraints, never the whole schema.
+async fn postgres_constraint(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    kind: &str,
+    matches: impl Fn(&ForeignKey, &str) -> bool,
+) -> Result<Option<String>, DbErr> {
+    let names_of = |keys: &str, relation: &str| {
+        format!(
+            "(SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(con.{keys}) WITH ORDINALITY k(attnum, ord) \
+             JOIN pg_attribute a ON a.attrelid = con.{relation} AND a.attnum = k.attnum)::text"
+        )
+    };
+    let sql = format!(
+        "SELECT con.conname::text AS name, {} AS columns, {} AS ref_columns, \
+                rc.relname::text AS ref_table \
+         FROM pg_constraint con LEFT JOIN pg_class rc ON rc.oid = con.confrelid \
+         WHERE con.conrelid = to_regclass($1) AND con.contype = $2",
+        names_of("conkey", "conrelid"),
+        names_of("confkey", "confrelid")
+    );
     let rows = introspect::query(
         manager.get_connection(),
-        "SELECT con.conname::text AS name, \
-            (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord) \
-             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum)::text AS columns \
-         FROM pg_constraint con WHERE con.conrelid = to_regclass($1) AND con.contype = $2",
+        &sql,
         vec![ident(table).into(), kind.to_string().into()],
     )
     .await?;
     for row in rows {
-        let found = introspect::json_strings(row.try_get("", "columns")?)?;
-        if kind == "p" || found == columns {
-            return row.try_get("", "name");
+        let found = ForeignKey {
+            name: None,
+            columns: introspect::json_strings(row.try_get("", "columns")?)?,
+            ref_table: row
+                .try_get::<Option<String>>("", "ref_table")?
+                .unwrap_or_default(),
+            ref_columns: introspect::json_strings(row.try_get("", "ref_columns")?)?,
+            on_delete: makemigrations_core::ForeignKeyAction::NoAction,
+            on_update: makemigrations_core::ForeignKeyAction::NoAction,
+        };
+        let name: String = row.try_get("", "name")?;
+        if matches(&found, &name) {
+            return Ok(Some(name));
         }
     }
-    Err(DbErr::Migration(format!(
-        "no {} constraint on {table} ({}) to drop",
-        if kind == "p" { "primary key" } else { "unique" },
-        columns.join(", ")
-    )))
+    Ok(None)
 }
 
 /// Adds a foreign key; SQLite rebuilds the table with it.
@@ -413,27 +451,16 @@ pub async fn drop_foreign_key(
             .await
         }
         _ => {
-            let live = introspect::discover(
-                manager.get_connection(),
-                crate::database::core_backend(backend(manager)),
-                &current_schema(manager).await?,
-            )
-            .await?;
-            let name = live
-                .tables
-                .get(&table)
-                .and_then(|t| {
-                    t.foreign_keys
-                        .iter()
-                        .find(|k| k.signature() == key.signature())
-                })
-                .and_then(|k| k.name.clone())
-                .ok_or_else(|| {
-                    DbErr::Migration(format!(
-                        "no foreign key {table}.({}) to drop",
-                        key.columns.join(", ")
-                    ))
-                })?;
+            let name = postgres_constraint(manager, &table, "f", |found, _| {
+                found.signature() == key.signature()
+            })
+            .await?
+            .ok_or_else(|| {
+                DbErr::Migration(format!(
+                    "no foreign key {table}.({}) to drop",
+                    key.columns.join(", ")
+                ))
+            })?;
             exec(
                 manager,
                 &format!(
@@ -532,19 +559,6 @@ pub async fn comment_on_column(
         ),
     )
     .await
-}
-
-async fn current_schema(manager: &SchemaManager<'_>) -> Result<String, DbErr> {
-    let row = introspect::query(
-        manager.get_connection(),
-        "SELECT current_schema()::text AS s",
-        vec![],
-    )
-    .await?
-    .into_iter()
-    .next()
-    .ok_or_else(|| DbErr::Custom("no current schema".into()))?;
-    row.try_get("", "s")
 }
 
 fn foreign_key_table(foreign_key: &ForeignKeyCreateStatement) -> Result<String, DbErr> {
