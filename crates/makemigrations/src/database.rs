@@ -64,12 +64,7 @@ pub fn core_backend(backend: DbBackend) -> Backend {
 /// table rebuild set per-connection pragmas, which must apply to every statement that follows.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, Error> {
     let backend = backend_of_url(url)?;
-    if backend == Backend::MySql {
-        return Err(Error::UnsupportedBackend {
-            backend: "MySQL/MariaDB",
-        });
-    }
-    let mut options = ConnectOptions::new(url.to_string());
+    let mut options = ConnectOptions::new(driver_url(url));
     options
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))
@@ -83,6 +78,14 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, Error> {
             url: redact(url),
             reason: redact_in(&e.to_string(), url),
         })
+}
+
+/// The URL as the driver wants it: sqlx knows `mariadb://` only as `mysql://`.
+pub fn driver_url(url: &str) -> String {
+    match url.strip_prefix("mariadb://") {
+        Some(rest) => format!("mysql://{rest}"),
+        None => url.to_string(),
+    }
 }
 
 /// Removes the password of `url` from a message (a driver may quote the URL).

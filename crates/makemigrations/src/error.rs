@@ -3,10 +3,8 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    #[error("DATABASE_URL `{url}` is not usable: {reason}\n  fix: use postgres://user:pass@host:5432/db or sqlite://file.sqlite3?mode=rwc")]
+    #[error("DATABASE_URL `{url}` is not usable: {reason}\n  fix: use postgres://user:pass@host:5432/db, mysql://user:pass@host:3306/db or sqlite://file.sqlite3?mode=rwc")]
     BadUrl { url: String, reason: String },
-    #[error("{backend} is not supported yet\n  fix: use a postgres:// or sqlite:// DATABASE_URL")]
-    UnsupportedBackend { backend: &'static str },
     #[error("cannot connect to {url}: {reason}\n  fix: check that the server runs and that DATABASE_URL (environment or .env) is right")]
     Connect { url: String, reason: String },
     #[error("{count} migration(s) not applied yet: {names}\n  fix: run `migrate` first, so the new migration starts from the latest schema")]

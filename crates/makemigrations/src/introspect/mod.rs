@@ -4,13 +4,15 @@
 //! handful per schema, never a few per table: design/README.md, decision 3) and `<backend>/types.rs`
 //! maps the database's own spellings back to sea-query types and default values.
 
+pub mod mysql;
 pub mod postgres;
 pub mod sqlite;
 
 use makemigrations_core::{Backend, Schema};
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement};
 
-/// Reads every table and enum type of `schema_name` (PostgreSQL; ignored on SQLite).
+/// Reads every table and enum type of `schema_name` (the PostgreSQL schema or the MySQL
+/// database; ignored on SQLite).
 pub async fn discover<C: ConnectionTrait>(
     conn: &C,
     backend: Backend,
@@ -19,9 +21,7 @@ pub async fn discover<C: ConnectionTrait>(
     match backend {
         Backend::Postgres => postgres::discover(conn, schema_name).await,
         Backend::Sqlite => sqlite::discover(conn).await,
-        Backend::MySql => Err(DbErr::Custom(
-            "MySQL and MariaDB are not supported yet: use PostgreSQL or SQLite".into(),
-        )),
+        Backend::MySql => mysql::discover(conn, schema_name).await,
     }
 }
 
