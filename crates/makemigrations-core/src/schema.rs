@@ -32,6 +32,16 @@ impl Backend {
     pub fn keeps_comments(self) -> bool {
         self != Backend::Sqlite
     }
+
+    /// Whether two foreign-key actions behave alike here. InnoDB treats RESTRICT and NO ACTION
+    /// the same (and MariaDB reports RESTRICT where nothing was declared).
+    pub fn same_action(self, a: ForeignKeyAction, b: ForeignKeyAction) -> bool {
+        let normal = |action| match (self, action) {
+            (Backend::MySql, ForeignKeyAction::Restrict) => ForeignKeyAction::NoAction,
+            _ => action,
+        };
+        normal(a) == normal(b)
+    }
 }
 
 /// A whole schema: tables and (PostgreSQL) enum types, keyed and sorted by name so that everything

@@ -361,3 +361,73 @@ fn a_one_off_default_fills_existing_rows_and_is_dropped_after() {
         ]
     );
 }
+
+/// MySQL spells an enum inline, so new values show as a new column type; they are written as a
+/// change of the enum type (once, however many columns use it), as PostgreSQL would see it.
+#[test]
+fn mysql_inline_enum_values_change_the_enum_type() {
+    let status = |values: &[&str], name: &str| {
+        let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
+        let mut c = col(
+            "status",
+            &format!("enum({})", quoted.join(",")),
+            ColumnType::Enum {
+                name: name.into(),
+                variants: values.iter().map(|v| v.to_string()).collect(),
+            },
+        );
+        c.nullable = true;
+        c
+    };
+    // The live side cannot name the type; the desired side has the entity's name.
+    let live = schema(vec![
+        table("orders", vec![id(), status(&["new", "paid"], "")]),
+        table("returns", vec![id(), status(&["new", "paid"], "")]),
+    ]);
+    let mut desired = schema(vec![
+        table(
+            "orders",
+            vec![id(), status(&["new", "paid", "sent"], "order_status")],
+        ),
+        table(
+            "returns",
+            vec![id(), status(&["new", "paid", "sent"], "order_status")],
+        ),
+    ]);
+    check(
+        live.clone(),
+        desired.clone(),
+        Backend::MySql,
+        &["~ Alter enum order_status: (new, paid) -> (new, paid, sent)"],
+    );
+    // Anything else that changed with it is still altered.
+    desired.tables.get_mut("orders").unwrap().columns[1].nullable = false;
+    let got = lines(&live, &desired, &options(Backend::MySql, &[]));
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got[1].contains("orders.status"), "{got:?}");
+}
+
+/// InnoDB treats RESTRICT and NO ACTION alike (and MariaDB reports RESTRICT where nothing was
+/// declared): no change there, a real one elsewhere.
+#[test]
+fn restrict_and_no_action_are_alike_on_mysql_only() {
+    let with_key = |action: ForeignKeyAction| {
+        let mut orders = table(
+            "orders",
+            vec![id(), col("user_id", "int(11)", ColumnType::Integer)],
+        );
+        let mut key = fk(&["user_id"], "users");
+        key.on_delete = action;
+        orders.foreign_keys.push(key);
+        schema(vec![table("users", vec![id()]), orders])
+    };
+    let (live, desired) = (
+        with_key(ForeignKeyAction::Restrict),
+        with_key(ForeignKeyAction::NoAction),
+    );
+    check(live.clone(), desired.clone(), Backend::MySql, &[]);
+    assert_eq!(
+        lines(&live, &desired, &options(Backend::Postgres, &[])).len(),
+        2
+    );
+}

@@ -23,6 +23,17 @@ pub fn resolve_url(explicit: Option<String>) -> String {
         .unwrap_or_else(|| DEFAULT_URL.to_string())
 }
 
+/// The scratch database for MySQL: `--shadow-url`, else `SHADOW_DATABASE_URL` (environment or
+/// `.env`), else none (the tool creates one).
+pub fn resolve_shadow_url(explicit: Option<String>) -> Option<String> {
+    explicit.filter(|u| !u.is_empty()).or_else(|| {
+        let _ = dotenvy::dotenv();
+        std::env::var("SHADOW_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+    })
+}
+
 /// The URL with any password replaced by `***`, for messages.
 pub fn redact(url: &str) -> String {
     match password_of(url) {
@@ -72,12 +83,16 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, Error> {
     if backend == Backend::Sqlite {
         options.max_connections(1).min_connections(1);
     }
-    Database::connect(options)
+    let mut db = Database::connect(options)
         .await
         .map_err(|e| Error::Connect {
             url: redact(url),
             reason: redact_in(&e.to_string(), url),
-        })
+        })?;
+    if backend == Backend::MySql {
+        db.set_metric_callback(crate::journal::record);
+    }
+    Ok(db)
 }
 
 /// The URL as the driver wants it: sqlx knows `mariadb://` only as `mysql://`.
@@ -89,7 +104,7 @@ pub fn driver_url(url: &str) -> String {
 }
 
 /// Removes the password of `url` from a message (a driver may quote the URL).
-fn redact_in(message: &str, url: &str) -> String {
+pub(crate) fn redact_in(message: &str, url: &str) -> String {
     match password_of(url) {
         Some(p) if !p.is_empty() => message
             .replace(&format!(":{p}@"), ":***@")

@@ -29,8 +29,47 @@ pub enum Error {
         name: String,
         source: sea_orm::DbErr,
     },
+    #[error("migration {name} failed: {source}\n{}", partial_state(name, ran, failed.as_deref()))]
+    MigrationFailedOnMySql {
+        name: String,
+        source: sea_orm::DbErr,
+        /// The statements that ran and stayed applied, in order.
+        ran: Vec<String>,
+        /// The statement the server refused, when it was one that sea-orm reported.
+        failed: Option<String>,
+    },
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+}
+
+/// What a failed migration left behind on MySQL, and the two ways on.
+fn partial_state(name: &str, ran: &[String], failed: Option<&str>) -> String {
+    let mut text = String::new();
+    if ran.is_empty() {
+        text.push_str("  nothing was changed: the first statement failed, and the migration is not recorded as applied\n");
+    } else {
+        text.push_str(&format!(
+            "  MySQL commits each schema change at once: these {} statement(s) ran and stayed applied, and the migration is not recorded as applied:\n",
+            ran.len()
+        ));
+        for (i, sql) in ran.iter().enumerate() {
+            text.push_str(&format!("    {}. {sql}\n", i + 1));
+        }
+    }
+    if let Some(sql) = failed {
+        text.push_str(&format!("  the statement that failed:\n    {sql}\n"));
+    }
+    if ran.is_empty() {
+        text.push_str(
+            "  fix: correct the cause (the data or the migration) and run `migrate` again",
+        );
+    } else {
+        text.push_str(&format!(
+            "  fix: correct the cause (the data or the migration), then either undo the statements above by hand and run `migrate` again, \
+             or run the rest of the migration by hand and record it as applied with `migrate {name} --fake`"
+        ));
+    }
+    text
 }

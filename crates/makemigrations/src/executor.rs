@@ -143,10 +143,26 @@ pub async fn run_one(
         committed?;
     } else {
         let before = table_names(db).await?;
+        let mysql = db.get_database_backend() == DbBackend::MySql;
+        if mysql {
+            crate::journal::open();
+        }
         let outcome = run_direction(&SchemaManager::new(db), migration, direction).await;
-        outcome.map_err(|source| Error::MigrationFailedPartially {
-            name: name.clone(),
-            source,
+        let journal = crate::journal::close();
+        outcome.map_err(|source| {
+            if !mysql {
+                return Error::MigrationFailedPartially {
+                    name: name.clone(),
+                    source,
+                };
+            }
+            let (failed, ran): (Vec<_>, Vec<_>) = journal.into_iter().partition(|e| e.failed);
+            Error::MigrationFailedOnMySql {
+                name: name.clone(),
+                source,
+                ran: ran.into_iter().map(|e| e.sql).collect(),
+                failed: failed.into_iter().next().map(|e| e.sql),
+            }
         })?;
         record(db, &name, direction, &before).await?;
     }
@@ -177,6 +193,17 @@ pub async fn check_foreign_keys<C: ConnectionTrait>(conn: &C, before: usize) -> 
         tables.into_iter().collect::<Vec<_>>().join(", "),
         before
     )))
+}
+
+/// Records a migration as applied (or not) without running it: Django's `--fake`, for a
+/// migration that was completed (or undone) by hand.
+pub async fn record_only(
+    db: &DatabaseConnection,
+    name: &str,
+    direction: Direction,
+) -> Result<(), DbErr> {
+    let tables = table_names(db).await?;
+    record(db, name, direction, &tables).await
 }
 
 /// Runs and records one migration inside `txn`, which the caller commits or rolls back.
@@ -255,6 +282,10 @@ pub async fn table_names<C: ConnectionTrait>(conn: &C) -> Result<BTreeSet<String
                AND NOT c.relispartition \
                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
                                AND d.objid = c.oid AND d.deptype = 'e')"
+        }
+        DbBackend::MySql => {
+            "SELECT CAST(TABLE_NAME AS CHAR) AS name FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'"
         }
         _ => &format!(
             "SELECT m.name AS name FROM sqlite_master m WHERE {}",

@@ -12,6 +12,7 @@ pub mod entities;
 pub mod error;
 pub mod executor;
 pub mod introspect;
+pub mod journal;
 pub mod runtime;
 pub mod shadow;
 pub mod shadow_cache;
@@ -40,6 +41,9 @@ pub struct Project {
     pub entities: Vec<EntityDef>,
     /// Glob patterns (`*`, `?`) of tables that are never created, changed or dropped.
     pub ignore_tables: Vec<String>,
+    /// MySQL only: an empty database to build the entities' tables in, for users who may not
+    /// create databases (`--shadow-url`, `SHADOW_DATABASE_URL`).
+    pub shadow_url: Option<String>,
 }
 
 impl Project {
@@ -52,6 +56,7 @@ impl Project {
             migrations_dir: migrations_dir.into(),
             entities,
             ignore_tables: Vec::new(),
+            shadow_url: None,
         }
     }
 

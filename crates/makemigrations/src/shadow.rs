@@ -6,12 +6,21 @@
 //! PostgreSQL: a scratch schema inside a transaction that is always rolled back, so nothing is
 //! left behind, not even after an error or Ctrl-C (the server rolls back a dropped connection).
 //! SQLite: an in-memory database.
+//! MySQL/MariaDB: a scratch database that is created and dropped here (DDL commits at once there,
+//! so no transaction can hide it), or an empty database that the user gives with `--shadow-url`
+//! where they cannot create databases.
 
 use std::collections::BTreeMap;
 
 use makemigrations_core::{Backend, Schema};
-use sea_orm::sea_query::{PostgresQueryBuilder, SqliteQueryBuilder, Table, TableCreateStatement};
-use sea_orm::{ConnectionTrait, Database, DatabaseTransaction, DbBackend, DbErr, TransactionTrait};
+use sea_orm::sea_query::{
+    ColumnDef, MysqlQueryBuilder, PostgresQueryBuilder, SqliteQueryBuilder, Table,
+    TableCreateStatement,
+};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseTransaction, DbBackend, DbErr,
+    TransactionTrait,
+};
 
 use crate::entities::{self, EntityDef, EntityStatements, RenderColumn};
 use crate::error::Error;
@@ -27,7 +36,12 @@ pub struct Sides {
     pub renames: Vec<(String, String, String)>,
 }
 
-pub async fn read_sides<C>(db: &C, entity_defs: &[EntityDef]) -> Result<Sides, Error>
+/// `shadow_url` is the user's own scratch database (MySQL only; elsewhere it is not needed).
+pub async fn read_sides<C>(
+    db: &C,
+    entity_defs: &[EntityDef],
+    shadow_url: Option<&str>,
+) -> Result<Sides, Error>
 where
     C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
 {
@@ -55,6 +69,7 @@ where
 
     let script = match backend {
         DbBackend::Postgres => postgres_script(&stmts, &render),
+        DbBackend::MySql => mysql_script(&stmts),
         _ => sqlite_script(&stmts),
     };
     let cache = ShadowCache::new(
@@ -64,8 +79,12 @@ where
     );
     let (live, mut desired) = match backend {
         DbBackend::Postgres => read_postgres(db, &script, &cache).await?,
+        DbBackend::MySql => read_mysql(db, &script, &cache, shadow_url).await?,
         _ => read_sqlite(db, &script, &cache).await?,
     };
+    if backend == DbBackend::MySql {
+        declared_foreign_key_actions(&mut desired, &stmts);
+    }
 
     // Comments come from the entities on every backend, so that a file generated where the
     // database keeps none (SQLite) still writes them where it does.
@@ -271,10 +290,14 @@ async fn read_sqlite<C: ConnectionTrait>(
     Ok((live, desired))
 }
 
-/// The server's version, part of the cache key: spellings may change between versions.
+/// The server's version, part of the cache key: spellings may change between versions. On MySQL
+/// the database's default character set and collation too: the scratch database copies them.
 async fn server_version<C: ConnectionTrait>(db: &C) -> Result<String, DbErr> {
     let sql = match db.get_database_backend() {
         DbBackend::Postgres => "SELECT version() AS v",
+        DbBackend::MySql => {
+            "SELECT CONCAT(version(), ' ', @@character_set_database, ' ', @@collation_database) AS v"
+        }
         _ => "SELECT sqlite_version() AS v",
     };
     let rows = introspect::query(db, sql, vec![]).await?;
@@ -282,4 +305,261 @@ async fn server_version<C: ConnectionTrait>(db: &C) -> Result<String, DbErr> {
         .map(|r| r.try_get("", "v"))
         .transpose()
         .map(Option::unwrap_or_default)
+}
+
+/// The CREATE TABLE statements as sea-orm writes them for MySQL (foreign keys inline, as in a
+/// generated migration, with checks off so that any order of references works), then the
+/// indexes. sea-orm 2 carries `renamed_from` in the column comment; it is taken out here so that
+/// it never becomes a real comment.
+fn mysql_script(stmts: &[EntityStatements]) -> String {
+    let mut script = vec!["SET FOREIGN_KEY_CHECKS = 0".to_string()];
+    for s in stmts {
+        let mut sql = s.table.to_string(MysqlQueryBuilder);
+        for column in s.table.get_columns() {
+            if let (None, Some(_)) = entities::split_comment(column) {
+                let comment = column.get_column_spec().comment.clone().unwrap_or_default();
+                sql = sql.replace(&mysql_comment_clause(&comment), "");
+            }
+        }
+        script.push(sql);
+        script.extend(s.indexes.iter().map(|i| i.to_string(MysqlQueryBuilder)));
+    }
+    script.push("SET FOREIGN_KEY_CHECKS = 1".to_string());
+    script.join(";\n")
+}
+
+/// ` COMMENT '...'` exactly as sea-query writes `comment` in a MySQL column definition.
+fn mysql_comment_clause(comment: &str) -> String {
+    let sql = Table::create()
+        .table("t")
+        .col(ColumnDef::new("c").integer().comment(comment))
+        .to_string(MysqlQueryBuilder);
+    match (sql.find(" COMMENT '"), sql.rfind('\'')) {
+        (Some(start), Some(end)) if end > start => sql[start..=end].to_string(),
+        _ => String::new(),
+    }
+}
+
+/// MySQL reports RESTRICT where nothing was declared and the differ treats RESTRICT and NO
+/// ACTION alike there; the generated code states what the entity declares, so that it means the
+/// same on PostgreSQL and SQLite.
+fn declared_foreign_key_actions(desired: &mut Schema, stmts: &[EntityStatements]) {
+    for s in stmts {
+        let Some(table) = desired.tables.get_mut(&s.table_name) else {
+            continue;
+        };
+        for declared in s.table.get_foreign_key_create_stmts() {
+            let declared = crate::runtime::core_foreign_key(declared);
+            if let Some(key) = table
+                .foreign_keys
+                .iter_mut()
+                .find(|k| k.signature() == declared.signature())
+            {
+                key.on_delete = declared.on_delete;
+                key.on_update = declared.on_update;
+            }
+        }
+    }
+}
+
+async fn read_mysql<C>(
+    db: &C,
+    script: &str,
+    cache: &ShadowCache,
+    shadow_url: Option<&str>,
+) -> Result<(Schema, Schema), Error>
+where
+    C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
+{
+    let live_database = current_database(db).await?.ok_or_else(|| {
+        Error::Refused(
+            "the MySQL URL names no database\n  fix: end DATABASE_URL with the database, e.g. mysql://user@host:3306/shop".into(),
+        )
+    })?;
+    let desired = match cache.load() {
+        Some(desired) => desired,
+        None => {
+            let work = async {
+                match shadow_url {
+                    Some(url) => build_in_given_database(db, url, script).await,
+                    None => build_in_scratch_database(db, &live_database, script).await,
+                }
+            };
+            let desired = tokio::select! {
+                desired = work => desired?,
+                _ = tokio::signal::ctrl_c() => {
+                    // The scratch database must not outlive an interrupted run.
+                    drop_scratch_database(db).await;
+                    return Err(Error::Refused("interrupted; the scratch database was dropped".into()));
+                }
+            };
+            cache.store(&desired);
+            desired
+        }
+    };
+    let read = crate::timings::phase("live: discover");
+    let live = introspect::mysql::discover(db, &live_database).await?;
+    drop(read);
+    Ok((live, desired))
+}
+
+fn scratch_database_name() -> String {
+    format!("_makemigrations_shadow_{}", std::process::id())
+}
+
+async fn current_database<C: ConnectionTrait>(db: &C) -> Result<Option<String>, DbErr> {
+    let rows = introspect::query(db, "SELECT DATABASE() AS d", vec![]).await?;
+    rows.first()
+        .map(|r| r.try_get::<Option<String>>("", "d"))
+        .transpose()
+        .map(Option::flatten)
+}
+
+/// Creates `_makemigrations_shadow_<pid>` with the live database's character set and collation,
+/// builds the entities' tables there on one pinned connection, reads it, and drops it, whatever
+/// happened in between.
+async fn build_in_scratch_database<C>(
+    db: &C,
+    live_database: &str,
+    script: &str,
+) -> Result<Schema, Error>
+where
+    C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
+{
+    let scratch = scratch_database_name();
+    let rows = introspect::query(
+        db,
+        "SELECT @@character_set_database AS cs, @@collation_database AS co",
+        vec![],
+    )
+    .await?;
+    let (charset, collation): (String, String) = match rows.first() {
+        Some(row) => (row.try_get("", "cs")?, row.try_get("", "co")?),
+        None => return Err(DbErr::Custom("no character set answer".into()).into()),
+    };
+    let create = format!(
+        "CREATE DATABASE {} CHARACTER SET {charset} COLLATE {collation}",
+        mysql_ident(&scratch)
+    );
+    if let Err(e) = db.execute_unprepared(&create).await {
+        return Err(Error::Refused(format!(
+            "cannot create the scratch database {scratch} that the comparison needs: {e}\n  \
+             fix: grant this user CREATE and DROP on `\\_makemigrations\\_shadow\\_%`, or create an \
+             empty database yourself and pass it with --shadow-url (or SHADOW_DATABASE_URL)"
+        )));
+    }
+    // One connection for all of it: `USE` is per connection.
+    let pinned = db.begin().await?;
+    let result = async {
+        pinned
+            .execute_unprepared(&format!("USE {}", mysql_ident(&scratch)))
+            .await?;
+        let build = crate::timings::phase("shadow: build");
+        pinned.execute_unprepared(script).await?;
+        drop(build);
+        let read = crate::timings::phase("shadow: discover");
+        let desired = introspect::mysql::discover(&pinned, &scratch).await?;
+        drop(read);
+        Ok::<_, DbErr>(desired)
+    }
+    .await;
+    // Back to the live database before the connection returns to the pool.
+    let back = pinned
+        .execute_unprepared(&format!("USE {}", mysql_ident(live_database)))
+        .await;
+    let _ = pinned.rollback().await;
+    drop_scratch_database(db).await;
+    back?;
+    Ok(result?)
+}
+
+async fn drop_scratch_database<C: ConnectionTrait>(db: &C) {
+    let sql = format!(
+        "DROP DATABASE IF EXISTS {}",
+        mysql_ident(&scratch_database_name())
+    );
+    let _ = db.execute_unprepared(&sql).await;
+}
+
+/// The user's own scratch database: it must be another database than the live one, and empty.
+/// The tables built there are dropped again afterwards.
+async fn build_in_given_database<C: ConnectionTrait>(
+    live: &C,
+    url: &str,
+    script: &str,
+) -> Result<Schema, Error> {
+    let shown = crate::database::redact(url);
+    if crate::database::backend_of_url(url)? != makemigrations_core::Backend::MySql {
+        return Err(Error::Refused(format!(
+            "the shadow database {shown} is not a MySQL/MariaDB database\n  fix: give --shadow-url (or SHADOW_DATABASE_URL) a mysql:// URL on the same kind of server"
+        )));
+    }
+    let mut options = ConnectOptions::new(crate::database::driver_url(url));
+    options.max_connections(1).sqlx_logging(false);
+    let shadow = Database::connect(options)
+        .await
+        .map_err(|e| Error::Connect {
+            url: shown.clone(),
+            reason: crate::database::redact_in(&e.to_string(), url),
+        })?;
+    let whereabouts = "SELECT CONCAT(@@hostname, ':', @@port, '/', DATABASE()) AS w";
+    let place = |rows: Vec<sea_orm::QueryResult>| -> Result<String, DbErr> {
+        rows.first()
+            .map(|r| r.try_get::<Option<String>>("", "w"))
+            .transpose()
+            .map(|w| w.flatten().unwrap_or_default())
+    };
+    let shadow_place = place(introspect::query(&shadow, whereabouts, vec![]).await?)?;
+    if shadow_place == place(introspect::query(live, whereabouts, vec![]).await?)? {
+        return Err(Error::Refused(format!(
+            "the shadow database {shown} is the database being migrated\n  fix: give --shadow-url (or SHADOW_DATABASE_URL) another, empty database"
+        )));
+    }
+    let Some(name) = current_database(&shadow).await? else {
+        return Err(Error::Refused(format!(
+            "the shadow URL {shown} names no database\n  fix: end it with an empty database, e.g. mysql://user@host:3306/shop_shadow"
+        )));
+    };
+    let existing = shadow_tables(&shadow, &name).await?;
+    if !existing.is_empty() {
+        return Err(Error::Refused(format!(
+            "the shadow database {shown} is not empty (it has {} table(s), e.g. {})\n  \
+             fix: give --shadow-url (or SHADOW_DATABASE_URL) an empty database: the tool builds the entities' tables there and drops them again",
+            existing.len(),
+            existing[0]
+        )));
+    }
+    let result = async {
+        shadow.execute_unprepared(script).await?;
+        introspect::mysql::discover(&shadow, &name).await
+    }
+    .await;
+    let built = shadow_tables(&shadow, &name).await?;
+    if !built.is_empty() {
+        let list: Vec<String> = built.iter().map(|t| mysql_ident(t)).collect();
+        shadow
+            .execute_unprepared(&format!(
+                "SET FOREIGN_KEY_CHECKS = 0; DROP TABLE {}; SET FOREIGN_KEY_CHECKS = 1",
+                list.join(", ")
+            ))
+            .await?;
+    }
+    shadow.close().await?;
+    Ok(result?)
+}
+
+async fn shadow_tables<C: ConnectionTrait>(db: &C, database: &str) -> Result<Vec<String>, DbErr> {
+    introspect::query(
+        db,
+        "SELECT CAST(TABLE_NAME AS CHAR) AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1",
+        vec![database.into()],
+    )
+    .await?
+    .iter()
+    .map(|r| r.try_get("", "t"))
+    .collect()
+}
+
+fn mysql_ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
 }

@@ -19,6 +19,8 @@ const READER_SOURCE: &str = concat!(
     include_str!("introspect/postgres/types.rs"),
     include_str!("introspect/sqlite.rs"),
     include_str!("introspect/sqlite/types.rs"),
+    include_str!("introspect/mysql.rs"),
+    include_str!("introspect/mysql/types.rs"),
 );
 
 pub struct ShadowCache {

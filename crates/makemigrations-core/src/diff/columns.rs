@@ -3,7 +3,7 @@
 use super::order::Changes;
 use super::DiffOptions;
 use crate::ops::Operation;
-use crate::schema::{Backend, Column, Table};
+use crate::schema::{Backend, Column, ColumnType, Table};
 
 pub(super) fn diff_columns(
     live: &Table,
@@ -14,10 +14,21 @@ pub(super) fn diff_columns(
     for desired_column in &desired.columns {
         match live.column(&desired_column.name) {
             Some(live_column) => {
-                if columns_differ(live_column, desired_column, options.backend) {
+                let enum_change = inline_enum_change(live_column, desired_column, options.backend);
+                if let Some(change) = enum_change.clone() {
+                    if !changes.alter_enums.contains(&change) {
+                        changes.alter_enums.push(change);
+                    }
+                }
+                let mut live_column = live_column.clone();
+                if enum_change.is_some() {
+                    // The enum change alters the type; anything else is an alter of its own.
+                    live_column.db_type = desired_column.db_type.clone();
+                }
+                if columns_differ(&live_column, desired_column, options.backend) {
                     changes.alters.push(Operation::AlterColumn {
                         table: live.name.clone(),
-                        from: live_column.clone(),
+                        from: live_column,
                         to: desired_column.clone(),
                     });
                 }
@@ -35,6 +46,24 @@ pub(super) fn diff_columns(
                 column: live_column.clone(),
             });
         }
+    }
+}
+
+/// MySQL spells enums inline (`enum('a','b')`), so a changed list of values shows as a changed
+/// column type. It is rendered as a change of the enum type, as on PostgreSQL, so that the file
+/// means the same on every backend (`alter_enum` alters every column that uses the type).
+fn inline_enum_change(live: &Column, desired: &Column, backend: Backend) -> Option<Operation> {
+    match (&live.col_type, &desired.col_type) {
+        (ColumnType::Enum { variants: from, .. }, ColumnType::Enum { name, variants: to })
+            if backend == Backend::MySql && from != to =>
+        {
+            Some(Operation::AlterEnum {
+                name: name.clone(),
+                from: from.clone(),
+                to: to.clone(),
+            })
+        }
+        _ => None,
     }
 }
 

@@ -69,7 +69,14 @@ pub(super) fn with_portable_enum_types(operations: Vec<Operation>) -> Vec<Operat
         match op {
             Operation::CreateTable(table) => table.columns.iter().for_each(&mut note),
             Operation::AddColumn { column, .. } => note(column),
-            Operation::AlterColumn { from, to, .. } if from.col_type != to.col_type => note(to),
+            // A column that already was an enum has its type already; its values change through
+            // `AlterEnum`.
+            Operation::AlterColumn { from, to, .. }
+                if from.col_type != to.col_type
+                    && !matches!(from.col_type, ColumnType::Enum { .. }) =>
+            {
+                note(to)
+            }
             _ => {}
         }
     }

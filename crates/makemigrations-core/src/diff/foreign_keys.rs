@@ -3,9 +3,14 @@
 
 use super::order::Changes;
 use crate::ops::Operation;
-use crate::schema::{ForeignKey, Table};
+use crate::schema::{Backend, ForeignKey, Table};
 
-pub(super) fn diff_foreign_keys(live: &Table, desired: &Table, changes: &mut Changes) {
+pub(super) fn diff_foreign_keys(
+    live: &Table,
+    desired: &Table,
+    backend: Backend,
+    changes: &mut Changes,
+) {
     let find = |keys: &[ForeignKey], key: &ForeignKey| {
         keys.iter()
             .find(|k| k.signature() == key.signature())
@@ -14,8 +19,8 @@ pub(super) fn diff_foreign_keys(live: &Table, desired: &Table, changes: &mut Cha
     for desired_key in &desired.foreign_keys {
         match find(&live.foreign_keys, desired_key) {
             Some(live_key)
-                if live_key.on_delete == desired_key.on_delete
-                    && live_key.on_update == desired_key.on_update => {}
+                if backend.same_action(live_key.on_delete, desired_key.on_delete)
+                    && backend.same_action(live_key.on_update, desired_key.on_update) => {}
             Some(live_key) => {
                 changes.drop_foreign_keys.push(Operation::DropForeignKey {
                     table: live.name.clone(),

@@ -2,6 +2,10 @@
 //! referenced tables before the tables that reference them, foreign keys and indexes dropped
 //! before what they depend on, drops of tables in the reverse order of their creation. Foreign-key
 //! cycles between new (or dropped) tables are broken by adding (or dropping) those keys separately.
+//!
+//! Within that, what loses data comes last: columns and tables are dropped after every change
+//! that can fail on existing rows (a type change, a unique index, a foreign key). MySQL commits
+//! each statement at once, so a failure there then leaves nothing lost and the least to undo.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -44,7 +48,6 @@ impl Changes {
         ops.extend(create_tables.into_iter().map(Operation::CreateTable));
         ops.append(&mut self.add_columns);
         ops.append(&mut self.alters);
-        ops.append(&mut self.drop_columns);
         ops.append(&mut self.create_indexes);
         ops.append(&mut self.add_foreign_keys);
         ops.extend(
@@ -52,6 +55,7 @@ impl Changes {
                 .into_iter()
                 .map(|(table, foreign_key)| Operation::AddForeignKey { table, foreign_key }),
         );
+        ops.append(&mut self.drop_columns);
         ops.extend(drop_order.into_iter().rev().map(Operation::DropTable));
         ops.append(&mut self.drop_enums);
         ops

@@ -19,7 +19,12 @@ pub(super) fn diff_tables(
             Some(live_table) => {
                 columns::diff_columns(live_table, desired_table, options, changes);
                 indexes::diff_indexes(live_table, desired_table, changes);
-                foreign_keys::diff_foreign_keys(live_table, desired_table, changes);
+                foreign_keys::diff_foreign_keys(
+                    live_table,
+                    desired_table,
+                    options.backend,
+                    changes,
+                );
                 if live_table.primary_key != desired_table.primary_key {
                     changes.alters.push(Operation::SetPrimaryKey {
                         table: name.clone(),

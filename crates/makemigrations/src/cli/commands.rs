@@ -21,6 +21,7 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
     project
         .ignore_tables
         .extend(cli.ignore_tables.iter().cloned());
+    project.shadow_url = database::resolve_shadow_url(cli.shadow_url.clone());
     if let Command::Makemigrations(args) = &cli.command {
         if args.empty {
             return write_empty(&project, args);
@@ -31,7 +32,9 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
     drop(phase);
     let code = match cli.command {
         Command::Makemigrations(args) => makemigrations(&project, &db, &args).await?,
-        Command::Migrate { target } => migrate(&project, &db, target.as_deref()).await?,
+        Command::Migrate { target, fake } => {
+            migrate(&project, &db, target.as_deref(), fake).await?
+        }
         Command::Rollback(args) => rollback(&project, &db, &args).await?,
         Command::Showmigrations => showmigrations(&project, &db).await?,
         Command::Current => current(&project, &db).await?,
@@ -56,7 +59,7 @@ where
         mut live,
         mut desired,
         renames,
-    } = shadow::read_sides(db, &project.entities).await?;
+    } = shadow::read_sides(db, &project.entities, project.shadow_url.as_deref()).await?;
     // Enum types that ignored tables use must stay, whatever the entities say.
     let kept_enums: Vec<String> = live
         .tables
@@ -292,6 +295,7 @@ async fn migrate(
     project: &Project,
     db: &DatabaseConnection,
     target: Option<&str>,
+    fake: bool,
 ) -> Result<ExitCode, Error> {
     let states = executor::states(db, (project.migrations)()).await?;
     let last = match target {
@@ -305,6 +309,17 @@ async fn migrate(
         .collect();
     if to_apply.is_empty() {
         println!("No migrations to apply.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if fake {
+        println!(
+            "Recording {} migration(s) as applied, without running them:",
+            to_apply.len()
+        );
+        for state in to_apply {
+            executor::record_only(db, state.name(), Direction::Up).await?;
+            println!("  {} ... FAKED", state.name());
+        }
         return Ok(ExitCode::SUCCESS);
     }
     println!("Applying {} migration(s):", to_apply.len());
@@ -355,6 +370,14 @@ async fn rollback(
     };
     if count == 0 {
         println!("No migrations to roll back.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.fake {
+        println!("Recording {count} migration(s) as not applied, without running their down:");
+        for state in applied.iter().rev().take(count) {
+            executor::record_only(db, state.name(), Direction::Down).await?;
+            println!("  {} ... FAKED", state.name());
+        }
         return Ok(ExitCode::SUCCESS);
     }
     println!("Reverting {count} migration(s):");
@@ -430,8 +453,16 @@ async fn history(
 async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, Error> {
     let states = executor::states(db, (project.migrations)()).await?;
     let pending: Vec<&MigrationState> = states.iter().filter(|s| s.applied_at.is_none()).collect();
+    let mysql_pending =
+        !pending.is_empty() && db.get_database_backend() == sea_orm::DbBackend::MySql;
     let changes = if pending.is_empty() {
         detect_changes(project, db).await?
+    } else if mysql_pending {
+        // MySQL commits DDL at once: pending migrations cannot be tried and taken back.
+        Changes {
+            operations: Vec::new(),
+            unmanaged: Vec::new(),
+        }
     } else {
         if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
             db.execute_unprepared("PRAGMA foreign_keys = OFF").await?;
@@ -453,6 +484,9 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
         for state in &pending {
             println!("  [ ] {}", state.name());
         }
+    }
+    if mysql_pending {
+        println!("Entities not compared: on MySQL the pending migrations cannot be tried in a transaction; run `migrate`, then `check` again");
     }
     if !changes.operations.is_empty() {
         println!("Entity changes with no migration: run `makemigrations`");

@@ -14,12 +14,19 @@ use crate::Project;
     about = "Generate, apply and roll back sea-orm-migration files from your SeaORM entities",
     long_about = "Generate, apply and roll back sea-orm-migration files from your SeaORM entities.\n\n\
         The database comes from DATABASE_URL (the environment, or a .env file in the working \
-        directory). Without it, an embedded SQLite file db.sqlite3 in the working directory is used."
+        directory). Without it, an embedded SQLite file db.sqlite3 in the working directory is used. \
+        On MySQL/MariaDB the comparison builds the entities' tables in a scratch database that it \
+        creates and drops; where you may not create databases, give an empty one with \
+        --shadow-url or SHADOW_DATABASE_URL."
 )]
 pub struct Cli {
     /// Database URL; overrides DATABASE_URL.
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
+    /// MySQL/MariaDB: an empty database to compare in, when you may not create databases;
+    /// overrides SHADOW_DATABASE_URL.
+    #[arg(long, global = true, value_name = "URL")]
+    pub shadow_url: Option<String>,
     /// A table to leave alone (glob pattern, `*` and `?`); repeatable.
     #[arg(long = "ignore-table", global = true, value_name = "PATTERN")]
     pub ignore_tables: Vec<String>,
@@ -35,6 +42,9 @@ pub enum Command {
     Migrate {
         /// A migration's full name or a unique prefix of it.
         target: Option<String>,
+        /// Record the migrations as applied without running them (after finishing one by hand).
+        #[arg(long)]
+        fake: bool,
     },
     /// Revert applied migrations: the last one, the last N, down to TARGET, or all.
     Rollback(RollbackArgs),
@@ -75,17 +85,20 @@ pub struct MakemigrationsArgs {
 }
 
 #[derive(Debug, Args)]
-#[group(multiple = false)]
 pub struct RollbackArgs {
     /// Revert the last N migrations.
-    #[arg(short = 's', long = "steps", value_name = "N")]
+    #[arg(short = 's', long = "steps", value_name = "N", conflicts_with_all = ["to", "all"])]
     pub steps: Option<usize>,
     /// Revert every migration applied after TARGET (TARGET itself stays applied).
-    #[arg(long = "to", value_name = "TARGET")]
+    #[arg(long = "to", value_name = "TARGET", conflicts_with = "all")]
     pub to: Option<String>,
     /// Revert every applied migration.
     #[arg(long)]
     pub all: bool,
+    /// Record the migrations as not applied without running their `down` (after undoing one by
+    /// hand).
+    #[arg(long)]
+    pub fake: bool,
 }
 
 /// Parses the process arguments and runs the command. The migration crate's `main` is this call.

@@ -577,7 +577,7 @@ fn table_ref_name(table: &sea_orm::sea_query::TableRef) -> String {
     }
 }
 
-fn core_foreign_key(foreign_key: &ForeignKeyCreateStatement) -> ForeignKey {
+pub(crate) fn core_foreign_key(foreign_key: &ForeignKeyCreateStatement) -> ForeignKey {
     let key = foreign_key.get_foreign_key();
     let action = |a: Option<ForeignKeyAction>| match a {
         Some(ForeignKeyAction::Cascade) => makemigrations_core::ForeignKeyAction::Cascade,
