@@ -2,14 +2,30 @@
 //! the skipped ones. A plain `main` (harness = false) so that cargo does not capture the line.
 
 fn main() {
-    let postgres = std::env::var("MAKEMIGRATIONS_TEST_POSTGRES")
-        .ok()
-        .filter(|v| !v.is_empty());
-    match postgres {
-        Some(_) => println!("makemigrations tests: backends SQLite and PostgreSQL (MariaDB/MySQL: not supported yet)"),
-        None => println!(
-            "makemigrations tests: backends SQLite only; PostgreSQL skipped, set \
-             MAKEMIGRATIONS_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test to enable it"
+    let enabled = |var: &str| std::env::var(var).ok().is_some_and(|v| !v.is_empty());
+    let mut used = vec!["SQLite"];
+    let mut skipped = Vec::new();
+    for (name, var, example) in [
+        (
+            "PostgreSQL",
+            "MAKEMIGRATIONS_TEST_POSTGRES",
+            "postgres://postgres@127.0.0.1:5432/test",
         ),
+        (
+            "MySQL/MariaDB",
+            "MAKEMIGRATIONS_TEST_MYSQL",
+            "mysql://root@127.0.0.1:3306/test",
+        ),
+    ] {
+        if enabled(var) {
+            used.push(name);
+        } else {
+            skipped.push(format!("{name} (set {var}={example})"));
+        }
     }
+    let mut line = format!("makemigrations tests: backends {}", used.join(", "));
+    if !skipped.is_empty() {
+        line.push_str(&format!("; skipped {}", skipped.join(", ")));
+    }
+    println!("{line}");
 }

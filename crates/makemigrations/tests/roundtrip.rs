@@ -6,8 +6,10 @@
 //! Then the steps are rolled back one by one: each rollback must restore the schema exactly, and
 //! rows in columns the migrations did not touch must survive.
 //!
-//! SQLite always runs. PostgreSQL runs when `MAKEMIGRATIONS_TEST_POSTGRES` holds a server URL
-//! (each run creates and drops its own database there).
+//! SQLite always runs. PostgreSQL and MySQL/MariaDB run when `MAKEMIGRATIONS_TEST_POSTGRES` and
+//! `MAKEMIGRATIONS_TEST_MYSQL` hold server URLs (each run creates and drops its own database
+//! there). The steps are generated on each backend in turn and applied on all of them: one file
+//! must mean the same everywhere.
 
 mod support;
 
@@ -18,9 +20,10 @@ struct Step {
     name: &'static str,
     edits: &'static [(&'static str, &'static str, &'static str)],
     expected_lines: &'static [&'static str],
-    /// A change only PostgreSQL can see (SQLite stores enums as text and i32 like i64): where
-    /// the migration is generated on SQLite, the edits are made but no migration is expected.
-    postgres_only: bool,
+    /// Backends that cannot see this change (SQLite stores enums as text and i32 like i64):
+    /// where the migration is generated on one of them, the edits are made but no migration is
+    /// expected.
+    invisible_on: &'static [&'static str],
 }
 
 const STEPS: &[Step] = &[
@@ -28,7 +31,7 @@ const STEPS: &[Step] = &[
         name: "initial",
         edits: &[],
         expected_lines: &["+ Create table users", "+ Create table order_items"],
-        postgres_only: false,
+        invisible_on: &[],
     },
     Step {
         name: "alter_columns",
@@ -56,7 +59,7 @@ const STEPS: &[Step] = &[
             "~ Alter column products.sku",
             "~ Alter column loyalty_accounts.tier",
         ],
-        postgres_only: false,
+        invisible_on: &[],
     },
     Step {
         name: "tables_and_renames",
@@ -76,7 +79,7 @@ const STEPS: &[Step] = &[
             "+ Create table coupons",
             "- Drop table site_settings",
         ],
-        postgres_only: false,
+        invisible_on: &[],
     },
     Step {
         name: "reserved_words_and_mixed_case",
@@ -85,7 +88,7 @@ const STEPS: &[Step] = &[
             ("group.rs", "", GROUP),
         ],
         expected_lines: &["+ Create table group"],
-        postgres_only: false,
+        invisible_on: &[],
     },
     Step {
         name: "foreign_key_cycle_and_primary_key",
@@ -105,7 +108,7 @@ const STEPS: &[Step] = &[
             "+ Add foreign key members.(team_id) -> teams.(id)",
             "~ Alter primary key of order_items: (order_id, product_id) -> (order_id, product_id, quantity)",
         ],
-        postgres_only: false,
+        invisible_on: &[],
     },
     Step {
         name: "enum_value_added",
@@ -115,7 +118,7 @@ const STEPS: &[Step] = &[
             "    Shipped,\n    #[sea_orm(string_value = \"refunded\")]\n    Refunded,\n",
         )],
         expected_lines: &["~ Alter enum order_status: (pending, paid, shipped, cancelled) -> (pending, paid, shipped, refunded, cancelled)"],
-        postgres_only: true,
+        invisible_on: &["sqlite"],
     },
     Step {
         name: "enum_value_removed_and_key_types",
@@ -131,7 +134,7 @@ const STEPS: &[Step] = &[
             "~ Alter column categories.id: integer -> bigint",
             "~ Alter column products.category_id: integer -> bigint",
         ],
-        postgres_only: true,
+        invisible_on: &["sqlite"],
     },
     Step {
         name: "uniques_comments_and_enum_dropped",
@@ -153,7 +156,7 @@ const STEPS: &[Step] = &[
             "~ Alter column categories.slug: drop UNIQUE",
             "~ Alter column orders.status",
         ],
-        postgres_only: false,
+        invisible_on: &[],
     },
 ];
 
@@ -284,18 +287,31 @@ impl ActiveModelBehavior for ActiveModel {}
 #[tokio::test(flavor = "multi_thread")]
 async fn every_step_converges_and_rolls_back_exactly() {
     let backends = support::enabled_backends().await;
-    let generator = backends.len() - 1;
+    let generator = position(&backends, "postgres").unwrap_or(0);
     round_trip(&backends, generator).await;
 }
 
-/// Migrations generated on SQLite apply on PostgreSQL too, and converge there.
+/// Migrations generated on MySQL/MariaDB apply on the other backends, and converge there.
 #[tokio::test(flavor = "multi_thread")]
-async fn migrations_generated_on_sqlite_apply_on_postgres() {
+async fn migrations_generated_on_mysql_apply_everywhere() {
+    let backends = support::enabled_backends().await;
+    if let Some(generator) = position(&backends, "mysql") {
+        round_trip(&backends, generator).await;
+    }
+}
+
+/// Migrations generated on SQLite apply on the server backends too, and converge there.
+#[tokio::test(flavor = "multi_thread")]
+async fn migrations_generated_on_sqlite_apply_everywhere() {
     let backends = support::enabled_backends().await;
     if backends.len() == 1 {
-        return; // PostgreSQL is not enabled; the other test covered SQLite.
+        return; // No server backend is enabled; the first test covered SQLite.
     }
     round_trip(&backends, 0).await;
+}
+
+fn position(backends: &[support::Backend], name: &str) -> Option<usize> {
+    backends.iter().position(|b| b.name() == name)
 }
 
 async fn round_trip(backends: &[support::Backend], generator: usize) {
@@ -313,7 +329,7 @@ async fn round_trip(backends: &[support::Backend], generator: usize) {
             project.edit_entity(file, from, to);
         }
         project.build();
-        if step.postgres_only && generator.name() != "postgres" {
+        if step.invisible_on.contains(&generator.name()) {
             let out = project.run(generator, &["makemigrations", "--check"]);
             assert!(
                 out.success,
@@ -321,8 +337,8 @@ async fn round_trip(backends: &[support::Backend], generator: usize) {
                 generator.name(),
                 out.text
             );
-            // PostgreSQL now differs from the entities in what SQLite cannot see: from here on
-            // only the generating backend is followed.
+            // The other backends now differ from the entities in what this one cannot see: from
+            // here on only the generating backend is followed.
             retired = true;
             continue;
         }

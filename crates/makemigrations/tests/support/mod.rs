@@ -9,6 +9,7 @@ use makemigrations::introspect;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 pub const POSTGRES_VAR: &str = "MAKEMIGRATIONS_TEST_POSTGRES";
+pub const MYSQL_VAR: &str = "MAKEMIGRATIONS_TEST_MYSQL";
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -208,13 +209,18 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A database a test runs against; PostgreSQL ones are created for the test and dropped after.
+/// A database a test runs against; server ones are created for the test and dropped after.
 pub enum Backend {
     Sqlite {
         url: String,
         _dir: tempfile::TempDir,
     },
     Postgres {
+        url: String,
+        admin_url: String,
+        database: String,
+    },
+    MySql {
         url: String,
         admin_url: String,
         database: String,
@@ -228,13 +234,17 @@ impl Backend {
         match self {
             Backend::Sqlite { .. } => "sqlite",
             Backend::Postgres { .. } => "postgres",
+            Backend::MySql { .. } => "mysql",
             Backend::Url(_) => "url",
         }
     }
 
     pub fn url(&self) -> &str {
         match self {
-            Backend::Sqlite { url, .. } | Backend::Postgres { url, .. } | Backend::Url(url) => url,
+            Backend::Sqlite { url, .. }
+            | Backend::Postgres { url, .. }
+            | Backend::MySql { url, .. }
+            | Backend::Url(url) => url,
         }
     }
 
@@ -253,7 +263,13 @@ impl Backend {
     pub async fn schema_fingerprint(&self) -> Vec<String> {
         let db = self.connect().await;
         let backend = makemigrations::database::core_backend(db.get_database_backend());
-        let schema = introspect::discover(&db, backend, "public").await.unwrap();
+        let schema_name = match self {
+            Backend::MySql { database, .. } => database.as_str(),
+            _ => "public",
+        };
+        let schema = introspect::discover(&db, backend, schema_name)
+            .await
+            .unwrap();
         db.close().await.unwrap();
         let mut lines = Vec::new();
         for (name, e) in &schema.enums {
@@ -299,14 +315,19 @@ impl Backend {
 
     pub async fn seed(&self) {
         let db = self.connect().await;
+        // MySQL keeps a uuid as binary(16).
+        let uuid = |text: &str| match self {
+            Backend::MySql { .. } => format!("UNHEX(REPLACE('{text}', '-', ''))"),
+            _ => format!("'{text}'"),
+        };
         for sql in [
-            "INSERT INTO users (public_id, email, display_name) VALUES ('5f0e1b3a-8a5d-4c1e-9a63-2f1f0c6b7a10', 'ada@example.com', 'Ada')",
-            "INSERT INTO categories (name, slug) VALUES ('Books', 'books')",
-            "INSERT INTO products (category_id, sku, name, price) VALUES (1, 'B-1', 'Dune', 9.99)",
-            "INSERT INTO orders (reference, user_id) VALUES ('0c9e3f0e-6a43-4b7d-8d21-7b8a0e5c1d22', 1)",
-            "INSERT INTO loyalty_accounts (user_id, member_since) VALUES (1, '2026-01-01')",
+            format!("INSERT INTO users (public_id, email, display_name) VALUES ({}, 'ada@example.com', 'Ada')", uuid("5f0e1b3a-8a5d-4c1e-9a63-2f1f0c6b7a10")),
+            "INSERT INTO categories (name, slug) VALUES ('Books', 'books')".to_string(),
+            "INSERT INTO products (category_id, sku, name, price) VALUES (1, 'B-1', 'Dune', 9.99)".to_string(),
+            format!("INSERT INTO orders (reference, user_id) VALUES ({}, 1)", uuid("0c9e3f0e-6a43-4b7d-8d21-7b8a0e5c1d22")),
+            "INSERT INTO loyalty_accounts (user_id, member_since) VALUES (1, '2026-01-01')".to_string(),
         ] {
-            db.execute_unprepared(sql).await.unwrap();
+            db.execute_unprepared(&sql).await.unwrap();
         }
         db.close().await.unwrap();
     }
@@ -344,23 +365,21 @@ impl Backend {
 
 impl Drop for Backend {
     fn drop(&mut self) {
-        if let Backend::Postgres {
-            admin_url,
-            database,
-            ..
-        } = self
-        {
-            let (admin_url, database) = (admin_url.clone(), database.clone());
+        let drop_sql = match self {
+            Backend::Postgres { database, .. } => {
+                format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)")
+            }
+            Backend::MySql { database, .. } => format!("DROP DATABASE IF EXISTS `{database}`"),
+            _ => return,
+        };
+        if let Backend::Postgres { admin_url, .. } | Backend::MySql { admin_url, .. } = self {
+            let admin_url = admin_url.clone();
             // Drop runs outside async code: use a runtime of its own on a thread of its own.
             let _ = std::thread::spawn(move || {
                 let rt = tokio::runtime::Runtime::new().unwrap();
                 rt.block_on(async {
                     if let Ok(db) = Database::connect(&admin_url).await {
-                        let _ = db
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
-                            ))
-                            .await;
+                        let _ = db.execute_unprepared(&drop_sql).await;
                     }
                 });
             })
@@ -369,7 +388,8 @@ impl Drop for Backend {
     }
 }
 
-/// SQLite always; PostgreSQL when its variable is set. Prints one line naming what was skipped.
+/// SQLite always; PostgreSQL and MySQL/MariaDB when their variables are set, in that order.
+/// Prints one line naming what was skipped.
 pub async fn enabled_backends() -> Vec<Backend> {
     let dir = tempfile::tempdir().unwrap();
     let url = format!(
@@ -391,6 +411,22 @@ pub async fn enabled_backends() -> Vec<Backend> {
         }
         None => eprintln!(
             "makemigrations tests: PostgreSQL skipped; set {POSTGRES_VAR}=postgres://postgres@127.0.0.1:5432/test to enable it"
+        ),
+    }
+    match std::env::var(MYSQL_VAR).ok().filter(|v| !v.is_empty()) {
+        Some(admin_url) => {
+            let database = format!("mm_test_{}_{}", std::process::id(), nanos());
+            let admin = Database::connect(&admin_url)
+                .await
+                .unwrap_or_else(|e| panic!("{MYSQL_VAR} is set but MySQL/MariaDB is unreachable: {e}"));
+            admin.execute_unprepared(&format!("CREATE DATABASE `{database}`")).await.unwrap();
+            admin.close().await.unwrap();
+            let base = admin_url.split('?').next().unwrap();
+            let url = format!("{}/{database}", &base[..base.rfind('/').unwrap()]);
+            backends.push(Backend::MySql { url, admin_url, database });
+        }
+        None => eprintln!(
+            "makemigrations tests: MySQL/MariaDB skipped; set {MYSQL_VAR}=mysql://root@127.0.0.1:3306/test to enable it"
         ),
     }
     backends
