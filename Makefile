@@ -25,7 +25,8 @@ current:
 history:
 	$(MIGRATION) history
 
-# The test suite: SQLite always, PostgreSQL when MAKEMIGRATIONS_TEST_POSTGRES is set.
+# The test suite: SQLite always, PostgreSQL and MySQL/MariaDB when MAKEMIGRATIONS_TEST_POSTGRES
+# and MAKEMIGRATIONS_TEST_MYSQL are set (.ci/run sets both).
 test:
 	cargo test --workspace
 
