@@ -2,6 +2,7 @@
 //! into the second. Pure: no IO, no database; both schemas were read by the same discoverer, so
 //! comparing their facts field by field gives no false differences (design/README.md, decision 1).
 
+mod alike;
 mod columns;
 mod enums;
 mod foreign_keys;
@@ -10,6 +11,7 @@ mod order;
 mod renames;
 mod tables;
 
+pub use alike::{stored_alike, StoredAlike};
 pub use renames::apply_declared_renames;
 
 use std::collections::BTreeSet;

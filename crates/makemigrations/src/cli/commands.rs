@@ -49,6 +49,8 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
 struct Changes {
     operations: Vec<Operation>,
     unmanaged: Vec<String>,
+    /// Columns whose declared type this backend stores like another one.
+    stored_alike: Vec<makemigrations_core::diff::StoredAlike>,
 }
 
 async fn detect_changes<C>(project: &Project, db: &C) -> Result<Changes, Error>
@@ -86,6 +88,7 @@ where
     };
     let phase = crate::timings::phase("diff");
     let result = diff(&live, &desired, &options);
+    let stored_alike = makemigrations_core::diff::stored_alike(&live, &desired);
     drop(phase);
     operations.extend(
         result
@@ -99,7 +102,31 @@ where
     Ok(Changes {
         operations,
         unmanaged,
+        stored_alike,
     })
+}
+
+/// One line saying which declared types this backend cannot tell from others, so that "No
+/// changes detected" is not read as more than it is.
+fn print_stored_alike(
+    backend: sea_orm::DbBackend,
+    columns: &[makemigrations_core::diff::StoredAlike],
+) {
+    if columns.is_empty() {
+        return;
+    }
+    let examples: Vec<String> = columns.iter().take(3).map(|c| c.describe()).collect();
+    let more = match columns.len() {
+        n if n > 3 => format!(" and {} more", n - 3),
+        _ => String::new(),
+    };
+    println!(
+        "Note: {} stores the type of {} entity column(s) like another type, so a change between those types is invisible here: {}{more}. \
+         docs/types.md shows which backend tells them apart; generate such changes there.",
+        core_backend(backend).name(),
+        columns.len(),
+        examples.join(", ")
+    );
 }
 
 fn print_unmanaged(unmanaged: &[String]) {
@@ -142,8 +169,10 @@ async fn makemigrations(
     let Changes {
         operations,
         unmanaged,
+        stored_alike,
     } = detect_changes(project, db).await?;
     print_unmanaged(&unmanaged);
+    print_stored_alike(db.get_database_backend(), &stored_alike);
     if operations.is_empty() {
         println!("No changes detected");
         return Ok(ExitCode::SUCCESS);
@@ -462,6 +491,7 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
         Changes {
             operations: Vec::new(),
             unmanaged: Vec::new(),
+            stored_alike: Vec::new(),
         }
     } else {
         if db.get_database_backend() == sea_orm::DbBackend::Sqlite {

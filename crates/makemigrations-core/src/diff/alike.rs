@@ -1,0 +1,66 @@
+//! Entity columns whose declared type this backend stores like another type (SQLite stores `i32`
+//! and `i64` both as `integer`, MySQL a uuid as `binary(16)`): a change between such types does
+//! not reach the database, so no comparison there can see it. The tool says so rather than
+//! claiming there is nothing to do.
+
+use crate::schema::{ColumnType, Schema};
+
+/// One such column: the type the entity declares and the type the database keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAlike {
+    pub table: String,
+    pub column: String,
+    pub declared: ColumnType,
+    pub stored_as: String,
+}
+
+impl StoredAlike {
+    /// `users.public_id (Uuid, stored as binary(16))`.
+    pub fn describe(&self) -> String {
+        let declared = format!("{:?}", self.declared);
+        let kind = declared
+            .split(['(', ' ', '{'])
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        format!(
+            "{}.{} ({kind}, stored as {})",
+            self.table, self.column, self.stored_as
+        )
+    }
+}
+
+/// The columns of tables on both sides whose database type is the same but whose declared type
+/// is not the one the database's spelling maps back to.
+pub fn stored_alike(live: &Schema, desired: &Schema) -> Vec<StoredAlike> {
+    let mut found = Vec::new();
+    for (name, desired_table) in &desired.tables {
+        let Some(live_table) = live.tables.get(name) else {
+            continue;
+        };
+        for column in &desired_table.columns {
+            let Some(live_column) = live_table.column(&column.name) else {
+                continue;
+            };
+            if live_column.db_type == column.db_type
+                && !same_type(&live_column.col_type, &column.col_type)
+            {
+                found.push(StoredAlike {
+                    table: name.clone(),
+                    column: column.name.clone(),
+                    declared: column.col_type.clone(),
+                    stored_as: column.db_type.clone(),
+                });
+            }
+        }
+    }
+    found
+}
+
+/// Enum names are not stored where enums are inline; their values are.
+fn same_type(live: &ColumnType, declared: &ColumnType) -> bool {
+    match (live, declared) {
+        (ColumnType::Enum { variants: a, .. }, ColumnType::Enum { variants: b, .. }) => a == b,
+        _ => live == declared,
+    }
+}
