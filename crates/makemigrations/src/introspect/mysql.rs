@@ -1,10 +1,220 @@
-//! MySQL and MariaDB discovery: one `information_schema` query per kind of object.
+//! MySQL and MariaDB discovery: one `information_schema` query per kind of object, for the whole
+//! database. Written for MariaDB 10.11 and MySQL 8; every text is cast to CHAR because MySQL 8
+//! returns some catalog columns as binary strings, and every column gets a lowercase alias
+//! because the two servers do not agree on the case of the names they return.
 
-use makemigrations_core::Schema;
+use std::collections::{BTreeMap, BTreeSet};
+
+use makemigrations_core::{Column, ForeignKey, ForeignKeyAction, Index, Schema, Table};
 use sea_orm::{ConnectionTrait, DbErr};
+
+use super::query;
+
+mod types;
+pub use types::{column_type, default_value};
+
+/// Defaults and JSON columns are spelled differently by the two servers.
+const VERSION: &str = "SELECT CAST(VERSION() AS CHAR) AS version";
+
+const TABLES: &str = r#"
+SELECT CAST(TABLE_NAME AS CHAR) AS table_name, CAST(TABLE_COMMENT AS CHAR) AS comment
+FROM information_schema.TABLES
+WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'"#;
+
+/// MariaDB only (MySQL 8 has a native `json` type and no `TABLE_NAME` here): the checks that
+/// make a `longtext` column a JSON one.
+const CHECKS: &str = r#"
+SELECT CAST(TABLE_NAME AS CHAR) AS table_name, CAST(CHECK_CLAUSE AS CHAR) AS clause
+FROM information_schema.CHECK_CONSTRAINTS
+WHERE CONSTRAINT_SCHEMA = ?"#;
+
+const COLUMNS: &str = r#"
+SELECT CAST(TABLE_NAME AS CHAR) AS table_name, CAST(COLUMN_NAME AS CHAR) AS column_name,
+       CAST(COLUMN_TYPE AS CHAR) AS column_type, CAST(IS_NULLABLE AS CHAR) AS is_nullable,
+       CAST(COLUMN_DEFAULT AS CHAR) AS column_default, CAST(EXTRA AS CHAR) AS extra,
+       CAST(COLUMN_COMMENT AS CHAR) AS comment
+FROM information_schema.COLUMNS
+WHERE TABLE_SCHEMA = ?
+ORDER BY TABLE_NAME, ORDINAL_POSITION"#;
+
+/// One row per index column, the primary key included (as `PRIMARY`).
+const INDEXES: &str = r#"
+SELECT CAST(TABLE_NAME AS CHAR) AS table_name, CAST(INDEX_NAME AS CHAR) AS index_name,
+       CAST(COLUMN_NAME AS CHAR) AS column_name, CAST(NON_UNIQUE AS SIGNED) AS non_unique,
+       CAST(SUB_PART AS SIGNED) AS sub_part, CAST(INDEX_TYPE AS CHAR) AS index_type
+FROM information_schema.STATISTICS
+WHERE TABLE_SCHEMA = ?
+ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"#;
+
+const FOREIGN_KEYS: &str = r#"
+SELECT CAST(k.TABLE_NAME AS CHAR) AS table_name, CAST(k.CONSTRAINT_NAME AS CHAR) AS name,
+       CAST(k.COLUMN_NAME AS CHAR) AS column_name,
+       CAST(k.REFERENCED_TABLE_NAME AS CHAR) AS ref_table,
+       CAST(k.REFERENCED_COLUMN_NAME AS CHAR) AS ref_column,
+       CAST(r.UPDATE_RULE AS CHAR) AS on_update, CAST(r.DELETE_RULE AS CHAR) AS on_delete
+FROM information_schema.KEY_COLUMN_USAGE k
+JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+  ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.TABLE_NAME = k.TABLE_NAME
+ AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME
+WHERE k.TABLE_SCHEMA = ? AND r.CONSTRAINT_SCHEMA = ?
+ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION"#;
 
 /// Reads every table of the database `schema_name`.
 pub async fn discover<C: ConnectionTrait>(conn: &C, schema_name: &str) -> Result<Schema, DbErr> {
-    let _ = (conn, schema_name);
-    Err(DbErr::Custom("MySQL discovery is being written".into()))
+    let arg = || vec![sea_orm::Value::from(schema_name.to_string())];
+    let version: String = match query(conn, VERSION, vec![]).await?.first() {
+        Some(row) => row.try_get("", "version")?,
+        None => String::new(),
+    };
+    let mariadb = version.contains("MariaDB");
+
+    let mut tables: BTreeMap<String, Table> = BTreeMap::new();
+    for row in query(conn, TABLES, arg()).await? {
+        let name: String = row.try_get("", "table_name")?;
+        let mut table = Table::new(name.clone());
+        table.comment = non_empty(row.try_get("", "comment")?);
+        tables.insert(name, table);
+    }
+
+    let mut json_columns = BTreeSet::new();
+    if mariadb {
+        for row in query(conn, CHECKS, arg()).await? {
+            let clause: String = row.try_get("", "clause")?;
+            if let Some(column) = types::json_check_column(&clause) {
+                json_columns.insert((row.try_get::<String>("", "table_name")?, column));
+            }
+        }
+    }
+
+    for row in query(conn, COLUMNS, arg()).await? {
+        let table_name: String = row.try_get("", "table_name")?;
+        let Some(table) = tables.get_mut(&table_name) else {
+            continue;
+        };
+        let name: String = row.try_get("", "column_name")?;
+        let mut db_type: String = row.try_get("", "column_type")?;
+        if db_type == "longtext" && json_columns.contains(&(table_name, name.clone())) {
+            db_type = "json".into();
+        }
+        let extra: String = row.try_get("", "extra")?;
+        let col_type = column_type(&db_type);
+        let default = types::default_sql(
+            row.try_get("", "column_default")?,
+            &extra,
+            &db_type,
+            mariadb,
+        )
+        .map(|sql| default_value(&sql, &col_type));
+        let mut column = Column::new(name, col_type, db_type);
+        column.nullable = row.try_get::<String>("", "is_nullable")? == "YES";
+        column.default = default;
+        column.auto_increment = extra.to_ascii_lowercase().contains("auto_increment");
+        column.comment = non_empty(row.try_get("", "comment")?);
+        table.columns.push(column);
+    }
+
+    // Read before the indexes, which must know the keys' names.
+    let mut keys: BTreeMap<(String, String), ForeignKey> = BTreeMap::new();
+    let args = vec![schema_name.into(), schema_name.into()];
+    for row in query(conn, FOREIGN_KEYS, args).await? {
+        let table_name: String = row.try_get("", "table_name")?;
+        let name: String = row.try_get("", "name")?;
+        let key = keys
+            .entry((table_name, name.clone()))
+            .or_insert(ForeignKey {
+                name: Some(name),
+                columns: Vec::new(),
+                ref_table: row.try_get("", "ref_table")?,
+                ref_columns: Vec::new(),
+                on_update: action(&row.try_get::<String>("", "on_update")?),
+                on_delete: action(&row.try_get::<String>("", "on_delete")?),
+            });
+        key.columns.push(row.try_get("", "column_name")?);
+        key.ref_columns.push(row.try_get("", "ref_column")?);
+    }
+    for ((table_name, _), key) in keys {
+        if let Some(table) = tables.get_mut(&table_name) {
+            table.foreign_keys.push(key);
+        }
+    }
+
+    // Each index with whether the model can describe it: prefix parts (`SUB_PART`), expression
+    // parts (no column name) and FULLTEXT or SPATIAL indexes cannot be, so they are left out
+    // entirely; the tool must never propose to drop what it cannot describe.
+    let mut indexes: BTreeMap<(String, String), (Index, bool)> = BTreeMap::new();
+    for row in query(conn, INDEXES, arg()).await? {
+        let table_name: String = row.try_get("", "table_name")?;
+        let name: String = row.try_get("", "index_name")?;
+        let column: Option<String> = row.try_get("", "column_name")?;
+        let sub_part: Option<i64> = row.try_get("", "sub_part")?;
+        let index_type: String = row.try_get("", "index_type")?;
+        let unique = row.try_get::<i64>("", "non_unique")? == 0;
+        let (index, describable) = indexes
+            .entry((table_name, name.clone()))
+            .or_insert_with(|| {
+                let plain = !matches!(index_type.as_str(), "FULLTEXT" | "SPATIAL");
+                let index = Index {
+                    name,
+                    columns: Vec::new(),
+                    unique,
+                };
+                (index, plain)
+            });
+        *describable &= column.is_some() && sub_part.is_none();
+        index.columns.extend(column);
+    }
+    for ((table_name, _), (index, describable)) in indexes {
+        let Some(table) = tables.get_mut(&table_name) else {
+            continue;
+        };
+        if index.name == "PRIMARY" {
+            table.primary_key = index.columns;
+            continue;
+        }
+        if !describable || is_foreign_key_index(table, &index) {
+            continue;
+        }
+        // What an inline UNIQUE column, or `ADD UNIQUE (c)`, creates.
+        let unique_column = index.unique && index.columns == [index.name.as_str()];
+        match table.columns.iter_mut().find(|c| c.name == index.name) {
+            Some(column) if unique_column => column.unique = true,
+            _ => table.indexes.push(index),
+        }
+    }
+
+    for table in tables.values_mut() {
+        table.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+        table
+            .foreign_keys
+            .sort_by(|a, b| a.signature().cmp(&b.signature()));
+    }
+    Ok(Schema {
+        tables,
+        enums: BTreeMap::new(),
+    })
+}
+
+/// The index InnoDB creates, named after the key, when no index covers a foreign key's columns.
+/// It comes and goes with the key, so it is not an index of the model.
+fn is_foreign_key_index(table: &Table, index: &Index) -> bool {
+    !index.unique
+        && table.foreign_keys.iter().any(|fk| {
+            fk.name.as_deref() == Some(index.name.as_str())
+                && index.columns.starts_with(&fk.columns)
+        })
+}
+
+/// InnoDB treats RESTRICT and NO ACTION alike, and MariaDB reports RESTRICT where nothing was
+/// declared: both read as NoAction, and the caller restores the declared action for rendering.
+fn action(rule: &str) -> ForeignKeyAction {
+    match rule {
+        "CASCADE" => ForeignKeyAction::Cascade,
+        "SET NULL" => ForeignKeyAction::SetNull,
+        "SET DEFAULT" => ForeignKeyAction::SetDefault,
+        _ => ForeignKeyAction::NoAction,
+    }
+}
+
+fn non_empty(text: Option<String>) -> Option<String> {
+    text.filter(|t| !t.is_empty())
 }
