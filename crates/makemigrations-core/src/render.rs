@@ -279,11 +279,14 @@ fn foreign_key_create(table: &str, fk: &ForeignKey) -> String {
 
 /// `ColumnDef::new("email").string_len(255).not_null().unique_key()`.
 pub fn column_def(column: &Column, primary_key: bool) -> String {
-    let mut def = format!(
-        "ColumnDef::new({}){}",
-        lit(&column.name),
-        type_call(&column.col_type)
-    );
+    let mut def = match &column.col_type {
+        // No builder method gives an unbounded varbinary (`Vec<u8>`'s default type).
+        ColumnType::VarBinary(None) => format!(
+            "ColumnDef::new_with_type({}, ColumnType::VarBinary(StringLen::None))",
+            lit(&column.name)
+        ),
+        col_type => format!("ColumnDef::new({}){}", lit(&column.name), type_call(col_type)),
+    };
     def.push_str(if column.nullable {
         ".null()"
     } else {
@@ -307,8 +310,9 @@ pub fn column_def(column: &Column, primary_key: bool) -> String {
     def
 }
 
-/// The `ColumnDef` method that gives a column its type.
-pub fn type_call(col_type: &ColumnType) -> String {
+/// The `ColumnDef` method that gives a column its type (`column_def` handles the one type that
+/// has none).
+fn type_call(col_type: &ColumnType) -> String {
     use ColumnType::*;
     match col_type {
         Char(Some(n)) => format!(".char_len({n})"),
@@ -336,7 +340,7 @@ pub fn type_call(col_type: &ColumnType) -> String {
         Date => ".date()".into(),
         Binary(n) => format!(".binary_len({n})"),
         VarBinary(Some(n)) => format!(".var_binary({n})"),
-        VarBinary(None) => ".custom(\"varbinary\")".into(),
+        VarBinary(None) => unreachable!("column_def writes it with new_with_type"),
         Boolean => ".boolean()".into(),
         Json => ".json()".into(),
         JsonBinary => ".json_binary()".into(),
