@@ -3,8 +3,9 @@
 //! `bench` builds a project of 1,000 generated entities (10 columns, one index and one foreign key
 //! each), generates and applies its initial migration, then times the two commands a team runs
 //! most against a large schema: `makemigrations` with no changes and `check`. It runs on SQLite
-//! always and on PostgreSQL when `MAKEMIGRATIONS_BENCH_POSTGRES` (or `MAKEMIGRATIONS_TEST_POSTGRES`)
-//! names a server. Times are wall-clock medians of 5 runs of the debug binary, as a developer
+//! always, on PostgreSQL when `MAKEMIGRATIONS_BENCH_POSTGRES` (or `MAKEMIGRATIONS_TEST_POSTGRES`)
+//! names a server, and on MySQL/MariaDB when `MAKEMIGRATIONS_BENCH_MYSQL` (or
+//! `MAKEMIGRATIONS_TEST_MYSQL`) does. Times are wall-clock medians of 5 runs of the debug binary, as a developer
 //! runs it with `cargo run -p migration`.
 
 use std::fmt::Write as _;
@@ -66,6 +67,22 @@ fn bench() -> Result<()> {
         println!("PostgreSQL skipped: set MAKEMIGRATIONS_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/test");
     }
 
+    let mysql = std::env::var("MAKEMIGRATIONS_BENCH_MYSQL")
+        .or_else(|_| std::env::var("MAKEMIGRATIONS_TEST_MYSQL"))
+        .ok();
+    if let Some(admin) = &mysql {
+        let (base, _) = admin
+            .rsplit_once('/')
+            .context("a MySQL URL ends with /database")?;
+        mysql_admin(
+            admin,
+            "DROP DATABASE IF EXISTS mm_bench; CREATE DATABASE mm_bench",
+        )?;
+        backends.push(("MariaDB".into(), format!("{base}/mm_bench")));
+    } else {
+        println!("MySQL/MariaDB skipped: set MAKEMIGRATIONS_BENCH_MYSQL=mysql://root@127.0.0.1:3306/test");
+    }
+
     let binary = target.join("debug/migration");
     let migrations = project.join("migration/src/migrations");
     let mut report = String::new();
@@ -102,12 +119,36 @@ fn bench() -> Result<()> {
             ],
         )?;
     }
+    if let Some(admin) = mysql {
+        mysql_admin(&admin, "DROP DATABASE IF EXISTS mm_bench")?;
+    }
     println!(
         "\n{TABLES} tables, 10 columns, 1 index and 1 foreign key each; medians of {RUNS} runs:\n"
     );
     println!("{report}");
     std::fs::write(target.join("results.md"), &report)?;
     Ok(())
+}
+
+/// Runs `sql` with the `mariadb` client as the user and host of `url` (mysql://user[:pw]@host:port/db).
+fn mysql_admin(url: &str, sql: &str) -> Result<()> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let (auth, place) = rest.rsplit_once('@').context("a MySQL URL names a user")?;
+    let (user, password) = auth.split_once(':').unwrap_or((auth, ""));
+    let host_port = place.split('/').next().unwrap_or(place);
+    let (host, port) = host_port.split_once(':').unwrap_or((host_port, "3306"));
+    let mut args = vec![
+        format!("-u{user}"),
+        format!("-h{host}"),
+        format!("-P{port}"),
+        "-e".to_string(),
+        sql.to_string(),
+    ];
+    if !password.is_empty() {
+        args.insert(0, format!("-p{password}"));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run("mariadb", &args)
 }
 
 fn secs(d: Duration) -> String {

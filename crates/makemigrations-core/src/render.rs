@@ -285,7 +285,11 @@ pub fn column_def(column: &Column, primary_key: bool) -> String {
             "ColumnDef::new_with_type({}, ColumnType::VarBinary(StringLen::None))",
             lit(&column.name)
         ),
-        col_type => format!("ColumnDef::new({}){}", lit(&column.name), type_call(col_type)),
+        col_type => format!(
+            "ColumnDef::new({}){}",
+            lit(&column.name),
+            type_call(col_type)
+        ),
     };
     def.push_str(if column.nullable {
         ".null()"
