@@ -213,3 +213,139 @@ async fn the_command_line_guards_and_flags() {
         out.text
     );
 }
+
+/// MySQL/MariaDB: the scratch database needs a right to create databases; without it the error
+/// names `--shadow-url` and `SHADOW_DATABASE_URL`, which are then checked (not the live database,
+/// empty) and used. A migration that fails halfway says which statements stayed, and `--fake`
+/// records it once it is finished by hand.
+#[tokio::test(flavor = "multi_thread")]
+async fn mysql_scratch_database_and_partial_failure() {
+    let backends = support::enabled_backends().await;
+    let Some(admin) = backends.iter().find(|b| b.name() == "mysql") else {
+        return;
+    };
+    let Backend::MySql { database, .. } = admin else {
+        unreachable!()
+    };
+    let project = TestProject::new();
+    project.build();
+
+    // A user who may use two databases but create none.
+    let user = format!("mm_user_{}", std::process::id());
+    let shadow = format!("{database}_shadow");
+    admin
+        .execute(&format!(
+            "DROP USER IF EXISTS {user}; CREATE USER {user} IDENTIFIED BY 's3cret'; \
+             CREATE DATABASE `{shadow}`; GRANT ALL ON `{database}`.* TO {user}; \
+             GRANT ALL ON `{shadow}`.* TO {user}"
+        ))
+        .await;
+    let server = admin.url()[..admin.url().rfind('/').unwrap()].replacen(
+        "mysql://root@",
+        &format!("mysql://{user}:s3cret@"),
+        1,
+    );
+    let limited = Backend::Url(format!("{server}/{database}"));
+    let shadow_url = format!("{server}/{shadow}");
+
+    let out = project.run(&limited, &["makemigrations", "--no-input"]);
+    assert_eq!(out.code, Some(2), "{}", out.text);
+    assert!(
+        out.text.contains("cannot create the scratch database")
+            && out.text.contains("--shadow-url")
+            && out.text.contains("SHADOW_DATABASE_URL")
+            && !out.text.contains("s3cret"),
+        "{}",
+        out.text
+    );
+    assert!(project.migration_files().is_empty());
+
+    let out = project.run(&limited, &["makemigrations", "--shadow-url", &shadow_url]);
+    assert!(
+        out.success && out.text.contains("+ Create table users"),
+        "{}",
+        out.text
+    );
+    project.build();
+    let out = project.run(&limited, &["migrate"]);
+    assert!(out.success, "{}", out.text);
+    let out = project.run_with_env(
+        &limited,
+        &["makemigrations", "--check"],
+        &[
+            ("SHADOW_DATABASE_URL", &shadow_url),
+            ("MAKEMIGRATIONS_NO_CACHE", "1"),
+        ],
+    );
+    assert!(
+        out.success && out.text.contains("No changes detected"),
+        "{}",
+        out.text
+    );
+
+    // The live database is not a shadow database, and neither is a non-empty one.
+    let live_url = limited.url().to_string();
+    let out = project.run_with_env(
+        &limited,
+        &["makemigrations", "--check", "--shadow-url", &live_url],
+        &[("MAKEMIGRATIONS_NO_CACHE", "1")],
+    );
+    assert!(
+        out.code == Some(2) && out.text.contains("is the database being migrated"),
+        "{}",
+        out.text
+    );
+    admin
+        .execute(&format!("CREATE TABLE `{shadow}`.leftover (id int)"))
+        .await;
+    let out = project.run_with_env(
+        &limited,
+        &["makemigrations", "--check", "--shadow-url", &shadow_url],
+        &[("MAKEMIGRATIONS_NO_CACHE", "1")],
+    );
+    assert!(
+        out.code == Some(2) && out.text.contains("is not empty") && !out.text.contains("s3cret"),
+        "{}",
+        out.text
+    );
+    admin
+        .execute(&format!("DROP TABLE `{shadow}`.leftover"))
+        .await;
+
+    // A migration whose second statement fails: the first stays, and the output says so.
+    let out = project.run(&limited, &["makemigrations", "--empty", "--name", "broken"]);
+    assert!(out.success, "{}", out.text);
+    let add_note = "manager.alter_table(Table::alter().table(\"users\").add_column(ColumnDef::new(\"note\").string().null()).to_owned()).await?;";
+    project.edit_newest_migration(
+        "        Ok(())\n    }",
+        &format!("        {add_note}\n        {add_note}\n        Ok(())\n    }}"),
+    );
+    project.build();
+    let out = project.run(&limited, &["migrate"]);
+    assert_eq!(out.code, Some(2), "{}", out.text);
+    assert!(
+        out.text
+            .contains("these 1 statement(s) ran and stayed applied")
+            && out
+                .text
+                .contains("1. ALTER TABLE `users` ADD COLUMN `note`")
+            && out.text.contains("the statement that failed")
+            && out.text.contains("--fake"),
+        "{}",
+        out.text
+    );
+    let out = project.run(&limited, &["showmigrations"]);
+    assert!(out.text.contains("[ ] m"), "{}", out.text);
+    let out = project.run(&limited, &["migrate", "--fake"]);
+    assert!(out.success && out.text.contains("FAKED"), "{}", out.text);
+    let out = project.run(&limited, &["showmigrations"]);
+    assert!(!out.text.contains("[ ]"), "{}", out.text);
+    let out = project.run(&limited, &["rollback", "--fake"]);
+    assert!(out.success && out.text.contains("FAKED"), "{}", out.text);
+
+    admin
+        .execute(&format!(
+            "DROP USER IF EXISTS {user}; DROP DATABASE IF EXISTS `{shadow}`"
+        ))
+        .await;
+}

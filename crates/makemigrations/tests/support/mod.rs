@@ -125,8 +125,14 @@ impl TestProject {
     }
 
     pub fn run(&self, backend: &Backend, args: &[&str]) -> Output {
+        self.run_with_env(backend, args, &[])
+    }
+
+    /// `run` with more environment variables.
+    pub fn run_with_env(&self, backend: &Backend, args: &[&str], env: &[(&str, &str)]) -> Output {
         let out = Command::new(self.binary())
             .args(args)
+            .envs(env.iter().copied())
             .env("DATABASE_URL", backend.url())
             .current_dir(self.path())
             .output()
@@ -149,6 +155,23 @@ impl TestProject {
             .collect();
         names.sort();
         names
+    }
+
+    /// Replaces `from` by `to` in the newest migration file.
+    pub fn edit_newest_migration(&self, from: &str, to: &str) {
+        let dir = self.crates().join("migration/src/migrations");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        let path = files.last().expect("a migration was written");
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(
+            text.contains(from),
+            "the migration does not contain {from:?}"
+        );
+        std::fs::write(path, text.replacen(from, to, 1)).unwrap();
     }
 
     /// The newest migration file, with its timestamp masked so snapshots stay stable.
