@@ -4,8 +4,10 @@
 //! tests), but SQLite's `ALTER TABLE` cannot change a column, a foreign key or a primary key, and
 //! sea-query's `modify_column` can neither drop a default nor cast a type. Each helper here states
 //! the change once and picks the strategy when the migration runs: `ALTER TABLE` where the backend
-//! can, a table rebuild on SQLite where it cannot (Alembic's batch mode, Django's remake).
+//! can, a table rebuild on SQLite where it cannot (Alembic's batch mode, Django's remake), and
+//! on MySQL one `ALTER TABLE` restating what MySQL would otherwise forget (see `mysql`).
 
+mod mysql;
 mod sql;
 mod sqlite_rebuild;
 
@@ -74,15 +76,18 @@ pub async fn drop_enum(manager: &SchemaManager<'_>, name: &str) -> Result<(), Db
 
 /// Changes the values of a PostgreSQL enum type. New values are added in place when every old
 /// value keeps its order; otherwise (a value removed or moved) the type is recreated and every
-/// column that uses it is converted through text.
+/// column that uses it is converted through text. MySQL changes the enum columns that have the
+/// `from` values.
 pub async fn alter_enum<const F: usize, const T: usize>(
     manager: &SchemaManager<'_>,
     name: &str,
     from: [&str; F],
     to: [&str; T],
 ) -> Result<(), DbErr> {
-    if backend(manager) != DbBackend::Postgres {
-        return Ok(());
+    match backend(manager) {
+        DbBackend::Postgres => {}
+        DbBackend::MySql => return mysql::alter_enum(manager, &from, &to).await,
+        _ => return Ok(()),
     }
     let kept: Vec<&str> = to.iter().copied().filter(|v| from.contains(v)).collect();
     if kept == from {
@@ -261,10 +266,8 @@ pub async fn alter_column(
             })
             .await
         }
-        DbBackend::Postgres => alter_column_postgres(manager, table, &from, &to).await,
-        _ => Err(DbErr::Migration(
-            "MySQL and MariaDB are not supported by makemigrations yet".into(),
-        )),
+        DbBackend::MySql => mysql::alter_column(manager, table, &from, &to).await,
+        _ => alter_column_postgres(manager, table, &from, &to).await,
     }
 }
 
@@ -450,17 +453,18 @@ pub async fn drop_foreign_key(
             })
             .await
         }
+        DbBackend::MySql => {
+            let name = mysql::foreign_key_name(manager, &table, &key)
+                .await?
+                .ok_or_else(|| no_foreign_key(&table, &key))?;
+            mysql::drop_foreign_key(manager, &table, &name).await
+        }
         _ => {
             let name = postgres_constraint(manager, &table, "f", |found, _| {
                 found.signature() == key.signature()
             })
             .await?
-            .ok_or_else(|| {
-                DbErr::Migration(format!(
-                    "no foreign key {table}.({}) to drop",
-                    key.columns.join(", ")
-                ))
-            })?;
+            .ok_or_else(|| no_foreign_key(&table, &key))?;
             exec(
                 manager,
                 &format!(
@@ -472,6 +476,13 @@ pub async fn drop_foreign_key(
             .await
         }
     }
+}
+
+fn no_foreign_key(table: &str, key: &ForeignKey) -> DbErr {
+    DbErr::Migration(format!(
+        "no foreign key {table}.({}) to drop",
+        key.columns.join(", ")
+    ))
 }
 
 /// Sets the primary key of `table` to `columns` (none: no primary key).
@@ -493,6 +504,7 @@ pub async fn set_primary_key<const N: usize>(
             })
             .await
         }
+        DbBackend::MySql => mysql::set_primary_key(manager, table, &columns).await,
         _ => {
             if let Ok(name) = postgres_constraint_name(manager, table, "p", &[]).await {
                 exec(
@@ -522,14 +534,17 @@ pub async fn set_primary_key<const N: usize>(
     }
 }
 
-/// `COMMENT ON TABLE` on PostgreSQL; SQLite has no comments.
+/// `COMMENT ON TABLE` on PostgreSQL; on MySQL the table's comment unless it already has it;
+/// SQLite has no comments.
 pub async fn comment_on_table(
     manager: &SchemaManager<'_>,
     table: &str,
     comment: Option<&str>,
 ) -> Result<(), DbErr> {
-    if backend(manager) != DbBackend::Postgres {
-        return Ok(());
+    match backend(manager) {
+        DbBackend::Postgres => {}
+        DbBackend::MySql => return mysql::comment_on_table(manager, table, comment).await,
+        _ => return Ok(()),
     }
     let text = comment.map(literal).unwrap_or_else(|| "NULL".into());
     exec(
@@ -539,15 +554,18 @@ pub async fn comment_on_table(
     .await
 }
 
-/// `COMMENT ON COLUMN` on PostgreSQL; SQLite has no comments.
+/// `COMMENT ON COLUMN` on PostgreSQL; on MySQL the column's comment unless it already has it;
+/// SQLite has no comments.
 pub async fn comment_on_column(
     manager: &SchemaManager<'_>,
     table: &str,
     column: &str,
     comment: Option<&str>,
 ) -> Result<(), DbErr> {
-    if backend(manager) != DbBackend::Postgres {
-        return Ok(());
+    match backend(manager) {
+        DbBackend::Postgres => {}
+        DbBackend::MySql => return mysql::comment_on_column(manager, table, column, comment).await,
+        _ => return Ok(()),
     }
     let text = comment.map(literal).unwrap_or_else(|| "NULL".into());
     exec(

@@ -17,6 +17,17 @@ pub fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
+/// `` `name` `` with embedded backticks doubled (MySQL and MariaDB).
+pub fn mysql_ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+/// `'text'` for MySQL and MariaDB: their default `sql_mode` reads a backslash as an escape, so
+/// backslashes are doubled as well as quotes.
+pub fn mysql_literal(text: &str) -> String {
+    literal(&text.replace('\\', "\\\\"))
+}
+
 pub fn create_table_sql(backend: DbBackend, stmt: &TableCreateStatement) -> String {
     match backend {
         DbBackend::Postgres => stmt.to_string(PostgresQueryBuilder),
@@ -77,5 +88,11 @@ mod tests {
             default_sql(DbBackend::Sqlite, &Expr::current_timestamp()),
             "CURRENT_TIMESTAMP"
         );
+    }
+
+    #[test]
+    fn quotes_for_mysql() {
+        assert_eq!(mysql_ident("a`b"), "`a``b`");
+        assert_eq!(mysql_literal(r"it's a\b"), r"'it''s a\\b'");
     }
 }

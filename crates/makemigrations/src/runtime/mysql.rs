@@ -1,0 +1,498 @@
+//! The MySQL and MariaDB strategies of the helpers.
+//!
+//! Their DDL commits implicitly, so each change is one `ALTER TABLE` with several clauses where
+//! MySQL accepts them together: it then applies entirely or not at all. Every statement goes
+//! through `execute_raw`, where sea-orm's metric callback records it (`execute_unprepared` skips
+//! the callback), so that a failed migration can list what already ran.
+//!
+//! Changes that must keep the rest of a column (`alter_enum`, comments, dropping
+//! `AUTO_INCREMENT`) restate the column's own line of `SHOW CREATE TABLE` with one part replaced:
+//! `MODIFY COLUMN` forgets whatever it does not repeat.
+
+use std::collections::BTreeMap;
+
+use makemigrations_core::{ForeignKey, ForeignKeyAction};
+use sea_orm::sea_query::backend::TableBuilder;
+use sea_orm::sea_query::{Alias, ColumnDef, MysqlQueryBuilder};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
+use sea_orm_migration::SchemaManager;
+
+use super::sql::{mysql_ident as ident, mysql_literal as literal};
+use crate::introspect;
+
+async fn alter(manager: &SchemaManager<'_>, table: &str, clauses: &[String]) -> Result<(), DbErr> {
+    if clauses.is_empty() {
+        return Ok(());
+    }
+    let sql = format!("ALTER TABLE {} {}", ident(table), clauses.join(", "));
+    manager
+        .get_connection()
+        .execute_raw(Statement::from_string(DbBackend::MySql, sql))
+        .await
+        .map(|_| ())
+}
+
+async fn query(
+    manager: &SchemaManager<'_>,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<QueryResult>, DbErr> {
+    introspect::query(manager.get_connection(), sql, values).await
+}
+
+/// Changes every column of this database typed exactly as the enum of `from` (MySQL has no named
+/// enum types; a file generated on PostgreSQL changes the type `name`). An unrelated enum column
+/// with the very same values, in the same order, changes too.
+pub async fn alter_enum(
+    manager: &SchemaManager<'_>,
+    from: &[&str],
+    to: &[&str],
+) -> Result<(), DbErr> {
+    let old_type = enum_type(from);
+    // Compared here rather than in SQL, where the catalog's collation ignores case.
+    let rows = query(
+        manager,
+        "SELECT c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name, \
+                c.COLUMN_TYPE AS column_type \
+         FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
+           ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
+         WHERE c.TABLE_SCHEMA = DATABASE() AND c.DATA_TYPE = 'enum' AND t.TABLE_TYPE = 'BASE TABLE' \
+         ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
+        Vec::new(),
+    )
+    .await?;
+    let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for row in rows {
+        if row.try_get::<String>("", "column_type")? == old_type {
+            users
+                .entry(row.try_get("", "table_name")?)
+                .or_default()
+                .push(row.try_get("", "column_name")?);
+        }
+    }
+    let new_type = enum_type(to);
+    for (table, columns) in users {
+        let create = show_create_table(manager, &table).await?;
+        let clauses = columns
+            .iter()
+            .map(|column| {
+                let mut words = words(column_definition(&create, column)?);
+                words[1] = &new_type;
+                Ok(format!("MODIFY COLUMN {}", words.join(" ")))
+            })
+            .collect::<Result<Vec<_>, DbErr>>()?;
+        alter(manager, &table, &clauses).await?;
+    }
+    Ok(())
+}
+
+/// `enum('a','b')`, as MySQL spells a column's type in its catalog and in `SHOW CREATE TABLE`.
+fn enum_type(values: &[&str]) -> String {
+    let values: Vec<String> = values.iter().map(|v| literal(v)).collect();
+    format!("enum({})", values.join(","))
+}
+
+/// One `MODIFY COLUMN` restating `to` entirely, plus adding or dropping its unique index.
+pub async fn alter_column(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    from: &ColumnDef,
+    to: &ColumnDef,
+) -> Result<(), DbErr> {
+    let column = to.get_column_name();
+    let mut clauses = Vec::new();
+    let definition = column_sql(to);
+    if column_sql(from) != definition {
+        clauses.push(format!("MODIFY COLUMN {definition}"));
+    }
+    match (from.get_column_spec().unique, to.get_column_spec().unique) {
+        (false, true) => clauses.push(format!("ADD UNIQUE ({})", ident(&column))),
+        (true, false) => {
+            let index = unique_index(manager, table, &column).await?;
+            clauses.push(format!("DROP INDEX {}", ident(&index)));
+        }
+        _ => {}
+    }
+    alter(manager, table, &clauses).await
+}
+
+/// The column as sea-query writes it for MySQL, without `PRIMARY KEY` and `UNIQUE`: in a
+/// `MODIFY COLUMN` they would add a second primary key or another unique index.
+fn column_sql(def: &ColumnDef) -> String {
+    let spec = def.get_column_spec();
+    let name = Alias::new(def.get_column_name());
+    let mut column = match def.get_column_type() {
+        Some(column_type) => ColumnDef::new_with_type(name, column_type.clone()),
+        None => ColumnDef::new(name),
+    };
+    match spec.nullable {
+        Some(true) => column.null(),
+        Some(false) => column.not_null(),
+        None => &mut column,
+    };
+    if let Some(default) = &spec.default {
+        column.default(default.clone());
+    }
+    if spec.auto_increment {
+        column.auto_increment();
+    }
+    if let Some(generated) = &spec.generated {
+        column.generated(generated.expr.clone(), generated.stored);
+    }
+    if let Some(check) = &spec.check {
+        column.check(check.clone());
+    }
+    if let Some(extra) = &spec.extra {
+        column.extra(extra.clone());
+    }
+    if let Some(comment) = &spec.comment {
+        column.comment(comment.clone());
+    }
+    let mut sql = String::new();
+    MysqlQueryBuilder.prepare_column_def(&column, &mut sql);
+    sql
+}
+
+/// The name of the unique index on exactly `column` of `table`.
+async fn unique_index(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    column: &str,
+) -> Result<String, DbErr> {
+    let rows = query(
+        manager,
+        "SELECT INDEX_NAME AS name FROM information_schema.STATISTICS \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND NON_UNIQUE = 0 \
+           AND INDEX_NAME <> 'PRIMARY' \
+         GROUP BY INDEX_NAME HAVING COUNT(*) = 1 AND MAX(COLUMN_NAME) = ?",
+        vec![table.into(), column.into()],
+    )
+    .await?;
+    match rows.first() {
+        Some(row) => row.try_get("", "name"),
+        None => Err(DbErr::Migration(format!(
+            "no unique index on {table} ({column}) to drop"
+        ))),
+    }
+}
+
+/// The name of the foreign key of `table` with `key`'s signature.
+pub async fn foreign_key_name(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    key: &ForeignKey,
+) -> Result<Option<String>, DbErr> {
+    let rows = query(
+        manager,
+        "SELECT CONSTRAINT_NAME AS name, COLUMN_NAME AS column_name, \
+                REFERENCED_TABLE_NAME AS ref_table, REFERENCED_COLUMN_NAME AS ref_column \
+         FROM information_schema.KEY_COLUMN_USAGE \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND REFERENCED_TABLE_NAME IS NOT NULL \
+         ORDER BY CONSTRAINT_NAME, ORDINAL_POSITION",
+        vec![table.into()],
+    )
+    .await?;
+    let mut keys: Vec<(String, ForeignKey)> = Vec::new();
+    for row in rows {
+        let name: String = row.try_get("", "name")?;
+        if keys.last().is_none_or(|(last, _)| *last != name) {
+            let found = ForeignKey {
+                name: None,
+                columns: Vec::new(),
+                ref_table: row.try_get("", "ref_table")?,
+                ref_columns: Vec::new(),
+                on_delete: ForeignKeyAction::NoAction,
+                on_update: ForeignKeyAction::NoAction,
+            };
+            keys.push((name, found));
+        }
+        let (_, found) = keys.last_mut().expect("pushed");
+        found.columns.push(row.try_get("", "column_name")?);
+        found.ref_columns.push(row.try_get("", "ref_column")?);
+    }
+    Ok(keys
+        .into_iter()
+        .find(|(_, found)| found.signature() == key.signature())
+        .map(|(name, _)| name))
+}
+
+/// Drops the foreign key `name` and, in the same statement, the index InnoDB created for it when
+/// the key was added (named like the key), so that the table is as it was before the key.
+pub async fn drop_foreign_key(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    name: &str,
+) -> Result<(), DbErr> {
+    let index = query(
+        manager,
+        "SELECT 1 AS found FROM information_schema.STATISTICS \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = ? LIMIT 1",
+        vec![table.into(), name.into()],
+    )
+    .await?;
+    let mut clauses = vec![format!("DROP FOREIGN KEY {}", ident(name))];
+    if !index.is_empty() {
+        clauses.push(format!("DROP INDEX {}", ident(name)));
+    }
+    alter(manager, table, &clauses).await
+}
+
+/// Replaces the primary key in one statement. A table's `AUTO_INCREMENT` column must lead an
+/// index: when it would lead neither the new key nor another index, it stops being
+/// `AUTO_INCREMENT` (as on SQLite) rather than fail.
+pub async fn set_primary_key(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    columns: &[String],
+) -> Result<(), DbErr> {
+    let rows = query(
+        manager,
+        "SELECT c.COLUMN_NAME AS column_name, c.COLUMN_KEY = 'PRI' AS in_key, \
+                c.EXTRA LIKE '%auto_increment%' AND NOT EXISTS ( \
+                    SELECT 1 FROM information_schema.STATISTICS s \
+                    WHERE s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME \
+                      AND s.COLUMN_NAME = c.COLUMN_NAME AND s.SEQ_IN_INDEX = 1 \
+                      AND s.INDEX_NAME <> 'PRIMARY') AS needs_key \
+         FROM information_schema.COLUMNS c WHERE c.TABLE_SCHEMA = DATABASE() AND c.TABLE_NAME = ?",
+        vec![table.into()],
+    )
+    .await?;
+    let mut clauses = Vec::new();
+    let mut had_key = false;
+    for row in &rows {
+        let column: String = row.try_get("", "column_name")?;
+        had_key |= row.try_get::<i64>("", "in_key")? == 1;
+        if row.try_get::<i64>("", "needs_key")? == 1 && columns.first() != Some(&column) {
+            let create = show_create_table(manager, table).await?;
+            let mut words = words(column_definition(&create, &column)?);
+            words.retain(|w| !w.eq_ignore_ascii_case("AUTO_INCREMENT"));
+            clauses.push(format!("MODIFY COLUMN {}", words.join(" ")));
+        }
+    }
+    if had_key {
+        clauses.insert(0, "DROP PRIMARY KEY".to_string());
+    }
+    if !columns.is_empty() {
+        let list: Vec<String> = columns.iter().map(|c| ident(c)).collect();
+        clauses.push(format!("ADD PRIMARY KEY ({})", list.join(", ")));
+    }
+    alter(manager, table, &clauses).await
+}
+
+/// `ALTER TABLE .. COMMENT`, unless the table already has this comment (`None`: no comment).
+pub async fn comment_on_table(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    comment: Option<&str>,
+) -> Result<(), DbErr> {
+    let rows = query(
+        manager,
+        "SELECT TABLE_COMMENT AS comment FROM information_schema.TABLES \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+        vec![table.into()],
+    )
+    .await?;
+    let wanted = comment.unwrap_or_default();
+    if current_comment(&rows)? == wanted {
+        return Ok(());
+    }
+    alter(manager, table, &[format!("COMMENT = {}", literal(wanted))]).await
+}
+
+/// Restates the column with the new comment, unless it already has it (`None`: no comment).
+pub async fn comment_on_column(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    column: &str,
+    comment: Option<&str>,
+) -> Result<(), DbErr> {
+    let rows = query(
+        manager,
+        "SELECT COLUMN_COMMENT AS comment FROM information_schema.COLUMNS \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?",
+        vec![table.into(), column.into()],
+    )
+    .await?;
+    let wanted = comment.unwrap_or_default();
+    if current_comment(&rows)? == wanted {
+        return Ok(());
+    }
+    let create = show_create_table(manager, table).await?;
+    let definition = with_comment(column_definition(&create, column)?, wanted);
+    alter(manager, table, &[format!("MODIFY COLUMN {definition}")]).await
+}
+
+fn current_comment(rows: &[QueryResult]) -> Result<String, DbErr> {
+    match rows.first() {
+        Some(row) => row.try_get("", "comment"),
+        None => Err(DbErr::Migration(
+            "no such table or column to comment".into(),
+        )),
+    }
+}
+
+async fn show_create_table(manager: &SchemaManager<'_>, table: &str) -> Result<String, DbErr> {
+    let rows = query(
+        manager,
+        &format!("SHOW CREATE TABLE {}", ident(table)),
+        Vec::new(),
+    )
+    .await?;
+    match rows.first() {
+        Some(row) => row.try_get("", "Create Table"),
+        None => Err(DbErr::Migration(format!("no table {table}"))),
+    }
+}
+
+/// The line of `column` in `SHOW CREATE TABLE`: `` `c` int(11) NOT NULL DEFAULT 0 ``.
+fn column_definition<'a>(create: &'a str, column: &str) -> Result<&'a str, DbErr> {
+    let start = format!("{} ", ident(column));
+    create
+        .lines()
+        .map(str::trim)
+        .find(|line| line.starts_with(&start))
+        .map(|line| line.strip_suffix(',').unwrap_or(line))
+        .ok_or_else(|| DbErr::Migration(format!("no column {column} in {create}")))
+}
+
+/// The definition with its `COMMENT` replaced (`""`: removed). MariaDB accepts nothing after a
+/// column's `CHECK`, so the comment goes before it.
+fn with_comment(definition: &str, comment: &str) -> String {
+    let mut words = words(definition);
+    if let Some(at) = words.iter().position(|w| w.eq_ignore_ascii_case("COMMENT")) {
+        words.drain(at..(at + 2).min(words.len()));
+    }
+    let text = literal(comment);
+    if !comment.is_empty() {
+        let at = (words.iter())
+            .position(|w| w.eq_ignore_ascii_case("CHECK"))
+            .unwrap_or(words.len());
+        words.splice(at..at, ["COMMENT", text.as_str()]);
+    }
+    words.join(" ")
+}
+
+/// The words of a column definition, each quoted string and parenthesised group whole (in
+/// `DEFAULT ' COMMENT ''x'''` no word is `COMMENT`). Quotes are doubled or backslash-escaped.
+fn words(definition: &str) -> Vec<&str> {
+    let mut words = Vec::new();
+    let (mut start, mut depth, mut quote) = (None, 0_i32, None);
+    let mut chars = definition.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        match quote {
+            Some(q) if c == q => {
+                if chars.next_if(|&(_, next)| next == q).is_none() {
+                    quote = None;
+                }
+            }
+            Some(q) if c == '\\' && q != '`' => {
+                chars.next();
+            }
+            Some(_) => {}
+            None if c.is_whitespace() && depth == 0 => {
+                if let Some(from) = start.take() {
+                    words.push(&definition[from..at]);
+                }
+                continue;
+            }
+            None => match c {
+                '\'' | '"' | '`' => quote = Some(c),
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            },
+        }
+        start.get_or_insert(at);
+    }
+    words.extend(start.map(|from| &definition[from..]));
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_definitions_into_words() {
+        assert_eq!(
+            words(
+                r"`a b` enum('x y','it''s','b\\c') NOT NULL DEFAULT ' COMMENT ''y''' COMMENT 'q\'s'"
+            ),
+            [
+                "`a b`",
+                r"enum('x y','it''s','b\\c')",
+                "NOT",
+                "NULL",
+                "DEFAULT",
+                "' COMMENT ''y'''",
+                "COMMENT",
+                r"'q\'s'",
+            ]
+        );
+        assert_eq!(
+            words("`t` timestamp NULL DEFAULT current_timestamp() ON UPDATE current_timestamp()"),
+            [
+                "`t`",
+                "timestamp",
+                "NULL",
+                "DEFAULT",
+                "current_timestamp()",
+                "ON",
+                "UPDATE",
+                "current_timestamp()"
+            ]
+        );
+    }
+
+    #[test]
+    fn replaces_adds_and_removes_comments() {
+        let line = r"`s` varchar(9) DEFAULT ' COMMENT ''y''' COMMENT 'he said ''hi'' \\ ok'";
+        assert_eq!(
+            with_comment(line, r"new \ 'one'"),
+            r"`s` varchar(9) DEFAULT ' COMMENT ''y''' COMMENT 'new \\ ''one'''"
+        );
+        assert_eq!(
+            with_comment(line, ""),
+            r"`s` varchar(9) DEFAULT ' COMMENT ''y'''"
+        );
+        assert_eq!(
+            with_comment("`n` int(11) DEFAULT NULL", "x"),
+            "`n` int(11) DEFAULT NULL COMMENT 'x'"
+        );
+        assert_eq!(
+            with_comment(
+                "`j` longtext DEFAULT NULL COMMENT 'x' CHECK (json_valid(`j`))",
+                "y"
+            ),
+            "`j` longtext DEFAULT NULL COMMENT 'y' CHECK (json_valid(`j`))"
+        );
+    }
+
+    #[test]
+    fn finds_a_column_line() {
+        let create = "CREATE TABLE `t` (\n  `id` int(11) NOT NULL AUTO_INCREMENT,\n  \
+                      `id2` int(11) DEFAULT NULL,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB";
+        assert_eq!(
+            column_definition(create, "id").unwrap(),
+            "`id` int(11) NOT NULL AUTO_INCREMENT"
+        );
+        assert!(column_definition(create, "missing").is_err());
+        assert_eq!(enum_type(&["a", "it's"]), "enum('a','it''s')");
+    }
+
+    #[test]
+    fn writes_modify_without_keys() {
+        let mut column = ColumnDef::new("id");
+        column
+            .integer()
+            .not_null()
+            .auto_increment()
+            .primary_key()
+            .unique_key()
+            .comment("n");
+        assert_eq!(
+            column_sql(&column),
+            "`id` int NOT NULL AUTO_INCREMENT COMMENT 'n'"
+        );
+    }
+}
