@@ -431,3 +431,31 @@ fn restrict_and_no_action_are_alike_on_mysql_only() {
         2
     );
 }
+
+/// A key's columns cannot change type under it on MySQL: the key is dropped first and added
+/// again after, on every backend, so that the file runs wherever it is applied.
+#[test]
+fn foreign_keys_are_dropped_around_a_type_change() {
+    let schema_with = |db_type: &str, col_type: ColumnType| {
+        let mut id = col("id", db_type, col_type.clone());
+        id.auto_increment = true;
+        let mut orders = table(
+            "orders",
+            vec![id.clone(), col("user_id", db_type, col_type)],
+        );
+        orders.foreign_keys.push(fk(&["user_id"], "users"));
+        schema(vec![table("users", vec![id]), orders])
+    };
+    check(
+        schema_with("integer", ColumnType::Integer),
+        schema_with("bigint", ColumnType::BigInteger),
+        Backend::Postgres,
+        &[
+            "- Drop foreign key orders.(user_id) -> users.(id)",
+            "~ Alter column orders.id: integer -> bigint",
+            "~ Alter column orders.user_id: integer -> bigint",
+            "~ Alter column users.id: integer -> bigint",
+            "+ Add foreign key orders.(user_id) -> users.(id)",
+        ],
+    );
+}

@@ -25,7 +25,7 @@ use sea_orm::{
 use crate::entities::{self, EntityDef, EntityStatements, RenderColumn};
 use crate::error::Error;
 use crate::introspect;
-use crate::runtime::{ident, literal};
+use crate::runtime::{ident, literal, mysql_ident};
 use crate::shadow_cache::ShadowCache;
 
 /// Both sides of a comparison, read at the same moment.
@@ -558,8 +558,4 @@ async fn shadow_tables<C: ConnectionTrait>(db: &C, database: &str) -> Result<Vec
     .iter()
     .map(|r| r.try_get("", "t"))
     .collect()
-}
-
-fn mysql_ident(name: &str) -> String {
-    format!("`{}`", name.replace('`', "``"))
 }

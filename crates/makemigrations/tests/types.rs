@@ -108,7 +108,7 @@ fn with_type_matrix() -> TestProject {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_type_round_trips_from_postgres() {
     let backends = support::enabled_backends().await;
-    match position(&backends, "postgres") {
+    match support::position(&backends, "postgres") {
         Some(generator) => types_round_trip(&backends, generator).await,
         // Without a server, SQLite generates and applies.
         None => types_round_trip(&backends, 0).await,
@@ -118,7 +118,7 @@ async fn every_type_round_trips_from_postgres() {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_type_round_trips_from_mysql() {
     let backends = support::enabled_backends().await;
-    if let Some(generator) = position(&backends, "mysql") {
+    if let Some(generator) = support::position(&backends, "mysql") {
         types_round_trip(&backends, generator).await;
     }
 }
@@ -129,10 +129,6 @@ async fn every_type_round_trips_from_sqlite() {
     if backends.len() > 1 {
         types_round_trip(&backends, 0).await;
     }
-}
-
-fn position(backends: &[Backend], name: &str) -> Option<usize> {
-    backends.iter().position(|b| b.name() == name)
 }
 
 async fn types_round_trip(backends: &[Backend], generator: usize) {

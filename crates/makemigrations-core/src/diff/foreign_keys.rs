@@ -3,7 +3,7 @@
 
 use super::order::Changes;
 use crate::ops::Operation;
-use crate::schema::{Backend, ForeignKey, Table};
+use crate::schema::{Backend, ForeignKey, Schema, Table};
 
 pub(super) fn diff_foreign_keys(
     live: &Table,
@@ -43,6 +43,58 @@ pub(super) fn diff_foreign_keys(
                 table: live.name.clone(),
                 foreign_key: live_key.clone(),
             });
+        }
+    }
+}
+
+/// MySQL refuses to change the type of a column that a foreign key uses, on either end, even with
+/// foreign-key checks off. So every key on a column whose type changes is dropped before the
+/// change and added again after it (Django does the same). The file then runs on every backend,
+/// whichever one it was generated on.
+pub(super) fn around_type_changes(live: &Schema, desired: &Schema, changes: &mut Changes) {
+    let retyped: Vec<(String, String)> = changes
+        .alters
+        .iter()
+        .filter_map(|op| match op {
+            Operation::AlterColumn { table, from, to } if from.db_type != to.db_type => {
+                Some((table.clone(), from.name.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let uses = |table: &str, key: &ForeignKey, (t, c): &(String, String)| {
+        (table == t && key.columns.contains(c))
+            || (&key.ref_table == t && key.ref_columns.contains(c))
+    };
+    for (table_name, table) in &live.tables {
+        for key in &table.foreign_keys {
+            if !retyped.iter().any(|r| uses(table_name, key, r)) {
+                continue;
+            }
+            let already_dropped = changes.drop_foreign_keys.iter().any(|op| {
+                matches!(op, Operation::DropForeignKey { table: t, foreign_key }
+                    if t == table_name && foreign_key.signature() == key.signature())
+            });
+            if already_dropped {
+                continue;
+            }
+            let kept = desired.tables.get(table_name).and_then(|t| {
+                t.foreign_keys
+                    .iter()
+                    .find(|k| k.signature() == key.signature())
+            });
+            // A key of a table that is dropped, or that the entities no longer have, is dropped
+            // by the table and key differs already.
+            if let Some(kept) = kept {
+                changes.drop_foreign_keys.push(Operation::DropForeignKey {
+                    table: table_name.clone(),
+                    foreign_key: key.clone(),
+                });
+                changes.add_foreign_keys.push(Operation::AddForeignKey {
+                    table: table_name.clone(),
+                    foreign_key: kept.clone(),
+                });
+            }
         }
     }
 }

@@ -39,6 +39,7 @@ pub fn diff(live: &Schema, desired: &Schema, options: &DiffOptions) -> Diff {
     let mut changes = order::Changes::default();
     let unmanaged_tables = tables::diff_tables(live, desired, options, &mut changes);
     enums::diff_enums(live, desired, &unmanaged_tables, &mut changes);
+    foreign_keys::around_type_changes(live, desired, &mut changes);
     let mut operations = changes.into_ordered();
     if options.backend != Backend::Postgres {
         operations = enums::with_portable_enum_types(operations);

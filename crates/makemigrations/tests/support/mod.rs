@@ -420,39 +420,66 @@ pub async fn enabled_backends() -> Vec<Backend> {
         dir.path().join("test.sqlite3").display()
     );
     let mut backends = vec![Backend::Sqlite { url, _dir: dir }];
-    match std::env::var(POSTGRES_VAR).ok().filter(|v| !v.is_empty()) {
-        Some(admin_url) => {
-            let database = format!("mm_test_{}_{}", std::process::id(), nanos());
-            let admin = Database::connect(&admin_url)
-                .await
-                .unwrap_or_else(|e| panic!("{POSTGRES_VAR} is set but PostgreSQL is unreachable: {e}"));
-            admin.execute_unprepared(&format!("CREATE DATABASE \"{database}\"")).await.unwrap();
-            admin.close().await.unwrap();
-            let base = admin_url.split('?').next().unwrap();
-            let url = format!("{}/{database}", &base[..base.rfind('/').unwrap()]);
-            backends.push(Backend::Postgres { url, admin_url, database });
-        }
-        None => eprintln!(
-            "makemigrations tests: PostgreSQL skipped; set {POSTGRES_VAR}=postgres://postgres@127.0.0.1:5432/test to enable it"
-        ),
+    let postgres = scratch_database(
+        POSTGRES_VAR,
+        "PostgreSQL",
+        "postgres://postgres@127.0.0.1:5432/test",
+        |d| format!("\"{d}\""),
+    )
+    .await;
+    if let Some((url, admin_url, database)) = postgres {
+        backends.push(Backend::Postgres {
+            url,
+            admin_url,
+            database,
+        });
     }
-    match std::env::var(MYSQL_VAR).ok().filter(|v| !v.is_empty()) {
-        Some(admin_url) => {
-            let database = format!("mm_test_{}_{}", std::process::id(), nanos());
-            let admin = Database::connect(&admin_url)
-                .await
-                .unwrap_or_else(|e| panic!("{MYSQL_VAR} is set but MySQL/MariaDB is unreachable: {e}"));
-            admin.execute_unprepared(&format!("CREATE DATABASE `{database}`")).await.unwrap();
-            admin.close().await.unwrap();
-            let base = admin_url.split('?').next().unwrap();
-            let url = format!("{}/{database}", &base[..base.rfind('/').unwrap()]);
-            backends.push(Backend::MySql { url, admin_url, database });
-        }
-        None => eprintln!(
-            "makemigrations tests: MySQL/MariaDB skipped; set {MYSQL_VAR}=mysql://root@127.0.0.1:3306/test to enable it"
-        ),
+    let mysql = scratch_database(
+        MYSQL_VAR,
+        "MySQL/MariaDB",
+        "mysql://root@127.0.0.1:3306/test",
+        |d| format!("`{d}`"),
+    )
+    .await;
+    if let Some((url, admin_url, database)) = mysql {
+        backends.push(Backend::MySql {
+            url,
+            admin_url,
+            database,
+        });
     }
     backends
+}
+
+/// A database of its own on the server that `var` names: `(url, admin url, name)`, or `None`
+/// (and a line saying how to enable it) when `var` is not set.
+async fn scratch_database(
+    var: &str,
+    server: &str,
+    example: &str,
+    quote: fn(&str) -> String,
+) -> Option<(String, String, String)> {
+    let Some(admin_url) = std::env::var(var).ok().filter(|v| !v.is_empty()) else {
+        eprintln!("makemigrations tests: {server} skipped; set {var}={example} to enable it");
+        return None;
+    };
+    let database = format!("mm_test_{}_{}", std::process::id(), nanos());
+    let admin = Database::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("{var} is set but {server} is unreachable: {e}"));
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {}", quote(&database)))
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    let base = admin_url.split('?').next().unwrap();
+    let url = format!("{}/{database}", &base[..base.rfind('/').unwrap()]);
+    Some((url, admin_url, database))
+}
+
+/// The index of the backend called `name` (`sqlite`, `postgres`, `mysql`), if it is enabled.
+pub fn position(backends: &[Backend], name: &str) -> Option<usize> {
+    backends.iter().position(|b| b.name() == name)
 }
 
 fn nanos() -> u128 {
