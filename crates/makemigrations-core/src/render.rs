@@ -168,9 +168,9 @@ pub fn render_operation(op: &Operation) -> Vec<String> {
         )],
         CreateIndex { table, index } => vec![create_index(table, index)],
         DropIndex { table, index } => vec![format!(
-            "manager.drop_index(Index::drop().name({}).table({}).to_owned()).await?;",
-            lit(&index.name),
-            lit(table)
+            "drop_index(manager, {}, {}).await?;",
+            lit(table),
+            lit(&index.name)
         )],
         AddForeignKey { table, foreign_key } => vec![format!(
             "add_foreign_key(manager, {}).await?;",

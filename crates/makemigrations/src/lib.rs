@@ -28,7 +28,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 pub mod prelude {
     pub use crate::runtime::{
         add_column, add_foreign_key, alter_column, alter_enum, comment_on_column, comment_on_table,
-        create_enum, drop_column, drop_enum, drop_foreign_key, set_primary_key,
+        create_enum, drop_column, drop_enum, drop_foreign_key, drop_index, set_primary_key,
     };
     pub use sea_orm_migration::prelude::*;
 }

@@ -15,7 +15,7 @@ pub use sql::{default_sql, ident, literal, mysql_ident, mysql_literal, type_sql}
 
 use makemigrations_core::ForeignKey;
 use sea_orm::sea_query::{
-    ColumnDef, ForeignKeyAction, ForeignKeyCreateStatement, IntoColumnDef, Table,
+    ColumnDef, ForeignKeyAction, ForeignKeyCreateStatement, Index, IntoColumnDef, Table,
 };
 use sea_orm::{ConnectionTrait, DbBackend, DbErr};
 use sea_orm_migration::SchemaManager;
@@ -483,6 +483,22 @@ fn no_foreign_key(table: &str, key: &ForeignKey) -> DbErr {
         "no foreign key {table}.({}) to drop",
         key.columns.join(", ")
     ))
+}
+
+/// Drops an index. On MySQL an index that the last foreign key on its columns needs is replaced
+/// by the one InnoDB would have made for the key.
+pub async fn drop_index(manager: &SchemaManager<'_>, table: &str, name: &str) -> Result<(), DbErr> {
+    if backend(manager) == DbBackend::MySql {
+        return mysql::drop_index(manager, table, name).await;
+    }
+    manager
+        .drop_index(
+            Index::drop()
+                .name(name.to_string())
+                .table(table.to_string())
+                .to_owned(),
+        )
+        .await
 }
 
 /// Sets the primary key of `table` to `columns` (none: no primary key).

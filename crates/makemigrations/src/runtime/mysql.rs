@@ -237,6 +237,57 @@ pub async fn drop_foreign_key(
     alter(manager, table, &clauses).await
 }
 
+/// Drops an index. InnoDB refuses to drop the last index that serves a foreign key (error 1553),
+/// so the index it would have made for that key itself (named like the key, on its columns) is
+/// added in the same statement; discovery hides that index, as it hides InnoDB's own.
+pub async fn drop_index(manager: &SchemaManager<'_>, table: &str, name: &str) -> Result<(), DbErr> {
+    let columns_by_name = |rows: Vec<QueryResult>| -> Result<BTreeMap<String, Vec<String>>, DbErr> {
+        let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for row in rows {
+            map.entry(row.try_get("", "name")?)
+                .or_default()
+                .push(row.try_get("", "column_name")?);
+        }
+        Ok(map)
+    };
+    let indexes = columns_by_name(
+        query(
+            manager,
+            "SELECT CAST(INDEX_NAME AS CHAR) AS name, CAST(COLUMN_NAME AS CHAR) AS column_name \
+             FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? \
+               AND COLUMN_NAME IS NOT NULL ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+            vec![table.into()],
+        )
+        .await?,
+    )?;
+    let keys = columns_by_name(
+        query(
+            manager,
+            "SELECT CAST(CONSTRAINT_NAME AS CHAR) AS name, CAST(COLUMN_NAME AS CHAR) AS column_name \
+             FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() \
+               AND TABLE_NAME = ? AND REFERENCED_TABLE_NAME IS NOT NULL \
+             ORDER BY CONSTRAINT_NAME, ORDINAL_POSITION",
+            vec![table.into()],
+        )
+        .await?,
+    )?;
+    let serves = |index: &[String], key: &[String]| index.starts_with(key);
+    let mut clauses = vec![format!("DROP INDEX {}", ident(name))];
+    for (key, key_columns) in &keys {
+        let dropped_serves = indexes
+            .get(name)
+            .is_some_and(|columns| serves(columns, key_columns));
+        let another_serves = indexes
+            .iter()
+            .any(|(other, columns)| other != name && serves(columns, key_columns));
+        if dropped_serves && !another_serves {
+            let list: Vec<String> = key_columns.iter().map(|c| ident(c)).collect();
+            clauses.push(format!("ADD INDEX {} ({})", ident(key), list.join(", ")));
+        }
+    }
+    alter(manager, table, &clauses).await
+}
+
 /// Replaces the primary key in one statement. A table's `AUTO_INCREMENT` column must lead an
 /// index: when it would lead neither the new key nor another index, it stops being
 /// `AUTO_INCREMENT` (as on SQLite) rather than fail.
