@@ -125,6 +125,9 @@ fn migrations_source(dir: &Path) -> String {
 pub struct FoundEntity {
     pub module_path: Vec<String>,
     pub type_name: String,
+    /// A `DeriveActiveEnum` enum rather than an entity: listed for its type's name and values,
+    /// which MySQL and SQLite do not keep.
+    pub active_enum: bool,
 }
 
 fn entities_source(crate_name: &str, crate_dir: &Path) -> String {
@@ -139,9 +142,14 @@ fn entities_source(crate_name: &str, crate_dir: &Path) -> String {
         let module = std::iter::once(crate_name.to_string())
             .chain(entity.module_path)
             .collect::<Vec<_>>();
+        let constructor = if entity.active_enum {
+            "active_enum"
+        } else {
+            "of"
+        };
         let _ = writeln!(
             out,
-            "        makemigrations::EntityDef::of::<::{}::{}>({:?}),",
+            "        makemigrations::EntityDef::{constructor}::<::{}::{}>({:?}),",
             module.join("::"),
             entity.type_name,
             module.join("::")
@@ -230,6 +238,7 @@ fn walk_items(
                         found.push(FoundEntity {
                             module_path: module_path.to_vec(),
                             type_name,
+                            active_enum: false,
                         });
                     } else {
                         println!(
@@ -238,6 +247,19 @@ fn walk_items(
                         );
                     }
                 }
+            }
+            syn::Item::Enum(e)
+                if public
+                    && matches!(e.vis, syn::Visibility::Public(_))
+                    && derive_names(&e.attrs)
+                        .iter()
+                        .any(|d| d == "DeriveActiveEnum") =>
+            {
+                found.push(FoundEntity {
+                    module_path: module_path.to_vec(),
+                    type_name: e.ident.to_string(),
+                    active_enum: true,
+                });
             }
             _ => {}
         }

@@ -14,23 +14,61 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{ColumnTrait, DbBackend, EntityTrait, IdenStatic, Iterable};
 
-/// One entity, as the build script lists it: `EntityDef::of::<entity::users::Entity>("entity::users")`.
+/// One entity, as the build script lists it: `EntityDef::of::<entity::users::Entity>("entity::users")`,
+/// or one active enum: `EntityDef::active_enum::<entity::sea_orm_active_enums::OrderStatus>(..)`.
 #[derive(Clone, Copy)]
 pub struct EntityDef {
     pub module_path: &'static str,
-    describe: fn(DbBackend) -> EntityStatements,
+    describe: Describe,
+}
+
+#[derive(Clone, Copy)]
+enum Describe {
+    Entity(fn(DbBackend) -> EntityStatements),
+    ActiveEnum(fn() -> Option<EnumType>),
 }
 
 impl EntityDef {
     pub fn of<E: EntityTrait + Default>(module_path: &'static str) -> Self {
         EntityDef {
             module_path,
-            describe: describe::<E>,
+            describe: Describe::Entity(describe::<E>),
         }
     }
 
-    pub fn statements(&self, backend: DbBackend) -> EntityStatements {
-        (self.describe)(backend)
+    /// An enum type the entities may use, or used before: MySQL keeps enums inline and SQLite
+    /// as text, so the name of a live enum column comes from here (found by its values).
+    pub fn active_enum<A: sea_orm::ActiveEnum>(module_path: &'static str) -> Self {
+        EntityDef {
+            module_path,
+            describe: Describe::ActiveEnum(declared_enum::<A>),
+        }
+    }
+
+    /// What sea-orm makes of the entity; `None` for an active enum.
+    pub fn statements(&self, backend: DbBackend) -> Option<EntityStatements> {
+        match self.describe {
+            Describe::Entity(describe) => Some(describe(backend)),
+            Describe::ActiveEnum(_) => None,
+        }
+    }
+
+    /// The enum type of an active enum stored as a database enum.
+    pub fn enum_type(&self) -> Option<EnumType> {
+        match self.describe {
+            Describe::Entity(_) => None,
+            Describe::ActiveEnum(declared) => declared(),
+        }
+    }
+}
+
+fn declared_enum<A: sea_orm::ActiveEnum>() -> Option<EnumType> {
+    match A::db_type().get_column_type() {
+        sea_query::ColumnType::Enum { name, variants } => Some(EnumType {
+            name: name.to_string(),
+            values: variants.iter().map(|v| v.to_string()).collect(),
+        }),
+        _ => None,
     }
 }
 

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use makemigrations_core::{Backend, Schema};
+use makemigrations_core::{Backend, ColumnType, Schema};
 use sea_orm::sea_query::{
     ColumnDef, MysqlQueryBuilder, PostgresQueryBuilder, SqliteQueryBuilder, Table,
     TableCreateStatement,
@@ -49,7 +49,7 @@ where
     let entity_phase = crate::timings::phase("entities: statements");
     let statements: Vec<(EntityDef, EntityStatements)> = entity_defs
         .iter()
-        .map(|d| (*d, d.statements(backend)))
+        .filter_map(|d| Some((*d, d.statements(backend)?)))
         .collect();
     let mut render: BTreeMap<String, BTreeMap<String, RenderColumn>> = BTreeMap::new();
     for (def, stmts) in &statements {
@@ -77,13 +77,19 @@ where
         &server_version(db).await?,
         &script,
     );
-    let (live, mut desired) = match backend {
+    let (mut live, mut desired) = match backend {
         DbBackend::Postgres => read_postgres(db, &script, &cache).await?,
         DbBackend::MySql => read_mysql(db, &script, &cache, shadow_url).await?,
         _ => read_sqlite(db, &script, &cache).await?,
     };
     if backend == DbBackend::MySql {
         declared_foreign_key_actions(&mut desired, &stmts);
+        let mut known: Vec<makemigrations_core::EnumType> = entity_defs
+            .iter()
+            .filter_map(EntityDef::enum_type)
+            .collect();
+        known.extend(stmts.iter().flat_map(entities::enum_types));
+        name_inline_enums(&mut live, &known);
     }
 
     // Comments come from the entities on every backend, so that a file generated where the
@@ -337,6 +343,26 @@ fn mysql_comment_clause(comment: &str) -> String {
     match (sql.find(" COMMENT '"), sql.rfind('\'')) {
         (Some(start), Some(end)) if end > start => sql[start..=end].to_string(),
         _ => String::new(),
+    }
+}
+
+/// MySQL keeps an enum's values but not its name. A live enum column is named after the declared
+/// enum with the same values (an active enum of the entity crate, used or not), so that code
+/// rendered from it (`down`, a dropped column) names the type PostgreSQL knows it by; failing
+/// that, after its table and column.
+fn name_inline_enums(live: &mut Schema, known: &[makemigrations_core::EnumType]) {
+    for table in live.tables.values_mut() {
+        for column in &mut table.columns {
+            if let ColumnType::Enum { name, variants } = &mut column.col_type {
+                if name.is_empty() {
+                    *name = known
+                        .iter()
+                        .find(|e| &e.values == variants)
+                        .map(|e| e.name.clone())
+                        .unwrap_or_else(|| format!("{}_{}", table.name, column.name));
+                }
+            }
+        }
     }
 }
 

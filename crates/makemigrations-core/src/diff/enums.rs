@@ -51,9 +51,13 @@ fn used_by_unmanaged_table(live: &Schema, enum_name: &str, unmanaged_tables: &[S
 
 /// On a backend without named enum types the live schema cannot say which types exist, but a
 /// migration generated there must still run on PostgreSQL: each enum type that a new column uses
-/// is created first (`create_enum` does nothing where enums are inline), and the reverse of that
-/// drops it again in `down`.
-pub(super) fn with_portable_enum_types(operations: Vec<Operation>) -> Vec<Operation> {
+/// is created first, and each that a changed, dropped or dropped table's column stops using (and
+/// that no desired column uses) is dropped last. `create_enum` and `drop_enum` do nothing where
+/// enums are inline, and on PostgreSQL they skip a type that exists or is still in use.
+pub(super) fn with_portable_enum_types(
+    operations: Vec<Operation>,
+    desired: &Schema,
+) -> Vec<Operation> {
     let mut created: Vec<EnumType> = Vec::new();
     let mut note = |column: &Column| {
         if let ColumnType::Enum { name, variants } = &column.col_type {
@@ -80,9 +84,36 @@ pub(super) fn with_portable_enum_types(operations: Vec<Operation>) -> Vec<Operat
             _ => {}
         }
     }
+    let still_used = |name: &str| {
+        desired
+            .tables
+            .values()
+            .flat_map(|t| &t.columns)
+            .any(|c| matches!(&c.col_type, ColumnType::Enum { name: used, .. } if used == name))
+    };
+    let mut dropped: Vec<EnumType> = Vec::new();
+    let mut unused = |column: &Column| {
+        if let ColumnType::Enum { name, variants } = &column.col_type {
+            if !name.is_empty() && !still_used(name) && !dropped.iter().any(|e| &e.name == name) {
+                dropped.push(EnumType {
+                    name: name.clone(),
+                    values: variants.clone(),
+                });
+            }
+        }
+    };
+    for op in &operations {
+        match op {
+            Operation::DropTable(table) => table.columns.iter().for_each(&mut unused),
+            Operation::DropColumn { column, .. } => unused(column),
+            Operation::AlterColumn { from, .. } => unused(from),
+            _ => {}
+        }
+    }
     created
         .into_iter()
         .map(Operation::CreateEnum)
         .chain(operations)
+        .chain(dropped.into_iter().map(Operation::DropEnum))
         .collect()
 }

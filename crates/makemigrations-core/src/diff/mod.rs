@@ -42,7 +42,7 @@ pub fn diff(live: &Schema, desired: &Schema, options: &DiffOptions) -> Diff {
     foreign_keys::around_type_changes(live, desired, &mut changes);
     let mut operations = changes.into_ordered();
     if options.backend != Backend::Postgres {
-        operations = enums::with_portable_enum_types(operations);
+        operations = enums::with_portable_enum_types(operations, desired);
     }
     Diff {
         operations,
