@@ -157,14 +157,7 @@ impl MigrationTrait for Migration {
             .await?;
 
         // - Drop index idx-users-old on users
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("idx-users-old")
-                    .table("users")
-                    .to_owned(),
-            )
-            .await?;
+        drop_index(manager, "users", "idx-users-old").await?;
 
         // - Drop foreign key orders.(user_id) -> users.(id)
         drop_foreign_key(
@@ -269,14 +262,7 @@ impl MigrationTrait for Migration {
             .await?;
 
         // - Drop index idx-users-name_email on users
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("idx-users-name_email")
-                    .table("users")
-                    .to_owned(),
-            )
-            .await?;
+        drop_index(manager, "users", "idx-users-name_email").await?;
 
         // + Add column users.legacy_flag
         add_column(
