@@ -322,12 +322,13 @@ async fn reads_what_sea_query_creates() {
         ref_table: "parent".into(),
         ref_columns: vec!["id".into()],
         on_delete,
-        on_update: ForeignKeyAction::NoAction,
+        // Nothing declared reads as RESTRICT on MariaDB.
+        on_update: ForeignKeyAction::Restrict,
     };
     assert_eq!(
         child.foreign_keys,
         [
-            fk("fk-child-other_id", "other_id", ForeignKeyAction::NoAction),
+            fk("fk-child-other_id", "other_id", ForeignKeyAction::Restrict),
             fk("fk-child-parent_id", "parent_id", ForeignKeyAction::Cascade),
         ]
     );

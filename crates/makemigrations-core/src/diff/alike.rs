@@ -64,3 +64,30 @@ fn same_type(live: &ColumnType, declared: &ColumnType) -> bool {
         _ => live == declared,
     }
 }
+
+/// Where a live column is stored exactly as its entity declares it, the database cannot tell its
+/// declared type apart from others (`varchar(255)` on MySQL is `string()` or `string_len(255)`),
+/// but the entity can: the live column takes the declared type and default value, so that code
+/// rendered from it (the `from` of an alter, in `down`) restores the same column on every backend.
+pub fn declared_types_where_stored_alike(live: &mut Schema, desired: &Schema) {
+    for (name, live_table) in live.tables.iter_mut() {
+        let Some(desired_table) = desired.tables.get(name) else {
+            continue;
+        };
+        for column in &mut live_table.columns {
+            let Some(declared) = desired_table.column(&column.name) else {
+                continue;
+            };
+            if column.db_type == declared.db_type {
+                column.col_type = declared.col_type.clone();
+            }
+            if let (Some(live_default), Some(declared_default)) =
+                (column.default.as_mut(), declared.default.as_ref())
+            {
+                if live_default.sql == declared_default.sql {
+                    live_default.value = declared_default.value.clone();
+                }
+            }
+        }
+    }
+}

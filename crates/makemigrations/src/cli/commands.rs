@@ -87,8 +87,9 @@ where
         owned_tables: executor::owned_tables(db).await?,
     };
     let phase = crate::timings::phase("diff");
-    let result = diff(&live, &desired, &options);
     let stored_alike = makemigrations_core::diff::stored_alike(&live, &desired);
+    makemigrations_core::diff::declared_types_where_stored_alike(&mut live, &desired);
+    let result = diff(&live, &desired, &options);
     drop(phase);
     operations.extend(
         result

@@ -204,10 +204,12 @@ fn is_foreign_key_index(table: &Table, index: &Index) -> bool {
         })
 }
 
-/// InnoDB treats RESTRICT and NO ACTION alike, and MariaDB reports RESTRICT where nothing was
-/// declared: both read as NoAction, and the caller restores the declared action for rendering.
+/// The rule as declared. InnoDB treats RESTRICT and NO ACTION alike (the differ compares them as
+/// equal here) and reports RESTRICT where nothing was declared; generated files always state
+/// both actions, so their keys read back exactly.
 fn action(rule: &str) -> ForeignKeyAction {
     match rule {
+        "RESTRICT" => ForeignKeyAction::Restrict,
         "CASCADE" => ForeignKeyAction::Cascade,
         "SET NULL" => ForeignKeyAction::SetNull,
         "SET DEFAULT" => ForeignKeyAction::SetDefault,
