@@ -459,3 +459,36 @@ fn foreign_keys_are_dropped_around_a_type_change() {
         ],
     );
 }
+
+/// MySQL stores `string()` as `varchar(255)`, which reads back as `string_len(255)`: where the
+/// stored type is the declared one, the live column is rendered with the declared type.
+#[test]
+fn live_columns_take_the_declared_type_where_stored_alike() {
+    let name = |col_type: ColumnType, nullable: bool| {
+        let mut c = col("name", "varchar(255)", col_type);
+        c.nullable = nullable;
+        c
+    };
+    let mut live = schema(vec![table(
+        "users",
+        vec![id(), name(ColumnType::String(Some(255)), false)],
+    )]);
+    let desired = schema(vec![table(
+        "users",
+        vec![id(), name(ColumnType::String(None), true)],
+    )]);
+    let alike = diff::stored_alike(&live, &desired);
+    assert_eq!(alike.len(), 1);
+    assert_eq!(
+        alike[0].describe(),
+        "users.name (String, stored as varchar(255))"
+    );
+    diff::declared_types_where_stored_alike(&mut live, &desired);
+    let ops = diff(&live, &desired, &options(Backend::MySql, &[])).operations;
+    match &ops[..] {
+        [Operation::AlterColumn { from, .. }] => {
+            assert_eq!(from.col_type, ColumnType::String(None))
+        }
+        other => panic!("{other:?}"),
+    }
+}
