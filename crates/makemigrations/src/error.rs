@@ -38,6 +38,8 @@ pub enum Error {
         /// The statement the server refused, when it was one that sea-orm reported.
         failed: Option<String>,
     },
+    #[error("{}", half_applied_message(.0))]
+    HalfApplied(crate::executor::HalfApplied),
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
@@ -54,22 +56,50 @@ fn partial_state(name: &str, ran: &[String], failed: Option<&str>) -> String {
             "  MySQL commits each schema change at once: these {} statement(s) ran and stayed applied, and the migration is not recorded as applied:\n",
             ran.len()
         ));
-        for (i, sql) in ran.iter().enumerate() {
-            text.push_str(&format!("    {}. {sql}\n", i + 1));
-        }
     }
-    if let Some(sql) = failed {
-        text.push_str(&format!("  the statement that failed:\n    {sql}\n"));
-    }
+    text.push_str(&statement_list(ran, failed));
     if ran.is_empty() {
         text.push_str(
             "  fix: correct the cause (the data or the migration) and run `migrate` again",
         );
     } else {
         text.push_str(&format!(
-            "  fix: correct the cause (the data or the migration), then either undo the statements above by hand and run `migrate` again, \
+            "  fix: correct the cause (the data or the migration), then either undo the statements above by hand and run `migrate --retry`, \
              or run the rest of the migration by hand and record it as applied with `migrate {name} --fake`"
         ));
+    }
+    text
+}
+
+/// The refusal to go on from a half-applied migration.
+fn half_applied_message(record: &crate::executor::HalfApplied) -> String {
+    let (command, verb) = match record.direction {
+        crate::executor::Direction::Up => ("migrate", "applied"),
+        crate::executor::Direction::Down => ("rollback", "reverted"),
+    };
+    let when = chrono::DateTime::from_timestamp(record.failed_at, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_default();
+    format!(
+        "migration {} failed halfway on {when} while being {verb}: {} statement(s) of it stayed applied and it is not recorded as {verb}:\n{}  \
+         fix: undo those statements by hand and run `{command} --retry`, or finish the migration by hand and record it with `{command} {}--fake`",
+        record.name,
+        record.ran.len(),
+        statement_list(&record.ran, record.failed.as_deref()),
+        match record.direction {
+            crate::executor::Direction::Up => format!("{} ", record.name),
+            crate::executor::Direction::Down => String::new(),
+        }
+    )
+}
+
+fn statement_list(ran: &[String], failed: Option<&str>) -> String {
+    let mut text = String::new();
+    for (i, sql) in ran.iter().enumerate() {
+        text.push_str(&format!("    {}. {sql}\n", i + 1));
+    }
+    if let Some(sql) = failed {
+        text.push_str(&format!("  the statement that failed:\n    {sql}\n"));
     }
     text
 }

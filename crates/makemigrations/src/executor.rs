@@ -22,6 +22,8 @@ use crate::introspect;
 
 pub const TRACKING_TABLE: &str = "seaql_migrations";
 pub const OWNED_TABLES: &str = "makemigrations_owned_tables";
+/// MySQL only: migrations that failed after some of their statements had committed.
+pub const HALF_APPLIED: &str = "makemigrations_half_applied";
 
 /// A migration file and whether (and when, in unix seconds) it was applied.
 pub struct MigrationState {
@@ -58,7 +60,99 @@ pub async fn ensure_tracking_tables(db: &DatabaseConnection) -> Result<(), DbErr
         .col(ColumnDef::new("created_by").string().not_null())
         .to_owned();
     db.execute(&owned).await?;
+    if backend == DbBackend::MySql {
+        let half_applied = Table::create()
+            .table(HALF_APPLIED.to_string())
+            .if_not_exists()
+            .col(ColumnDef::new("version").string().not_null().primary_key())
+            .col(ColumnDef::new("direction").string().not_null())
+            .col(ColumnDef::new("statements").text().not_null())
+            .col(ColumnDef::new("failed_statement").text().null())
+            .col(ColumnDef::new("failed_at").big_integer().not_null())
+            .to_owned();
+        db.execute(&half_applied).await?;
+    }
     Ok(())
+}
+
+/// A migration that failed on MySQL after some of its statements had committed: the database is
+/// between two versions, and `migrate`/`rollback` refuse to go on until the user says how it was
+/// resolved (Atlas and Prisma keep such a record; Alembic and Django keep none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HalfApplied {
+    pub name: String,
+    pub direction: Direction,
+    /// The statements that stayed applied, in order.
+    pub ran: Vec<String>,
+    pub failed: Option<String>,
+    pub failed_at: i64,
+}
+
+/// The half-applied migrations (none where DDL is transactional).
+pub async fn half_applied(db: &DatabaseConnection) -> Result<Vec<HalfApplied>, DbErr> {
+    if db.get_database_backend() != DbBackend::MySql {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT version, direction, statements, failed_statement, failed_at FROM {HALF_APPLIED} ORDER BY version"
+    );
+    let rows = introspect::query(db, &sql, vec![]).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(HalfApplied {
+                name: row.try_get("", "version")?,
+                direction: match row.try_get::<String>("", "direction")?.as_str() {
+                    "down" => Direction::Down,
+                    _ => Direction::Up,
+                },
+                ran: introspect::json_strings(row.try_get("", "statements")?)?,
+                failed: row.try_get("", "failed_statement")?,
+                failed_at: row.try_get("", "failed_at")?,
+            })
+        })
+        .collect()
+}
+
+async fn record_half_applied(db: &DatabaseConnection, record: &HalfApplied) -> Result<(), DbErr> {
+    let statements = serde_json::to_string(&record.ran).unwrap_or_default();
+    let insert = Query::insert()
+        .into_table(HALF_APPLIED.to_string())
+        .columns(
+            [
+                "version",
+                "direction",
+                "statements",
+                "failed_statement",
+                "failed_at",
+            ]
+            .map(str::to_string),
+        )
+        .values_panic([
+            record.name.as_str().into(),
+            match record.direction {
+                Direction::Up => "up",
+                Direction::Down => "down",
+            }
+            .into(),
+            statements.into(),
+            record.failed.clone().into(),
+            record.failed_at.into(),
+        ])
+        .to_owned();
+    db.execute(&insert).await.map(|_| ())
+}
+
+/// Forgets that `name` (or, with `None`, every migration) was half-applied.
+pub async fn clear_half_applied(db: &DatabaseConnection, name: Option<&str>) -> Result<(), DbErr> {
+    if db.get_database_backend() != DbBackend::MySql {
+        return Ok(());
+    }
+    let mut delete = Query::delete();
+    delete.from_table(HALF_APPLIED.to_string());
+    if let Some(name) = name {
+        delete.and_where(Expr::col("version".to_string()).eq(name));
+    }
+    db.execute(&delete).await.map(|_| ())
 }
 
 /// Every migration file in order, with its state. An applied migration whose file is missing is
@@ -149,21 +243,30 @@ pub async fn run_one(
         }
         let outcome = run_direction(&SchemaManager::new(db), migration, direction).await;
         let journal = crate::journal::close();
-        outcome.map_err(|source| {
+        if let Err(source) = outcome {
             if !mysql {
-                return Error::MigrationFailedPartially {
-                    name: name.clone(),
-                    source,
-                };
+                return Err(Error::MigrationFailedPartially { name, source });
             }
             let (failed, ran): (Vec<_>, Vec<_>) = journal.into_iter().partition(|e| e.failed);
-            Error::MigrationFailedOnMySql {
-                name: name.clone(),
-                source,
+            let record = HalfApplied {
+                name,
+                direction,
                 ran: ran.into_iter().map(|e| e.sql).collect(),
                 failed: failed.into_iter().next().map(|e| e.sql),
+                failed_at: chrono::Utc::now().timestamp(),
+            };
+            if !record.ran.is_empty() {
+                // The failure is what the user must see; a record that cannot be written only
+                // loses the refusal of the next run.
+                let _ = record_half_applied(db, &record).await;
             }
-        })?;
+            return Err(Error::MigrationFailedOnMySql {
+                name: record.name,
+                source,
+                ran: record.ran,
+                failed: record.failed,
+            });
+        }
         record(db, &name, direction, &before).await?;
     }
     Ok(started.elapsed())

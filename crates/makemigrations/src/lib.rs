@@ -92,7 +92,9 @@ pub fn shown_path(path: &std::path::Path) -> String {
 
 /// `seaql_migrations` and our own bookkeeping are never diffed, created or dropped.
 pub fn is_tool_table(table: &str) -> bool {
-    table == executor::TRACKING_TABLE || table == executor::OWNED_TABLES
+    table == executor::TRACKING_TABLE
+        || table == executor::OWNED_TABLES
+        || table == executor::HALF_APPLIED
 }
 
 /// `*` matches any run of characters, `?` one character.

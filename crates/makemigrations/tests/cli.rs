@@ -334,8 +334,38 @@ async fn mysql_scratch_database_and_partial_failure() {
         "{}",
         out.text
     );
+    // Until the user says how it was resolved, nothing goes on from there.
     let out = project.run(&limited, &["showmigrations"]);
-    assert!(out.text.contains("[ ] m"), "{}", out.text);
+    assert!(
+        out.text.contains("[!] m") && out.text.contains("failed halfway"),
+        "{}",
+        out.text
+    );
+    let out = project.run(&limited, &["check"]);
+    assert!(
+        out.code == Some(1) && out.text.contains("Failed halfway"),
+        "{}",
+        out.text
+    );
+    let out = project.run(&limited, &["migrate"]);
+    assert_eq!(out.code, Some(2), "{}", out.text);
+    assert!(
+        out.text.contains("failed halfway")
+            && out
+                .text
+                .contains("1. ALTER TABLE `users` ADD COLUMN `note`")
+            && out.text.contains("migrate --retry")
+            && out.text.contains("--fake"),
+        "{}",
+        out.text
+    );
+    // Retried as it is, its first statement now fails: nothing more stays, nothing is recorded.
+    let out = project.run(&limited, &["migrate", "--retry"]);
+    assert!(
+        out.code == Some(2) && out.text.contains("nothing was changed"),
+        "{}",
+        out.text
+    );
     let out = project.run(&limited, &["migrate", "--fake"]);
     assert!(out.success && out.text.contains("FAKED"), "{}", out.text);
     let out = project.run(&limited, &["showmigrations"]);

@@ -32,9 +32,11 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
     drop(phase);
     let code = match cli.command {
         Command::Makemigrations(args) => makemigrations(&project, &db, &args).await?,
-        Command::Migrate { target, fake } => {
-            migrate(&project, &db, target.as_deref(), fake).await?
-        }
+        Command::Migrate {
+            target,
+            fake,
+            retry,
+        } => migrate(&project, &db, target.as_deref(), fake, retry).await?,
         Command::Rollback(args) => rollback(&project, &db, &args).await?,
         Command::Showmigrations => showmigrations(&project, &db).await?,
         Command::Current => current(&project, &db).await?,
@@ -326,8 +328,10 @@ async fn migrate(
     db: &DatabaseConnection,
     target: Option<&str>,
     fake: bool,
+    retry: bool,
 ) -> Result<ExitCode, Error> {
     let states = executor::states(db, (project.migrations)()).await?;
+    resolve_half_applied(db, fake, retry).await?;
     let last = match target {
         Some(target) => find_target(&states, target)?,
         None => states.len().saturating_sub(1),
@@ -373,6 +377,7 @@ async fn rollback(
     args: &RollbackArgs,
 ) -> Result<ExitCode, Error> {
     let states = executor::states(db, (project.migrations)()).await?;
+    resolve_half_applied(db, args.fake, args.retry).await?;
     let applied: Vec<&MigrationState> = states.iter().filter(|s| s.applied_at.is_some()).collect();
     let count = if args.all {
         applied.len()
@@ -424,6 +429,21 @@ async fn rollback(
     Ok(ExitCode::SUCCESS)
 }
 
+/// A migration that failed halfway on MySQL stops `migrate` and `rollback` until the user says
+/// how it was resolved: `--retry` (its statements were undone) or `--fake` (it was finished).
+async fn resolve_half_applied(
+    db: &DatabaseConnection,
+    fake: bool,
+    retry: bool,
+) -> Result<(), Error> {
+    let half_applied = executor::half_applied(db).await?;
+    match half_applied.into_iter().next() {
+        None => Ok(()),
+        Some(_) if fake || retry => Ok(executor::clear_half_applied(db, None).await?),
+        Some(record) => Err(Error::HalfApplied(record)),
+    }
+}
+
 fn applied_when(applied_at: i64) -> String {
     chrono::DateTime::from_timestamp(applied_at, 0)
         .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
@@ -436,10 +456,17 @@ async fn showmigrations(project: &Project, db: &DatabaseConnection) -> Result<Ex
     if states.is_empty() {
         println!(" (no migrations)");
     }
+    let half_applied = executor::half_applied(db).await?;
     for state in &states {
-        match state.applied_at {
-            Some(at) => println!(" [X] {}  (applied {})", state.name(), applied_when(at)),
-            None => println!(" [ ] {}", state.name()),
+        let stuck = half_applied.iter().find(|h| h.name == state.name());
+        match (state.applied_at, stuck) {
+            (_, Some(h)) => println!(
+                " [!] {}  (failed halfway: {} statement(s) applied; see `migrate`)",
+                state.name(),
+                h.ran.len()
+            ),
+            (Some(at), None) => println!(" [X] {}  (applied {})", state.name(), applied_when(at)),
+            (None, None) => println!(" [ ] {}", state.name()),
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -510,6 +537,14 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
         result?
     };
     print_unmanaged(&changes.unmanaged);
+    let half_applied = executor::half_applied(db).await?;
+    for record in &half_applied {
+        println!(
+            "Failed halfway: {} ({} statement(s) applied); run `migrate` to see them and what to do",
+            record.name,
+            record.ran.len()
+        );
+    }
     if !pending.is_empty() {
         println!("Pending migrations ({}): run `migrate`", pending.len());
         for state in &pending {
@@ -523,7 +558,7 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
         println!("Entity changes with no migration: run `makemigrations`");
         print_operations(&changes.operations);
     }
-    if pending.is_empty() && changes.operations.is_empty() {
+    if pending.is_empty() && changes.operations.is_empty() && half_applied.is_empty() {
         println!("OK: no pending migrations, and the entities match the database.");
         return Ok(ExitCode::SUCCESS);
     }

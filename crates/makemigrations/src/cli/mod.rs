@@ -45,6 +45,10 @@ pub enum Command {
         /// Record the migrations as applied without running them (after finishing one by hand).
         #[arg(long)]
         fake: bool,
+        /// Run again a migration that failed halfway on MySQL, once its applied statements were
+        /// undone by hand.
+        #[arg(long, conflicts_with = "fake")]
+        retry: bool,
     },
     /// Revert applied migrations: the last one, the last N, down to TARGET, or all.
     Rollback(RollbackArgs),
@@ -99,6 +103,10 @@ pub struct RollbackArgs {
     /// hand).
     #[arg(long)]
     pub fake: bool,
+    /// Run again a `down` that failed halfway on MySQL, once its applied statements were undone
+    /// by hand.
+    #[arg(long, conflicts_with = "fake")]
+    pub retry: bool,
 }
 
 /// Parses the process arguments and runs the command. The migration crate's `main` is this call.
