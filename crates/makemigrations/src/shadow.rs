@@ -414,6 +414,11 @@ where
             let desired = tokio::select! {
                 desired = work => desired?,
                 _ = tokio::signal::ctrl_c() => {
+                    if shadow_url.is_some() {
+                        return Err(Error::Refused(
+                            "interrupted; the shadow database may keep some of the tables built there\n  fix: empty it before the next run".into(),
+                        ));
+                    }
                     // The scratch database must not outlive an interrupted run.
                     drop_scratch_database(db).await;
                     return Err(Error::Refused("interrupted; the scratch database was dropped".into()));
@@ -429,8 +434,17 @@ where
     Ok((live, desired))
 }
 
-fn scratch_database_name() -> String {
-    format!("_makemigrations_shadow_{}", std::process::id())
+/// `_makemigrations_shadow_<pid>_<time>`: the pid alone repeats across containers (often 1), and
+/// two runs against one server must not share a scratch database.
+fn scratch_database_name() -> &'static str {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        format!("_makemigrations_shadow_{}_{nanos}", std::process::id())
+    })
 }
 
 async fn current_database<C: ConnectionTrait>(db: &C) -> Result<Option<String>, DbErr> {
@@ -475,7 +489,13 @@ where
         )));
     }
     // One connection for all of it: `USE` is per connection.
-    let pinned = db.begin().await?;
+    let pinned = match db.begin().await {
+        Ok(pinned) => pinned,
+        Err(e) => {
+            drop_scratch_database(db).await;
+            return Err(e.into());
+        }
+    };
     let result = async {
         pinned
             .execute_unprepared(&format!("USE {}", mysql_ident(&scratch)))
@@ -502,7 +522,7 @@ where
 async fn drop_scratch_database<C: ConnectionTrait>(db: &C) {
     let sql = format!(
         "DROP DATABASE IF EXISTS {}",
-        mysql_ident(&scratch_database_name())
+        mysql_ident(scratch_database_name())
     );
     let _ = db.execute_unprepared(&sql).await;
 }
@@ -528,6 +548,23 @@ async fn build_in_given_database<C: ConnectionTrait>(
             url: shown.clone(),
             reason: crate::database::redact_in(&e.to_string(), url),
         })?;
+    // Both sides must be spelled by the same server: MariaDB writes `int(11)` where MySQL 8
+    // writes `int`, and every column would differ.
+    let version = |rows: Vec<sea_orm::QueryResult>| -> Result<String, DbErr> {
+        rows.first()
+            .map(|r| r.try_get::<String>("", "v"))
+            .transpose()
+            .map(Option::unwrap_or_default)
+    };
+    let version_sql = "SELECT CAST(VERSION() AS CHAR) AS v";
+    let shadow_version = version(introspect::query(&shadow, version_sql, vec![]).await?)?;
+    let live_version = version(introspect::query(live, version_sql, vec![]).await?)?;
+    if shadow_version != live_version {
+        return Err(Error::Refused(format!(
+            "the shadow database {shown} runs {shadow_version}, but the database being migrated runs {live_version}\n  \
+             fix: give --shadow-url (or SHADOW_DATABASE_URL) an empty database on a server of the same version"
+        )));
+    }
     let whereabouts = "SELECT CONCAT(@@hostname, ':', @@port, '/', DATABASE()) AS w";
     let place = |rows: Vec<sea_orm::QueryResult>| -> Result<String, DbErr> {
         rows.first()

@@ -262,6 +262,36 @@ async fn alter_column_adds_and_drops_unique_in_one_statement() {
     );
 }
 
+/// A one-to-one key: InnoDB uses the column's unique index for the key and makes none of its own,
+/// so dropping the unique adds the key's index in the same statement (error 1553 otherwise).
+#[tokio::test]
+async fn dropping_the_unique_that_a_foreign_key_uses_keeps_an_index_for_the_key() {
+    let db = test_db!();
+    let m = db.manager();
+    db.run("CREATE TABLE users (id int PRIMARY KEY)").await;
+    db.run(
+        "CREATE TABLE profiles (id int PRIMARY KEY, user_id int NOT NULL UNIQUE, \
+         CONSTRAINT `fk-profiles-user_id` FOREIGN KEY (user_id) REFERENCES users (id))",
+    )
+    .await;
+    db.executed();
+    let column = |unique: bool| {
+        let mut def = ColumnDef::new("user_id").integer().not_null().to_owned();
+        if unique {
+            def.unique_key();
+        }
+        def
+    };
+    alter_column(&m, "profiles", column(true), column(false))
+        .await
+        .unwrap();
+    assert_eq!(db.executed().len(), 1);
+    assert_eq!(
+        db.indexes("profiles").await,
+        ["fk-profiles-user_id(user_id)", "!PRIMARY(id)"]
+    );
+}
+
 #[tokio::test]
 async fn add_and_drop_columns_including_unique_and_primary_key() {
     let db = test_db!();

@@ -331,11 +331,14 @@ async fn migrate(
     retry: bool,
 ) -> Result<ExitCode, Error> {
     let states = executor::states(db, (project.migrations)()).await?;
-    resolve_half_applied(db, fake, retry).await?;
+    let resolved = half_applied_gate(db, Direction::Up, fake || retry).await?;
     let last = match target {
         Some(target) => find_target(&states, target)?,
         None => states.len().saturating_sub(1),
     };
+    if let Some(record) = resolved {
+        executor::clear_half_applied(db, Some(&record.name)).await?;
+    }
     let to_apply: Vec<&MigrationState> = states
         .iter()
         .take(last + 1)
@@ -377,7 +380,7 @@ async fn rollback(
     args: &RollbackArgs,
 ) -> Result<ExitCode, Error> {
     let states = executor::states(db, (project.migrations)()).await?;
-    resolve_half_applied(db, args.fake, args.retry).await?;
+    let resolved = half_applied_gate(db, Direction::Down, args.fake || args.retry).await?;
     let applied: Vec<&MigrationState> = states.iter().filter(|s| s.applied_at.is_some()).collect();
     let count = if args.all {
         applied.len()
@@ -403,6 +406,9 @@ async fn rollback(
         }
         steps
     };
+    if let Some(record) = resolved {
+        executor::clear_half_applied(db, Some(&record.name)).await?;
+    }
     if count == 0 {
         println!("No migrations to roll back.");
         return Ok(ExitCode::SUCCESS);
@@ -430,16 +436,16 @@ async fn rollback(
 }
 
 /// A migration that failed halfway on MySQL stops `migrate` and `rollback` until the user says
-/// how it was resolved: `--retry` (its statements were undone) or `--fake` (it was finished).
-async fn resolve_half_applied(
+/// how it was resolved: `--retry` (its statements were undone) or `--fake` (it was finished), in
+/// the direction it failed. Returns the record to clear once the rest of the command is valid.
+async fn half_applied_gate(
     db: &DatabaseConnection,
-    fake: bool,
-    retry: bool,
-) -> Result<(), Error> {
-    let half_applied = executor::half_applied(db).await?;
-    match half_applied.into_iter().next() {
-        None => Ok(()),
-        Some(_) if fake || retry => Ok(executor::clear_half_applied(db, None).await?),
+    direction: Direction,
+    resolves: bool,
+) -> Result<Option<executor::HalfApplied>, Error> {
+    match executor::half_applied(db).await?.into_iter().next() {
+        None => Ok(None),
+        Some(record) if resolves && record.direction == direction => Ok(Some(record)),
         Some(record) => Err(Error::HalfApplied(record)),
     }
 }

@@ -52,8 +52,8 @@ pub async fn alter_enum(
     // Compared here rather than in SQL, where the catalog's collation ignores case.
     let rows = query(
         manager,
-        "SELECT c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name, \
-                c.COLUMN_TYPE AS column_type \
+        "SELECT CAST(c.TABLE_NAME AS CHAR) AS table_name, CAST(c.COLUMN_NAME AS CHAR) AS column_name, \
+                CAST(c.COLUMN_TYPE AS CHAR) AS column_type \
          FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
            ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
          WHERE c.TABLE_SCHEMA = DATABASE() AND c.DATA_TYPE = 'enum' AND t.TABLE_TYPE = 'BASE TABLE' \
@@ -109,7 +109,7 @@ pub async fn alter_column(
         (false, true) => clauses.push(format!("ADD UNIQUE ({})", ident(&column))),
         (true, false) => {
             let index = unique_index(manager, table, &column).await?;
-            clauses.push(format!("DROP INDEX {}", ident(&index)));
+            clauses.extend(drop_index_clauses(manager, table, &index).await?);
         }
         _ => {}
     }
@@ -161,7 +161,7 @@ async fn unique_index(
 ) -> Result<String, DbErr> {
     let rows = query(
         manager,
-        "SELECT INDEX_NAME AS name FROM information_schema.STATISTICS \
+        "SELECT CAST(INDEX_NAME AS CHAR) AS name FROM information_schema.STATISTICS \
          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND NON_UNIQUE = 0 \
            AND INDEX_NAME <> 'PRIMARY' \
          GROUP BY INDEX_NAME HAVING COUNT(*) = 1 AND MAX(COLUMN_NAME) = ?",
@@ -184,8 +184,9 @@ pub async fn foreign_key_name(
 ) -> Result<Option<String>, DbErr> {
     let rows = query(
         manager,
-        "SELECT CONSTRAINT_NAME AS name, COLUMN_NAME AS column_name, \
-                REFERENCED_TABLE_NAME AS ref_table, REFERENCED_COLUMN_NAME AS ref_column \
+        "SELECT CAST(CONSTRAINT_NAME AS CHAR) AS name, CAST(COLUMN_NAME AS CHAR) AS column_name, \
+                CAST(REFERENCED_TABLE_NAME AS CHAR) AS ref_table, \
+                CAST(REFERENCED_COLUMN_NAME AS CHAR) AS ref_column \
          FROM information_schema.KEY_COLUMN_USAGE \
          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND REFERENCED_TABLE_NAME IS NOT NULL \
          ORDER BY CONSTRAINT_NAME, ORDINAL_POSITION",
@@ -241,6 +242,16 @@ pub async fn drop_foreign_key(
 /// so the index it would have made for that key itself (named like the key, on its columns) is
 /// added in the same statement; discovery hides that index, as it hides InnoDB's own.
 pub async fn drop_index(manager: &SchemaManager<'_>, table: &str, name: &str) -> Result<(), DbErr> {
+    let clauses = drop_index_clauses(manager, table, name).await?;
+    alter(manager, table, &clauses).await
+}
+
+/// `DROP INDEX name`, and the index of each foreign key that only this index served.
+async fn drop_index_clauses(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    name: &str,
+) -> Result<Vec<String>, DbErr> {
     let columns_by_name = |rows: Vec<QueryResult>| -> Result<BTreeMap<String, Vec<String>>, DbErr> {
         let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for row in rows {
@@ -285,7 +296,7 @@ pub async fn drop_index(manager: &SchemaManager<'_>, table: &str, name: &str) ->
             clauses.push(format!("ADD INDEX {} ({})", ident(key), list.join(", ")));
         }
     }
-    alter(manager, table, &clauses).await
+    Ok(clauses)
 }
 
 /// Replaces the primary key in one statement. A table's `AUTO_INCREMENT` column must lead an
@@ -298,7 +309,7 @@ pub async fn set_primary_key(
 ) -> Result<(), DbErr> {
     let rows = query(
         manager,
-        "SELECT c.COLUMN_NAME AS column_name, c.COLUMN_KEY = 'PRI' AS in_key, \
+        "SELECT CAST(c.COLUMN_NAME AS CHAR) AS column_name, c.COLUMN_KEY = 'PRI' AS in_key, \
                 c.EXTRA LIKE '%auto_increment%' AND NOT EXISTS ( \
                     SELECT 1 FROM information_schema.STATISTICS s \
                     WHERE s.TABLE_SCHEMA = c.TABLE_SCHEMA AND s.TABLE_NAME = c.TABLE_NAME \
@@ -338,7 +349,7 @@ pub async fn comment_on_table(
 ) -> Result<(), DbErr> {
     let rows = query(
         manager,
-        "SELECT TABLE_COMMENT AS comment FROM information_schema.TABLES \
+        "SELECT CAST(TABLE_COMMENT AS CHAR) AS comment FROM information_schema.TABLES \
          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
         vec![table.into()],
     )
@@ -359,7 +370,7 @@ pub async fn comment_on_column(
 ) -> Result<(), DbErr> {
     let rows = query(
         manager,
-        "SELECT COLUMN_COMMENT AS comment FROM information_schema.COLUMNS \
+        "SELECT CAST(COLUMN_COMMENT AS CHAR) AS comment FROM information_schema.COLUMNS \
          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?",
         vec![table.into(), column.into()],
     )
