@@ -96,6 +96,7 @@ pub fn every_operation() -> Vec<Operation> {
             name: "mood".into(),
             from: vec!["ok".into()],
             to: vec!["ok".into(), "great".into()],
+            columns: vec![("users".into(), "mood".into())],
         },
         Operation::CreateTable(orders),
         Operation::CreateTable(items.clone()),

@@ -17,6 +17,9 @@ pub enum Operation {
         name: String,
         from: Vec<String>,
         to: Vec<String>,
+        /// The `(table, column)`s that use the type before the change. MySQL keeps enums inline
+        /// and changes exactly these; PostgreSQL changes the type, whoever uses it.
+        columns: Vec<(String, String)>,
     },
     CreateTable(Table),
     DropTable(Table),
@@ -91,10 +94,16 @@ impl Operation {
         match self {
             CreateEnum(e) => DropEnum(e.clone()),
             DropEnum(e) => CreateEnum(e.clone()),
-            AlterEnum { name, from, to } => AlterEnum {
+            AlterEnum {
+                name,
+                from,
+                to,
+                columns,
+            } => AlterEnum {
                 name: name.clone(),
                 from: to.clone(),
                 to: from.clone(),
+                columns: columns.clone(),
             },
             CreateTable(t) => DropTable(t.clone()),
             DropTable(t) => CreateTable(t.clone()),
@@ -167,7 +176,7 @@ impl Operation {
         match self {
             CreateEnum(e) => format!("Create enum {} ({})", e.name, e.values.join(", ")),
             DropEnum(e) => format!("Drop enum {}", e.name),
-            AlterEnum { name, from, to } => format!(
+            AlterEnum { name, from, to, .. } => format!(
                 "Alter enum {}: ({}) -> ({})",
                 name,
                 from.join(", "),

@@ -133,12 +133,24 @@ pub fn render_operation(op: &Operation) -> Vec<String> {
             list(&e.values)
         )],
         DropEnum(e) => vec![format!("drop_enum(manager, {}).await?;", lit(&e.name))],
-        AlterEnum { name, from, to } => vec![format!(
-            "alter_enum(manager, {}, [{}], [{}]).await?;",
-            lit(name),
-            list(from),
-            list(to)
-        )],
+        AlterEnum {
+            name,
+            from,
+            to,
+            columns,
+        } => {
+            let columns: Vec<String> = columns
+                .iter()
+                .map(|(table, column)| format!("({}, {})", lit(table), lit(column)))
+                .collect();
+            vec![format!(
+                "alter_enum(manager, {}, [{}], [{}], [{}]).await?;",
+                lit(name),
+                list(from),
+                list(to),
+                columns.join(", ")
+            )]
+        }
         CreateTable(table) => render_create_table(table),
         DropTable(table) => vec![format!(
             "manager.drop_table(Table::drop().table({}).to_owned()).await?;",

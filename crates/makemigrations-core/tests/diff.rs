@@ -400,6 +400,17 @@ fn mysql_inline_enum_values_change_the_enum_type() {
         Backend::MySql,
         &["~ Alter enum order_status: (new, paid) -> (new, paid, sent)"],
     );
+    // It names the columns it changes: MySQL must not touch another enum with the same values.
+    match &diff(&live, &desired, &options(Backend::MySql, &[])).operations[..] {
+        [Operation::AlterEnum { columns, .. }] => assert_eq!(
+            columns,
+            &[
+                ("orders".to_string(), "status".to_string()),
+                ("returns".to_string(), "status".to_string())
+            ]
+        ),
+        other => panic!("{other:?}"),
+    }
     // Anything else that changed with it is still altered.
     desired.tables.get_mut("orders").unwrap().columns[1].nullable = false;
     let got = lines(&live, &desired, &options(Backend::MySql, &[]));

@@ -16,9 +16,7 @@ pub(super) fn diff_columns(
             Some(live_column) => {
                 let enum_change = inline_enum_change(live_column, desired_column, options.backend);
                 if let Some(change) = enum_change.clone() {
-                    if !changes.alter_enums.contains(&change) {
-                        changes.alter_enums.push(change);
-                    }
+                    add_enum_change(changes, change, (&live.name, &desired_column.name));
                 }
                 let mut live_column = live_column.clone();
                 if enum_change.is_some() {
@@ -49,22 +47,51 @@ pub(super) fn diff_columns(
     }
 }
 
-/// MySQL spells enums inline (`enum('a','b')`), so a changed list of values shows as a changed
-/// column type. It is rendered as a change of the enum type, as on PostgreSQL, so that the file
-/// means the same on every backend (`alter_enum` alters every column that uses the type).
-fn inline_enum_change(live: &Column, desired: &Column, backend: Backend) -> Option<Operation> {
+/// The `(name, from, to)` of an enum whose values changed in a MySQL column: MySQL spells enums
+/// inline (`enum('a','b')`), so this shows as a changed column type. It is rendered as a change
+/// of the enum type, as on PostgreSQL, so that the file means the same on every backend.
+fn inline_enum_change(
+    live: &Column,
+    desired: &Column,
+    backend: Backend,
+) -> Option<(String, Vec<String>, Vec<String>)> {
     match (&live.col_type, &desired.col_type) {
         (ColumnType::Enum { variants: from, .. }, ColumnType::Enum { name, variants: to })
             if backend == Backend::MySql && from != to =>
         {
-            Some(Operation::AlterEnum {
-                name: name.clone(),
-                from: from.clone(),
-                to: to.clone(),
-            })
+            Some((name.clone(), from.clone(), to.clone()))
         }
         _ => None,
     }
+}
+
+/// One `AlterEnum` per type, listing every column it changes.
+fn add_enum_change(
+    changes: &mut Changes,
+    (name, from, to): (String, Vec<String>, Vec<String>),
+    (table, column): (&str, &str),
+) {
+    let used_by = (table.to_string(), column.to_string());
+    for op in &mut changes.alter_enums {
+        if let Operation::AlterEnum {
+            name: n,
+            from: f,
+            to: t,
+            columns,
+        } = op
+        {
+            if *n == name && *f == from && *t == to {
+                columns.push(used_by);
+                return;
+            }
+        }
+    }
+    changes.alter_enums.push(Operation::AlterEnum {
+        name,
+        from,
+        to,
+        columns: vec![used_by],
+    });
 }
 
 /// Compares what the database reports, never the rendered types: two discovered columns of the

@@ -21,6 +21,7 @@ pub(super) fn diff_enums(
                     name: name.clone(),
                     from: live_enum.values.clone(),
                     to: desired_enum.values.clone(),
+                    columns: columns_using(live, desired, name),
                 })
             }
             Some(_) => {}
@@ -35,6 +36,22 @@ pub(super) fn diff_enums(
             .drop_enums
             .push(Operation::DropEnum(live_enum.clone()));
     }
+}
+
+/// The columns that use the enum type `name` in the entities and exist already.
+pub(super) fn columns_using(live: &Schema, desired: &Schema, name: &str) -> Vec<(String, String)> {
+    desired
+        .tables
+        .values()
+        .flat_map(|t| t.columns.iter().map(move |c| (t, c)))
+        .filter(|(_, c)| matches!(&c.col_type, ColumnType::Enum { name: n, .. } if n == name))
+        .filter(|(t, c)| {
+            live.tables
+                .get(&t.name)
+                .is_some_and(|l| l.column(&c.name).is_some())
+        })
+        .map(|(t, c)| (t.name.clone(), c.name.clone()))
+        .collect()
 }
 
 /// A type that a table we leave alone still uses must stay.

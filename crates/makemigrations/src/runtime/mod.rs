@@ -78,15 +78,16 @@ pub async fn drop_enum(manager: &SchemaManager<'_>, name: &str) -> Result<(), Db
 /// value keeps its order; otherwise (a value removed or moved) the type is recreated and every
 /// column that uses it is converted through text. MySQL changes the enum columns that have the
 /// `from` values.
-pub async fn alter_enum<const F: usize, const T: usize>(
+pub async fn alter_enum<const F: usize, const T: usize, const C: usize>(
     manager: &SchemaManager<'_>,
     name: &str,
     from: [&str; F],
     to: [&str; T],
+    columns: [(&str, &str); C],
 ) -> Result<(), DbErr> {
     match backend(manager) {
         DbBackend::Postgres => {}
-        DbBackend::MySql => return mysql::alter_enum(manager, &from, &to).await,
+        DbBackend::MySql => return mysql::alter_enum(manager, &from, &to, &columns).await,
         _ => return Ok(()),
     }
     let kept: Vec<&str> = to.iter().copied().filter(|v| from.contains(v)).collect();

@@ -40,13 +40,14 @@ async fn query(
     introspect::query(manager.get_connection(), sql, values).await
 }
 
-/// Changes every column of this database typed exactly as the enum of `from` (MySQL has no named
-/// enum types; a file generated on PostgreSQL changes the type `name`). An unrelated enum column
-/// with the very same values, in the same order, changes too.
+/// Changes the `columns` (table, column) typed exactly as the enum of `from` to the enum of `to`
+/// (MySQL has no named enum types; PostgreSQL changes the type itself). With no columns given (a
+/// hand-written call), every column of the database typed so is changed.
 pub async fn alter_enum(
     manager: &SchemaManager<'_>,
     from: &[&str],
     to: &[&str],
+    columns: &[(&str, &str)],
 ) -> Result<(), DbErr> {
     let old_type = enum_type(from);
     // Compared here rather than in SQL, where the catalog's collation ignores case.
@@ -63,11 +64,11 @@ pub async fn alter_enum(
     .await?;
     let mut users: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for row in rows {
-        if row.try_get::<String>("", "column_type")? == old_type {
-            users
-                .entry(row.try_get("", "table_name")?)
-                .or_default()
-                .push(row.try_get("", "column_name")?);
+        let table: String = row.try_get("", "table_name")?;
+        let column: String = row.try_get("", "column_name")?;
+        let listed = columns.is_empty() || columns.contains(&(table.as_str(), column.as_str()));
+        if listed && row.try_get::<String>("", "column_type")? == old_type {
+            users.entry(table).or_default().push(column);
         }
     }
     let new_type = enum_type(to);

@@ -33,7 +33,14 @@ impl MigrationTrait for Migration {
         create_enum(manager, "order_status", ["pending", "paid"]).await?;
 
         // ~ Alter enum mood: (ok) -> (ok, great)
-        alter_enum(manager, "mood", ["ok"], ["ok", "great"]).await?;
+        alter_enum(
+            manager,
+            "mood",
+            ["ok"],
+            ["ok", "great"],
+            [("users", "mood")],
+        )
+        .await?;
 
         // + Create table orders
         manager
@@ -308,7 +315,14 @@ impl MigrationTrait for Migration {
             .await?;
 
         // ~ Alter enum mood: (ok, great) -> (ok)
-        alter_enum(manager, "mood", ["ok", "great"], ["ok"]).await?;
+        alter_enum(
+            manager,
+            "mood",
+            ["ok", "great"],
+            ["ok"],
+            [("users", "mood")],
+        )
+        .await?;
 
         // - Drop enum order_status
         drop_enum(manager, "order_status").await?;
