@@ -13,24 +13,20 @@ pub const DEFAULT_URL: &str = "sqlite://db.sqlite3?mode=rwc";
 
 /// `DATABASE_URL` from the environment, or from `.env` in the working directory, or the default.
 pub fn resolve_url(explicit: Option<String>) -> String {
-    if let Some(url) = explicit.filter(|u| !u.is_empty()) {
-        return url;
-    }
-    let _ = dotenvy::dotenv();
-    std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| DEFAULT_URL.to_string())
+    flag_or_env(explicit, "DATABASE_URL").unwrap_or_else(|| DEFAULT_URL.to_string())
 }
 
 /// The scratch database for MySQL: `--shadow-url`, else `SHADOW_DATABASE_URL` (environment or
 /// `.env`), else none (the tool creates one).
 pub fn resolve_shadow_url(explicit: Option<String>) -> Option<String> {
+    flag_or_env(explicit, "SHADOW_DATABASE_URL")
+}
+
+/// The command-line value, else `var` from the environment or `.env`; empty counts as unset.
+fn flag_or_env(explicit: Option<String>, var: &str) -> Option<String> {
     explicit.filter(|u| !u.is_empty()).or_else(|| {
         let _ = dotenvy::dotenv();
-        std::env::var("SHADOW_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
+        std::env::var(var).ok().filter(|u| !u.is_empty())
     })
 }
 

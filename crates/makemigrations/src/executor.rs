@@ -305,8 +305,7 @@ pub async fn record_only(
     name: &str,
     direction: Direction,
 ) -> Result<(), DbErr> {
-    let tables = table_names(db).await?;
-    record(db, name, direction, &tables).await
+    record_version(db, name, direction).await
 }
 
 /// Runs and records one migration inside `txn`, which the caller commits or rolls back.
@@ -338,6 +337,32 @@ async fn record<C: ConnectionTrait>(
     direction: Direction,
     tables_before: &BTreeSet<String>,
 ) -> Result<(), DbErr> {
+    record_version(conn, name, direction).await?;
+    let after = table_names(conn).await?;
+    for created in after.difference(tables_before) {
+        let insert = Query::insert()
+            .into_table(OWNED_TABLES.to_string())
+            .columns(["table_name".to_string(), "created_by".to_string()])
+            .values_panic([created.as_str().into(), name.into()])
+            .to_owned();
+        conn.execute(&insert).await?;
+    }
+    for dropped in tables_before.difference(&after) {
+        let delete = Query::delete()
+            .from_table(OWNED_TABLES.to_string())
+            .and_where(Expr::col("table_name".to_string()).eq(dropped.as_str()))
+            .to_owned();
+        conn.execute(&delete).await?;
+    }
+    Ok(())
+}
+
+/// Writes (up) or deletes (down) the tracking row.
+async fn record_version<C: ConnectionTrait>(
+    conn: &C,
+    name: &str,
+    direction: Direction,
+) -> Result<(), DbErr> {
     match direction {
         Direction::Up => {
             let now = chrono::Utc::now().timestamp();
@@ -355,22 +380,6 @@ async fn record<C: ConnectionTrait>(
                 .to_owned();
             conn.execute(&delete).await?;
         }
-    }
-    let after = table_names(conn).await?;
-    for created in after.difference(tables_before) {
-        let insert = Query::insert()
-            .into_table(OWNED_TABLES.to_string())
-            .columns(["table_name".to_string(), "created_by".to_string()])
-            .values_panic([created.as_str().into(), name.into()])
-            .to_owned();
-        conn.execute(&insert).await?;
-    }
-    for dropped in tables_before.difference(&after) {
-        let delete = Query::delete()
-            .from_table(OWNED_TABLES.to_string())
-            .and_where(Expr::col("table_name".to_string()).eq(dropped.as_str()))
-            .to_owned();
-        conn.execute(&delete).await?;
     }
     Ok(())
 }

@@ -134,11 +134,8 @@ where
     C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
 {
     let txn = db.begin().await?;
-    let live_schema: String = introspect::query(&txn, "SELECT current_schema()::text AS s", vec![])
+    let live_schema = introspect::scalar(&txn, "SELECT current_schema()::text")
         .await?
-        .first()
-        .map(|r| r.try_get("", "s"))
-        .transpose()?
         .unwrap_or_else(|| "public".into());
     let shadow = format!("_makemigrations_shadow_{}", std::process::id());
     let result = async {
@@ -300,17 +297,13 @@ async fn read_sqlite<C: ConnectionTrait>(
 /// the database's default character set and collation too: the scratch database copies them.
 async fn server_version<C: ConnectionTrait>(db: &C) -> Result<String, DbErr> {
     let sql = match db.get_database_backend() {
-        DbBackend::Postgres => "SELECT version() AS v",
+        DbBackend::Postgres => "SELECT version()",
         DbBackend::MySql => {
-            "SELECT CONCAT(version(), ' ', @@character_set_database, ' ', @@collation_database) AS v"
+            "SELECT CONCAT(version(), ' ', @@character_set_database, ' ', @@collation_database)"
         }
-        _ => "SELECT sqlite_version() AS v",
+        _ => "SELECT sqlite_version()",
     };
-    let rows = introspect::query(db, sql, vec![]).await?;
-    rows.first()
-        .map(|r| r.try_get("", "v"))
-        .transpose()
-        .map(Option::unwrap_or_default)
+    Ok(introspect::scalar(db, sql).await?.unwrap_or_default())
 }
 
 /// The CREATE TABLE statements as sea-orm writes them for MySQL (foreign keys inline, as in a
@@ -448,11 +441,7 @@ fn scratch_database_name() -> &'static str {
 }
 
 async fn current_database<C: ConnectionTrait>(db: &C) -> Result<Option<String>, DbErr> {
-    let rows = introspect::query(db, "SELECT DATABASE() AS d", vec![]).await?;
-    rows.first()
-        .map(|r| r.try_get::<Option<String>>("", "d"))
-        .transpose()
-        .map(Option::flatten)
+    introspect::scalar(db, "SELECT DATABASE()").await
 }
 
 /// Creates `_makemigrations_shadow_<pid>` with the live database's character set and collation,
@@ -467,20 +456,11 @@ where
     C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
 {
     let scratch = scratch_database_name();
-    let rows = introspect::query(
-        db,
-        "SELECT @@character_set_database AS cs, @@collation_database AS co",
-        vec![],
-    )
-    .await?;
-    let (charset, collation): (String, String) = match rows.first() {
-        Some(row) => (row.try_get("", "cs")?, row.try_get("", "co")?),
-        None => return Err(DbErr::Custom("no character set answer".into()).into()),
-    };
-    let create = format!(
-        "CREATE DATABASE {} CHARACTER SET {charset} COLLATE {collation}",
-        mysql_ident(&scratch)
-    );
+    // `CREATE DATABASE` takes no variables: read them first.
+    let defaults = "SELECT CONCAT('CHARACTER SET ', @@character_set_database, \
+                    ' COLLATE ', @@collation_database)";
+    let charset = introspect::scalar(db, defaults).await?.unwrap_or_default();
+    let create = format!("CREATE DATABASE {} {charset}", mysql_ident(scratch));
     if let Err(e) = db.execute_unprepared(&create).await {
         return Err(Error::Refused(format!(
             "cannot create the scratch database {scratch} that the comparison needs: {e}\n  \
@@ -498,7 +478,7 @@ where
     };
     let result = async {
         pinned
-            .execute_unprepared(&format!("USE {}", mysql_ident(&scratch)))
+            .execute_unprepared(&format!("USE {}", mysql_ident(scratch)))
             .await?;
         let build = crate::timings::phase("shadow: build");
         pinned.execute_unprepared(script).await?;
@@ -550,30 +530,23 @@ async fn build_in_given_database<C: ConnectionTrait>(
         })?;
     // Both sides must be spelled by the same server: MariaDB writes `int(11)` where MySQL 8
     // writes `int`, and every column would differ.
-    let version = |rows: Vec<sea_orm::QueryResult>| -> Result<String, DbErr> {
-        rows.first()
-            .map(|r| r.try_get::<String>("", "v"))
-            .transpose()
-            .map(Option::unwrap_or_default)
-    };
-    let version_sql = "SELECT CAST(VERSION() AS CHAR) AS v";
-    let shadow_version = version(introspect::query(&shadow, version_sql, vec![]).await?)?;
-    let live_version = version(introspect::query(live, version_sql, vec![]).await?)?;
+    let version_sql = "SELECT CAST(VERSION() AS CHAR)";
+    let shadow_version = introspect::scalar(&shadow, version_sql)
+        .await?
+        .unwrap_or_default();
+    let live_version = introspect::scalar(live, version_sql)
+        .await?
+        .unwrap_or_default();
     if shadow_version != live_version {
         return Err(Error::Refused(format!(
             "the shadow database {shown} runs {shadow_version}, but the database being migrated runs {live_version}\n  \
              fix: give --shadow-url (or SHADOW_DATABASE_URL) an empty database on a server of the same version"
         )));
     }
-    let whereabouts = "SELECT CONCAT(@@hostname, ':', @@port, '/', DATABASE()) AS w";
-    let place = |rows: Vec<sea_orm::QueryResult>| -> Result<String, DbErr> {
-        rows.first()
-            .map(|r| r.try_get::<Option<String>>("", "w"))
-            .transpose()
-            .map(|w| w.flatten().unwrap_or_default())
-    };
-    let shadow_place = place(introspect::query(&shadow, whereabouts, vec![]).await?)?;
-    if shadow_place == place(introspect::query(live, whereabouts, vec![]).await?)? {
+    let whereabouts = "SELECT CONCAT(@@hostname, ':', @@port, '/', DATABASE())";
+    if introspect::scalar(&shadow, whereabouts).await?
+        == introspect::scalar(live, whereabouts).await?
+    {
         return Err(Error::Refused(format!(
             "the shadow database {shown} is the database being migrated\n  fix: give --shadow-url (or SHADOW_DATABASE_URL) another, empty database"
         )));
@@ -583,13 +556,13 @@ async fn build_in_given_database<C: ConnectionTrait>(
             "the shadow URL {shown} names no database\n  fix: end it with an empty database, e.g. mysql://user@host:3306/shop_shadow"
         )));
     };
-    let existing = shadow_tables(&shadow, &name).await?;
+    let existing = crate::executor::table_names(&shadow).await?;
     if !existing.is_empty() {
         return Err(Error::Refused(format!(
             "the shadow database {shown} is not empty (it has {} table(s), e.g. {})\n  \
              fix: give --shadow-url (or SHADOW_DATABASE_URL) an empty database: the tool builds the entities' tables there and drops them again",
             existing.len(),
-            existing[0]
+            existing.iter().next().map(String::as_str).unwrap_or_default()
         )));
     }
     let result = async {
@@ -597,7 +570,7 @@ async fn build_in_given_database<C: ConnectionTrait>(
         introspect::mysql::discover(&shadow, &name).await
     }
     .await;
-    let built = shadow_tables(&shadow, &name).await?;
+    let built = crate::executor::table_names(&shadow).await?;
     if !built.is_empty() {
         let list: Vec<String> = built.iter().map(|t| mysql_ident(t)).collect();
         shadow
@@ -609,16 +582,4 @@ async fn build_in_given_database<C: ConnectionTrait>(
     }
     shadow.close().await?;
     Ok(result?)
-}
-
-async fn shadow_tables<C: ConnectionTrait>(db: &C, database: &str) -> Result<Vec<String>, DbErr> {
-    introspect::query(
-        db,
-        "SELECT CAST(TABLE_NAME AS CHAR) AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1",
-        vec![database.into()],
-    )
-    .await?
-    .iter()
-    .map(|r| r.try_get("", "t"))
-    .collect()
 }

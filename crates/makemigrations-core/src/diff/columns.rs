@@ -1,5 +1,7 @@
 //! Added, dropped, renamed and altered columns.
 
+use std::borrow::Cow;
+
 use super::order::Changes;
 use super::DiffOptions;
 use crate::ops::Operation;
@@ -14,19 +16,22 @@ pub(super) fn diff_columns(
     for desired_column in &desired.columns {
         match live.column(&desired_column.name) {
             Some(live_column) => {
-                let enum_change = inline_enum_change(live_column, desired_column, options.backend);
-                if let Some(change) = enum_change.clone() {
-                    add_enum_change(changes, change, (&live.name, &desired_column.name));
-                }
-                let mut live_column = live_column.clone();
-                if enum_change.is_some() {
-                    // The enum change alters the type; anything else is an alter of its own.
-                    live_column.db_type = desired_column.db_type.clone();
-                }
+                let live_column =
+                    match inline_enum_change(live_column, desired_column, options.backend) {
+                        Some(change) => {
+                            add_enum_change(changes, change, (&live.name, &desired_column.name));
+                            // The enum change alters the type; anything else is an alter of its own.
+                            Cow::Owned(Column {
+                                db_type: desired_column.db_type.clone(),
+                                ..live_column.clone()
+                            })
+                        }
+                        None => Cow::Borrowed(live_column),
+                    };
                 if columns_differ(&live_column, desired_column, options.backend) {
                     changes.alters.push(Operation::AlterColumn {
                         table: live.name.clone(),
-                        from: live_column,
+                        from: live_column.into_owned(),
                         to: desired_column.clone(),
                     });
                 }

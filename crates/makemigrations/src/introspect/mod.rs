@@ -38,6 +38,18 @@ pub(crate) async fn query<C: ConnectionTrait>(
     .await
 }
 
+/// The first value of the first row of `sql`, as text: `None` for no row or NULL.
+pub(crate) async fn scalar<C: ConnectionTrait>(
+    conn: &C,
+    sql: &str,
+) -> Result<Option<String>, DbErr> {
+    let rows = query(conn, sql, vec![]).await?;
+    rows.first()
+        .map(|r| r.try_get_by_index::<Option<String>>(0))
+        .transpose()
+        .map(Option::flatten)
+}
+
 /// A JSON array of strings, as `json_agg(..)::text` returns it.
 pub(crate) fn json_strings(raw: Option<String>) -> Result<Vec<String>, DbErr> {
     match raw {

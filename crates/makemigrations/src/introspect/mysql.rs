@@ -14,7 +14,7 @@ mod types;
 pub use types::{column_type, default_value};
 
 /// Defaults and JSON columns are spelled differently by the two servers.
-const VERSION: &str = "SELECT CAST(VERSION() AS CHAR) AS version";
+const VERSION: &str = "SELECT CAST(VERSION() AS CHAR)";
 
 const TABLES: &str = r#"
 SELECT CAST(TABLE_NAME AS CHAR) AS table_name, CAST(TABLE_COMMENT AS CHAR) AS comment
@@ -66,10 +66,7 @@ WHERE CONSTRAINT_SCHEMA = ?"#;
 /// Reads every table of the database `schema_name`.
 pub async fn discover<C: ConnectionTrait>(conn: &C, schema_name: &str) -> Result<Schema, DbErr> {
     let arg = || vec![sea_orm::Value::from(schema_name.to_string())];
-    let version: String = match query(conn, VERSION, vec![]).await?.first() {
-        Some(row) => row.try_get("", "version")?,
-        None => String::new(),
-    };
+    let version = super::scalar(conn, VERSION).await?.unwrap_or_default();
     let mariadb = version.contains("MariaDB");
 
     let mut tables: BTreeMap<String, Table> = BTreeMap::new();

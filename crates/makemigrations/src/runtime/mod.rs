@@ -11,7 +11,7 @@ mod mysql;
 mod sql;
 mod sqlite_rebuild;
 
-pub use sql::{default_sql, ident, literal, mysql_ident, mysql_literal, type_sql};
+pub use sql::{default_sql, ident, literal, mysql_ident, type_sql};
 
 use makemigrations_core::ForeignKey;
 use sea_orm::sea_query::{

@@ -425,29 +425,31 @@ pub async fn enabled_backends() -> Vec<Backend> {
         "PostgreSQL",
         "postgres://postgres@127.0.0.1:5432/test",
         |d| format!("\"{d}\""),
-    )
-    .await;
-    if let Some((url, admin_url, database)) = postgres {
-        backends.push(Backend::Postgres {
-            url,
-            admin_url,
-            database,
-        });
-    }
+    );
+    backends.extend(
+        postgres
+            .await
+            .map(|(url, admin_url, database)| Backend::Postgres {
+                url,
+                admin_url,
+                database,
+            }),
+    );
     let mysql = scratch_database(
         MYSQL_VAR,
         "MySQL/MariaDB",
         "mysql://root@127.0.0.1:3306/test",
         |d| format!("`{d}`"),
-    )
-    .await;
-    if let Some((url, admin_url, database)) = mysql {
-        backends.push(Backend::MySql {
-            url,
-            admin_url,
-            database,
-        });
-    }
+    );
+    backends.extend(
+        mysql
+            .await
+            .map(|(url, admin_url, database)| Backend::MySql {
+                url,
+                admin_url,
+                database,
+            }),
+    );
     backends
 }
 
