@@ -114,6 +114,22 @@ pub fn every_operation() -> Vec<Operation> {
             from: "bio".into(),
             to: "about".into(),
         },
+        Operation::RenameTable {
+            from: "product_reviews".into(),
+            to: "reviews".into(),
+        },
+        Operation::UpdateRows {
+            table: "users".into(),
+            column: "about".into(),
+            value: "'n/a'".into(),
+            when: crate::ops::RowCondition::IsNull,
+        },
+        Operation::UpdateRows {
+            table: "orders".into(),
+            column: "state".into(),
+            value: "'paid'".into(),
+            when: crate::ops::RowCondition::Equals("'shipped'".into()),
+        },
         Operation::DropColumn {
             table: "users".into(),
             column: column("legacy_flag", ColumnType::Boolean, "boolean", true),

@@ -6,6 +6,7 @@
 pub mod diff;
 #[doc(hidden)]
 pub mod fixtures;
+pub mod literal;
 pub mod ops;
 pub mod questions;
 pub mod render;

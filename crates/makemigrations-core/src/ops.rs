@@ -41,6 +41,26 @@ pub enum Operation {
         from: String,
         to: String,
     },
+    /// Its columns, indexes and foreign keys (in and out) go with it.
+    RenameTable {
+        from: String,
+        to: String,
+    },
+    /// Data, not schema: sets `column` to `value` (an SQL literal) in the rows `when` picks, e.g.
+    /// a one-off value for the NULLs of a column made NOT NULL. It has no reverse: `down` leaves
+    /// it out (the old values are gone).
+    UpdateRows {
+        table: String,
+        column: String,
+        value: String,
+        when: RowCondition,
+    },
+    /// A data step for the user to write: fill `column` for the existing rows before it becomes
+    /// NOT NULL. Rendered as a placeholder that `migrate` refuses to run; no reverse either.
+    Backfill {
+        table: String,
+        column: String,
+    },
     CreateIndex {
         table: String,
         index: Index,
@@ -67,6 +87,14 @@ pub enum Operation {
         from: Option<String>,
         to: Option<String>,
     },
+}
+
+/// Which rows an [`Operation::UpdateRows`] changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowCondition {
+    IsNull,
+    /// The column holds this SQL literal.
+    Equals(String),
 }
 
 /// Django's operation categories, used as the first character of each printed line.
@@ -125,6 +153,12 @@ impl Operation {
                 from: to.clone(),
                 to: from.clone(),
             },
+            RenameTable { from, to } => RenameTable {
+                from: to.clone(),
+                to: from.clone(),
+            },
+            // Data steps have no reverse; `down` leaves them out (see `is_data_step`).
+            UpdateRows { .. } | Backfill { .. } => self.clone(),
             CreateIndex { table, index } => DropIndex {
                 table: table.clone(),
                 index: index.clone(),
@@ -164,6 +198,9 @@ impl Operation {
             AlterEnum { .. }
             | AlterColumn { .. }
             | RenameColumn { .. }
+            | RenameTable { .. }
+            | UpdateRows { .. }
+            | Backfill { .. }
             | SetPrimaryKey { .. }
             | SetTableComment { .. } => Category::Alter,
         }
@@ -194,6 +231,23 @@ impl Operation {
             ),
             RenameColumn { table, from, to } => {
                 format!("Rename column {table}.{from} to {to}")
+            }
+            RenameTable { from, to } => format!("Rename table {from} to {to}"),
+            UpdateRows {
+                table,
+                column,
+                value,
+                when,
+            } => match when {
+                RowCondition::IsNull => {
+                    format!("Set {table}.{column} to {value} where it is NULL")
+                }
+                RowCondition::Equals(old) => {
+                    format!("Set {table}.{column} to {value} where it is {old}")
+                }
+            },
+            Backfill { table, column } => {
+                format!("Backfill {table}.{column} (a data step for you to write)")
             }
             CreateIndex { table, index } => format!(
                 "Create {}index {} on {} ({})",
@@ -230,6 +284,87 @@ impl Operation {
         }
     }
 
+    /// Data steps (rows, not schema) have no reverse and are left out of `down`.
+    pub fn is_data_step(&self) -> bool {
+        matches!(self, Operation::UpdateRows { .. } | Operation::Backfill { .. })
+    }
+
+    /// Why applying this operation can lose data, or `None`: marked `!` in the summary and in
+    /// the file, listed by `migrate` before it runs.
+    pub fn loses_data(&self) -> Option<String> {
+        use Operation::*;
+        match self {
+            DropTable(t) => Some(format!("the rows of {} are lost", t.name)),
+            DropColumn { table, column } => {
+                Some(format!("the data of {table}.{} is lost", column.name))
+            }
+            AlterEnum { name, from, to, .. } => {
+                let removed: Vec<&str> = from
+                    .iter()
+                    .filter(|v| !to.contains(v))
+                    .map(String::as_str)
+                    .collect();
+                (!removed.is_empty()).then(|| {
+                    format!(
+                        "{name} loses {}: rows holding it make the change fail",
+                        removed.join(", ")
+                    )
+                })
+            }
+            AlterColumn { table, from, to } => {
+                if crate::questions::narrows(&from.col_type, &to.col_type) {
+                    Some(format!(
+                        "{table}.{} narrows: values that do not fit are refused or cut",
+                        to.name
+                    ))
+                } else if from.nullable && !to.nullable {
+                    Some(format!(
+                        "{table}.{} becomes NOT NULL: fails while rows hold NULL",
+                        to.name
+                    ))
+                } else {
+                    None
+                }
+            }
+            UpdateRows {
+                when: RowCondition::Equals(_),
+                ..
+            } => Some("the old values are not kept".to_string()),
+            _ => None,
+        }
+    }
+
+    /// What `down` cannot bring back once this operation ran, or `None`. Makes `rollback` refuse
+    /// without `--force`.
+    pub fn cannot_restore(&self) -> Option<String> {
+        use Operation::*;
+        match self {
+            DropTable(t) => Some(format!(
+                "the rows of {}: the table comes back empty",
+                t.name
+            )),
+            DropColumn { table, column } => Some(format!(
+                "the data of {table}.{}: the column comes back {}",
+                column.name,
+                if column.nullable || column.default.is_some() {
+                    "empty"
+                } else {
+                    "with a fill value in every row"
+                }
+            )),
+            AlterEnum { name, from, to, .. } if from.iter().any(|v| !to.contains(v)) => Some(
+                format!("which rows held the values removed from {name}"),
+            ),
+            UpdateRows {
+                table,
+                column,
+                when: RowCondition::Equals(old),
+                ..
+            } => Some(format!("which rows of {table}.{column} held {old}")),
+            _ => None,
+        }
+    }
+
     /// The piece this operation contributes to a suggested migration name (Django's
     /// `migration_name_fragment`).
     pub fn name_fragment(&self) -> String {
@@ -244,6 +379,9 @@ impl Operation {
             DropColumn { table, column } => format!("remove_{}_from_{}", column.name, table),
             AlterColumn { table, to, .. } => format!("alter_{}_{}", table, to.name),
             RenameColumn { table, from, to } => format!("rename_{from}_{to}_on_{table}"),
+            RenameTable { from, to } => format!("rename_{from}_{to}"),
+            UpdateRows { table, column, .. } => format!("fill_{table}_{column}"),
+            Backfill { table, column } => format!("backfill_{table}_{column}"),
             CreateIndex { table, index } => format!("{}_{}", table, index.columns.join("_")),
             DropIndex { table, index } => {
                 format!("remove_{}_{}", table, index.columns.join("_"))

@@ -306,8 +306,8 @@ fn suggested_names() {
 
 #[test]
 fn a_dropped_and_an_added_column_alike_but_for_the_name_may_be_a_rename() {
-    use makemigrations_core::questions::{apply_rename, rename_questions};
-    let live = schema(vec![table(
+    use makemigrations_core::questions::{apply_renames, rename_questions, Answer};
+    let mut live = schema(vec![table(
         "users",
         vec![id(), col("bio", "text", ColumnType::Text)],
     )]);
@@ -318,14 +318,19 @@ fn a_dropped_and_an_added_column_alike_but_for_the_name_may_be_a_rename() {
     let ops = diff(&live, &desired, &options(Backend::Postgres, &[])).operations;
     let questions = rename_questions(&ops);
     assert_eq!(questions.len(), 1);
+    let question = &questions[0];
+    assert_eq!(question.id, "rename_column:users.bio:about");
     assert_eq!(
-        questions[0].prompt(),
+        question.text(),
         "Did you rename users.bio to users.about (text)?"
     );
-    let renamed: Vec<String> = apply_rename(ops, &questions[0])
-        .iter()
-        .map(Operation::describe)
-        .collect();
+    let flags: Vec<String> = question.choices().into_iter().map(|c| c.flag).collect();
+    assert_eq!(flags, ["--rename users.bio=about", "--no-rename users.bio"]);
+    assert!(question.check(&Answer::Backfill).is_err());
+
+    let mut renamed = apply_renames(&mut live, &[question.subject.clone()]);
+    renamed.extend(diff(&live, &desired, &options(Backend::Postgres, &[])).operations);
+    let renamed: Vec<String> = renamed.iter().map(Operation::describe).collect();
     assert_eq!(renamed, ["Rename column users.bio to about"]);
 
     let other_type = schema(vec![table(
@@ -338,18 +343,56 @@ fn a_dropped_and_an_added_column_alike_but_for_the_name_may_be_a_rename() {
     .is_empty());
 }
 
+/// A dropped and a created table with the same columns may be one table renamed; the keys
+/// that point at it follow the rename.
+#[test]
+fn a_table_with_the_same_columns_under_a_new_name_may_be_a_rename() {
+    use makemigrations_core::questions::{apply_renames, rename_questions};
+    let review = |name: &str| {
+        let mut t = table(
+            name,
+            vec![id(), col("product_id", "integer", ColumnType::Integer)],
+        );
+        t.foreign_keys.push(fk(&["product_id"], "products"));
+        t
+    };
+    let mut likes = table("likes", vec![id(), col("review_id", "integer", ColumnType::Integer)]);
+    likes.foreign_keys.push(fk(&["review_id"], "product_reviews"));
+    let mut live = schema(vec![table("products", vec![id()]), review("product_reviews"), likes.clone()]);
+    likes.foreign_keys[0].ref_table = "reviews".into();
+    let desired = schema(vec![table("products", vec![id()]), review("reviews"), likes]);
+    let options = options(Backend::Postgres, &["product_reviews"]);
+    let ops = diff(&live, &desired, &options).operations;
+    let questions = rename_questions(&ops);
+    assert_eq!(questions.len(), 1);
+    assert_eq!(questions[0].id, "rename_table:product_reviews:reviews");
+    assert_eq!(
+        questions[0].choices()[0].flag,
+        "--rename-table product_reviews=reviews"
+    );
+    let mut ops = apply_renames(&mut live, &[questions[0].subject.clone()]);
+    ops.extend(diff(&live, &desired, &options).operations);
+    let lines: Vec<String> = ops.iter().map(Operation::describe).collect();
+    assert_eq!(lines, ["Rename table product_reviews to reviews"]);
+}
+
 #[test]
 fn a_one_off_default_fills_existing_rows_and_is_dropped_after() {
-    use makemigrations_core::questions::{apply_one_off_default, not_null_questions};
+    use makemigrations_core::questions::{apply, value_questions, Answer};
     let live = schema(vec![table("users", vec![id()])]);
     let desired = schema(vec![table(
         "users",
         vec![id(), col("score", "integer", ColumnType::Integer)],
     )]);
     let ops = diff(&live, &desired, &options(Backend::Postgres, &[])).operations;
-    let questions = not_null_questions(&ops);
+    let questions = value_questions(&ops);
     assert_eq!(questions.len(), 1);
-    let fixed: Vec<String> = apply_one_off_default(ops, &questions[0], "0")
+    assert_eq!(questions[0].id, "not_null:users.score");
+    let refused = questions[0].check(&Answer::Default("abc".into())).unwrap_err();
+    assert!(refused.contains("whole number"), "{refused}");
+    let answer = Answer::Default("0".into());
+    questions[0].check(&answer).unwrap();
+    let fixed: Vec<String> = apply(ops.clone(), &[(questions[0].clone(), answer)])
         .iter()
         .map(|op| format!("{} {}", op.category().symbol(), op.describe()))
         .collect();
@@ -360,6 +403,94 @@ fn a_one_off_default_fills_existing_rows_and_is_dropped_after() {
             "~ Alter column users.score: default 0 -> none"
         ]
     );
+    let backfilled: Vec<String> = apply(ops, &[(questions[0].clone(), Answer::Backfill)])
+        .iter()
+        .map(Operation::describe)
+        .collect();
+    assert_eq!(
+        backfilled,
+        [
+            "Add column users.score",
+            "Backfill users.score (a data step for you to write)",
+            "Alter column users.score: NULL -> NOT NULL"
+        ]
+    );
+}
+
+/// A nullable column made NOT NULL: the NULLs get the one-off value first.
+#[test]
+fn a_column_made_not_null_asks_for_the_rows_that_hold_null() {
+    use makemigrations_core::questions::{apply, value_questions, Answer};
+    let mut nullable = col("phone", "text", ColumnType::Text);
+    nullable.nullable = true;
+    let live = schema(vec![table("users", vec![id(), nullable])]);
+    let desired = schema(vec![table("users", vec![id(), col("phone", "text", ColumnType::Text)])]);
+    let ops = diff(&live, &desired, &options(Backend::Postgres, &[])).operations;
+    let questions = value_questions(&ops);
+    assert_eq!(questions.len(), 1);
+    assert_eq!(
+        questions[0].text(),
+        "users.phone becomes NOT NULL: rows where it is NULL need a value."
+    );
+    let fixed: Vec<String> = apply(ops, &[(questions[0].clone(), Answer::Default("'n/a'".into()))])
+        .iter()
+        .map(|op| format!("{} {}", op.category().symbol(), op.describe()))
+        .collect();
+    assert_eq!(
+        fixed,
+        [
+            "~ Set users.phone to 'n/a' where it is NULL",
+            "~ Alter column users.phone: NULL -> NOT NULL"
+        ]
+    );
+}
+
+/// A removed enum value: the rows move to the answer, which may be a value added in the same
+/// change, so the new values come first and the old ones go last.
+#[test]
+fn a_removed_enum_value_moves_its_rows_to_the_answer() {
+    use makemigrations_core::questions::{apply, value_questions, Answer};
+    let values = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let ops = vec![Operation::AlterEnum {
+        name: "order_status".into(),
+        from: values(&["pending", "shipped"]),
+        to: values(&["pending", "dispatched"]),
+        columns: vec![("orders".into(), "status".into())],
+    }];
+    let questions = value_questions(&ops);
+    assert_eq!(questions.len(), 1);
+    assert_eq!(questions[0].id, "enum_value_removed:order_status.shipped");
+    assert!(questions[0]
+        .check(&Answer::Replace("shipped".into()))
+        .is_err());
+    let fixed: Vec<String> = apply(
+        ops,
+        &[(questions[0].clone(), Answer::Replace("dispatched".into()))],
+    )
+    .iter()
+    .map(Operation::describe)
+    .collect();
+    assert_eq!(
+        fixed,
+        [
+            "Alter enum order_status: (pending, shipped) -> (pending, shipped, dispatched)",
+            "Set orders.status to 'dispatched' where it is 'shipped'",
+            "Alter enum order_status: (pending, shipped, dispatched) -> (pending, dispatched)"
+        ]
+    );
+}
+
+#[test]
+fn narrowing_type_changes_are_questions() {
+    use makemigrations_core::questions::narrows;
+    assert!(narrows(&ColumnType::String(Some(100)), &ColumnType::String(Some(50))));
+    assert!(narrows(&ColumnType::Text, &ColumnType::String(Some(255))));
+    assert!(narrows(&ColumnType::BigInteger, &ColumnType::Integer));
+    assert!(narrows(&ColumnType::Integer, &ColumnType::Unsigned));
+    assert!(narrows(&ColumnType::Decimal(Some((10, 2))), &ColumnType::Decimal(Some((8, 2)))));
+    assert!(!narrows(&ColumnType::String(Some(50)), &ColumnType::String(Some(100))));
+    assert!(!narrows(&ColumnType::Integer, &ColumnType::BigInteger));
+    assert!(!narrows(&ColumnType::String(Some(50)), &ColumnType::Text));
 }
 
 /// MySQL spells an enum inline, so new values show as a new column type; they are written as a

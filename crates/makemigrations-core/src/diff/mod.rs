@@ -12,7 +12,7 @@ mod renames;
 mod tables;
 
 pub use alike::{declared_types_where_stored_alike, stored_alike, StoredAlike};
-pub use renames::apply_declared_renames;
+pub use renames::{apply_declared_renames, rename_column, rename_table};
 
 use std::collections::BTreeSet;
 
