@@ -115,8 +115,8 @@ fn value_of(col_type: &ColumnType, text: &str) -> Result<DefaultValue, String> {
     }
 }
 
-/// The inclusive range of an integer type, as every backend stores it.
-pub(crate) fn integer_range(col_type: &ColumnType) -> (i128, i128) {
+/// The inclusive range of an integer type, as every backend stores it; `(0, 0)` for others.
+pub fn integer_range(col_type: &ColumnType) -> (i128, i128) {
     use ColumnType::*;
     match col_type {
         TinyInteger => (i8::MIN.into(), i8::MAX.into()),
@@ -276,7 +276,10 @@ mod tests {
             DefaultValue::String("2000-02-29".into())
         );
         assert_eq!(
-            ok(ColumnType::TimestampWithTimeZone, "'2000-01-01 10:00:00+02:00'"),
+            ok(
+                ColumnType::TimestampWithTimeZone,
+                "'2000-01-01 10:00:00+02:00'"
+            ),
             DefaultValue::String("2000-01-01 10:00:00+02:00".into())
         );
         assert_eq!(

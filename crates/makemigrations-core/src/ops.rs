@@ -284,9 +284,37 @@ impl Operation {
         }
     }
 
+    /// A stable name of the operation's kind, for programs (`makemigrations --plan --format json`).
+    pub fn kind(&self) -> &'static str {
+        use Operation::*;
+        match self {
+            CreateEnum(_) => "create_enum",
+            DropEnum(_) => "drop_enum",
+            AlterEnum { .. } => "alter_enum",
+            CreateTable(_) => "create_table",
+            DropTable(_) => "drop_table",
+            AddColumn { .. } => "add_column",
+            DropColumn { .. } => "drop_column",
+            AlterColumn { .. } => "alter_column",
+            RenameColumn { .. } => "rename_column",
+            RenameTable { .. } => "rename_table",
+            UpdateRows { .. } => "update_rows",
+            Backfill { .. } => "backfill",
+            CreateIndex { .. } => "create_index",
+            DropIndex { .. } => "drop_index",
+            AddForeignKey { .. } => "add_foreign_key",
+            DropForeignKey { .. } => "drop_foreign_key",
+            SetPrimaryKey { .. } => "set_primary_key",
+            SetTableComment { .. } => "set_table_comment",
+        }
+    }
+
     /// Data steps (rows, not schema) have no reverse and are left out of `down`.
     pub fn is_data_step(&self) -> bool {
-        matches!(self, Operation::UpdateRows { .. } | Operation::Backfill { .. })
+        matches!(
+            self,
+            Operation::UpdateRows { .. } | Operation::Backfill { .. }
+        )
     }
 
     /// Why applying this operation can lose data, or `None`: marked `!` in the summary and in
@@ -352,9 +380,9 @@ impl Operation {
                     "with a fill value in every row"
                 }
             )),
-            AlterEnum { name, from, to, .. } if from.iter().any(|v| !to.contains(v)) => Some(
-                format!("which rows held the values removed from {name}"),
-            ),
+            AlterEnum { name, from, to, .. } if from.iter().any(|v| !to.contains(v)) => {
+                Some(format!("which rows held the values removed from {name}"))
+            }
             UpdateRows {
                 table,
                 column,

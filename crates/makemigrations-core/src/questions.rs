@@ -139,7 +139,9 @@ impl Question {
             Subject::EnumValueRemoved { name, value, .. } => {
                 format!("enum_value_removed:{name}.{value}")
             }
-            Subject::NarrowingType { table, to, .. } => format!("narrowing_type:{table}.{}", to.name),
+            Subject::NarrowingType { table, to, .. } => {
+                format!("narrowing_type:{table}.{}", to.name)
+            }
         };
         Question {
             id,
@@ -220,7 +222,7 @@ impl Question {
                 Some(format!("with {} values that do not fit", to.name)),
             ),
         };
-        let mut text = format!("{place} has {} rows", thousands(counts.rows));
+        let mut text = format!("{place} has {}", rows(counts.rows));
         if let (Some(affected), Some(what)) = (counts.affected, what) {
             text.push_str(&format!(", {} of them {what}", thousands(affected)));
         }
@@ -349,7 +351,15 @@ impl Question {
                     .join(" or ")
             )),
         };
-        fits.map_err(|why| format!("{}: {why}", self.id))
+        fits
+    }
+}
+
+/// `1 row`, `1,204 rows`.
+pub fn rows(n: u64) -> String {
+    match n {
+        1 => "1 row".to_string(),
+        n => format!("{} rows", thousands(n)),
     }
 }
 
@@ -424,10 +434,9 @@ fn same_but_name(a: &Column, b: &Column) -> bool {
 fn same_columns(a: &Table, b: &Table) -> bool {
     a.columns.len() == b.columns.len()
         && a.primary_key == b.primary_key
-        && a.columns.iter().all(|ca| {
-            b.column(&ca.name)
-                .is_some_and(|cb| same_but_name(ca, cb))
-        })
+        && a.columns
+            .iter()
+            .all(|ca| b.column(&ca.name).is_some_and(|cb| same_but_name(ca, cb)))
 }
 
 /// The questions about values for existing rows, once renames are settled: NOT NULL without a
@@ -506,7 +515,9 @@ pub fn narrows(from: &ColumnType, to: &ColumnType) -> bool {
     let numeric = |t: &ColumnType| matches!(t, Float | Double | Decimal(_));
     match (from, to) {
         (a, b) if a == b => false,
-        (Decimal(Some((p1, s1))), Decimal(Some((p2, s2)))) => p2 < p1 || s2 < s1 || p2 - s2 < p1 - s1,
+        (Decimal(Some((p1, s1))), Decimal(Some((p2, s2)))) => {
+            p2 < p1 || s2 < s1 || p2 - s2 < p1 - s1
+        }
         (Double, Float) => true,
         (a, b) if numeric(a) && integer_range(b) != (0, 0) => true,
         (a, b) if integer_range(a) != (0, 0) && integer_range(b) != (0, 0) => {
@@ -634,9 +645,7 @@ pub fn apply(ops: Vec<Operation>, answered: &[(Question, Answer)]) -> Vec<Operat
                     .iter()
                     .filter_map(|(q, a)| match (&q.subject, a) {
                         (
-                            Subject::EnumValueRemoved {
-                                name: n, value, ..
-                            },
+                            Subject::EnumValueRemoved { name: n, value, .. },
                             Answer::Replace(with),
                         ) if *n == name => Some((value, with)),
                         _ => None,

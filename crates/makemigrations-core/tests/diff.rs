@@ -356,11 +356,24 @@ fn a_table_with_the_same_columns_under_a_new_name_may_be_a_rename() {
         t.foreign_keys.push(fk(&["product_id"], "products"));
         t
     };
-    let mut likes = table("likes", vec![id(), col("review_id", "integer", ColumnType::Integer)]);
-    likes.foreign_keys.push(fk(&["review_id"], "product_reviews"));
-    let mut live = schema(vec![table("products", vec![id()]), review("product_reviews"), likes.clone()]);
+    let mut likes = table(
+        "likes",
+        vec![id(), col("review_id", "integer", ColumnType::Integer)],
+    );
+    likes
+        .foreign_keys
+        .push(fk(&["review_id"], "product_reviews"));
+    let mut live = schema(vec![
+        table("products", vec![id()]),
+        review("product_reviews"),
+        likes.clone(),
+    ]);
     likes.foreign_keys[0].ref_table = "reviews".into();
-    let desired = schema(vec![table("products", vec![id()]), review("reviews"), likes]);
+    let desired = schema(vec![
+        table("products", vec![id()]),
+        review("reviews"),
+        likes,
+    ]);
     let options = options(Backend::Postgres, &["product_reviews"]);
     let ops = diff(&live, &desired, &options).operations;
     let questions = rename_questions(&ops);
@@ -388,7 +401,9 @@ fn a_one_off_default_fills_existing_rows_and_is_dropped_after() {
     let questions = value_questions(&ops);
     assert_eq!(questions.len(), 1);
     assert_eq!(questions[0].id, "not_null:users.score");
-    let refused = questions[0].check(&Answer::Default("abc".into())).unwrap_err();
+    let refused = questions[0]
+        .check(&Answer::Default("abc".into()))
+        .unwrap_err();
     assert!(refused.contains("whole number"), "{refused}");
     let answer = Answer::Default("0".into());
     questions[0].check(&answer).unwrap();
@@ -424,7 +439,10 @@ fn a_column_made_not_null_asks_for_the_rows_that_hold_null() {
     let mut nullable = col("phone", "text", ColumnType::Text);
     nullable.nullable = true;
     let live = schema(vec![table("users", vec![id(), nullable])]);
-    let desired = schema(vec![table("users", vec![id(), col("phone", "text", ColumnType::Text)])]);
+    let desired = schema(vec![table(
+        "users",
+        vec![id(), col("phone", "text", ColumnType::Text)],
+    )]);
     let ops = diff(&live, &desired, &options(Backend::Postgres, &[])).operations;
     let questions = value_questions(&ops);
     assert_eq!(questions.len(), 1);
@@ -432,10 +450,13 @@ fn a_column_made_not_null_asks_for_the_rows_that_hold_null() {
         questions[0].text(),
         "users.phone becomes NOT NULL: rows where it is NULL need a value."
     );
-    let fixed: Vec<String> = apply(ops, &[(questions[0].clone(), Answer::Default("'n/a'".into()))])
-        .iter()
-        .map(|op| format!("{} {}", op.category().symbol(), op.describe()))
-        .collect();
+    let fixed: Vec<String> = apply(
+        ops,
+        &[(questions[0].clone(), Answer::Default("'n/a'".into()))],
+    )
+    .iter()
+    .map(|op| format!("{} {}", op.category().symbol(), op.describe()))
+    .collect();
     assert_eq!(
         fixed,
         [
@@ -483,12 +504,21 @@ fn a_removed_enum_value_moves_its_rows_to_the_answer() {
 #[test]
 fn narrowing_type_changes_are_questions() {
     use makemigrations_core::questions::narrows;
-    assert!(narrows(&ColumnType::String(Some(100)), &ColumnType::String(Some(50))));
+    assert!(narrows(
+        &ColumnType::String(Some(100)),
+        &ColumnType::String(Some(50))
+    ));
     assert!(narrows(&ColumnType::Text, &ColumnType::String(Some(255))));
     assert!(narrows(&ColumnType::BigInteger, &ColumnType::Integer));
     assert!(narrows(&ColumnType::Integer, &ColumnType::Unsigned));
-    assert!(narrows(&ColumnType::Decimal(Some((10, 2))), &ColumnType::Decimal(Some((8, 2)))));
-    assert!(!narrows(&ColumnType::String(Some(50)), &ColumnType::String(Some(100))));
+    assert!(narrows(
+        &ColumnType::Decimal(Some((10, 2))),
+        &ColumnType::Decimal(Some((8, 2)))
+    ));
+    assert!(!narrows(
+        &ColumnType::String(Some(50)),
+        &ColumnType::String(Some(100))
+    ));
     assert!(!narrows(&ColumnType::Integer, &ColumnType::BigInteger));
     assert!(!narrows(&ColumnType::String(Some(50)), &ColumnType::Text));
 }

@@ -40,10 +40,57 @@ pub enum Error {
     },
     #[error("{}", half_applied_message(.0))]
     HalfApplied(crate::executor::HalfApplied),
+    #[error("{count} question(s) need an answer before the migration can be written; nothing was written:\n{list}  fix: answer each with one of the flags shown (or `--answers FILE`; `--plan --format json` lists them for programs), or run `makemigrations` at a terminal")]
+    Unanswered { count: usize, list: String },
+    #[error("interrupted: nothing was written")]
+    Interrupted,
+    #[error("the answers were given for another comparison (schema hash {given}, now {current}): the entities or the database changed since\n  fix: run `makemigrations --plan --format json` again and answer the questions it lists")]
+    StaleAnswers { given: String, current: String },
+    #[error("{given} does not fit: {why}\n  fix: give an answer that fits (`makemigrations --plan` lists each question's choices)")]
+    BadAnswer { given: String, why: String },
+    #[error("{0}\n  fix: see `makemigrations --help` for the form of each flag")]
+    BadFlag(String),
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// The process exit code: 3 for an unanswered question (as Django's non-interactive
+    /// questioner), 130 for Ctrl-C or the end of input at a prompt, 2 for every other error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Unanswered { .. } => 3,
+            Error::Interrupted => 130,
+            _ => 2,
+        }
+    }
+
+    /// A stable code for programs (`--format json`); documented in docs/json.md.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::BadUrl { .. } => "bad_url",
+            Error::Connect { .. } => "connect",
+            Error::PendingMigrations { .. } => "pending_migrations",
+            Error::MissingFile(_) => "missing_file",
+            Error::UnknownTarget(_) => "unknown_target",
+            Error::AmbiguousTarget { .. } => "ambiguous_target",
+            Error::Refused(_) => "refused",
+            Error::Unsupported(_) => "unsupported_column",
+            Error::MigrationFailed { .. }
+            | Error::MigrationFailedPartially { .. }
+            | Error::MigrationFailedOnMySql { .. } => "migration_failed",
+            Error::HalfApplied(_) => "half_applied",
+            Error::Unanswered { .. } => "unanswered_questions",
+            Error::Interrupted => "interrupted",
+            Error::StaleAnswers { .. } => "stale_answers",
+            Error::BadAnswer { .. } => "bad_answer",
+            Error::BadFlag(_) => "bad_flag",
+            Error::Db(_) => "database",
+            Error::Io(_) => "io",
+        }
+    }
 }
 
 /// What a failed migration left behind on MySQL, and the two ways on.

@@ -6,6 +6,7 @@
 //! and renders the file, [`writer`] writes it, [`executor`] applies it, and [`cli`] is the only
 //! part that prints. [`prelude`] is what generated migrations import.
 
+pub mod autodetect;
 pub mod cli;
 pub mod database;
 pub mod entities;
@@ -13,6 +14,8 @@ pub mod error;
 pub mod executor;
 pub mod introspect;
 pub mod journal;
+pub mod questioner;
+pub mod row_counts;
 pub mod runtime;
 pub mod shadow;
 pub mod shadow_cache;

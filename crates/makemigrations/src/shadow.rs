@@ -34,6 +34,8 @@ pub struct Sides {
     pub desired: Schema,
     /// `(table, old name, new name)` from `#[sea_orm(renamed_from = "...")]`.
     pub renames: Vec<(String, String, String)>,
+    /// `(old name, new name)` of tables whose entity declares `TABLE_RENAMED_FROM`.
+    pub table_renames: Vec<(String, String)>,
 }
 
 /// `shadow_url` is the user's own scratch database (MySQL only; elsewhere it is not needed).
@@ -122,6 +124,7 @@ where
         live,
         desired,
         renames,
+        table_renames: Vec::new(),
     })
 }
 

@@ -1,18 +1,18 @@
 //! One function per command. Each returns the exit code; errors go back to `run` to be printed.
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use makemigrations_core::ops::{sanitize_name, suggest_name};
 use makemigrations_core::render::{render_migration, MigrationFile};
-use makemigrations_core::{diff, DiffOptions, Operation};
+use makemigrations_core::Operation;
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 
 use super::{Cli, Command, MakemigrationsArgs, RollbackArgs};
+use crate::autodetect;
 use crate::database::{self, core_backend};
 use crate::error::Error;
 use crate::executor::{self, Direction, MigrationState};
-use crate::shadow::{self, Sides};
+use crate::questioner::{NoInput, Terminal};
 use crate::{writer, Project};
 
 pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Error> {
@@ -45,68 +45,6 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
     };
     db.close().await?;
     Ok(code)
-}
-
-/// The operations that would bring the database to the entities, and the tables left alone.
-struct Changes {
-    operations: Vec<Operation>,
-    unmanaged: Vec<String>,
-    /// Columns whose declared type this backend stores like another one.
-    stored_alike: Vec<makemigrations_core::diff::StoredAlike>,
-}
-
-async fn detect_changes<C>(project: &Project, db: &C) -> Result<Changes, Error>
-where
-    C: sea_orm::ConnectionTrait + TransactionTrait<Transaction = sea_orm::DatabaseTransaction>,
-{
-    let Sides {
-        mut live,
-        mut desired,
-        renames,
-    } = shadow::read_sides(db, &project.entities, project.shadow_url.as_deref()).await?;
-    // Enum types that ignored tables use must stay, whatever the entities say.
-    let kept_enums: Vec<String> = live
-        .tables
-        .values()
-        .filter(|t| project.is_ignored(&t.name) && !crate::is_tool_table(&t.name))
-        .flat_map(|t| t.columns.iter().map(|c| c.db_type.clone()))
-        .filter(|db_type| live.enums.contains_key(db_type))
-        .collect();
-    let mut ignored = Vec::new();
-    for schema in [&mut live, &mut desired] {
-        schema.tables.retain(|name, _| {
-            let keep = !project.is_ignored(name);
-            if !keep && !ignored.contains(name) && !crate::is_tool_table(name) {
-                ignored.push(name.clone());
-            }
-            keep
-        });
-    }
-    let mut operations =
-        makemigrations_core::diff::apply_declared_renames(&mut live, &desired, &renames);
-    let options = DiffOptions {
-        backend: core_backend(db.get_database_backend()),
-        owned_tables: executor::owned_tables(db).await?,
-    };
-    let phase = crate::timings::phase("diff");
-    let stored_alike = makemigrations_core::diff::stored_alike(&live, &desired);
-    makemigrations_core::diff::declared_types_where_stored_alike(&mut live, &desired);
-    let result = diff(&live, &desired, &options);
-    drop(phase);
-    operations.extend(
-        result
-            .operations
-            .into_iter()
-            .filter(|op| !matches!(op, Operation::DropEnum(e) if kept_enums.contains(&e.name))),
-    );
-    let mut unmanaged = result.unmanaged_tables;
-    unmanaged.extend(ignored);
-    unmanaged.sort();
-    Ok(Changes {
-        operations,
-        unmanaged,
-        stored_alike,
-    })
 }
 
 /// One line saying which declared types this backend cannot tell from others, so that "No
@@ -142,9 +80,8 @@ fn print_unmanaged(unmanaged: &[String]) {
 }
 
 fn print_operations(operations: &[Operation]) {
-    for op in operations {
-        println!("  {} {}", op.category().symbol(), op.describe());
-    }
+    let rows = vec![None; operations.len()];
+    super::plan_output::print_operations(operations, &rows);
 }
 
 fn pending_guard(states: &[MigrationState]) -> Result<(), Error> {
@@ -167,35 +104,46 @@ async fn makemigrations(
     db: &DatabaseConnection,
     args: &MakemigrationsArgs,
 ) -> Result<ExitCode, Error> {
+    let given = super::answers::given(args)?;
     let states = executor::states(db, (project.migrations)()).await?;
     pending_guard(&states)?;
-    let Changes {
-        operations,
-        unmanaged,
-        stored_alike,
-    } = detect_changes(project, db).await?;
-    print_unmanaged(&unmanaged);
-    print_stored_alike(db.get_database_backend(), &stored_alike);
+    let compared = autodetect::compare(project, db).await?;
+    let json = args.format == super::Format::Json;
+    if !json {
+        print_unmanaged(&compared.unmanaged);
+        print_stored_alike(db.get_database_backend(), &compared.stored_alike);
+    }
+    // Only a person at a terminal is asked; everyone else answers with flags or a file.
+    let interactive = !args.no_input && !args.check && !args.dry_run && !args.plan;
+    let plan = match Terminal::open().filter(|_| interactive) {
+        Some(mut terminal) => autodetect::plan(&compared, &given, &mut terminal, db).await?,
+        None => autodetect::plan(&compared, &given, &mut NoInput, db).await?,
+    };
+    if args.plan {
+        super::plan_output::print_plan(&compared, &plan, args.format);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for source in &plan.unused {
+        eprintln!("warning: {source} answers no question of this change (ignored)");
+    }
+    if !plan.unanswered.is_empty() {
+        return Err(Error::Unanswered {
+            count: plan.unanswered.len(),
+            list: super::plan_output::questions_text(&plan.unanswered),
+        });
+    }
+    let operations = plan.operations;
     if operations.is_empty() {
         println!("No changes detected");
         return Ok(ExitCode::SUCCESS);
     }
-    let interactive = !args.no_input && !args.check && std::io::stdin().is_terminal();
-    let operations = if interactive {
-        ask_for_one_off_defaults(ask_about_renames(operations)?)?
-    } else {
-        for question in makemigrations_core::questions::not_null_questions(&operations) {
-            eprintln!("{}", question.warning());
-        }
-        operations
-    };
     let existing: Vec<String> = states.iter().map(|s| s.name().to_string()).collect();
     let name =
         migration_name(args).unwrap_or_else(|| suggest_name(&operations, existing.is_empty()));
     let module = writer::next_module_name(project.migrations_dir.as_ref(), &name, &existing);
     if args.check {
         println!("Changes that have no migration yet:");
-        print_operations(&operations);
+        super::plan_output::print_operations(&operations, &plan.rows);
         println!("Run `makemigrations` to write the migration.");
         return Ok(ExitCode::from(1));
     }
@@ -210,7 +158,7 @@ async fn makemigrations(
             "Would write {}/{module}.rs:",
             project.shown_migrations_dir()
         );
-        print_operations(&operations);
+        super::plan_output::print_operations(&operations, &plan.rows);
         println!();
         print!("{source}");
         return Ok(ExitCode::SUCCESS);
@@ -218,44 +166,17 @@ async fn makemigrations(
     let path = writer::write_migration(project.migrations_dir.as_ref(), &module, &source)?;
     println!("Migrations for '{}':", project.shown_migrations_dir());
     println!("  {}", crate::shown_path(&path));
-    print_operations(&operations);
+    super::plan_output::print_operations(&operations, &plan.rows);
+    if operations
+        .iter()
+        .any(|op| matches!(op, Operation::Backfill { .. }))
+    {
+        println!(
+            "Write the backfill step in {} before `migrate`: it refuses the migration while `todo_backfill` is there.",
+            crate::shown_path(&path)
+        );
+    }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Django's rename question, asked only on a terminal: a yes turns a drop and an add into one
-/// rename, which keeps the column's data.
-fn ask_about_renames(mut operations: Vec<Operation>) -> Result<Vec<Operation>, Error> {
-    use std::io::Write;
-    for question in makemigrations_core::questions::rename_questions(&operations) {
-        print!("{} [y/N] ", question.prompt());
-        std::io::stdout().flush()?;
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer)?;
-        if matches!(answer.trim(), "y" | "Y" | "yes") {
-            operations = makemigrations_core::questions::apply_rename(operations, &question);
-        }
-    }
-    Ok(operations)
-}
-
-/// Django's question for a NOT NULL column added without a default, asked only on a terminal.
-fn ask_for_one_off_defaults(mut operations: Vec<Operation>) -> Result<Vec<Operation>, Error> {
-    use std::io::Write;
-    for question in makemigrations_core::questions::not_null_questions(&operations) {
-        println!("{}", question.prompt());
-        print!("> ");
-        std::io::stdout().flush()?;
-        let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer)?;
-        let answer = answer.trim();
-        if answer.is_empty() {
-            eprintln!("{}", question.warning());
-            continue;
-        }
-        operations =
-            makemigrations_core::questions::apply_one_off_default(operations, &question, answer);
-    }
-    Ok(operations)
 }
 
 /// `--name`, or else the `-m` message made into a name.
@@ -519,14 +440,11 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
     let mysql_pending =
         !pending.is_empty() && db.get_database_backend() == sea_orm::DbBackend::MySql;
     let changes = if pending.is_empty() {
-        detect_changes(project, db).await?
+        let compared = autodetect::compare(project, db).await?;
+        (compared.operations(), compared.unmanaged)
     } else if mysql_pending {
         // MySQL commits DDL at once: pending migrations cannot be tried and taken back.
-        Changes {
-            operations: Vec::new(),
-            unmanaged: Vec::new(),
-            stored_alike: Vec::new(),
-        }
+        (Vec::new(), Vec::new())
     } else {
         if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
             db.execute_unprepared("PRAGMA foreign_keys = OFF").await?;
@@ -536,13 +454,15 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
             for state in &pending {
                 executor::run_in(&txn, state.migration.as_ref(), Direction::Up).await?;
             }
-            detect_changes(project, &txn).await
+            let compared = autodetect::compare(project, &txn).await?;
+            Ok::<_, Error>((compared.operations(), compared.unmanaged))
         }
         .await;
         txn.rollback().await?;
         result?
     };
-    print_unmanaged(&changes.unmanaged);
+    let (operations, unmanaged) = changes;
+    print_unmanaged(&unmanaged);
     let half_applied = executor::half_applied(db).await?;
     for record in &half_applied {
         println!(
@@ -560,11 +480,11 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
     if mysql_pending {
         println!("Entities not compared: on MySQL the pending migrations cannot be tried in a transaction; run `migrate`, then `check` again");
     }
-    if !changes.operations.is_empty() {
+    if !operations.is_empty() {
         println!("Entity changes with no migration: run `makemigrations`");
-        print_operations(&changes.operations);
+        print_operations(&operations);
     }
-    if pending.is_empty() && changes.operations.is_empty() && half_applied.is_empty() {
+    if pending.is_empty() && operations.is_empty() && half_applied.is_empty() {
         println!("OK: no pending migrations, and the entities match the database.");
         return Ok(ExitCode::SUCCESS);
     }

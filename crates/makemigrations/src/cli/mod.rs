@@ -1,6 +1,8 @@
 //! The command line: the only part of the tool that prints, prompts or picks exit codes.
 
+mod answers;
 mod commands;
+mod plan_output;
 
 use std::process::ExitCode;
 
@@ -83,9 +85,48 @@ pub struct MakemigrationsArgs {
     /// Write nothing; exit 1 when a migration would be generated (for CI).
     #[arg(long)]
     pub check: bool,
-    /// Never ask a question (also the case when stdin is not a terminal).
+    /// Never ask a question (also the case when stdin is not a terminal): an unanswered
+    /// question then ends the command with exit code 3 and nothing written.
     #[arg(long)]
     pub no_input: bool,
+    /// Write nothing; print the operations, the open questions and the schema hash.
+    #[arg(long)]
+    pub plan: bool,
+    /// Output of --plan: text, or json for programs (docs/json.md).
+    #[arg(long, value_enum, default_value = "text", requires = "plan")]
+    pub format: Format,
+    /// Answer a rename question: TABLE.OLD=NEW (the column keeps its data); repeatable.
+    #[arg(long, value_name = "TABLE.OLD=NEW")]
+    pub rename: Vec<String>,
+    /// Answer a table rename question: OLD=NEW (the table keeps its rows); repeatable.
+    #[arg(long, value_name = "OLD=NEW")]
+    pub rename_table: Vec<String>,
+    /// Not a rename: drop TABLE.OLD (or table OLD) with its data, on purpose; repeatable.
+    #[arg(long, value_name = "TABLE.OLD|TABLE")]
+    pub no_rename: Vec<String>,
+    /// A one-off value for the existing rows of a column that becomes NOT NULL: an SQL literal
+    /// of its type (42, true, 'n/a', '2000-01-01'); not kept as a default. Repeatable.
+    #[arg(long, value_name = "TABLE.COLUMN=VALUE")]
+    pub default: Vec<String>,
+    /// Fill a column that becomes NOT NULL with a data step you write in the migration: it is
+    /// added nullable, then made NOT NULL. Repeatable.
+    #[arg(long, value_name = "TABLE.COLUMN")]
+    pub backfill: Vec<String>,
+    /// Rows holding a removed enum value get NEW instead: ENUM.OLD=NEW. Repeatable.
+    #[arg(long, value_name = "ENUM.OLD=NEW")]
+    pub replace_enum_value: Vec<String>,
+    /// Go ahead with a narrowing type change of TABLE.COLUMN. Repeatable.
+    #[arg(long, value_name = "TABLE.COLUMN")]
+    pub allow_narrowing: Vec<String>,
+    /// Answers by question id, as JSON (docs/json.md); `-` reads standard input.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -112,11 +153,16 @@ pub struct RollbackArgs {
 /// Parses the process arguments and runs the command. The migration crate's `main` is this call.
 pub async fn run(project: Project) -> ExitCode {
     let cli = Cli::parse();
+    let json = matches!(&cli.command, Command::Makemigrations(args) if args.format == Format::Json);
     match commands::dispatch(project, cli).await {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::from(2)
+            if json {
+                println!("{}", plan_output::error_json(&error));
+            } else {
+                eprintln!("error: {error:#}");
+            }
+            ExitCode::from(error.exit_code())
         }
     }
 }

@@ -1,0 +1,128 @@
+//! How a plan is shown: the operation list (`!` where data can be lost, with row counts), the
+//! open questions with the flags that answer them, and the JSON form for programs. The JSON is
+//! documented in docs/json.md and kept stable: fields are added, never renamed or removed.
+
+use makemigrations_core::questions::{rows as rows_text, Question};
+use makemigrations_core::Operation;
+use serde_json::{json, Value};
+
+use super::Format;
+use crate::autodetect::{Compared, Plan};
+use crate::error::Error;
+
+/// Bumped only when a field changes meaning or goes away.
+const FORMAT_VERSION: u32 = 1;
+
+/// `  ! Drop column users.bio (users has 1,204 rows)`, `  + Add column users.phone`.
+pub(super) fn print_operations(operations: &[Operation], rows: &[Option<u64>]) {
+    for (op, rows) in operations.iter().zip(rows) {
+        let symbol = if op.loses_data().is_some() {
+            '!'
+        } else {
+            op.category().symbol()
+        };
+        let count = match (op.loses_data(), rows) {
+            (Some(why), Some(n)) => format!("  ({why}; {} now)", rows_text(*n)),
+            (Some(why), None) => format!("  ({why})"),
+            _ => String::new(),
+        };
+        println!("  {symbol} {}{count}", op.describe());
+    }
+}
+
+/// Every open question with the flags that answer it, for the terminal and the error message.
+pub(super) fn questions_text(questions: &[Question]) -> String {
+    let mut text = String::new();
+    for question in questions {
+        text.push_str(&format!("  ? {}\n", question.text()));
+        if let Some(rows) = question.rows_text() {
+            text.push_str(&format!("      {rows}\n"));
+        }
+        text.push_str(&format!("      id: {}\n", question.id));
+        for choice in question.choices() {
+            text.push_str(&format!("      {:<44} {}\n", choice.flag, choice.help));
+        }
+    }
+    text
+}
+
+pub(super) fn print_plan(compared: &Compared, plan: &Plan, format: Format) {
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&plan_json(compared, plan)).expect("plan serializes")
+        ),
+        Format::Text => {
+            if plan.operations.is_empty() && plan.unanswered.is_empty() {
+                println!("No changes detected");
+            } else {
+                println!("Operations:");
+                print_operations(&plan.operations, &plan.rows);
+            }
+            if !plan.unanswered.is_empty() {
+                println!("Questions to answer before the migration can be written:");
+                print!("{}", questions_text(&plan.unanswered));
+            }
+            println!("Schema hash: {}", compared.schema_hash);
+        }
+    }
+}
+
+fn plan_json(compared: &Compared, plan: &Plan) -> Value {
+    let operations: Vec<Value> = plan
+        .operations
+        .iter()
+        .zip(&plan.rows)
+        .map(|(op, rows)| {
+            json!({
+                "kind": op.kind(),
+                "description": op.describe(),
+                "destructive": op.loses_data().is_some(),
+                "loses": op.loses_data(),
+                "rows": rows,
+            })
+        })
+        .collect();
+    let notes: Vec<String> = compared
+        .stored_alike
+        .iter()
+        .map(|c| format!("stored like another type here: {}", c.describe()))
+        .chain(
+            (!compared.unmanaged.is_empty())
+                .then(|| format!("left alone: {}", compared.unmanaged.join(", "))),
+        )
+        .chain(
+            plan.unused
+                .iter()
+                .map(|s| format!("{s} answers no question (ignored)")),
+        )
+        .collect();
+    json!({
+        "format_version": FORMAT_VERSION,
+        "schema_hash": compared.schema_hash,
+        "operations": operations,
+        "questions": plan.unanswered.iter().map(question_json).collect::<Vec<_>>(),
+        "answered": plan.answered.iter().map(|(q, a)| json!({"id": q.id, "answer": a})).collect::<Vec<_>>(),
+        "notes": notes,
+    })
+}
+
+fn question_json(question: &Question) -> Value {
+    json!({
+        "id": question.id,
+        "kind": question.kind,
+        "text": question.text(),
+        "rows": question.rows,
+        "choices": question.choices(),
+    })
+}
+
+/// `{"error": {"code": "stale_answers", "message": "..."}}`, with the open questions when
+/// that is the error.
+pub(super) fn error_json(error: &Error) -> String {
+    json!({
+        "format_version": FORMAT_VERSION,
+        "error": {"code": error.code(), "exit_code": error.exit_code(), "message": error.to_string()},
+    })
+    .to_string()
+}
