@@ -123,12 +123,14 @@ pub fn every_operation() -> Vec<Operation> {
             column: "about".into(),
             value: "'n/a'".into(),
             when: crate::ops::RowCondition::IsNull,
+            reversible: false,
         },
         Operation::UpdateRows {
             table: "orders".into(),
             column: "state".into(),
             value: "'paid'".into(),
             when: crate::ops::RowCondition::Equals("'shipped'".into()),
+            reversible: false,
         },
         Operation::DropColumn {
             table: "users".into(),

@@ -47,13 +47,15 @@ pub enum Operation {
         to: String,
     },
     /// Data, not schema: sets `column` to `value` (an SQL literal) in the rows `when` picks, e.g.
-    /// a one-off value for the NULLs of a column made NOT NULL. It has no reverse: `down` leaves
-    /// it out (the old values are gone).
+    /// a one-off value for the NULLs of a column made NOT NULL. `down` leaves it out (the old
+    /// values are gone), unless it is `reversible`: rows moved from one value to one that no row
+    /// could hold before (an enum value added in the same change) move back exactly.
     UpdateRows {
         table: String,
         column: String,
         value: String,
         when: RowCondition,
+        reversible: bool,
     },
     /// A data step for the user to write: fill `column` for the existing rows before it becomes
     /// NOT NULL. Rendered as a placeholder that `migrate` refuses to run; no reverse either.
@@ -157,7 +159,20 @@ impl Operation {
                 from: to.clone(),
                 to: from.clone(),
             },
-            // Data steps have no reverse; `down` leaves them out (see `is_data_step`).
+            UpdateRows {
+                table,
+                column,
+                value,
+                when: RowCondition::Equals(old),
+                reversible: true,
+            } => UpdateRows {
+                table: table.clone(),
+                column: column.clone(),
+                value: old.clone(),
+                when: RowCondition::Equals(value.clone()),
+                reversible: true,
+            },
+            // Other data steps have no reverse; `down` leaves them out (see `is_data_step`).
             UpdateRows { .. } | Backfill { .. } => self.clone(),
             CreateIndex { table, index } => DropIndex {
                 table: table.clone(),
@@ -238,6 +253,7 @@ impl Operation {
                 column,
                 value,
                 when,
+                ..
             } => match when {
                 RowCondition::IsNull => {
                     format!("Set {table}.{column} to {value} where it is NULL")

@@ -627,6 +627,7 @@ pub fn apply(ops: Vec<Operation>, answered: &[(Question, Answer)]) -> Vec<Operat
                         column: to.name.clone(),
                         value: sql.trim().to_string(),
                         when: RowCondition::IsNull,
+                        reversible: false,
                     }),
                     _ => out.push(Operation::Backfill {
                         table: table.clone(),
@@ -679,6 +680,8 @@ pub fn apply(ops: Vec<Operation>, answered: &[(Question, Answer)]) -> Vec<Operat
                             column: column.clone(),
                             value: sql_string(new),
                             when: RowCondition::Equals(sql_string(old)),
+                            // No row held a value this change adds: down moves them back.
+                            reversible: !from.contains(new),
                         });
                     }
                 }

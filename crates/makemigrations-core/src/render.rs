@@ -265,6 +265,7 @@ pub fn render_operation(op: &Operation) -> Vec<String> {
             column,
             value,
             when,
+            ..
         } => {
             let condition = match when {
                 RowCondition::IsNull => format!("Expr::col({}).is_null()", lit(column)),
