@@ -128,6 +128,16 @@ impl TestProject {
         self.run_with_env(backend, args, &[])
     }
 
+    /// The binary as a command, ready to run against `backend` (for a pseudo-terminal).
+    pub fn command(&self, backend: &Backend, args: &[&str]) -> Command {
+        let mut command = Command::new(self.binary());
+        command
+            .args(args)
+            .env("DATABASE_URL", backend.url())
+            .current_dir(self.path());
+        command
+    }
+
     /// `run` with more environment variables.
     pub fn run_with_env(&self, backend: &Backend, args: &[&str], env: &[(&str, &str)]) -> Output {
         let out = Command::new(self.binary())
