@@ -9,6 +9,7 @@ pub mod fixtures;
 pub mod ops;
 pub mod questions;
 pub mod render;
+pub mod rollback;
 pub mod schema;
 
 pub use diff::{diff, Diff, DiffOptions};

@@ -28,7 +28,9 @@ pub struct MigrationFile<'a> {
 pub fn render_migration(file: &MigrationFile<'_>) -> String {
     let down: Vec<Operation> = match file.down {
         Some(ops) => ops.to_vec(),
-        None => file.up.iter().rev().map(Operation::reverse).collect(),
+        None => crate::rollback::fill_restored_columns(
+            file.up.iter().rev().map(Operation::reverse).collect(),
+        ),
     };
     let mut out = String::new();
     let _ = writeln!(out, "//! Migration `{}`.", file.name);
@@ -70,7 +72,7 @@ pub fn render_migration(file: &MigrationFile<'_>) -> String {
                 "\n/// Part {n} of `{direction}`.\nasync fn {direction}_{n}(manager: &SchemaManager<'_>) -> Result<(), DbErr> {{",
                 n = i + 1
             );
-            render_body(&mut out, part, "    ");
+            render_body(&mut out, part, "    ", direction);
             out.push_str("    Ok(())\n}\n");
         }
     }
@@ -98,15 +100,54 @@ fn render_fn(out: &mut String, name: &str, ops: &[Operation]) {
             let _ = writeln!(out, "        {name}_{n}(manager).await?;");
         }
     } else {
-        render_body(out, ops, "        ");
-        if ops.is_empty() && name == "up" {
-            out.push_str("        // Write the schema or data changes here.\n");
+        render_body(out, ops, "        ", name);
+        if ops.is_empty() {
+            out.push_str(if name == "up" { EMPTY_UP } else { EMPTY_DOWN });
         }
     }
     out.push_str("        Ok(())\n    }\n");
 }
 
-fn render_body(out: &mut String, ops: &[Operation], indent: &str) {
+/// The body of an empty `up`: commented examples of a data change, and `manager` used, so the
+/// file compiles without warnings before it is filled in.
+const EMPTY_UP: &str = r#"        // Write the schema or data changes here, e.g. with sea-query:
+        // manager
+        //     .exec_stmt(
+        //         Query::update()
+        //             .table("users")
+        //             .value("phone", "unknown")
+        //             .and_where(Expr::col("phone").is_null())
+        //             .to_owned(),
+        //     )
+        //     .await?;
+        // or with SQL (write it so that it runs on every backend you use):
+        // manager
+        //     .get_connection()
+        //     .execute_unprepared("UPDATE users SET phone = 'unknown' WHERE phone IS NULL")
+        //     .await?;
+        let _ = manager;
+"#;
+
+/// The body of an empty `down`: undo what `up` does, or mark what it cannot undo.
+const EMPTY_DOWN: &str = r#"        // Undo what `up` does, e.g.:
+        // manager
+        //     .exec_stmt(
+        //         Query::update()
+        //             .table("users")
+        //             .value("phone", Expr::cust("NULL"))
+        //             .and_where(Expr::col("phone").eq("unknown"))
+        //             .to_owned(),
+        //     )
+        //     .await?;
+        // manager
+        //     .get_connection()
+        //     .execute_unprepared("UPDATE users SET phone = NULL WHERE phone = 'unknown'")
+        //     .await?;
+        // A line `// ! <why>` here tells `rollback` that data cannot be restored.
+        let _ = manager;
+"#;
+
+fn render_body(out: &mut String, ops: &[Operation], indent: &str, direction: &str) {
     for (i, op) in ops.iter().enumerate() {
         if i > 0 {
             out.push('\n');
@@ -117,6 +158,13 @@ fn render_body(out: &mut String, ops: &[Operation], indent: &str) {
             op.category().symbol(),
             op.describe()
         );
+        // `rollback` reads these lines and asks for `--force` (docs/guide.md, "Markers").
+        if let Some(note) = (direction == "down")
+            .then(|| crate::rollback::cannot_restore(op))
+            .flatten()
+        {
+            let _ = writeln!(out, "{indent}// ! {note}");
+        }
         for statement in render_operation(op) {
             let _ = writeln!(out, "{indent}{statement}");
         }

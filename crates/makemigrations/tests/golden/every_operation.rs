@@ -213,6 +213,7 @@ impl MigrationTrait for Migration {
         create_enum(manager, "mood", ["ok", "great"]).await?;
 
         // + Create table order_items
+        // ! Cannot restore order_items's rows: the table comes back empty
         manager
             .create_table(
                 Table::create()
@@ -272,6 +273,7 @@ impl MigrationTrait for Migration {
         drop_index(manager, "users", "idx-users-name_email").await?;
 
         // + Add column users.legacy_flag
+        // ! Cannot restore users.legacy_flag's data: the column comes back with NULL in every row
         add_column(
             manager,
             "users",
