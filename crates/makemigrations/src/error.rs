@@ -40,6 +40,10 @@ pub enum Error {
     },
     #[error("{}", half_applied_message(.0))]
     HalfApplied(crate::executor::HalfApplied),
+    #[error("{}", placeholders_message(.0))]
+    BackfillPlaceholders(Vec<crate::gate::Placeholder>),
+    #[error("{}", cannot_restore_message(.0))]
+    CannotRestore(Vec<crate::gate::Marked>),
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
@@ -101,5 +105,33 @@ fn statement_list(ran: &[String], failed: Option<&str>) -> String {
     if let Some(sql) = failed {
         text.push_str(&format!("  the statement that failed:\n    {sql}\n"));
     }
+    text
+}
+
+/// The refusal to apply migrations whose backfill is still `todo_backfill(..)`.
+fn placeholders_message(placeholders: &[crate::gate::Placeholder]) -> String {
+    let mut text = String::from(
+        "nothing was applied: a migration still holds a backfill placeholder (todo_backfill), so existing rows would get no value:\n",
+    );
+    for p in placeholders {
+        text.push_str(&format!("    {}:{} ({})\n", p.file, p.line, p.migration));
+    }
+    text.push_str(
+        "  fix: replace each todo_backfill(..) call with statements that fill the column for existing rows, then run `migrate` again",
+    );
+    text
+}
+
+/// The refusal to roll back migrations whose `down` cannot restore data.
+fn cannot_restore_message(marked: &[crate::gate::Marked]) -> String {
+    let mut text =
+        String::from("nothing was rolled back: rolling back cannot restore this data:\n");
+    for m in marked {
+        text.push_str(&format!("  {}:\n", m.migration));
+        for line in &m.lines {
+            text.push_str(&format!("    ! {line}\n"));
+        }
+    }
+    text.push_str("  fix: back up the data first, then run `rollback` again with `--force`");
     text
 }

@@ -12,6 +12,7 @@ use super::{Cli, Command, MakemigrationsArgs, RollbackArgs};
 use crate::database::{self, core_backend};
 use crate::error::Error;
 use crate::executor::{self, Direction, MigrationState};
+use crate::gate;
 use crate::shadow::{self, Sides};
 use crate::{writer, Project};
 
@@ -36,7 +37,8 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
             target,
             fake,
             retry,
-        } => migrate(&project, &db, target.as_deref(), fake, retry).await?,
+            yes,
+        } => migrate(&project, &db, target.as_deref(), fake, retry, yes).await?,
         Command::Rollback(args) => rollback(&project, &db, &args).await?,
         Command::Showmigrations => showmigrations(&project, &db).await?,
         Command::Current => current(&project, &db).await?,
@@ -132,6 +134,22 @@ fn print_stored_alike(
     );
 }
 
+/// Entities the build script could not reach: their tables are ignored rather than dropped.
+fn print_unseen(project: &Project) {
+    for entity in project.unseen_entities {
+        match entity.table_name {
+            Some(table) => eprintln!(
+                "warning: entity {} in a private module is not seen; its table {table} is left alone; fix: make the module pub",
+                entity.entity
+            ),
+            None => eprintln!(
+                "warning: entity {} in a private module is not seen, and its table name could not be read, so its table may show as dropped; fix: make the module pub",
+                entity.entity
+            ),
+        }
+    }
+}
+
 fn print_unmanaged(unmanaged: &[String]) {
     if !unmanaged.is_empty() {
         println!(
@@ -174,6 +192,7 @@ async fn makemigrations(
         unmanaged,
         stored_alike,
     } = detect_changes(project, db).await?;
+    print_unseen(project);
     print_unmanaged(&unmanaged);
     print_stored_alike(db.get_database_backend(), &stored_alike);
     if operations.is_empty() {
@@ -329,6 +348,7 @@ async fn migrate(
     target: Option<&str>,
     fake: bool,
     retry: bool,
+    yes: bool,
 ) -> Result<ExitCode, Error> {
     let states = executor::states(db, (project.migrations)()).await?;
     let resolved = half_applied_gate(db, Direction::Up, fake || retry).await?;
@@ -358,6 +378,27 @@ async fn migrate(
             println!("  {} ... FAKED", state.name());
         }
         return Ok(ExitCode::SUCCESS);
+    }
+    let names: Vec<&str> = to_apply.iter().map(|s| s.name()).collect();
+    let plan = gate::apply_plan(project.migration_facts, &names, |f| {
+        project.shown_migration_file(f)
+    });
+    if !plan.placeholders.is_empty() {
+        return Err(Error::BackfillPlaceholders(plan.placeholders));
+    }
+    if !plan.data_loss.is_empty() {
+        println!("These steps lose data:");
+        print_marked(&plan.data_loss);
+        if !yes && std::io::stdin().is_terminal() {
+            match confirm("Apply?")? {
+                Some(true) => {}
+                Some(false) => {
+                    println!("Nothing applied.");
+                    return Ok(ExitCode::from(1));
+                }
+                None => return Ok(ExitCode::from(130)),
+            }
+        }
     }
     println!("Applying {} migration(s):", to_apply.len());
     for state in to_apply {
@@ -413,6 +454,13 @@ async fn rollback(
         println!("No migrations to roll back.");
         return Ok(ExitCode::SUCCESS);
     }
+    if !args.fake && !args.force {
+        let names: Vec<&str> = applied.iter().rev().take(count).map(|s| s.name()).collect();
+        let plan = gate::revert_plan(project.migration_facts, &names);
+        if !plan.cannot_restore.is_empty() {
+            return Err(Error::CannotRestore(plan.cannot_restore));
+        }
+    }
     if args.fake {
         println!("Recording {count} migration(s) as not applied, without running their down:");
         for state in applied.iter().rev().take(count) {
@@ -433,6 +481,29 @@ async fn rollback(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each migration with its `// !` lines.
+fn print_marked(marked: &[gate::Marked]) {
+    for m in marked {
+        println!("  {}:", m.migration);
+        for line in &m.lines {
+            println!("    ! {line}");
+        }
+    }
+}
+
+/// `[y/N]` on the terminal: `Some(true)` for yes, `None` when the input ended (Ctrl-D).
+fn confirm(question: &str) -> Result<Option<bool>, Error> {
+    use std::io::Write;
+    print!("{question} [y/N] ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    if std::io::stdin().read_line(&mut answer)? == 0 {
+        println!();
+        return Ok(None);
+    }
+    Ok(Some(matches!(answer.trim(), "y" | "Y" | "yes")))
 }
 
 /// A migration that failed halfway on MySQL stops `migrate` and `rollback` until the user says
@@ -518,9 +589,14 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
     let pending: Vec<&MigrationState> = states.iter().filter(|s| s.applied_at.is_none()).collect();
     let mysql_pending =
         !pending.is_empty() && db.get_database_backend() == sea_orm::DbBackend::MySql;
+    let names: Vec<&str> = pending.iter().map(|s| s.name()).collect();
+    let placeholders = gate::apply_plan(project.migration_facts, &names, |f| {
+        project.shown_migration_file(f)
+    })
+    .placeholders;
     let changes = if pending.is_empty() {
         detect_changes(project, db).await?
-    } else if mysql_pending {
+    } else if mysql_pending || !placeholders.is_empty() {
         // MySQL commits DDL at once: pending migrations cannot be tried and taken back.
         Changes {
             operations: Vec::new(),
@@ -542,6 +618,7 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
         txn.rollback().await?;
         result?
     };
+    print_unseen(project);
     print_unmanaged(&changes.unmanaged);
     let half_applied = executor::half_applied(db).await?;
     for record in &half_applied {
@@ -556,6 +633,15 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
         for state in &pending {
             println!("  [ ] {}", state.name());
         }
+    }
+    for p in &placeholders {
+        println!(
+            "Backfill placeholder: {}:{} ({}) still calls todo_backfill; replace it with statements that fill the column",
+            p.file, p.line, p.migration
+        );
+    }
+    if !placeholders.is_empty() && !mysql_pending {
+        println!("Entities not compared: a pending migration cannot run until its placeholder is replaced");
     }
     if mysql_pending {
         println!("Entities not compared: on MySQL the pending migrations cannot be tried in a transaction; run `migrate`, then `check` again");
