@@ -641,6 +641,33 @@ mod tests {
     }
 
     #[test]
+    fn generated_entity_list_names_the_former_table() {
+        let dir = std::env::temp_dir().join(format!("mm-build-src-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(
+            dir.join("src/lib.rs"),
+            "pub mod reviews {\n#[derive(DeriveEntityModel)]\npub struct Model {}\n\
+             pub const TABLE_RENAMED_FROM: &str = \"product_reviews\";\n}\n\
+             mod hidden {\n#[derive(DeriveEntityModel)]\n#[sea_orm(table_name = \"notes\")]\npub struct Model {}\n}\n",
+        )
+        .unwrap();
+        let source = entities_source("entity", &dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            source.contains(
+                "makemigrations::EntityDef::of::<::entity::reviews::Entity>(\"entity::reviews\").renamed_from(\"product_reviews\"),"
+            ),
+            "{source}"
+        );
+        assert!(
+            source.contains(
+                "makemigrations::UnseenEntity { entity: \"entity::hidden::Entity\", table_name: Some(\"notes\") },"
+            ),
+            "{source}"
+        );
+    }
+
+    #[test]
     fn markers_are_read_per_direction_and_part() {
         let text = r#"//! Migration.
 //! ! not a marker: a doc line
