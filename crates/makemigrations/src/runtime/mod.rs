@@ -659,3 +659,17 @@ pub(crate) fn core_foreign_key(foreign_key: &ForeignKeyCreateStatement) -> Forei
         on_update: action(key.get_on_update()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn todo_backfill_always_fails_naming_the_column() {
+        let error = super::todo_backfill("users", "phone")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("the backfill of users.phone is still the placeholder"),
+            "{error}"
+        );
+    }
+}
