@@ -27,6 +27,14 @@ pub struct ApplyPlan {
     pub data_loss: Vec<Marked>,
 }
 
+impl ApplyPlan {
+    /// Whether `migrate` asks before applying: only for steps that lose data, only when someone
+    /// can answer (a terminal), and not under `--yes`. Elsewhere it lists them and goes on.
+    pub fn asks(&self, yes: bool, at_terminal: bool) -> bool {
+        !self.data_loss.is_empty() && !yes && at_terminal
+    }
+}
+
 /// Before `rollback` reverts `names`: the data that cannot come back, which needs `--force`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RevertPlan {
@@ -108,6 +116,16 @@ mod tests {
         );
         let plan = apply_plan(FACTS, &["m1", "m2"], |f| f.file.to_string());
         assert_eq!(plan.data_loss[0].migration, "m1");
+    }
+
+    #[test]
+    fn asks_only_at_a_terminal_without_yes_when_data_is_lost() {
+        let losing = apply_plan(FACTS, &["m1"], |f| f.file.to_string());
+        assert!(losing.asks(false, true));
+        assert!(!losing.asks(true, true));
+        assert!(!losing.asks(false, false));
+        let safe = apply_plan(FACTS, &["m2"], |f| f.file.to_string());
+        assert!(!safe.asks(false, true));
     }
 
     #[test]

@@ -83,12 +83,18 @@ impl Project {
         self
     }
 
-    /// A migration file as the user should see it, from its crate-relative path in the facts.
+    /// A migration file as the user should see it: relative to the working directory when it is
+    /// below it, else as the facts give it (relative to the migration crate), never absolute.
     pub fn shown_migration_file(&self, facts: &MigrationFacts) -> String {
         let file_name = std::path::Path::new(facts.file)
             .file_name()
             .unwrap_or_default();
-        shown_path(&std::path::Path::new(&self.migrations_dir).join(file_name))
+        let path = std::path::Path::new(&self.migrations_dir).join(file_name);
+        let cwd = std::env::current_dir().unwrap_or_default();
+        match path.strip_prefix(&cwd) {
+            Ok(relative) => relative.display().to_string(),
+            Err(_) => facts.file.to_string(),
+        }
     }
 
     /// Marks more tables as unmanaged.

@@ -356,14 +356,36 @@ async fn migrate(
         Some(target) => find_target(&states, target)?,
         None => states.len().saturating_sub(1),
     };
-    if let Some(record) = resolved {
-        executor::clear_half_applied(db, Some(&record.name)).await?;
-    }
     let to_apply: Vec<&MigrationState> = states
         .iter()
         .take(last + 1)
         .filter(|s| s.applied_at.is_none())
         .collect();
+    // Decided before anything is touched, the half-applied record included.
+    let names: Vec<&str> = to_apply.iter().map(|s| s.name()).collect();
+    let plan = gate::apply_plan(project.migration_facts, &names, |f| {
+        project.shown_migration_file(f)
+    });
+    if !fake && !plan.placeholders.is_empty() {
+        return Err(Error::BackfillPlaceholders(plan.placeholders));
+    }
+    if !fake && !plan.data_loss.is_empty() {
+        println!("These steps lose data:");
+        print_marked(&plan.data_loss);
+        if plan.asks(yes, std::io::stdin().is_terminal()) {
+            match confirm("Apply?")? {
+                Some(true) => {}
+                Some(false) => {
+                    println!("Nothing applied.");
+                    return Ok(ExitCode::from(1));
+                }
+                None => return Ok(ExitCode::from(130)),
+            }
+        }
+    }
+    if let Some(record) = resolved {
+        executor::clear_half_applied(db, Some(&record.name)).await?;
+    }
     if to_apply.is_empty() {
         println!("No migrations to apply.");
         return Ok(ExitCode::SUCCESS);
@@ -378,27 +400,6 @@ async fn migrate(
             println!("  {} ... FAKED", state.name());
         }
         return Ok(ExitCode::SUCCESS);
-    }
-    let names: Vec<&str> = to_apply.iter().map(|s| s.name()).collect();
-    let plan = gate::apply_plan(project.migration_facts, &names, |f| {
-        project.shown_migration_file(f)
-    });
-    if !plan.placeholders.is_empty() {
-        return Err(Error::BackfillPlaceholders(plan.placeholders));
-    }
-    if !plan.data_loss.is_empty() {
-        println!("These steps lose data:");
-        print_marked(&plan.data_loss);
-        if !yes && std::io::stdin().is_terminal() {
-            match confirm("Apply?")? {
-                Some(true) => {}
-                Some(false) => {
-                    println!("Nothing applied.");
-                    return Ok(ExitCode::from(1));
-                }
-                None => return Ok(ExitCode::from(130)),
-            }
-        }
     }
     println!("Applying {} migration(s):", to_apply.len());
     for state in to_apply {
@@ -447,19 +448,19 @@ async fn rollback(
         }
         steps
     };
-    if let Some(record) = resolved {
-        executor::clear_half_applied(db, Some(&record.name)).await?;
-    }
-    if count == 0 {
-        println!("No migrations to roll back.");
-        return Ok(ExitCode::SUCCESS);
-    }
     if !args.fake && !args.force {
         let names: Vec<&str> = applied.iter().rev().take(count).map(|s| s.name()).collect();
         let plan = gate::revert_plan(project.migration_facts, &names);
         if !plan.cannot_restore.is_empty() {
             return Err(Error::CannotRestore(plan.cannot_restore));
         }
+    }
+    if let Some(record) = resolved {
+        executor::clear_half_applied(db, Some(&record.name)).await?;
+    }
+    if count == 0 {
+        println!("No migrations to roll back.");
+        return Ok(ExitCode::SUCCESS);
     }
     if args.fake {
         println!("Recording {count} migration(s) as not applied, without running their down:");
@@ -597,7 +598,8 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
     let changes = if pending.is_empty() {
         detect_changes(project, db).await?
     } else if mysql_pending || !placeholders.is_empty() {
-        // MySQL commits DDL at once: pending migrations cannot be tried and taken back.
+        // MySQL commits DDL at once: pending migrations cannot be tried and taken back. A
+        // placeholder fails by design: the migration cannot be tried either.
         Changes {
             operations: Vec::new(),
             unmanaged: Vec::new(),
