@@ -16,5 +16,7 @@ extern crate entity as _;
 /// services or extensions own; the tool then never creates, changes or drops them.
 pub fn project() -> makemigrations::Project {
     makemigrations::Project::new::<Migrator>(MIGRATIONS_DIR, entities())
+        .migration_facts(MIGRATION_FACTS)
+        .unseen_entities(UNSEEN_ENTITIES)
         .ignore_tables(["spatial_ref_sys"])
 }

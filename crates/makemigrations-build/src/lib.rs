@@ -21,6 +21,8 @@ pub struct Config {
     entity_crate: String,
     entity_dir: PathBuf,
     migrations_dir: PathBuf,
+    /// The migrations folder relative to the migration crate, for the file names in the facts.
+    migrations_shown: String,
 }
 
 impl Config {
@@ -31,18 +33,20 @@ impl Config {
             entity_crate: crate_name.replace('-', "_"),
             entity_dir: manifest_dir().join(crate_dir),
             migrations_dir: manifest_dir().join("src/migrations"),
+            migrations_shown: "src/migrations".to_string(),
         }
     }
 
     /// Where the migration files live (default `src/migrations`).
     pub fn migrations_dir(mut self, dir: impl AsRef<Path>) -> Self {
-        self.migrations_dir = manifest_dir().join(dir);
+        self.migrations_dir = manifest_dir().join(dir.as_ref());
+        self.migrations_shown = dir.as_ref().display().to_string();
         self
     }
 
     pub fn generate(self) {
         let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("run from a build script"));
-        let migrations = migrations_source(&self.migrations_dir);
+        let migrations = migrations_source(&self.migrations_dir, &self.migrations_shown);
         std::fs::write(out_dir.join("migrations.rs"), migrations).expect("write migrations.rs");
         let entities = entities_source(&self.entity_crate, &self.entity_dir);
         std::fs::write(out_dir.join("entities.rs"), entities).expect("write entities.rs");
@@ -67,7 +71,7 @@ pub fn is_migration_name(stem: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-fn migrations_source(dir: &Path) -> String {
+fn migrations_source(dir: &Path, shown_dir: &str) -> String {
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut names = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
@@ -117,7 +121,95 @@ fn migrations_source(dir: &Path) -> String {
         "/// Where `makemigrations` writes new files.\npub const MIGRATIONS_DIR: &str = {:?};",
         dir.display().to_string()
     );
+    out.push_str(
+        "\n/// What `migrate`, `rollback` and `check` must know about each migration, read from its \
+         text:\n/// the `// !` lines of `up` and `down` and the `todo_backfill(` placeholders.\n\
+         pub const MIGRATION_FACTS: &[makemigrations::MigrationFacts] = &[\n",
+    );
+    for name in &names {
+        let text = std::fs::read_to_string(dir.join(format!("{name}.rs"))).unwrap_or_default();
+        let facts = scan_migration(&text);
+        let _ = writeln!(
+            out,
+            "    makemigrations::MigrationFacts {{\n        name: {name:?},\n        file: {:?},\n        \
+             data_loss: &{:?},\n        cannot_restore: &{:?},\n        todo_backfill_lines: &{:?},\n    }},",
+            format!("{shown_dir}/{name}.rs"),
+            facts.data_loss,
+            facts.cannot_restore,
+            facts.todo_backfill_lines
+        );
+    }
+    out.push_str("];\n");
     out
+}
+
+/// What a migration file's text says about it (docs/guide.md, "Markers in migration files").
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FileFacts {
+    /// The `// !` lines inside `up` and its parts `up_N`: steps that lose data when applied.
+    pub data_loss: Vec<String>,
+    /// The `// !` lines inside `down` and `down_N`: data that the rollback cannot restore.
+    pub cannot_restore: Vec<String>,
+    /// The 1-based lines that call `todo_backfill(`, outside comments.
+    pub todo_backfill_lines: Vec<usize>,
+}
+
+/// Reads the markers line by line. Generated files are rustfmt-formatted, so each `fn` starts
+/// its own line; any other `fn` ends the current `up`/`down`.
+pub fn scan_migration(text: &str) -> FileFacts {
+    #[derive(PartialEq)]
+    enum In {
+        Up,
+        Down,
+        Other,
+    }
+    let mut facts = FileFacts::default();
+    let mut current = In::Other;
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        let function = fn_name(line);
+        if let Some(name) = function {
+            current = match name.split_once('_').map_or(name, |(base, n)| {
+                if n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty() {
+                    base
+                } else {
+                    name
+                }
+            }) {
+                "up" => In::Up,
+                "down" => In::Down,
+                _ => In::Other,
+            };
+        }
+        if let Some(note) = line.strip_prefix("// !") {
+            let note = note.trim().to_string();
+            match current {
+                In::Up => facts.data_loss.push(note),
+                In::Down => facts.cannot_restore.push(note),
+                In::Other => {}
+            }
+        } else if !line.starts_with("//")
+            && line.contains("todo_backfill(")
+            && function != Some("todo_backfill")
+        {
+            facts.todo_backfill_lines.push(i + 1);
+        }
+    }
+    facts
+}
+
+/// `up_2` in `async fn up_2(manager: ...`, when the line declares a function.
+fn fn_name(line: &str) -> Option<&str> {
+    let start = if line.starts_with("fn ") {
+        3
+    } else {
+        line.find(" fn ")? + 4
+    };
+    let rest = &line[start..];
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    Some(&rest[..end]).filter(|name| !name.is_empty())
 }
 
 /// An entity found in the source: its module path inside the crate and the entity type's name.
@@ -128,11 +220,30 @@ pub struct FoundEntity {
     /// A `DeriveActiveEnum` enum rather than an entity: listed for its type's name and values,
     /// which MySQL and SQLite do not keep.
     pub active_enum: bool,
+    /// `pub const TABLE_RENAMED_FROM: &str = "old";` in the entity's module: the table's former
+    /// name (sea-orm rejects unknown keys in the struct's `#[sea_orm(...)]`, so it is a const).
+    pub table_renamed_from: Option<String>,
+}
+
+/// An entity in a module that is not `pub` on its path: the migration crate cannot name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnseenEntity {
+    pub module_path: Vec<String>,
+    pub type_name: String,
+    /// From `#[sea_orm(table_name = "...")]`, when the struct says it.
+    pub table_name: Option<String>,
+}
+
+/// Every entity of the crate: the reachable ones and the ones a private module hides.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct EntityScan {
+    pub entities: Vec<FoundEntity>,
+    pub unseen: Vec<UnseenEntity>,
 }
 
 fn entities_source(crate_name: &str, crate_dir: &Path) -> String {
     let lib = crate_dir.join("src/lib.rs");
-    let entities = find_entities(&lib);
+    let EntityScan { entities, unseen } = scan_entities(&lib);
     let mut out = String::from(
         "// Generated by makemigrations-build from the entity crate's modules.\n\n\
          /// Every SeaORM entity of the entity crate.\n\
@@ -147,15 +258,36 @@ fn entities_source(crate_name: &str, crate_dir: &Path) -> String {
         } else {
             "of"
         };
+        let renamed = entity
+            .table_renamed_from
+            .map(|old| format!(".renamed_from({old:?})"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "        makemigrations::EntityDef::{constructor}::<::{}::{}>({:?}),",
+            "        makemigrations::EntityDef::{constructor}::<::{}::{}>({:?}){renamed},",
             module.join("::"),
             entity.type_name,
             module.join("::")
         );
     }
     out.push_str("    ]\n}\n");
+    out.push_str(
+        "\n/// Entities in modules that are not `pub`: the tool cannot see them, so it leaves their\n\
+         /// tables alone and says so.\n\
+         pub const UNSEEN_ENTITIES: &[makemigrations::UnseenEntity] = &[\n",
+    );
+    for entity in unseen {
+        let module = std::iter::once(crate_name.to_string())
+            .chain(entity.module_path)
+            .collect::<Vec<_>>();
+        let _ = writeln!(
+            out,
+            "    makemigrations::UnseenEntity {{ entity: {:?}, table_name: {:?} }},",
+            format!("{}::{}", module.join("::"), entity.type_name),
+            entity.table_name
+        );
+    }
+    out.push_str("];\n");
     out
 }
 
@@ -163,7 +295,12 @@ fn entities_source(crate_name: &str, crate_dir: &Path) -> String {
 /// entity: a struct deriving `DeriveEntityModel` (or the 2.0 `#[sea_orm::model]`), whose entity
 /// type is `Entity`, or a struct deriving `DeriveEntity` itself.
 pub fn find_entities(lib: &Path) -> Vec<FoundEntity> {
-    let mut found = Vec::new();
+    scan_entities(lib).entities
+}
+
+/// `find_entities`, plus the entities that a non-`pub` module hides.
+pub fn scan_entities(lib: &Path) -> EntityScan {
+    let mut found = EntityScan::default();
     walk_file(
         lib,
         &lib.parent().unwrap_or(Path::new(".")).to_path_buf(),
@@ -171,7 +308,12 @@ pub fn find_entities(lib: &Path) -> Vec<FoundEntity> {
         true,
         &mut found,
     );
-    found.sort_by(|a, b| (&a.module_path, &a.type_name).cmp(&(&b.module_path, &b.type_name)));
+    found
+        .entities
+        .sort_by(|a, b| (&a.module_path, &a.type_name).cmp(&(&b.module_path, &b.type_name)));
+    found
+        .unseen
+        .sort_by(|a, b| (&a.module_path, &a.type_name).cmp(&(&b.module_path, &b.type_name)));
     found
 }
 
@@ -180,7 +322,7 @@ fn walk_file(
     child_dir: &Path,
     module_path: &[String],
     public: bool,
-    found: &mut Vec<FoundEntity>,
+    found: &mut EntityScan,
 ) {
     println!("cargo:rerun-if-changed={}", file.display());
     let Ok(text) = std::fs::read_to_string(file) else {
@@ -198,8 +340,9 @@ fn walk_items(
     dir: &Path,
     module_path: &[String],
     public: bool,
-    found: &mut Vec<FoundEntity>,
+    found: &mut EntityScan,
 ) {
+    let renamed_from = items.iter().find_map(table_renamed_from);
     for item in items {
         match item {
             syn::Item::Mod(m) => {
@@ -235,16 +378,22 @@ fn walk_items(
                 };
                 if let Some(type_name) = type_name {
                     if public {
-                        found.push(FoundEntity {
+                        found.entities.push(FoundEntity {
                             module_path: module_path.to_vec(),
                             type_name,
                             active_enum: false,
+                            table_renamed_from: renamed_from.clone(),
                         });
                     } else {
                         println!(
-                            "cargo:warning=entity in module `{}` is not reachable (a module on its path is not `pub`): makemigrations skips it",
+                            "cargo:warning=entity in module `{}` is not reachable (a module on its path is not `pub`): makemigrations leaves its table alone",
                             module_path.join("::")
                         );
+                        found.unseen.push(UnseenEntity {
+                            module_path: module_path.to_vec(),
+                            type_name,
+                            table_name: table_name_attr(&s.attrs),
+                        });
                     }
                 }
             }
@@ -255,14 +404,50 @@ fn walk_items(
                         .iter()
                         .any(|d| d == "DeriveActiveEnum") =>
             {
-                found.push(FoundEntity {
+                found.entities.push(FoundEntity {
                     module_path: module_path.to_vec(),
                     type_name: e.ident.to_string(),
                     active_enum: true,
+                    table_renamed_from: None,
                 });
             }
             _ => {}
         }
+    }
+}
+
+/// `const TABLE_RENAMED_FROM: &str = "old";` among a module's items.
+fn table_renamed_from(item: &syn::Item) -> Option<String> {
+    match item {
+        syn::Item::Const(c) if c.ident == "TABLE_RENAMED_FROM" => string_lit(&c.expr),
+        _ => None,
+    }
+}
+
+/// `table_name = "..."` in the struct's `#[sea_orm(...)]`.
+fn table_name_attr(attrs: &[syn::Attribute]) -> Option<String> {
+    use syn::punctuated::Punctuated;
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("sea_orm"))
+        .filter_map(|a| {
+            a.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+                .ok()
+        })
+        .flatten()
+        .find_map(|meta| match meta {
+            syn::Meta::NameValue(nv) if nv.path.is_ident("table_name") => string_lit(&nv.value),
+            _ => None,
+        })
+}
+
+fn string_lit(expr: &syn::Expr) -> Option<String> {
+    match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(s.value()),
+        _ => None,
     }
 }
 
@@ -367,5 +552,184 @@ mod tests {
         let paths: Vec<String> = found.iter().map(|f| f.module_path.join("::")).collect();
         assert_eq!(paths, ["inline", "nested::deep", "users"]);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A scratch entity crate whose `src/` holds `files` (path, text).
+    fn scan(files: &[(&str, &str)]) -> EntityScan {
+        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("mm-build-scan-{}-{n}", std::process::id()));
+        for (path, text) in files {
+            let path = dir.join("src").join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let found = scan_entities(&dir.join("src/lib.rs"));
+        std::fs::remove_dir_all(&dir).unwrap();
+        found
+    }
+
+    #[test]
+    fn entities_in_private_modules_are_listed_with_their_table() {
+        let found = scan(&[
+            (
+                "lib.rs",
+                "pub mod users;\nmod internal;\npub(crate) mod audit { \
+                 #[derive(DeriveEntityModel)] #[sea_orm(schema_name = \"x\", table_name = \"audit_log\", comment = \"c\")] pub struct Model {} }\n",
+            ),
+            (
+                "users.rs",
+                "#[derive(DeriveEntityModel)]\n#[sea_orm(table_name = \"users\")]\npub struct Model {}\n",
+            ),
+            (
+                "internal.rs",
+                "#[derive(DeriveEntityModel)]\n#[sea_orm(table_name = \"notes\")]\npub struct Model {}\n",
+            ),
+        ]);
+        let paths: Vec<String> = found
+            .entities
+            .iter()
+            .map(|f| f.module_path.join("::"))
+            .collect();
+        assert_eq!(paths, ["users"]);
+        let unseen: Vec<(String, Option<String>)> = found
+            .unseen
+            .iter()
+            .map(|u| (u.module_path.join("::"), u.table_name.clone()))
+            .collect();
+        assert_eq!(
+            unseen,
+            [
+                ("audit".to_string(), Some("audit_log".to_string())),
+                ("internal".to_string(), Some("notes".to_string())),
+            ]
+        );
+    }
+
+    #[test]
+    fn table_renamed_from_is_read_beside_the_entity() {
+        let found = scan(&[
+            (
+                "lib.rs",
+                "pub mod reviews;\npub mod plain;\npub mod inline {\n\
+                 pub const TABLE_RENAMED_FROM: &str = \"old_inline\";\n\
+                 #[derive(DeriveEntityModel)] pub struct Model {}\n}\n",
+            ),
+            (
+                "reviews.rs",
+                "#[derive(DeriveEntityModel)]\n#[sea_orm(table_name = \"reviews\")]\npub struct Model {}\n\
+                 pub const TABLE_RENAMED_FROM: &str = \"product_reviews\";\n",
+            ),
+            (
+                "plain.rs",
+                "#[derive(DeriveEntityModel)]\npub struct Model {}\npub mod inner { pub const TABLE_RENAMED_FROM: &str = \"not_mine\"; }\n",
+            ),
+        ]);
+        let renamed: Vec<(String, Option<String>)> = found
+            .entities
+            .iter()
+            .map(|f| (f.module_path.join("::"), f.table_renamed_from.clone()))
+            .collect();
+        assert_eq!(
+            renamed,
+            [
+                ("inline".to_string(), Some("old_inline".to_string())),
+                ("plain".to_string(), None),
+                ("reviews".to_string(), Some("product_reviews".to_string())),
+            ]
+        );
+    }
+
+    #[test]
+    fn generated_entity_list_names_the_former_table() {
+        let dir = std::env::temp_dir().join(format!("mm-build-src-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(
+            dir.join("src/lib.rs"),
+            "pub mod reviews {\n#[derive(DeriveEntityModel)]\npub struct Model {}\n\
+             pub const TABLE_RENAMED_FROM: &str = \"product_reviews\";\n}\n\
+             mod hidden {\n#[derive(DeriveEntityModel)]\n#[sea_orm(table_name = \"notes\")]\npub struct Model {}\n}\n",
+        )
+        .unwrap();
+        let source = entities_source("entity", &dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            source.contains(
+                "makemigrations::EntityDef::of::<::entity::reviews::Entity>(\"entity::reviews\").renamed_from(\"product_reviews\"),"
+            ),
+            "{source}"
+        );
+        assert!(
+            source.contains(
+                "makemigrations::UnseenEntity { entity: \"entity::hidden::Entity\", table_name: Some(\"notes\") },"
+            ),
+            "{source}"
+        );
+    }
+
+    #[test]
+    fn markers_are_read_per_direction_and_part() {
+        let text = r#"//! Migration.
+//! ! not a marker: a doc line
+use makemigrations::prelude::*;
+
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // ! Drop column users.bio: its data is lost
+        up_1(manager).await?;
+        todo_backfill("users", "phone")?;
+        // todo_backfill("users", "commented")?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // ! Cannot restore users.bio's data: the column comes back empty
+        Ok(())
+    }
+}
+
+fn helper() {
+    // ! in a helper: not a marker
+}
+
+/// Part 1 of `up`.
+async fn up_1(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    // !Drop table notes: its rows are lost
+    Ok(())
+}
+
+async fn down_1(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    // ! Cannot restore notes's rows
+    Ok(())
+}
+"#;
+        let facts = scan_migration(text);
+        assert_eq!(
+            facts.data_loss,
+            [
+                "Drop column users.bio: its data is lost",
+                "Drop table notes: its rows are lost"
+            ]
+        );
+        assert_eq!(
+            facts.cannot_restore,
+            [
+                "Cannot restore users.bio's data: the column comes back empty",
+                "Cannot restore notes's rows"
+            ]
+        );
+        assert_eq!(facts.todo_backfill_lines, [9]);
+    }
+
+    #[test]
+    fn functions_named_like_up_are_not_up() {
+        for line in [
+            "fn update(&self) {",
+            "async fn up_to_date() {",
+            "fn upgrade_1() {",
+        ] {
+            let text = format!("{line}\n    // ! loss\n}}\n");
+            assert_eq!(scan_migration(&text), FileFacts::default(), "{line}");
+        }
     }
 }

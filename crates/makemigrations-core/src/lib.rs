@@ -10,6 +10,7 @@ pub mod literal;
 pub mod ops;
 pub mod questions;
 pub mod render;
+pub mod rollback;
 pub mod schema;
 
 pub use diff::{diff, Diff, DiffOptions};

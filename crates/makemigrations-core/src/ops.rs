@@ -378,31 +378,16 @@ impl Operation {
         }
     }
 
-    /// What `down` cannot bring back once this operation ran, or `None`. Makes `rollback` refuse
-    /// without `--force`.
+    /// What `down` cannot bring back once this data step ran, or `None`: rows moved off a
+    /// value that existed before cannot be told apart from the rows that held it already. (What
+    /// the reverse of a schema operation cannot restore is said by `rollback::cannot_restore`.)
     pub fn cannot_restore(&self) -> Option<String> {
-        use Operation::*;
         match self {
-            DropTable(t) => Some(format!(
-                "the rows of {}: the table comes back empty",
-                t.name
-            )),
-            DropColumn { table, column } => Some(format!(
-                "the data of {table}.{}: the column comes back {}",
-                column.name,
-                if column.nullable || column.default.is_some() {
-                    "empty"
-                } else {
-                    "with a fill value in every row"
-                }
-            )),
-            AlterEnum { name, from, to, .. } if from.iter().any(|v| !to.contains(v)) => {
-                Some(format!("which rows held the values removed from {name}"))
-            }
-            UpdateRows {
+            Operation::UpdateRows {
                 table,
                 column,
                 when: RowCondition::Equals(old),
+                reversible: false,
                 ..
             } => Some(format!("which rows of {table}.{column} held {old}")),
             _ => None,

@@ -24,10 +24,11 @@ pub struct MigrationFile<'a> {
     pub down: Option<&'a [Operation]>,
 }
 
-/// One operation as it appears in the file, with its `// !` line: in `up`, why it can lose data;
-/// in `down`, what it cannot restore. `migrate` and `rollback` read those lines.
-struct Step<'a> {
-    op: &'a Operation,
+/// One step of `up` or `down` as it appears in the file, with its `// !` line: in `up`, why it
+/// can lose data; in `down`, what it cannot restore (docs/guide.md, "Markers"). A step without an
+/// operation is that line alone. `migrate` and `rollback` read those lines.
+struct Step {
+    op: Option<Operation>,
     mark: Option<String>,
 }
 
@@ -37,36 +38,22 @@ pub fn render_migration(file: &MigrationFile<'_>) -> String {
         .up
         .iter()
         .map(|op| Step {
-            op,
+            op: Some(op.clone()),
             mark: op
                 .loses_data()
                 .map(|why| format!("{}: {why}", op.describe())),
         })
         .collect();
-    // `down` undoes `up` in reverse; data steps have no reverse and are left out.
-    let derived: Vec<(Operation, Option<String>)> = match file.down {
-        Some(ops) => ops.iter().map(|op| (op.clone(), None)).collect(),
-        None => file
-            .up
+    let down: Vec<Step> = match file.down {
+        Some(ops) => ops
             .iter()
-            .rev()
-            .filter(|op| !op.is_data_step())
-            .map(|op| {
-                (
-                    op.reverse(),
-                    op.cannot_restore()
-                        .map(|what| format!("Cannot restore {what}")),
-                )
+            .map(|op| Step {
+                op: Some(op.clone()),
+                mark: None,
             })
             .collect(),
+        None => derived_down(file.up),
     };
-    let down: Vec<Step> = derived
-        .iter()
-        .map(|(op, mark)| Step {
-            op,
-            mark: mark.clone(),
-        })
-        .collect();
     let mut out = String::new();
     let _ = writeln!(out, "//! Migration `{}`.", file.name);
     if let Some(message) = file.message {
@@ -89,7 +76,9 @@ pub fn render_migration(file: &MigrationFile<'_>) -> String {
             "//! it is ordinary code, so edit it as you need. Operations (`!`: can lose data):\n",
         );
         for step in &up {
-            let _ = writeln!(out, "//! {} {}", symbol(&step), step.op.describe());
+            if let Some(op) = &step.op {
+                let _ = writeln!(out, "//! {} {}", symbol(step), op.describe());
+            }
         }
     }
     out.push('\n');
@@ -117,12 +106,38 @@ pub fn render_migration(file: &MigrationFile<'_>) -> String {
     out
 }
 
-/// `!` for a step that can lose data, else the operation's category.
+/// `down` undoes `up` in reverse. Data steps without a reverse are left out, with a `// !` line
+/// where what they changed cannot come back; a column added back NOT NULL gets a fill value for
+/// the rows (see `rollback`).
+fn derived_down(up: &[Operation]) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for op in up.iter().rev() {
+        if op.is_data_step() {
+            if let Some(what) = op.cannot_restore() {
+                steps.push(Step {
+                    op: None,
+                    mark: Some(format!("Cannot restore {what}")),
+                });
+            }
+            continue;
+        }
+        for reverse in crate::rollback::fill_restored_columns(vec![op.reverse()]) {
+            let mark = crate::rollback::cannot_restore(&reverse);
+            steps.push(Step {
+                op: Some(reverse),
+                mark,
+            });
+        }
+    }
+    steps
+}
+
+/// `!` for a step of `up` that can lose data, else the operation's category.
 fn symbol(step: &Step) -> char {
-    if step.mark.is_some() {
-        '!'
-    } else {
-        step.op.category().symbol()
+    match (&step.op, &step.mark) {
+        (_, Some(_)) => '!',
+        (Some(op), None) => op.category().symbol(),
+        (None, None) => ' ',
     }
 }
 
@@ -148,21 +163,66 @@ fn render_fn(out: &mut String, name: &str, ops: &[Step]) {
         }
     } else {
         render_body(out, ops, "        ");
-        if ops.is_empty() && name == "up" {
-            out.push_str("        // Write the schema or data changes here.\n");
+        if ops.is_empty() {
+            out.push_str(if name == "up" { EMPTY_UP } else { EMPTY_DOWN });
         }
     }
     out.push_str("        Ok(())\n    }\n");
 }
 
+/// The body of an empty `up`: commented examples of a data change, and `manager` used, so the
+/// file compiles without warnings before it is filled in.
+const EMPTY_UP: &str = r#"        // Write the schema or data changes here, e.g. with sea-query:
+        // manager
+        //     .exec_stmt(
+        //         Query::update()
+        //             .table("users")
+        //             .value("phone", "unknown")
+        //             .and_where(Expr::col("phone").is_null())
+        //             .to_owned(),
+        //     )
+        //     .await?;
+        // or with SQL (write it so that it runs on every backend you use):
+        // manager
+        //     .get_connection()
+        //     .execute_unprepared("UPDATE users SET phone = 'unknown' WHERE phone IS NULL")
+        //     .await?;
+        let _ = manager;
+"#;
+
+/// The body of an empty `down`: undo what `up` does, or mark what it cannot undo.
+const EMPTY_DOWN: &str = r#"        // Undo what `up` does, e.g.:
+        // manager
+        //     .exec_stmt(
+        //         Query::update()
+        //             .table("users")
+        //             .value("phone", Expr::cust("NULL"))
+        //             .and_where(Expr::col("phone").eq("unknown"))
+        //             .to_owned(),
+        //     )
+        //     .await?;
+        // manager
+        //     .get_connection()
+        //     .execute_unprepared("UPDATE users SET phone = NULL WHERE phone = 'unknown'")
+        //     .await?;
+        // A line `// ! <why>` here tells `rollback` that data cannot be restored.
+        let _ = manager;
+"#;
+
 fn render_body(out: &mut String, steps: &[Step], indent: &str) {
     for (i, step) in steps.iter().enumerate() {
-        if i > 0 {
+        // A mark on its own belongs to the step after it: no blank line between them.
+        if i > 0 && steps[i - 1].op.is_some() {
             out.push('\n');
         }
-        let op = step.op;
+        let Some(op) = &step.op else {
+            if let Some(mark) = &step.mark {
+                let _ = writeln!(out, "{indent}// ! {mark}");
+            }
+            continue;
+        };
         match &step.mark {
-            // In `up` the mark says what is lost; in `down`, what cannot come back.
+            // In `down` the mark says what cannot come back, under the usual line.
             Some(mark) if mark.starts_with("Cannot restore") => {
                 let _ = writeln!(
                     out,
@@ -172,6 +232,7 @@ fn render_body(out: &mut String, steps: &[Step], indent: &str) {
                 );
                 let _ = writeln!(out, "{indent}// ! {mark}");
             }
+            // In `up` it replaces the usual line: what is done, and what is lost.
             Some(mark) => {
                 let _ = writeln!(out, "{indent}// ! {mark}");
             }

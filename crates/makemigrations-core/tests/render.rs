@@ -88,3 +88,45 @@ fn a_large_migration_is_split_into_parts() {
     }
     assert!(!source.contains("up_4"));
 }
+
+/// `down` of a dropped NOT NULL column without a default adds it with a fill value and then
+/// drops that default, so it succeeds on a table with rows and the schema comes back exactly;
+/// the step is marked `// !` because the rows get the fill value, not their data.
+#[test]
+fn a_dropped_not_null_column_comes_back_filled() {
+    let mut phone = Column::new("phone", ColumnType::String(Some(20)), "varchar(20)");
+    phone.nullable = false;
+    let mut bio = Column::new("bio", ColumnType::Text, "text");
+    bio.nullable = true;
+    let ops = [
+        Operation::DropColumn {
+            table: "users".into(),
+            column: phone,
+        },
+        Operation::DropColumn {
+            table: "users".into(),
+            column: bio,
+        },
+    ];
+    let source = formatted(render_migration(&MigrationFile {
+        name: "m20261121_093000_drop_phone",
+        message: None,
+        up: &ops,
+        down: None,
+    }));
+    let down = &source[source.find("async fn down").unwrap()..];
+    for expected in [
+        "// ! Cannot restore users.phone's data: the column comes back with '' in every row",
+        r#".default("")"#,
+        "// ~ Alter column users.phone: default '' -> none",
+        "// ! Cannot restore users.bio's data: the column comes back with NULL in every row",
+    ] {
+        assert!(down.contains(expected), "down lacks {expected}:\n{down}");
+    }
+    let up = &source[..source.find("async fn down").unwrap()];
+    assert!(
+        up.contains("// ! Drop column users.phone: the data of users.phone is lost"),
+        "up lacks its mark:\n{up}"
+    );
+    insta::assert_snapshot!(source);
+}

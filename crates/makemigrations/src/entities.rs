@@ -20,6 +20,7 @@ use sea_orm::{ColumnTrait, DbBackend, EntityTrait, IdenStatic, Iterable};
 pub struct EntityDef {
     pub module_path: &'static str,
     describe: Describe,
+    table_renamed_from: Option<&'static str>,
 }
 
 #[derive(Clone, Copy)]
@@ -33,6 +34,7 @@ impl EntityDef {
         EntityDef {
             module_path,
             describe: Describe::Entity(describe::<E>),
+            table_renamed_from: None,
         }
     }
 
@@ -42,7 +44,20 @@ impl EntityDef {
         EntityDef {
             module_path,
             describe: Describe::ActiveEnum(declared_enum::<A>),
+            table_renamed_from: None,
         }
+    }
+
+    /// The table's former name, from `pub const TABLE_RENAMED_FROM: &str = "old";` beside the
+    /// entity (the build script finds it and calls this).
+    pub fn renamed_from(mut self, old_table: &'static str) -> Self {
+        self.table_renamed_from = Some(old_table);
+        self
+    }
+
+    /// The table's former name, when the entity's module declares one.
+    pub fn table_renamed_from(&self) -> Option<&'static str> {
+        self.table_renamed_from
     }
 
     /// What sea-orm makes of the entity; `None` for an active enum.
@@ -76,6 +91,7 @@ impl std::fmt::Debug for EntityDef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EntityDef")
             .field("module_path", &self.module_path)
+            .field("table_renamed_from", &self.table_renamed_from)
             .finish()
     }
 }

@@ -42,7 +42,7 @@ pub enum Error {
     HalfApplied(crate::executor::HalfApplied),
     #[error("{count} question(s) need an answer before the migration can be written; nothing was written:\n{list}  fix: answer each with one of the flags shown (or `--answers FILE`; `--plan --format json` lists them for programs), or run `makemigrations` at a terminal")]
     Unanswered { count: usize, list: String },
-    #[error("interrupted: nothing was written")]
+    #[error("interrupted: nothing was written or applied")]
     Interrupted,
     #[error("the answers were given for another comparison (schema hash {given}, now {current}): the entities or the database changed since\n  fix: run `makemigrations --plan --format json` again and answer the questions it lists")]
     StaleAnswers { given: String, current: String },
@@ -50,6 +50,10 @@ pub enum Error {
     BadAnswer { given: String, why: String },
     #[error("{0}\n  fix: see `makemigrations --help` for the form of each flag")]
     BadFlag(String),
+    #[error("{}", placeholders_message(.0))]
+    BackfillPlaceholders(Vec<crate::gate::Placeholder>),
+    #[error("{}", cannot_restore_message(.0))]
+    CannotRestore(Vec<crate::gate::Marked>),
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
@@ -87,6 +91,8 @@ impl Error {
             Error::StaleAnswers { .. } => "stale_answers",
             Error::BadAnswer { .. } => "bad_answer",
             Error::BadFlag(_) => "bad_flag",
+            Error::BackfillPlaceholders(_) => "backfill_placeholder",
+            Error::CannotRestore(_) => "cannot_restore",
             Error::Db(_) => "database",
             Error::Io(_) => "io",
         }
@@ -148,5 +154,33 @@ fn statement_list(ran: &[String], failed: Option<&str>) -> String {
     if let Some(sql) = failed {
         text.push_str(&format!("  the statement that failed:\n    {sql}\n"));
     }
+    text
+}
+
+/// The refusal to apply migrations whose backfill is still `todo_backfill(..)`.
+fn placeholders_message(placeholders: &[crate::gate::Placeholder]) -> String {
+    let mut text = String::from(
+        "nothing was applied: a migration still holds a backfill placeholder (todo_backfill), so existing rows would get no value:\n",
+    );
+    for p in placeholders {
+        text.push_str(&format!("    {}:{} ({})\n", p.file, p.line, p.migration));
+    }
+    text.push_str(
+        "  fix: replace each todo_backfill(..) call with statements that fill the column for existing rows, then run `migrate` again",
+    );
+    text
+}
+
+/// The refusal to roll back migrations whose `down` cannot restore data.
+fn cannot_restore_message(marked: &[crate::gate::Marked]) -> String {
+    let mut text =
+        String::from("nothing was rolled back: rolling back cannot restore this data:\n");
+    for m in marked {
+        text.push_str(&format!("  {}:\n", m.migration));
+        for line in &m.lines {
+            text.push_str(&format!("    ! {line}\n"));
+        }
+    }
+    text.push_str("  fix: back up the data first, then run `rollback` again with `--force`");
     text
 }

@@ -12,6 +12,8 @@ pub mod database;
 pub mod entities;
 pub mod error;
 pub mod executor;
+pub mod facts;
+pub mod gate;
 pub mod introspect;
 pub mod journal;
 pub mod questioner;
@@ -24,6 +26,7 @@ pub mod writer;
 
 pub use entities::EntityDef;
 pub use error::Error;
+pub use facts::{MigrationFacts, UnseenEntity};
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -32,6 +35,7 @@ pub mod prelude {
     pub use crate::runtime::{
         add_column, add_foreign_key, alter_column, alter_enum, comment_on_column, comment_on_table,
         create_enum, drop_column, drop_enum, drop_foreign_key, drop_index, set_primary_key,
+        todo_backfill,
     };
     pub use sea_orm_migration::prelude::*;
 }
@@ -47,6 +51,11 @@ pub struct Project {
     /// MySQL only: an empty database to build the entities' tables in, for users who may not
     /// create databases (`--shadow-url`, `SHADOW_DATABASE_URL`).
     pub shadow_url: Option<String>,
+    /// The markers of each migration file, which the gates of `migrate`, `rollback` and `check`
+    /// read (the build script's `MIGRATION_FACTS`).
+    pub migration_facts: &'static [MigrationFacts],
+    /// Entities the build script could not reach; their tables are left alone.
+    pub unseen_entities: &'static [UnseenEntity],
 }
 
 impl Project {
@@ -60,6 +69,34 @@ impl Project {
             entities,
             ignore_tables: Vec::new(),
             shadow_url: None,
+            migration_facts: &[],
+            unseen_entities: &[],
+        }
+    }
+
+    /// The build script's `MIGRATION_FACTS`. Without them the gates see no markers.
+    pub fn migration_facts(mut self, facts: &'static [MigrationFacts]) -> Self {
+        self.migration_facts = facts;
+        self
+    }
+
+    /// The build script's `UNSEEN_ENTITIES`.
+    pub fn unseen_entities(mut self, unseen: &'static [UnseenEntity]) -> Self {
+        self.unseen_entities = unseen;
+        self
+    }
+
+    /// A migration file as the user should see it: relative to the working directory when it is
+    /// below it, else as the facts give it (relative to the migration crate), never absolute.
+    pub fn shown_migration_file(&self, facts: &MigrationFacts) -> String {
+        let file_name = std::path::Path::new(facts.file)
+            .file_name()
+            .unwrap_or_default();
+        let path = std::path::Path::new(&self.migrations_dir).join(file_name);
+        let cwd = std::env::current_dir().unwrap_or_default();
+        match path.strip_prefix(&cwd) {
+            Ok(relative) => relative.display().to_string(),
+            Err(_) => facts.file.to_string(),
         }
     }
 
@@ -78,9 +115,15 @@ impl Project {
         shown_path(std::path::Path::new(&self.migrations_dir))
     }
 
-    /// The tool's own tables and the configured patterns.
+    /// The tool's own tables, the configured patterns and the tables of unseen entities (which
+    /// would otherwise look dropped).
     pub fn is_ignored(&self, table: &str) -> bool {
-        is_tool_table(table) || self.ignore_tables.iter().any(|p| glob_match(p, table))
+        is_tool_table(table)
+            || self.ignore_tables.iter().any(|p| glob_match(p, table))
+            || self
+                .unseen_entities
+                .iter()
+                .any(|e| e.table_name == Some(table))
     }
 }
 

@@ -79,7 +79,8 @@ impl Terminal {
         }
     }
 
-    async fn yes_no(&mut self, prompt: &str) -> Result<bool, Interrupted> {
+    /// `prompt [y/N]`, asked again until the answer is one of those.
+    pub async fn yes_no(&mut self, prompt: &str) -> Result<bool, Interrupted> {
         loop {
             match self.line(&format!("{prompt} [y/N] ")).await?.as_str() {
                 "y" | "Y" | "yes" => return Ok(true),

@@ -66,6 +66,10 @@ where
             entities::render_columns(def, stmts)?,
         );
     }
+    let table_renames: Vec<(String, String)> = statements
+        .iter()
+        .filter_map(|(def, s)| Some((def.table_renamed_from()?.to_string(), s.table_name.clone())))
+        .collect();
     let stmts: Vec<EntityStatements> = statements.into_iter().map(|(_, s)| s).collect();
     drop(entity_phase);
 
@@ -124,7 +128,7 @@ where
         live,
         desired,
         renames,
-        table_renames: Vec::new(),
+        table_renames,
     })
 }
 

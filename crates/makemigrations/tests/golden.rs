@@ -7,6 +7,17 @@
 #[allow(dead_code)]
 mod every_operation;
 
+// The `--empty` template must compile without warnings as written, and its commented examples
+// must compile once uncommented.
+#[path = "golden/empty.rs"]
+#[deny(warnings)]
+#[allow(dead_code)]
+mod empty;
+#[path = "golden/empty_uncommented.rs"]
+#[deny(warnings)]
+#[allow(dead_code)]
+mod empty_uncommented;
+
 use makemigrations_core::fixtures::every_operation;
 use makemigrations_core::render::{render_migration, MigrationFile};
 
@@ -19,12 +30,45 @@ fn golden_file_matches_the_renderer() {
         up: &ops,
         down: None,
     }));
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/every_operation.rs");
+    ensure_file_contents("every_operation.rs", &rendered);
+}
+
+#[test]
+fn empty_template_matches_the_renderer() {
+    let rendered = makemigrations::writer::format_source(&render_migration(&MigrationFile {
+        name: "empty",
+        message: Some("the --empty template (compiled by tests/golden.rs)"),
+        up: &[],
+        down: Some(&[]),
+    }));
+    ensure_file_contents("empty.rs", &rendered);
+    // The examples are the commented lines of code: `manager` and what continues it.
+    let uncommented: String = rendered
+        .lines()
+        .map(|line| {
+            let indent = line.len() - line.trim_start().len();
+            match line.trim_start().strip_prefix("// ") {
+                Some(code) if code.starts_with("manager") || code.starts_with(' ') => {
+                    format!("{}{code}\n", &line[..indent])
+                }
+                _ => format!("{line}\n"),
+            }
+        })
+        .collect();
+    assert!(uncommented.contains("Query::update()") && uncommented.contains("execute_unprepared"));
+    ensure_file_contents("empty_uncommented.rs", &uncommented);
+}
+
+/// Fails when the committed golden file differs from `rendered`, and rewrites it (unless CI is
+/// set) so that the next run compiles and checks the new text.
+fn ensure_file_contents(file: &str, rendered: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(file);
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     if committed != rendered {
         if std::env::var_os("CI").is_none() {
-            std::fs::write(&path, &rendered).unwrap();
+            std::fs::write(&path, rendered).unwrap();
         }
         panic!(
             "{} was out of date (rewritten unless CI is set): rerun the tests and commit it",

@@ -12,6 +12,7 @@ use crate::autodetect;
 use crate::database::{self, core_backend};
 use crate::error::Error;
 use crate::executor::{self, Direction, MigrationState};
+use crate::gate;
 use crate::questioner::{NoInput, Terminal};
 use crate::{writer, Project};
 
@@ -36,7 +37,8 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
             target,
             fake,
             retry,
-        } => migrate(&project, &db, target.as_deref(), fake, retry).await?,
+            yes,
+        } => migrate(&project, &db, target.as_deref(), fake, retry, yes).await?,
         Command::Rollback(args) => rollback(&project, &db, &args).await?,
         Command::Showmigrations => showmigrations(&project, &db).await?,
         Command::Current => current(&project, &db).await?,
@@ -68,6 +70,22 @@ fn print_stored_alike(
         columns.len(),
         examples.join(", ")
     );
+}
+
+/// Entities the build script could not reach: their tables are ignored rather than dropped.
+fn print_unseen(project: &Project) {
+    for entity in project.unseen_entities {
+        match entity.table_name {
+            Some(table) => eprintln!(
+                "warning: entity {} in a private module is not seen; its table {table} is left alone; fix: make the module pub",
+                entity.entity
+            ),
+            None => eprintln!(
+                "warning: entity {} in a private module is not seen, and its table name could not be read, so its table may show as dropped; fix: make the module pub",
+                entity.entity
+            ),
+        }
+    }
 }
 
 fn print_unmanaged(unmanaged: &[String]) {
@@ -110,6 +128,7 @@ async fn makemigrations(
     let compared = autodetect::compare(project, db).await?;
     let json = args.format == super::Format::Json;
     if !json {
+        print_unseen(project);
         print_unmanaged(&compared.unmanaged);
         print_stored_alike(db.get_database_backend(), &compared.stored_alike);
     }
@@ -250,6 +269,7 @@ async fn migrate(
     target: Option<&str>,
     fake: bool,
     retry: bool,
+    yes: bool,
 ) -> Result<ExitCode, Error> {
     let states = executor::states(db, (project.migrations)()).await?;
     let resolved = half_applied_gate(db, Direction::Up, fake || retry).await?;
@@ -257,14 +277,36 @@ async fn migrate(
         Some(target) => find_target(&states, target)?,
         None => states.len().saturating_sub(1),
     };
-    if let Some(record) = resolved {
-        executor::clear_half_applied(db, Some(&record.name)).await?;
-    }
     let to_apply: Vec<&MigrationState> = states
         .iter()
         .take(last + 1)
         .filter(|s| s.applied_at.is_none())
         .collect();
+    // Decided before anything is touched, the half-applied record included.
+    let names: Vec<&str> = to_apply.iter().map(|s| s.name()).collect();
+    let plan = gate::apply_plan(project.migration_facts, &names, |f| {
+        project.shown_migration_file(f)
+    });
+    if !fake && !plan.placeholders.is_empty() {
+        return Err(Error::BackfillPlaceholders(plan.placeholders));
+    }
+    if !fake && !plan.data_loss.is_empty() {
+        println!("These steps lose data:");
+        print_marked(&plan.data_loss);
+        if let Some(mut terminal) = Terminal::open().filter(|_| plan.asks(yes, true)) {
+            if !terminal
+                .yes_no("Apply?")
+                .await
+                .map_err(|_| Error::Interrupted)?
+            {
+                println!("Nothing applied.");
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    if let Some(record) = resolved {
+        executor::clear_half_applied(db, Some(&record.name)).await?;
+    }
     if to_apply.is_empty() {
         println!("No migrations to apply.");
         return Ok(ExitCode::SUCCESS);
@@ -327,6 +369,13 @@ async fn rollback(
         }
         steps
     };
+    if !args.fake && !args.force {
+        let names: Vec<&str> = applied.iter().rev().take(count).map(|s| s.name()).collect();
+        let plan = gate::revert_plan(project.migration_facts, &names);
+        if !plan.cannot_restore.is_empty() {
+            return Err(Error::CannotRestore(plan.cannot_restore));
+        }
+    }
     if let Some(record) = resolved {
         executor::clear_half_applied(db, Some(&record.name)).await?;
     }
@@ -356,6 +405,17 @@ async fn rollback(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Each migration with its `// !` lines.
+fn print_marked(marked: &[gate::Marked]) {
+    for m in marked {
+        println!("  {}:", m.migration);
+        for line in &m.lines {
+            println!("    ! {line}");
+        }
+    }
+}
+
+/// `[y/N]` on the terminal: `Some(true)` for yes, `None` when the input ended (Ctrl-D).
 /// A migration that failed halfway on MySQL stops `migrate` and `rollback` until the user says
 /// how it was resolved: `--retry` (its statements were undone) or `--fake` (it was finished), in
 /// the direction it failed. Returns the record to clear once the rest of the command is valid.
@@ -439,11 +499,17 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
     let pending: Vec<&MigrationState> = states.iter().filter(|s| s.applied_at.is_none()).collect();
     let mysql_pending =
         !pending.is_empty() && db.get_database_backend() == sea_orm::DbBackend::MySql;
+    let names: Vec<&str> = pending.iter().map(|s| s.name()).collect();
+    let placeholders = gate::apply_plan(project.migration_facts, &names, |f| {
+        project.shown_migration_file(f)
+    })
+    .placeholders;
     let changes = if pending.is_empty() {
         let compared = autodetect::compare(project, db).await?;
         (compared.operations(), compared.unmanaged)
-    } else if mysql_pending {
-        // MySQL commits DDL at once: pending migrations cannot be tried and taken back.
+    } else if mysql_pending || !placeholders.is_empty() {
+        // MySQL commits DDL at once: pending migrations cannot be tried and taken back. A
+        // placeholder fails by design: the migration cannot be tried either.
         (Vec::new(), Vec::new())
     } else {
         if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
@@ -462,6 +528,7 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
         result?
     };
     let (operations, unmanaged) = changes;
+    print_unseen(project);
     print_unmanaged(&unmanaged);
     let half_applied = executor::half_applied(db).await?;
     for record in &half_applied {
@@ -476,6 +543,15 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
         for state in &pending {
             println!("  [ ] {}", state.name());
         }
+    }
+    for p in &placeholders {
+        println!(
+            "Backfill placeholder: {}:{} ({}) still calls todo_backfill; replace it with statements that fill the column",
+            p.file, p.line, p.migration
+        );
+    }
+    if !placeholders.is_empty() && !mysql_pending {
+        println!("Entities not compared: a pending migration cannot run until its placeholder is replaced");
     }
     if mysql_pending {
         println!("Entities not compared: on MySQL the pending migrations cannot be tried in a transaction; run `migrate`, then `check` again");

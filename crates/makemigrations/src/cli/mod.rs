@@ -51,6 +51,9 @@ pub enum Command {
         /// undone by hand.
         #[arg(long, conflicts_with = "fake")]
         retry: bool,
+        /// Apply without asking, even when a migration marks steps that lose data (`// !`).
+        #[arg(short = 'y', long)]
+        yes: bool,
     },
     /// Revert applied migrations: the last one, the last N, down to TARGET, or all.
     Rollback(RollbackArgs),
@@ -148,6 +151,10 @@ pub struct RollbackArgs {
     /// by hand.
     #[arg(long, conflicts_with = "fake")]
     pub retry: bool,
+    /// Roll back even when a migration's `down` cannot restore data (marked `// !`): the
+    /// columns and tables come back without their rows' values.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Parses the process arguments and runs the command. The migration crate's `main` is this call.

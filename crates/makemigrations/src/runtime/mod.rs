@@ -34,6 +34,16 @@ fn backend(manager: &SchemaManager<'_>) -> DbBackend {
     manager.get_database_backend()
 }
 
+/// The placeholder `makemigrations` writes where existing rows need a value it cannot choose.
+/// It always fails, so the migration cannot be applied (by `migrate` or by an application's own
+/// `Migrator::up`) until the call is replaced by statements that fill the column.
+pub fn todo_backfill(table: &str, column: &str) -> Result<(), DbErr> {
+    Err(DbErr::Migration(format!(
+        "the backfill of {table}.{column} is still the placeholder todo_backfill(\"{table}\", \"{column}\"): \
+         replace it with statements that fill {table}.{column} for existing rows"
+    )))
+}
+
 /// `CREATE TYPE .. AS ENUM` on PostgreSQL; elsewhere enums are part of the column type.
 pub async fn create_enum<const N: usize>(
     manager: &SchemaManager<'_>,
@@ -176,7 +186,10 @@ pub async fn add_column(
     table: &str,
     column: impl IntoColumnDef,
 ) -> Result<(), DbErr> {
-    let column = column.into_column_def();
+    let mut column = column.into_column_def();
+    if backend(manager) == DbBackend::MySql {
+        mysql_uuid_default(&mut column);
+    }
     if backend(manager) == DbBackend::Sqlite && !sqlite_can_add(&column) {
         let new_column = sqlite_rebuild::column_from_def(&column);
         return sqlite_rebuild::rebuild(manager, table, |t| {
@@ -195,6 +208,22 @@ pub async fn add_column(
                 .to_owned(),
         )
         .await
+}
+
+/// MySQL keeps a uuid as `binary(16)`, which refuses the 36-character text default that a file
+/// states (the nil uuid that `down` fills a restored column with): write its 16 bytes instead.
+fn mysql_uuid_default(column: &mut ColumnDef) {
+    use sea_orm::sea_query::{ColumnType, Expr, Value};
+    if column.get_column_type() != Some(&ColumnType::Uuid) {
+        return;
+    }
+    let Some(Expr::Value(Value::String(Some(text)))) = &column.get_column_spec().default else {
+        return;
+    };
+    let hex: String = text.chars().filter(|c| *c != '-').collect();
+    if hex.len() == 32 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        column.default(Expr::cust(format!("X'{hex}'")));
+    }
 }
 
 fn sqlite_can_add(column: &ColumnDef) -> bool {
@@ -628,5 +657,19 @@ pub(crate) fn core_foreign_key(foreign_key: &ForeignKeyCreateStatement) -> Forei
         ref_columns: key.get_ref_columns(),
         on_delete: action(key.get_on_delete()),
         on_update: action(key.get_on_update()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn todo_backfill_always_fails_naming_the_column() {
+        let error = super::todo_backfill("users", "phone")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("the backfill of users.phone is still the placeholder"),
+            "{error}"
+        );
     }
 }

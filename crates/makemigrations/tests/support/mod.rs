@@ -118,7 +118,7 @@ impl TestProject {
         assert!(status.success(), "the scratch project does not build");
     }
 
-    fn binary(&self) -> PathBuf {
+    pub fn binary(&self) -> PathBuf {
         Self::target_dir()
             .join("debug")
             .join(format!("migration-{}", self.sub))

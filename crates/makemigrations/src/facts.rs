@@ -1,0 +1,29 @@
+//! What the build script reads from the project's source for `migrate`, `rollback`, `check` and
+//! `makemigrations`: the markers of each migration file, and the entities it cannot reach. The
+//! build script writes them as `MIGRATION_FACTS` and `UNSEEN_ENTITIES`; `migration/src/lib.rs`
+//! hands them to [`crate::Project`].
+
+/// One migration file's markers (docs/guide.md, "Markers in migration files").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MigrationFacts {
+    /// The module name, `m20261121_093000_drop_bio`.
+    pub name: &'static str,
+    /// The file relative to the migration crate, `src/migrations/m..._drop_bio.rs`.
+    pub file: &'static str,
+    /// The `// !` lines of `up`: steps that lose data when applied.
+    pub data_loss: &'static [&'static str],
+    /// The `// !` lines of `down`: data that the rollback cannot restore.
+    pub cannot_restore: &'static [&'static str],
+    /// The lines (1-based) that still call `todo_backfill(`.
+    pub todo_backfill_lines: &'static [usize],
+}
+
+/// An entity in a module that is not `pub`: the migration crate cannot name it, so the tool does
+/// not see it and leaves its table alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnseenEntity {
+    /// `entity::internal::audit::Entity`.
+    pub entity: &'static str,
+    /// From `#[sea_orm(table_name = "...")]`; `None` when the build script could not read it.
+    pub table_name: Option<&'static str>,
+}

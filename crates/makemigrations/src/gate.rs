@@ -1,0 +1,141 @@
+//! What `migrate`, `rollback` and `check` must stop for or show before they run anything, decided
+//! from the migration facts. The CLI only prints these plans and asks.
+
+use crate::facts::MigrationFacts;
+
+/// A `todo_backfill(..)` call left in a migration: the user has not written the backfill yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placeholder {
+    pub migration: String,
+    /// As the user should see it: relative to the working directory when below it.
+    pub file: String,
+    pub line: usize,
+}
+
+/// The `// !` lines of one migration, in the direction that is about to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marked {
+    pub migration: String,
+    pub lines: Vec<String>,
+}
+
+/// Before `migrate` applies `names`: the placeholders that forbid it, and the steps that lose
+/// data, which the user confirms.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyPlan {
+    pub placeholders: Vec<Placeholder>,
+    pub data_loss: Vec<Marked>,
+}
+
+impl ApplyPlan {
+    /// Whether `migrate` asks before applying: only for steps that lose data, only when someone
+    /// can answer (a terminal), and not under `--yes`. Elsewhere it lists them and goes on.
+    pub fn asks(&self, yes: bool, at_terminal: bool) -> bool {
+        !self.data_loss.is_empty() && !yes && at_terminal
+    }
+}
+
+/// Before `rollback` reverts `names`: the data that cannot come back, which needs `--force`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RevertPlan {
+    pub cannot_restore: Vec<Marked>,
+}
+
+/// `names` in the order they will run; `shown_file` turns a fact's crate-relative file into what
+/// the user sees.
+pub fn apply_plan(
+    facts: &[MigrationFacts],
+    names: &[&str],
+    shown_file: impl Fn(&MigrationFacts) -> String,
+) -> ApplyPlan {
+    let mut plan = ApplyPlan::default();
+    for fact in names.iter().filter_map(|n| find(facts, n)) {
+        plan.placeholders
+            .extend(fact.todo_backfill_lines.iter().map(|&line| Placeholder {
+                migration: fact.name.to_string(),
+                file: shown_file(fact),
+                line,
+            }));
+        plan.data_loss.extend(marked(fact.name, fact.data_loss));
+    }
+    plan
+}
+
+pub fn revert_plan(facts: &[MigrationFacts], names: &[&str]) -> RevertPlan {
+    RevertPlan {
+        cannot_restore: names
+            .iter()
+            .filter_map(|n| find(facts, n))
+            .filter_map(|f| marked(f.name, f.cannot_restore))
+            .collect(),
+    }
+}
+
+fn find<'a>(facts: &'a [MigrationFacts], name: &str) -> Option<&'a MigrationFacts> {
+    facts.iter().find(|f| f.name == name)
+}
+
+fn marked(migration: &str, lines: &[&str]) -> Option<Marked> {
+    (!lines.is_empty()).then(|| Marked {
+        migration: migration.to_string(),
+        lines: lines.iter().map(|l| l.to_string()).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FACTS: &[MigrationFacts] = &[
+        MigrationFacts {
+            name: "m1",
+            file: "src/migrations/m1.rs",
+            data_loss: &["Drop column users.bio: its data is lost"],
+            cannot_restore: &["Cannot restore users.bio's data"],
+            todo_backfill_lines: &[],
+        },
+        MigrationFacts {
+            name: "m2",
+            file: "src/migrations/m2.rs",
+            data_loss: &[],
+            cannot_restore: &[],
+            todo_backfill_lines: &[12, 20],
+        },
+    ];
+
+    #[test]
+    fn apply_plan_lists_placeholders_and_losses_of_what_runs_only() {
+        let plan = apply_plan(FACTS, &["m2"], |f| f.file.to_string());
+        assert_eq!(plan.data_loss, []);
+        assert_eq!(
+            plan.placeholders
+                .iter()
+                .map(|p| format!("{}:{}", p.file, p.line))
+                .collect::<Vec<_>>(),
+            ["src/migrations/m2.rs:12", "src/migrations/m2.rs:20"]
+        );
+        let plan = apply_plan(FACTS, &["m1", "m2"], |f| f.file.to_string());
+        assert_eq!(plan.data_loss[0].migration, "m1");
+    }
+
+    #[test]
+    fn asks_only_at_a_terminal_without_yes_when_data_is_lost() {
+        let losing = apply_plan(FACTS, &["m1"], |f| f.file.to_string());
+        assert!(losing.asks(false, true));
+        assert!(!losing.asks(true, true));
+        assert!(!losing.asks(false, false));
+        let safe = apply_plan(FACTS, &["m2"], |f| f.file.to_string());
+        assert!(!safe.asks(false, true));
+    }
+
+    #[test]
+    fn revert_plan_names_the_migrations_that_cannot_restore() {
+        assert_eq!(revert_plan(FACTS, &["m2"]), RevertPlan::default());
+        let plan = revert_plan(FACTS, &["m2", "m1"]);
+        assert_eq!(plan.cannot_restore.len(), 1);
+        assert_eq!(
+            plan.cannot_restore[0].lines,
+            ["Cannot restore users.bio's data"]
+        );
+    }
+}

@@ -1,0 +1,368 @@
+//! The gates that keep `migrate` and `rollback` from losing data silently, through the real
+//! binary of a scratch copy of the sample project: backfill placeholders, the `// !` lines of `up`
+//! and `down`, entities the build script cannot reach, and `rollback --force` on tables with rows
+//! (on every backend: the fill values are backend SQL).
+
+mod support;
+
+use support::{Backend, TestProject};
+
+fn sqlite() -> Backend {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("gates.sqlite3").display()
+    );
+    Backend::Sqlite { url, _dir: dir }
+}
+
+/// The server backend `name`; these tests fail, rather than pass, when it is not configured.
+async fn server(name: &str) -> Backend {
+    let backends = support::enabled_backends().await;
+    let i = support::position(&backends, name).unwrap_or_else(|| {
+        panic!(
+            "this test needs {name}: set {} and {}",
+            support::POSTGRES_VAR,
+            support::MYSQL_VAR
+        )
+    });
+    backends.into_iter().nth(i).unwrap()
+}
+
+/// A project with its initial migration applied.
+fn migrated(db: &Backend) -> TestProject {
+    let project = TestProject::new();
+    project.build();
+    let out = project.run(db, &["makemigrations"]);
+    assert!(out.success, "{}", out.text);
+    project.build();
+    let out = project.run(db, &["migrate"]);
+    assert!(out.success, "{}", out.text);
+    project
+}
+
+/// The newest migration file's lines.
+fn newest_lines(project: &TestProject) -> Vec<String> {
+    project
+        .newest_migration_source()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Drops three NOT NULL columns without defaults (text, uuid, date) from tables with rows, and
+/// applies the generated migration.
+fn drop_not_null_columns(project: &TestProject, db: &Backend) {
+    project.edit_entity(
+        "users.rs",
+        "    #[sea_orm(unique)]\n    pub public_id: Uuid,\n",
+        "",
+    );
+    project.edit_entity("users.rs", "    pub display_name: String,\n", "");
+    project.edit_entity("loyalty_accounts.rs", "    pub member_since: Date,\n", "");
+    project.build();
+    let out = project.run(db, &["makemigrations", "--name", "drop_columns"]);
+    assert!(
+        out.success && out.text.contains("- Drop column users.display_name"),
+        "{}",
+        out.text
+    );
+    project.build();
+    let out = project.run(db, &["migrate"]);
+    assert!(out.success, "{}", out.text);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn migrate_refuses_a_backfill_placeholder_and_applies_nothing() {
+    let db = sqlite();
+    let project = TestProject::new();
+    project.build();
+    let out = project.run(&db, &["makemigrations"]);
+    assert!(out.success, "{}", out.text);
+    // The next file is named after the ones the binary knows.
+    project.build();
+    let out = project.run(&db, &["makemigrations", "--empty", "--name", "backfill"]);
+    assert!(out.success, "{}", out.text);
+    project.edit_newest_migration(
+        "        // Write the schema",
+        "        todo_backfill(\"users\", \"phone\")?;\n        // Write the schema",
+    );
+    project.build();
+    let line = newest_lines(&project)
+        .iter()
+        .position(|l| l.contains("todo_backfill(\"users\""))
+        .unwrap()
+        + 1;
+
+    let out = project.run(&db, &["migrate"]);
+    assert_eq!(out.code, Some(2), "{}", out.text);
+    assert!(
+        out.text.contains("backfill placeholder")
+            && out.text.contains(&format!("_backfill.rs:{line}"))
+            && out.text.contains("migration/src/migrations/")
+            && !out.text.contains(&project.path().display().to_string()),
+        "{}",
+        out.text
+    );
+    // Nothing ran, not even the migration before it.
+    let out = project.run(&db, &["showmigrations"]);
+    assert!(
+        !out.text.contains("[X]") && out.text.matches("[ ]").count() == 2,
+        "{}",
+        out.text
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_reports_a_backfill_placeholder() {
+    let db = sqlite();
+    let project = migrated(&db);
+    let out = project.run(&db, &["makemigrations", "--empty", "--name", "backfill"]);
+    assert!(out.success, "{}", out.text);
+    project.edit_newest_migration(
+        "        // Write the schema",
+        "        todo_backfill(\"users\", \"phone\")?;\n        // Write the schema",
+    );
+    project.build();
+    let out = project.run(&db, &["check"]);
+    assert_eq!(out.code, Some(1), "{}", out.text);
+    assert!(
+        out.text.contains("Backfill placeholder")
+            && out.text.contains("_backfill.rs:")
+            && out.text.contains("Entities not compared"),
+        "{}",
+        out.text
+    );
+}
+
+/// Without a terminal, `migrate` proceeds and prints what loses data, per migration.
+#[tokio::test(flavor = "multi_thread")]
+async fn migrate_lists_the_steps_that_lose_data() {
+    let db = sqlite();
+    let project = migrated(&db);
+    project.edit_entity("users.rs", "    pub display_name: String,\n", "");
+    project.build();
+    let out = project.run(&db, &["makemigrations", "--name", "drop_name"]);
+    assert!(out.success, "{}", out.text);
+    project.edit_newest_migration(
+        "        drop_column(",
+        "        // ! Drop column users.display_name: its data is lost\n        drop_column(",
+    );
+    project.build();
+    let out = project.run(&db, &["migrate"]);
+    assert!(out.success, "{}", out.text);
+    let listed = out.text.find("These steps lose data:");
+    let applied = out.text.find("_drop_name ... OK");
+    assert!(
+        listed.is_some() && applied.is_some() && listed < applied,
+        "{}",
+        out.text
+    );
+    assert!(
+        out.text
+            .contains("_drop_name:\n    ! Drop column users.display_name: its data is lost"),
+        "{}",
+        out.text
+    );
+}
+
+/// At a terminal `migrate` asks; only `y` applies. `script` gives the binary a terminal.
+#[tokio::test(flavor = "multi_thread")]
+async fn migrate_asks_at_a_terminal() {
+    let db = sqlite();
+    let project = migrated(&db);
+    project.edit_entity("users.rs", "    pub display_name: String,\n", "");
+    project.build();
+    let out = project.run(&db, &["makemigrations", "--name", "drop_name"]);
+    assert!(out.success, "{}", out.text);
+    project.edit_newest_migration(
+        "        drop_column(",
+        "        // ! Drop column users.display_name: its data is lost\n        drop_column(",
+    );
+    project.build();
+    let at_terminal = |input: &str| {
+        let command = format!("{} migrate", project.binary().display());
+        let out = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env("DATABASE_URL", db.url())
+            .current_dir(project.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child.stdin.take().unwrap().write_all(input.as_bytes())?;
+                child.wait_with_output()
+            })
+            .expect("`script` (util-linux) runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+
+    let (code, text) = at_terminal("n\n");
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("Apply? [y/N]") && text.contains("Nothing applied."),
+        "{text}"
+    );
+    let out = project.run(&db, &["showmigrations"]);
+    assert!(out.text.contains("[ ] m"), "{}", out.text);
+
+    let (code, text) = at_terminal("\u{4}");
+    assert_eq!(code, Some(130), "{text}");
+
+    let (code, text) = at_terminal("y\n");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("_drop_name ... OK"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn migrate_yes_applies_without_asking() {
+    let db = sqlite();
+    let project = migrated(&db);
+    project.edit_entity("users.rs", "    pub display_name: String,\n", "");
+    project.build();
+    let out = project.run(&db, &["makemigrations", "--name", "drop_name"]);
+    assert!(out.success, "{}", out.text);
+    project.edit_newest_migration(
+        "        drop_column(",
+        "        // ! Drop column users.display_name: its data is lost\n        drop_column(",
+    );
+    project.build();
+    let out = project.run(&db, &["migrate", "--yes"]);
+    assert!(
+        out.success && !out.text.contains("Apply?") && out.text.contains("_drop_name ... OK"),
+        "{}",
+        out.text
+    );
+}
+
+/// The generated `down` of a dropped column says it cannot restore the data; `rollback` then
+/// refuses before touching anything.
+#[tokio::test(flavor = "multi_thread")]
+async fn rollback_refuses_what_down_cannot_restore() {
+    let db = sqlite();
+    let project = migrated(&db);
+    drop_not_null_columns(&project, &db);
+    let out = project.run(&db, &["rollback"]);
+    assert_eq!(out.code, Some(2), "{}", out.text);
+    assert!(
+        out.text.contains("nothing was rolled back")
+            && out.text.contains("_drop_columns:")
+            && out.text.contains(
+                "! Cannot restore users.display_name's data: the column comes back with '' in every row"
+            )
+            && out.text.contains("--force"),
+        "{}",
+        out.text
+    );
+    let out = project.run(&db, &["showmigrations"]);
+    assert!(!out.text.contains("[ ]"), "{}", out.text);
+}
+
+/// `rollback --force` runs `down` on tables with rows: the columns come back NOT NULL without a
+/// default, exactly as before, and the rows hold the fill values.
+async fn force_rollback_restores_the_schema(db: Backend) {
+    let project = migrated(&db);
+    db.seed().await;
+    let before = db.schema_fingerprint().await;
+    drop_not_null_columns(&project, &db);
+    let out = project.run(&db, &["rollback", "--force"]);
+    assert!(
+        out.success && out.text.contains("_drop_columns ... OK"),
+        "{}: {}",
+        db.name(),
+        out.text
+    );
+    similar_asserts::assert_eq!(before, db.schema_fingerprint().await);
+    db.assert_seed_intact().await;
+    let conn = db.connect().await;
+    let backend = conn.get_database_backend();
+    let value = |sql: &str| {
+        let conn = &conn;
+        let sql = sql.to_string();
+        async move {
+            use sea_orm::ConnectionTrait;
+            let row = conn
+                .query_one_raw(sea_orm::Statement::from_string(backend, sql))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get::<String>("", "v").unwrap()
+        }
+    };
+    assert_eq!(value("SELECT display_name AS v FROM users").await, "");
+    let date = match backend {
+        sea_orm::DbBackend::Postgres => "SELECT member_since::text AS v FROM loyalty_accounts",
+        _ => "SELECT CAST(member_since AS CHAR) AS v FROM loyalty_accounts",
+    };
+    assert_eq!(value(date).await, "1970-01-01");
+    let uuid = match backend {
+        sea_orm::DbBackend::Postgres => "SELECT public_id::text AS v FROM users",
+        sea_orm::DbBackend::MySql => "SELECT LOWER(HEX(public_id)) AS v FROM users",
+        _ => "SELECT public_id AS v FROM users",
+    };
+    assert_eq!(
+        value(uuid).await.replace('-', ""),
+        "00000000000000000000000000000000"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rollback_force_on_rows_sqlite() {
+    force_rollback_restores_the_schema(sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rollback_force_on_rows_postgres() {
+    force_rollback_restores_the_schema(server("postgres").await).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rollback_force_on_rows_mysql() {
+    force_rollback_restores_the_schema(server("mysql").await).await;
+}
+
+/// An entity in a private module is invisible to the tool: its table is reported and left alone,
+/// never dropped.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_entity_in_a_private_module_keeps_its_table() {
+    let db = sqlite();
+    let project = migrated(&db);
+    project.edit_entity("lib.rs", "pub mod site_settings {", "mod site_settings {");
+    project.build();
+    let out = project.run(&db, &["makemigrations", "--check"]);
+    assert!(
+        out.success
+            && out.text.contains(
+                "warning: entity entity::site_settings::Entity in a private module is not seen; \
+                 its table site_settings is left alone; fix: make the module pub"
+            )
+            && out.text.contains("No changes detected")
+            && !out.text.contains("Drop table site_settings"),
+        "{}",
+        out.text
+    );
+}
+
+/// `TABLE_RENAMED_FROM` beside an entity reaches the generated entity list
+/// (`EntityDef::renamed_from`), and that list compiles.
+#[tokio::test(flavor = "multi_thread")]
+async fn table_renamed_from_compiles_into_the_entity_list() {
+    let db = sqlite();
+    let project = TestProject::new();
+    project.edit_entity(
+        "users.rs",
+        "use sea_orm::entity::prelude::*;\n",
+        "use sea_orm::entity::prelude::*;\n\npub const TABLE_RENAMED_FROM: &str = \"customers\";\n",
+    );
+    project.build();
+    let out = project.run(&db, &["makemigrations", "--check"]);
+    assert!(
+        out.code == Some(1) && out.text.contains("+ Create table users"),
+        "{}",
+        out.text
+    );
+}
