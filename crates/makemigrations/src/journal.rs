@@ -1,6 +1,6 @@
 //! The statements that changed a MySQL database during one migration, so that a failure can say
 //! exactly what stayed applied: MySQL commits each DDL statement at once, and no transaction can
-//! take it back (design/README.md, decision 7).
+//! take it back (docs/ARCHITECTURE.md, decision 7).
 //!
 //! sea-orm reports every statement it runs through a connection's metric callback; the callback
 //! is installed when a MySQL connection is made, and keeps entries only while a journal is open.
