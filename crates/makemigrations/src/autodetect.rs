@@ -87,31 +87,57 @@ where
         backend: core_backend(db.get_database_backend()),
         owned_tables: executor::owned_tables(db).await?,
     };
-    let stored_alike = diff::stored_alike(&live, &desired);
-    diff::declared_types_where_stored_alike(&mut live, &desired);
-    let schema_hash = schema_hash(&live, &desired);
-    let phase = crate::timings::phase("diff");
-    let result = diff(&live, &desired, &options);
-    drop(phase);
-    let mut unmanaged = result.unmanaged_tables;
-    unmanaged.extend(ignored);
-    unmanaged.sort();
-    let diffed = result
-        .operations
-        .into_iter()
-        .filter(|op| !matches!(op, Operation::DropEnum(e) if kept_enums.contains(&e.name)))
-        .collect();
-    Ok(Compared {
+    Ok(Compared::finish(
         live,
         desired,
-        declared_renames,
         options,
+        declared_renames,
         kept_enums,
-        unmanaged,
-        diffed,
-        stored_alike,
-        schema_hash,
-    })
+        ignored,
+    ))
+}
+
+impl Compared {
+    /// Two schemas compared as they are: no declared renames, nothing ignored (for library
+    /// users and tests that build the schemas themselves).
+    pub fn of(live: Schema, desired: Schema, options: DiffOptions) -> Compared {
+        Compared::finish(live, desired, options, Vec::new(), Vec::new(), Vec::new())
+    }
+
+    fn finish(
+        mut live: Schema,
+        desired: Schema,
+        options: DiffOptions,
+        declared_renames: Vec<Operation>,
+        kept_enums: Vec<String>,
+        ignored: Vec<String>,
+    ) -> Compared {
+        let stored_alike = diff::stored_alike(&live, &desired);
+        diff::declared_types_where_stored_alike(&mut live, &desired);
+        let schema_hash = schema_hash(&live, &desired);
+        let phase = crate::timings::phase("diff");
+        let result = diff(&live, &desired, &options);
+        drop(phase);
+        let mut unmanaged = result.unmanaged_tables;
+        unmanaged.extend(ignored);
+        unmanaged.sort();
+        let diffed = result
+            .operations
+            .into_iter()
+            .filter(|op| !matches!(op, Operation::DropEnum(e) if kept_enums.contains(&e.name)))
+            .collect();
+        Compared {
+            live,
+            desired,
+            declared_renames,
+            options,
+            kept_enums,
+            unmanaged,
+            diffed,
+            stored_alike,
+            schema_hash,
+        }
+    }
 }
 
 fn schema_hash(live: &Schema, desired: &Schema) -> String {
@@ -307,5 +333,160 @@ async fn answer<Q: Questioner>(
     match questioner.ask(question).await {
         Ok(answer) => Ok(answer),
         Err(Interrupted) => Err(Error::Interrupted),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use makemigrations_core::{Backend, Column, ColumnType, Table};
+    use sea_orm::{ConnectionTrait, Database};
+
+    use super::*;
+    use crate::questioner::Scripted;
+
+    fn users(columns: &[(&str, bool)]) -> Schema {
+        let mut table = Table::new("users");
+        table.primary_key = vec!["id".into()];
+        let mut id = Column::new("id", ColumnType::Integer, "integer");
+        id.nullable = false;
+        table.columns.push(id);
+        for (name, nullable) in columns {
+            let mut c = Column::new(*name, ColumnType::Text, "text");
+            c.nullable = *nullable;
+            table.columns.push(c);
+        }
+        let mut schema = Schema::default();
+        schema.tables.insert("users".into(), table);
+        schema
+    }
+
+    fn compared() -> Compared {
+        Compared::of(
+            users(&[("bio", true)]),
+            users(&[("about", true), ("country", false)]),
+            DiffOptions {
+                backend: Backend::Sqlite,
+                owned_tables: Default::default(),
+            },
+        )
+    }
+
+    /// A real (in-memory) database, for the row counts the questions show.
+    async fn database() -> sea_orm::DatabaseConnection {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        db.execute_unprepared(
+            "CREATE TABLE users (id integer primary key, bio text); INSERT INTO users (bio) VALUES ('a'), (NULL);",
+        )
+        .await
+        .unwrap();
+        db
+    }
+
+    fn lines(plan: &Plan) -> Vec<String> {
+        plan.operations.iter().map(Operation::describe).collect()
+    }
+
+    #[tokio::test]
+    async fn the_questioner_answers_what_flags_left_open() {
+        let db = database().await;
+        let mut questioner = Scripted(VecDeque::from([
+            Some(Answer::Rename),
+            Some(Answer::Default("'XX'".into())),
+        ]));
+        let plan = plan(&compared(), &GivenAnswers::default(), &mut questioner, &db)
+            .await
+            .unwrap();
+        assert!(plan.unanswered.is_empty());
+        assert_eq!(
+            lines(&plan),
+            [
+                "Rename column users.bio to about",
+                "Add column users.country",
+                "Alter column users.country: default 'XX' -> none",
+            ]
+        );
+        assert_eq!(plan.answered[0].0.rows.map(|r| r.rows), Some(2));
+    }
+
+    #[tokio::test]
+    async fn without_a_questioner_every_open_question_is_listed() {
+        let db = database().await;
+        let plan = plan(
+            &compared(),
+            &GivenAnswers::default(),
+            &mut crate::questioner::NoInput,
+            &db,
+        )
+        .await
+        .unwrap();
+        let ids: Vec<&str> = plan.unanswered.iter().map(|q| q.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["rename_column:users.bio:about", "not_null:users.country"]
+        );
+    }
+
+    #[tokio::test]
+    async fn given_answers_come_before_the_questioner_and_must_fit() {
+        let db = database().await;
+        let given = GivenAnswers {
+            answers: vec![
+                (
+                    "rename_column:users.bio:".into(),
+                    Answer::NoRename,
+                    "--no-rename users.bio".into(),
+                ),
+                (
+                    "not_null:users.country".into(),
+                    Answer::Backfill,
+                    "--backfill users.country".into(),
+                ),
+            ],
+            schema_hash: None,
+        };
+        // The questioner would say otherwise; it is not asked.
+        let mut questioner = Scripted(VecDeque::from([Some(Answer::Rename)]));
+        let plan = plan(&compared(), &given, &mut questioner, &db)
+            .await
+            .unwrap();
+        assert_eq!(
+            lines(&plan),
+            [
+                "Add column users.about",
+                "Add column users.country",
+                "Backfill users.country (a data step for you to write)",
+                "Alter column users.country: NULL -> NOT NULL",
+                "Drop column users.bio",
+            ]
+        );
+        assert_eq!(plan.rows[4], Some(2), "the drop shows the rows it loses");
+
+        let wrong = GivenAnswers {
+            answers: vec![(
+                "not_null:users.country".into(),
+                Answer::Default("XX".into()),
+                "--default users.country=XX".into(),
+            )],
+            schema_hash: Some(compared().schema_hash.clone()),
+        };
+        let err = plan_err(&wrong, &db).await;
+        assert!(matches!(err, Error::BadAnswer { .. }), "{err}");
+        let stale = GivenAnswers {
+            answers: Vec::new(),
+            schema_hash: Some("0000".into()),
+        };
+        assert!(matches!(
+            plan_err(&stale, &db).await,
+            Error::StaleAnswers { .. }
+        ));
+    }
+
+    async fn plan_err(given: &GivenAnswers, db: &sea_orm::DatabaseConnection) -> Error {
+        match plan(&compared(), given, &mut crate::questioner::NoInput, db).await {
+            Ok(_) => panic!("the answers were taken"),
+            Err(e) => e,
+        }
     }
 }
