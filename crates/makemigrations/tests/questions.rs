@@ -271,6 +271,25 @@ async fn answered_questions_keep_the_rows_on_every_backend() {
         fingerprints[i].push(backend.schema_fingerprint().await);
     }
 
+    // A column renamed, answered with a flag.
+    project.edit_entity(
+        "users.rs",
+        "pub display_name: String,",
+        "pub full_name: String,",
+    );
+    project.build();
+    let out = generate_and_apply(
+        &project,
+        &backends,
+        generator,
+        &["--rename", "users.display_name=full_name"],
+    );
+    assert!(out.contains("~ Rename column users.display_name to full_name"), "{out}");
+    for (i, backend) in backends.iter().enumerate() {
+        assert_eq!(value(backend, "users", "full_name").await, "Ada");
+        fingerprints[i].push(backend.schema_fingerprint().await);
+    }
+
     // An enum value replaced: the rows that held it get the answer (SQLite stores enums as
     // text and sees no change, so the step needs a generator that sees enums).
     if generator.name() != "sqlite" {
@@ -315,6 +334,7 @@ async fn answered_questions_keep_the_rows_on_every_backend() {
             );
         }
         assert_eq!(value(backend, "users", "bio").await, "Hello");
+        assert_eq!(value(backend, "users", "display_name").await, "Ada");
         assert_eq!(value(backend, "products", "name").await, "Dune");
         backend.assert_seed_intact().await;
     }
