@@ -34,6 +34,8 @@ pub fn render_migration(file: &MigrationFile<'_>) -> String {
     let _ = writeln!(out, "//! Migration `{}`.", file.name);
     if let Some(message) = file.message {
         out.push_str("//!\n");
+        // A lone `\r` would end the `//!` line for rustc and leave the rest as code.
+        let message = message.replace("\r\n", "\n").replace('\r', "\n");
         for line in message.lines() {
             let _ = writeln!(out, "//! {line}");
         }
@@ -318,7 +320,11 @@ pub fn column_def(column: &Column, primary_key: bool) -> String {
         def.push_str(".unique_key()");
     }
     if let Some(default) = &column.default {
-        let _ = write!(def, ".default({})", default_value(&default.value));
+        let _ = write!(
+            def,
+            ".default({})",
+            default_value(&default.value, &column.col_type)
+        );
     }
     if let Some(comment) = &column.comment {
         let _ = write!(def, ".comment({})", lit(comment));
@@ -366,10 +372,10 @@ fn type_call(col_type: &ColumnType) -> String {
     }
 }
 
-fn default_value(value: &DefaultValue) -> String {
+fn default_value(value: &DefaultValue, col_type: &ColumnType) -> String {
     match value {
         DefaultValue::Bool(b) => b.to_string(),
-        DefaultValue::Int(i) => i.to_string(),
+        DefaultValue::Int(i) => int_literal(*i, col_type),
         DefaultValue::Float(f) => {
             if f.contains('.') || f.contains('e') {
                 f.clone()
@@ -384,6 +390,20 @@ fn default_value(value: &DefaultValue) -> String {
         DefaultValue::Null => "Expr::cust(\"NULL\")".into(),
         DefaultValue::Custom(sql) => format!("Expr::cust({})", lit(sql)),
     }
+}
+
+/// An unsuffixed literal is an `i32` for `.default(..)` (its bound is `Into<Expr>`), so one
+/// outside that range would not compile: it takes the suffix of the column's type.
+fn int_literal(i: i64, col_type: &ColumnType) -> String {
+    if i32::try_from(i).is_ok() {
+        return i.to_string();
+    }
+    let suffix = match col_type {
+        ColumnType::Unsigned if u32::try_from(i).is_ok() => "u32",
+        ColumnType::BigUnsigned if i >= 0 => "u64",
+        _ => "i64",
+    };
+    format!("{i}{suffix}")
 }
 
 fn action(action: ForeignKeyAction) -> &'static str {
