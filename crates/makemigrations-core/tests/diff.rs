@@ -503,3 +503,97 @@ fn live_columns_take_the_declared_type_where_stored_alike() {
         other => panic!("{other:?}"),
     }
 }
+
+fn status_enum(name: &str, values: &[&str]) -> ColumnType {
+    ColumnType::Enum {
+        name: name.into(),
+        variants: values.iter().map(|v| v.to_string()).collect(),
+    }
+}
+
+/// PostgreSQL recreates a changed enum type and converts every column that uses it: columns that
+/// stop using it (dropped, made text, or moved to another enum) must do so first, or rows holding
+/// a removed value make the conversion fail.
+#[test]
+fn columns_leave_an_enum_before_the_type_is_recreated() {
+    let enum_type = |name: &str, values: &[&str]| EnumType {
+        name: name.into(),
+        values: values.iter().map(|v| v.to_string()).collect(),
+    };
+    let old = status_enum("status", &["a", "shipped"]);
+    let mut live = schema(vec![table(
+        "orders",
+        vec![
+            id(),
+            col("status", "status", old.clone()),
+            col("former", "status", old.clone()),
+            col("moved", "status", old.clone()),
+            col("kept", "status", old),
+        ],
+    )]);
+    live.enums
+        .insert("status".into(), enum_type("status", &["a", "shipped"]));
+    let new = status_enum("status", &["a"]);
+    let mut desired = schema(vec![table(
+        "orders",
+        vec![
+            id(),
+            col("status", "text", ColumnType::Text),
+            col("moved", "mood", status_enum("mood", &["a", "shipped"])),
+            col("kept", "status", new),
+        ],
+    )]);
+    desired
+        .enums
+        .insert("status".into(), enum_type("status", &["a"]));
+    desired
+        .enums
+        .insert("mood".into(), enum_type("mood", &["a", "shipped"]));
+    check(
+        live,
+        desired,
+        Backend::Postgres,
+        &[
+            "+ Create enum mood (a, shipped)",
+            "~ Alter column orders.status: status -> text",
+            "~ Alter column orders.moved: status -> mood",
+            "- Drop column orders.former",
+            "~ Alter enum status: (a, shipped) -> (a)",
+        ],
+    );
+}
+
+/// MySQL refuses a new table's key to a column whose type changes in the same migration (error
+/// 3780) when the key comes first: it is added after the change, on every backend.
+#[test]
+fn a_new_tables_key_to_a_retyped_column_is_added_after_the_change() {
+    let users = |db_type: &str, col_type: ColumnType| {
+        let mut id = col("id", db_type, col_type);
+        id.auto_increment = true;
+        table("users", vec![id])
+    };
+    let live = schema(vec![users("int", ColumnType::Integer)]);
+    let mut sessions = table(
+        "sessions",
+        vec![id(), col("user_id", "bigint", ColumnType::BigInteger)],
+    );
+    sessions.foreign_keys.push(fk(&["user_id"], "users"));
+    let desired = schema(vec![users("bigint", ColumnType::BigInteger), sessions]);
+    for backend in [Backend::MySql, Backend::Postgres, Backend::Sqlite] {
+        check(
+            live.clone(),
+            desired.clone(),
+            backend,
+            &[
+                "+ Create table sessions",
+                "~ Alter column users.id: int -> bigint",
+                "+ Add foreign key sessions.(user_id) -> users.(id)",
+            ],
+        );
+    }
+    let ops = diff(&live, &desired, &options(Backend::MySql, &[])).operations;
+    let Operation::CreateTable(created) = &ops[0] else {
+        panic!("{ops:?}")
+    };
+    assert!(created.foreign_keys.is_empty(), "the key is still inline");
+}
