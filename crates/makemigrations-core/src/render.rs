@@ -223,6 +223,15 @@ fn render_create_table(table: &Table) -> Vec<String> {
         }
         stmt.push(')');
     }
+    // A UNIQUE constraint is written the way sea-query makes one: as an index of the table.
+    for index in table.indexes.iter().filter(|i| i.constraint) {
+        let _ = write!(
+            stmt,
+            ".index(Index::create().name({}){}.unique())",
+            lit(&index.name),
+            index_columns(&index.columns)
+        );
+    }
     for foreign_key in &table.foreign_keys {
         // `foreign_key` takes the builder itself, without `.to_owned()`.
         let key = foreign_key_create(&table.name, foreign_key);
@@ -237,7 +246,7 @@ fn render_create_table(table: &Table) -> Vec<String> {
     }
     stmt.push_str(".to_owned()).await?;");
     let mut statements = vec![stmt];
-    for index in &table.indexes {
+    for index in table.indexes.iter().filter(|i| !i.constraint) {
         statements.push(create_index(&table.name, index));
     }
     // sea-query leaves comments out of PostgreSQL's CREATE TABLE; these write them there and
@@ -263,14 +272,20 @@ fn render_create_table(table: &Table) -> Vec<String> {
 }
 
 fn create_index(table: &str, index: &Index) -> String {
+    if index.constraint {
+        return format!(
+            "add_unique_constraint(manager, {}, {}, [{}]).await?;",
+            lit(table),
+            lit(&index.name),
+            list(&index.columns)
+        );
+    }
     let mut stmt = format!(
         "manager.create_index(Index::create().name({}).table({})",
         lit(&index.name),
         lit(table)
     );
-    for column in &index.columns {
-        let _ = write!(stmt, ".col({})", lit(column));
-    }
+    stmt.push_str(&index_columns(&index.columns));
     if index.unique {
         stmt.push_str(".unique()");
     }
@@ -278,17 +293,32 @@ fn create_index(table: &str, index: &Index) -> String {
     stmt
 }
 
+fn index_columns(columns: &[String]) -> String {
+    columns
+        .iter()
+        .map(|c| format!(".col({})", lit(c)))
+        .collect()
+}
+
+/// The actions are written only where declared, as SeaORM itself does: a key without one is
+/// then what SeaORM would have made (MariaDB tells "RESTRICT" from "nothing declared").
 fn foreign_key_create(table: &str, fk: &ForeignKey) -> String {
-    format!(
-        "ForeignKey::create().name({}).from({}, {}).to({}, {}).on_delete({}).on_update({}).to_owned()",
+    let mut key = format!(
+        "ForeignKey::create().name({}).from({}, {}).to({}, {})",
         lit(&fk.name_or_default(table)),
         lit(table),
         columns(&fk.columns),
         lit(&fk.ref_table),
         columns(&fk.ref_columns),
-        action(fk.on_delete),
-        action(fk.on_update)
-    )
+    );
+    if fk.declared.on_delete {
+        let _ = write!(key, ".on_delete({})", action(fk.on_delete));
+    }
+    if fk.declared.on_update {
+        let _ = write!(key, ".on_update({})", action(fk.on_update));
+    }
+    key.push_str(".to_owned()");
+    key
 }
 
 /// `ColumnDef::new("email").string_len(255).not_null().unique_key()`.

@@ -6,6 +6,7 @@ mod support;
 
 use makemigrations::introspect;
 use makemigrations::prelude::*;
+use makemigrations_core::render::render_operation;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
 use support::Backend;
 
@@ -196,5 +197,106 @@ async fn a_column_changes_from_one_enum_type_to_another_with_its_rows() {
             "mysql" => assert_eq!(state.db_type, "enum('ok','great')"),
             _ => {}
         }
+    }
+}
+
+/// A table from hand-written migrations, with a UNIQUE constraint as sea-query writes
+/// `Table::create().index(Index::create().unique().name("uq_x")..)`.
+const HAND_WRITTEN: &str = "CREATE TABLE t (id integer NOT NULL PRIMARY KEY, a integer, \
+                            b integer, c integer, CONSTRAINT uq_x UNIQUE (a, b))";
+
+fn the_index(schema: &makemigrations_core::Schema) -> Vec<makemigrations_core::Index> {
+    schema.tables["t"].indexes.clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_unique_constraint_survives_a_rebuild_and_is_dropped_and_added_as_one() {
+    for backend in support::enabled_backends().await {
+        let db = backend.connect().await;
+        let m = SchemaManager::new(&db);
+        let name = backend.name();
+        db.execute_unprepared(HAND_WRITTEN).await.unwrap();
+        db.execute_unprepared("INSERT INTO t (id, a, b, c) VALUES (1, 1, 1, 1)")
+            .await
+            .unwrap();
+        // MySQL makes a unique constraint an index; the others keep it a constraint.
+        let expected = vec![makemigrations_core::Index {
+            name: "uq_x".into(),
+            columns: vec!["a".into(), "b".into()],
+            unique: true,
+            constraint: name != "mysql",
+        }];
+        let live = schema(&backend, &db).await;
+        assert_eq!(the_index(&live), expected, "{name}");
+
+        // Entities without it: the file drops it, and `down` makes it again as it was.
+        let mut desired = live.clone();
+        desired.tables.get_mut("t").unwrap().indexes.clear();
+        let options = makemigrations_core::DiffOptions {
+            backend: core_backend(&db),
+            owned_tables: Default::default(),
+        };
+        let ops = makemigrations_core::diff(&live, &desired, &options).operations;
+        let [drop] = ops.as_slice() else {
+            panic!("{name}: {ops:?}")
+        };
+        let (kind, undo) = if name == "mysql" {
+            ("index", "manager.create_index(")
+        } else {
+            (
+                "unique constraint",
+                r#"add_unique_constraint(manager, "t", "uq_x", ["a", "b"]).await?;"#,
+            )
+        };
+        assert_eq!(drop.describe(), format!("Drop {kind} uq_x on t"));
+        assert_eq!(
+            render_operation(drop),
+            [r#"drop_index(manager, "t", "uq_x").await?;"#]
+        );
+        assert!(
+            render_operation(&drop.reverse())[0].starts_with(undo),
+            "{name}"
+        );
+
+        // On SQLite a rebuild, which must not name an index `sqlite_autoindex_*`.
+        alter_column(
+            &m,
+            "t",
+            ColumnDef::new("c").integer().null(),
+            ColumnDef::new("c").big_integer().null(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: alter_column: {e}"));
+        assert_eq!(
+            the_index(&schema(&backend, &db).await),
+            expected,
+            "{name}: after the alter"
+        );
+        let duplicate = db
+            .execute_unprepared("INSERT INTO t (id, a, b, c) VALUES (2, 1, 1, 2)")
+            .await;
+        assert!(duplicate.is_err(), "{name}: the constraint still holds");
+
+        drop_index(&m, "t", "uq_x")
+            .await
+            .unwrap_or_else(|e| panic!("{name}: drop_index: {e}"));
+        assert_eq!(the_index(&schema(&backend, &db).await), [], "{name}");
+        db.execute_unprepared("INSERT INTO t (id, a, b, c) VALUES (2, 1, 1, 2)")
+            .await
+            .unwrap();
+        db.execute_unprepared("DELETE FROM t WHERE id = 2")
+            .await
+            .unwrap();
+
+        // What `down` does.
+        add_unique_constraint(&m, "t", "uq_x", ["a", "b"])
+            .await
+            .unwrap_or_else(|e| panic!("{name}: add_unique_constraint: {e}"));
+        assert_eq!(the_index(&schema(&backend, &db).await), expected, "{name}");
+        assert_eq!(
+            strings(&db, &format!("SELECT {} FROM t", as_text(&backend, "c"))).await,
+            ["1"],
+            "{name}: rows survive"
+        );
     }
 }

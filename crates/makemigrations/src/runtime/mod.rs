@@ -443,6 +443,7 @@ async fn postgres_constraint(
             ref_columns: introspect::json_strings(row.try_get("", "ref_columns")?)?,
             on_delete: makemigrations_core::ForeignKeyAction::NoAction,
             on_update: makemigrations_core::ForeignKeyAction::NoAction,
+            declared: Default::default(),
         };
         let name: String = row.try_get("", "name")?;
         if matches(&found, &name) {
@@ -512,11 +513,38 @@ fn no_foreign_key(table: &str, key: &ForeignKey) -> DbErr {
     ))
 }
 
-/// Drops an index. On MySQL an index that the last foreign key on its columns needs is replaced
-/// by the one InnoDB would have made for the key.
+/// Drops an index, or a UNIQUE constraint of that name (whichever this database has: a file
+/// generated elsewhere cannot know). On MySQL an index that the last foreign key on its columns
+/// needs is replaced by the one InnoDB would have made for the key; PostgreSQL drops a constraint
+/// with `DROP CONSTRAINT`; SQLite cannot drop one at all, so it rebuilds the table without it.
 pub async fn drop_index(manager: &SchemaManager<'_>, table: &str, name: &str) -> Result<(), DbErr> {
-    if backend(manager) == DbBackend::MySql {
-        return mysql::drop_index(manager, table, name).await;
+    match backend(manager) {
+        DbBackend::MySql => return mysql::drop_index(manager, table, name).await,
+        DbBackend::Postgres => {
+            let constraint = postgres_constraint(manager, table, "u", |_, n| n == name).await?;
+            if constraint.is_some() {
+                let sql = format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {}",
+                    ident(table),
+                    ident(name)
+                );
+                return exec(manager, &sql).await;
+            }
+        }
+        _ => {
+            let current = sqlite_rebuild::read_table(manager, table).await?;
+            if current
+                .indexes
+                .iter()
+                .any(|i| i.name == name && i.constraint)
+            {
+                let name = name.to_string();
+                return sqlite_rebuild::rebuild(manager, table, move |t| {
+                    t.indexes.retain(|i| i.name != name)
+                })
+                .await;
+            }
+        }
     }
     manager
         .drop_index(
@@ -526,6 +554,37 @@ pub async fn drop_index(manager: &SchemaManager<'_>, table: &str, name: &str) ->
                 .to_owned(),
         )
         .await
+}
+
+/// Adds a UNIQUE constraint (a unique index on MySQL, where they are the same thing); SQLite
+/// rebuilds the table with it.
+pub async fn add_unique_constraint<const N: usize>(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    name: &str,
+    columns: [&str; N],
+) -> Result<(), DbErr> {
+    let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+    if backend(manager) == DbBackend::Sqlite {
+        let index = makemigrations_core::Index {
+            name: name.to_string(),
+            columns,
+            unique: true,
+            constraint: true,
+        };
+        return sqlite_rebuild::rebuild(manager, table, move |t| t.indexes.push(index)).await;
+    }
+    if backend(manager) == DbBackend::MySql {
+        return mysql::add_unique_constraint(manager, table, name, &columns).await;
+    }
+    let list: Vec<String> = columns.iter().map(|c| ident(c)).collect();
+    let sql = format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})",
+        ident(table),
+        ident(name),
+        list.join(", ")
+    );
+    exec(manager, &sql).await
 }
 
 /// Sets the primary key of `table` to `columns` (none: no primary key).
@@ -654,5 +713,9 @@ pub(crate) fn core_foreign_key(foreign_key: &ForeignKeyCreateStatement) -> Forei
         ref_columns: key.get_ref_columns(),
         on_delete: action(key.get_on_delete()),
         on_update: action(key.get_on_update()),
+        declared: makemigrations_core::DeclaredActions {
+            on_delete: key.get_on_delete().is_some(),
+            on_update: key.get_on_update().is_some(),
+        },
     }
 }

@@ -14,6 +14,7 @@
 //! - Drop column users.legacy_flag
 //! + Create unique index idx-users-name_email on users (name, email)
 //! - Drop index idx-users-old on users
+//! - Drop unique constraint uq_users_name_old on users
 //! - Drop foreign key orders.(user_id) -> users.(id)
 //! + Add foreign key orders.(user_id) -> users.(id)
 //! ~ Alter primary key of order_items: (order_id) -> (order_id, product_id)
@@ -79,6 +80,12 @@ impl MigrationTrait for Migration {
                             .default(0)
                             .comment("in cents' units"),
                     )
+                    .col(
+                        ColumnDef::new("quota")
+                            .big_integer()
+                            .not_null()
+                            .default(5000000000i64),
+                    )
                     .col(ColumnDef::new("user_id").integer().null())
                     .foreign_key(
                         ForeignKey::create()
@@ -113,6 +120,19 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new("product_id").integer().not_null())
                     .col(ColumnDef::new("payload").json().null())
                     .primary_key(Index::create().col("order_id").col("product_id"))
+                    .index(
+                        Index::create()
+                            .name("uq_order_items_product_order")
+                            .col("product_id")
+                            .col("order_id")
+                            .unique(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk-order_items-order_id")
+                            .from("order_items", "order_id")
+                            .to("orders", "id"),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -165,6 +185,9 @@ impl MigrationTrait for Migration {
 
         // - Drop index idx-users-old on users
         drop_index(manager, "users", "idx-users-old").await?;
+
+        // - Drop unique constraint uq_users_name_old on users
+        drop_index(manager, "users", "uq_users_name_old").await?;
 
         // - Drop foreign key orders.(user_id) -> users.(id)
         drop_foreign_key(
@@ -221,6 +244,19 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new("product_id").integer().not_null())
                     .col(ColumnDef::new("payload").json().null())
                     .primary_key(Index::create().col("order_id").col("product_id"))
+                    .index(
+                        Index::create()
+                            .name("uq_order_items_product_order")
+                            .col("product_id")
+                            .col("order_id")
+                            .unique(),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk-order_items-order_id")
+                            .from("order_items", "order_id")
+                            .to("orders", "id"),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -256,6 +292,9 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
+
+        // + Create unique constraint uq_users_name_old on users (name, old)
+        add_unique_constraint(manager, "users", "uq_users_name_old", ["name", "old"]).await?;
 
         // + Create index idx-users-old on users (old)
         manager
