@@ -50,6 +50,12 @@ pub fn every_operation() -> Vec<Operation> {
         value: DefaultValue::Int(0),
     });
     price.comment = Some("in cents' units".into());
+    // Outside i32: the literal needs a suffix to compile.
+    let mut quota = column("quota", ColumnType::BigInteger, "bigint", false);
+    quota.default = Some(Default {
+        sql: "5000000000".into(),
+        value: DefaultValue::Int(5_000_000_000),
+    });
     let mut orders = Table::new("orders");
     orders.columns = vec![
         id,
@@ -57,6 +63,7 @@ pub fn every_operation() -> Vec<Operation> {
         state,
         created,
         price,
+        quota,
         column("user_id", ColumnType::Integer, "integer", true),
     ];
     orders.primary_key = vec!["id".into()];
@@ -65,6 +72,7 @@ pub fn every_operation() -> Vec<Operation> {
         name: "idx-orders-created_at".into(),
         columns: vec!["created_at".into()],
         unique: false,
+        constraint: false,
     });
     let user_fk = ForeignKey {
         name: Some("fk-orders-user_id".into()),
@@ -73,6 +81,10 @@ pub fn every_operation() -> Vec<Operation> {
         ref_columns: vec!["id".into()],
         on_delete: ForeignKeyAction::SetNull,
         on_update: ForeignKeyAction::Cascade,
+        declared: DeclaredActions {
+            on_delete: true,
+            on_update: true,
+        },
     };
     orders.foreign_keys.push(user_fk.clone());
     let mut items = Table::new("order_items");
@@ -82,6 +94,22 @@ pub fn every_operation() -> Vec<Operation> {
         column("payload", ColumnType::Json, "json", true),
     ];
     items.primary_key = vec!["order_id".into(), "product_id".into()];
+    items.indexes.push(Index {
+        name: "uq_order_items_product_order".into(),
+        columns: vec!["product_id".into(), "order_id".into()],
+        unique: true,
+        constraint: true,
+    });
+    // No action declared: none is written.
+    items.foreign_keys.push(ForeignKey {
+        name: Some("fk-order_items-order_id".into()),
+        columns: vec!["order_id".into()],
+        ref_table: "orders".into(),
+        ref_columns: vec!["id".into()],
+        on_delete: ForeignKeyAction::NoAction,
+        on_update: ForeignKeyAction::NoAction,
+        declared: DeclaredActions::default(),
+    });
     let mut wider = email.clone();
     wider.col_type = ColumnType::String(None);
     wider.db_type = "varchar".into();
@@ -146,6 +174,7 @@ pub fn every_operation() -> Vec<Operation> {
                 name: "idx-users-name_email".into(),
                 columns: vec!["name".into(), "email".into()],
                 unique: true,
+                constraint: false,
             },
         },
         Operation::DropIndex {
@@ -154,6 +183,18 @@ pub fn every_operation() -> Vec<Operation> {
                 name: "idx-users-old".into(),
                 columns: vec!["old".into()],
                 unique: false,
+                constraint: false,
+            },
+        },
+        // As sea-query writes `Table::create().index(..)`: dropped (and made in `down`) as a
+        // constraint.
+        Operation::DropIndex {
+            table: "users".into(),
+            index: Index {
+                name: "uq_users_name_old".into(),
+                columns: vec!["name".into(), "old".into()],
+                unique: true,
+                constraint: true,
             },
         },
         Operation::DropForeignKey {

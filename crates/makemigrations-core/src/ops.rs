@@ -266,13 +266,26 @@ impl Operation {
                 format!("Backfill {table}.{column} (a data step for you to write)")
             }
             CreateIndex { table, index } => format!(
-                "Create {}index {} on {} ({})",
-                if index.unique { "unique " } else { "" },
+                "Create {} {} on {} ({})",
+                match (index.constraint, index.unique) {
+                    (true, _) => "unique constraint",
+                    (false, true) => "unique index",
+                    (false, false) => "index",
+                },
                 index.name,
                 table,
                 index.columns.join(", ")
             ),
-            DropIndex { table, index } => format!("Drop index {} on {}", index.name, table),
+            DropIndex { table, index } => format!(
+                "Drop {} {} on {}",
+                if index.constraint {
+                    "unique constraint"
+                } else {
+                    "index"
+                },
+                index.name,
+                table
+            ),
             AddForeignKey { table, foreign_key } => format!(
                 "Add foreign key {}.({}) -> {}.({})",
                 table,

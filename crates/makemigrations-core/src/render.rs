@@ -58,8 +58,9 @@ pub fn render_migration(file: &MigrationFile<'_>) -> String {
     let _ = writeln!(out, "//! Migration `{}`.", file.name);
     if let Some(message) = file.message {
         out.push_str("//!\n");
-        // A lone carriage return would end the comment line and break the file.
-        for line in message.replace("\r\n", "\n").replace('\r', "\n").lines() {
+        // A lone `\r` would end the `//!` line for rustc and leave the rest as code.
+        let message = message.replace("\r\n", "\n").replace('\r', "\n");
+        for line in message.lines() {
             let _ = writeln!(out, "//! {line}");
         }
     }
@@ -389,6 +390,15 @@ fn render_create_table(table: &Table) -> Vec<String> {
         }
         stmt.push(')');
     }
+    // A UNIQUE constraint is written the way sea-query makes one: as an index of the table.
+    for index in table.indexes.iter().filter(|i| i.constraint) {
+        let _ = write!(
+            stmt,
+            ".index(Index::create().name({}){}.unique())",
+            lit(&index.name),
+            index_columns(&index.columns)
+        );
+    }
     for foreign_key in &table.foreign_keys {
         // `foreign_key` takes the builder itself, without `.to_owned()`.
         let key = foreign_key_create(&table.name, foreign_key);
@@ -403,7 +413,7 @@ fn render_create_table(table: &Table) -> Vec<String> {
     }
     stmt.push_str(".to_owned()).await?;");
     let mut statements = vec![stmt];
-    for index in &table.indexes {
+    for index in table.indexes.iter().filter(|i| !i.constraint) {
         statements.push(create_index(&table.name, index));
     }
     // sea-query leaves comments out of PostgreSQL's CREATE TABLE; these write them there and
@@ -429,14 +439,20 @@ fn render_create_table(table: &Table) -> Vec<String> {
 }
 
 fn create_index(table: &str, index: &Index) -> String {
+    if index.constraint {
+        return format!(
+            "add_unique_constraint(manager, {}, {}, [{}]).await?;",
+            lit(table),
+            lit(&index.name),
+            list(&index.columns)
+        );
+    }
     let mut stmt = format!(
         "manager.create_index(Index::create().name({}).table({})",
         lit(&index.name),
         lit(table)
     );
-    for column in &index.columns {
-        let _ = write!(stmt, ".col({})", lit(column));
-    }
+    stmt.push_str(&index_columns(&index.columns));
     if index.unique {
         stmt.push_str(".unique()");
     }
@@ -444,17 +460,32 @@ fn create_index(table: &str, index: &Index) -> String {
     stmt
 }
 
+fn index_columns(columns: &[String]) -> String {
+    columns
+        .iter()
+        .map(|c| format!(".col({})", lit(c)))
+        .collect()
+}
+
+/// The actions are written only where declared, as SeaORM itself does: a key without one is
+/// then what SeaORM would have made (MariaDB tells "RESTRICT" from "nothing declared").
 fn foreign_key_create(table: &str, fk: &ForeignKey) -> String {
-    format!(
-        "ForeignKey::create().name({}).from({}, {}).to({}, {}).on_delete({}).on_update({}).to_owned()",
+    let mut key = format!(
+        "ForeignKey::create().name({}).from({}, {}).to({}, {})",
         lit(&fk.name_or_default(table)),
         lit(table),
         columns(&fk.columns),
         lit(&fk.ref_table),
         columns(&fk.ref_columns),
-        action(fk.on_delete),
-        action(fk.on_update)
-    )
+    );
+    if fk.declared.on_delete {
+        let _ = write!(key, ".on_delete({})", action(fk.on_delete));
+    }
+    if fk.declared.on_update {
+        let _ = write!(key, ".on_update({})", action(fk.on_update));
+    }
+    key.push_str(".to_owned()");
+    key
 }
 
 /// `ColumnDef::new("email").string_len(255).not_null().unique_key()`.
@@ -486,7 +517,11 @@ pub fn column_def(column: &Column, primary_key: bool) -> String {
         def.push_str(".unique_key()");
     }
     if let Some(default) = &column.default {
-        let _ = write!(def, ".default({})", default_value(&default.value));
+        let _ = write!(
+            def,
+            ".default({})",
+            default_value(&default.value, &column.col_type)
+        );
     }
     if let Some(comment) = &column.comment {
         let _ = write!(def, ".comment({})", lit(comment));
@@ -534,10 +569,10 @@ fn type_call(col_type: &ColumnType) -> String {
     }
 }
 
-fn default_value(value: &DefaultValue) -> String {
+fn default_value(value: &DefaultValue, col_type: &ColumnType) -> String {
     match value {
         DefaultValue::Bool(b) => b.to_string(),
-        DefaultValue::Int(i) => i.to_string(),
+        DefaultValue::Int(i) => int_literal(*i, col_type),
         DefaultValue::Float(f) => {
             if f.contains('.') || f.contains('e') {
                 f.clone()
@@ -552,6 +587,20 @@ fn default_value(value: &DefaultValue) -> String {
         DefaultValue::Null => "Expr::cust(\"NULL\")".into(),
         DefaultValue::Custom(sql) => format!("Expr::cust({})", lit(sql)),
     }
+}
+
+/// An unsuffixed literal is an `i32` for `.default(..)` (its bound is `Into<Expr>`), so one
+/// outside that range would not compile: it takes the suffix of the column's type.
+fn int_literal(i: i64, col_type: &ColumnType) -> String {
+    if i32::try_from(i).is_ok() {
+        return i.to_string();
+    }
+    let suffix = match col_type {
+        ColumnType::Unsigned if u32::try_from(i).is_ok() => "u32",
+        ColumnType::BigUnsigned if i >= 0 => "u64",
+        _ => "i64",
+    };
+    format!("{i}{suffix}")
 }
 
 fn action(action: ForeignKeyAction) -> &'static str {

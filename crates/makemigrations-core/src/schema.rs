@@ -196,6 +196,19 @@ pub struct Index {
     pub name: String,
     pub columns: Vec<String>,
     pub unique: bool,
+    /// Not compared: a UNIQUE *constraint* (`CONSTRAINT "uq" UNIQUE (a, b)`, as sea-query writes
+    /// `Table::create().index(..)`) rather than an index. It behaves the same, but is dropped and
+    /// created differently (PostgreSQL refuses `DROP INDEX` on it; SQLite cannot drop it at all
+    /// without a rebuild). MySQL makes every unique constraint an index, so there it is false.
+    #[serde(default)]
+    pub constraint: bool,
+}
+
+impl Index {
+    /// Two indexes of the same name are the same when they cover the same columns alike.
+    pub fn same_as(&self, other: &Index) -> bool {
+        self.name == other.name && self.columns == other.columns && self.unique == other.unique
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,6 +220,32 @@ pub struct ForeignKey {
     pub ref_columns: Vec<String>,
     pub on_delete: ForeignKeyAction,
     pub on_update: ForeignKeyAction,
+    /// Not compared: which actions to write in generated code. SeaORM writes an action only
+    /// when the entity declares one, and the file must do the same, so that the database ends up
+    /// as SeaORM itself would make it (MariaDB, for one, keeps "nothing declared" apart).
+    #[serde(default)]
+    pub declared: DeclaredActions,
+}
+
+/// Whether ON DELETE and ON UPDATE are stated: by the entity (desired side) or, for a key read
+/// from the database, whenever the action is not NO ACTION. (MariaDB reports RESTRICT for
+/// "nothing declared" as well as for RESTRICT; where the entity's action is alike, its
+/// declaration is taken instead: `diff::declared_actions_where_alike`.)
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeclaredActions {
+    pub on_delete: bool,
+    pub on_update: bool,
+}
+
+impl DeclaredActions {
+    /// For a key read from a database, which cannot say what was declared.
+    pub fn unless_no_action(on_delete: ForeignKeyAction, on_update: ForeignKeyAction) -> Self {
+        let stated = |a| a != ForeignKeyAction::NoAction;
+        DeclaredActions {
+            on_delete: stated(on_delete),
+            on_update: stated(on_update),
+        }
+    }
 }
 
 impl ForeignKey {

@@ -33,6 +33,7 @@ fn fk(columns: &[&str], ref_table: &str) -> ForeignKey {
         ref_columns: vec!["id".into()],
         on_delete: ForeignKeyAction::NoAction,
         on_update: ForeignKeyAction::NoAction,
+        declared: DeclaredActions::default(),
     }
 }
 
@@ -196,6 +197,7 @@ fn changed_indexes_and_foreign_keys_are_dropped_and_added_again() {
         name: "idx-orders-user_id".into(),
         columns: vec!["user_id".into()],
         unique: false,
+        constraint: false,
     });
     live_table.foreign_keys.push(fk(&["user_id"], "users"));
     let mut desired_table = live_table.clone();
@@ -663,4 +665,201 @@ fn live_columns_take_the_declared_type_where_stored_alike() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+fn status_enum(name: &str, values: &[&str]) -> ColumnType {
+    ColumnType::Enum {
+        name: name.into(),
+        variants: values.iter().map(|v| v.to_string()).collect(),
+    }
+}
+
+/// PostgreSQL recreates a changed enum type and converts every column that uses it: columns that
+/// stop using it (dropped, made text, or moved to another enum) must do so first, or rows holding
+/// a removed value make the conversion fail.
+#[test]
+fn columns_leave_an_enum_before_the_type_is_recreated() {
+    let enum_type = |name: &str, values: &[&str]| EnumType {
+        name: name.into(),
+        values: values.iter().map(|v| v.to_string()).collect(),
+    };
+    let old = status_enum("status", &["a", "shipped"]);
+    let mut live = schema(vec![table(
+        "orders",
+        vec![
+            id(),
+            col("status", "status", old.clone()),
+            col("former", "status", old.clone()),
+            col("moved", "status", old.clone()),
+            col("kept", "status", old),
+        ],
+    )]);
+    live.enums
+        .insert("status".into(), enum_type("status", &["a", "shipped"]));
+    let new = status_enum("status", &["a"]);
+    let mut desired = schema(vec![table(
+        "orders",
+        vec![
+            id(),
+            col("status", "text", ColumnType::Text),
+            col("moved", "mood", status_enum("mood", &["a", "shipped"])),
+            col("kept", "status", new),
+        ],
+    )]);
+    desired
+        .enums
+        .insert("status".into(), enum_type("status", &["a"]));
+    desired
+        .enums
+        .insert("mood".into(), enum_type("mood", &["a", "shipped"]));
+    check(
+        live,
+        desired,
+        Backend::Postgres,
+        &[
+            "+ Create enum mood (a, shipped)",
+            "~ Alter column orders.status: status -> text",
+            "~ Alter column orders.moved: status -> mood",
+            "- Drop column orders.former",
+            "~ Alter enum status: (a, shipped) -> (a)",
+        ],
+    );
+}
+
+/// MySQL refuses a new table's key to a column whose type changes in the same migration (error
+/// 3780) when the key comes first: it is added after the change, on every backend.
+#[test]
+fn a_new_tables_key_to_a_retyped_column_is_added_after_the_change() {
+    let users = |db_type: &str, col_type: ColumnType| {
+        let mut id = col("id", db_type, col_type);
+        id.auto_increment = true;
+        table("users", vec![id])
+    };
+    let live = schema(vec![users("int", ColumnType::Integer)]);
+    let mut sessions = table(
+        "sessions",
+        vec![id(), col("user_id", "bigint", ColumnType::BigInteger)],
+    );
+    sessions.foreign_keys.push(fk(&["user_id"], "users"));
+    let desired = schema(vec![users("bigint", ColumnType::BigInteger), sessions]);
+    for backend in [Backend::MySql, Backend::Postgres, Backend::Sqlite] {
+        check(
+            live.clone(),
+            desired.clone(),
+            backend,
+            &[
+                "+ Create table sessions",
+                "~ Alter column users.id: int -> bigint",
+                "+ Add foreign key sessions.(user_id) -> users.(id)",
+            ],
+        );
+    }
+    let ops = diff(&live, &desired, &options(Backend::MySql, &[])).operations;
+    let Operation::CreateTable(created) = &ops[0] else {
+        panic!("{ops:?}")
+    };
+    assert!(created.foreign_keys.is_empty(), "the key is still inline");
+}
+
+/// What is written in the file (declared actions, constraint or index) is never compared: a
+/// database cannot tell, so comparing it would be a false difference.
+#[test]
+fn render_only_facts_are_not_compared() {
+    let with = |declared: bool, constraint: bool| {
+        let mut orders = table(
+            "orders",
+            vec![
+                id(),
+                col("user_id", "integer", ColumnType::Integer),
+                col("code", "integer", ColumnType::Integer),
+            ],
+        );
+        let mut key = fk(&["user_id"], "users");
+        key.declared = DeclaredActions {
+            on_delete: declared,
+            on_update: declared,
+        };
+        orders.foreign_keys.push(key);
+        orders.indexes.push(Index {
+            name: "uq_orders".into(),
+            columns: vec!["user_id".into(), "code".into()],
+            unique: true,
+            constraint,
+        });
+        schema(vec![table("users", vec![id()]), orders])
+    };
+    for backend in [Backend::MySql, Backend::Postgres, Backend::Sqlite] {
+        check(with(false, true), with(true, false), backend, &[]);
+    }
+}
+
+/// A live key states the actions other than NO ACTION, unless the entity's actions behave alike:
+/// then it says what the entity says (MariaDB reports RESTRICT where nothing was declared, and a
+/// key dropped around a type change must come back as it was, on every backend).
+#[test]
+fn a_live_key_states_what_the_entity_declares_where_its_actions_are_alike() {
+    use ForeignKeyAction::*;
+    let with_key = |on_delete, on_update, declared| {
+        let mut orders = table(
+            "orders",
+            vec![id(), col("user_id", "int", ColumnType::Integer)],
+        );
+        orders.foreign_keys.push(ForeignKey {
+            on_delete,
+            on_update,
+            declared,
+            ..fk(&["user_id"], "users")
+        });
+        schema(vec![table("users", vec![id()]), orders])
+    };
+    let read = |on_delete, on_update| {
+        with_key(
+            on_delete,
+            on_update,
+            DeclaredActions::unless_no_action(on_delete, on_update),
+        )
+    };
+    let nothing = DeclaredActions::default();
+    let key = |s: &Schema| s.tables["orders"].foreign_keys[0].clone();
+
+    // MariaDB: nothing declared reads as RESTRICT.
+    let mut live = read(Restrict, Restrict);
+    assert!(key(&live).declared.on_delete && key(&live).declared.on_update);
+    diff::declared_actions_where_alike(
+        &mut live,
+        &with_key(NoAction, NoAction, nothing),
+        Backend::MySql,
+    );
+    assert_eq!(
+        (key(&live).declared, key(&live).on_delete),
+        (nothing, NoAction)
+    );
+
+    // Not alike on PostgreSQL: the live key keeps what it has.
+    let mut live = read(Restrict, NoAction);
+    diff::declared_actions_where_alike(
+        &mut live,
+        &with_key(NoAction, NoAction, nothing),
+        Backend::Postgres,
+    );
+    assert_eq!(key(&live).on_delete, Restrict);
+    assert!(key(&live).declared.on_delete);
+    assert!(!key(&live).declared.on_update);
+
+    // An action that changes keeps the live one; the other follows the entity.
+    let declared = DeclaredActions {
+        on_delete: true,
+        on_update: true,
+    };
+    let mut live = read(Restrict, Restrict);
+    diff::declared_actions_where_alike(
+        &mut live,
+        &with_key(Cascade, Restrict, declared),
+        Backend::MySql,
+    );
+    assert_eq!(
+        (key(&live).on_delete, key(&live).on_update),
+        (Restrict, Restrict)
+    );
+    assert_eq!(key(&live).declared, declared);
 }

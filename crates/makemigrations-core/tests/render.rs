@@ -130,3 +130,45 @@ fn a_dropped_not_null_column_comes_back_filled() {
     );
     insta::assert_snapshot!(source);
 }
+
+#[test]
+fn a_carriage_return_in_the_message_starts_a_new_doc_line() {
+    let source = render_migration(&MigrationFile {
+        name: "m20261121_093000_x",
+        message: Some("first\rsecond\r\nthird"),
+        up: &[],
+        down: Some(&[]),
+    });
+    assert!(
+        !source.contains('\r'),
+        "a carriage return is left:\n{source}"
+    );
+    for line in ["//! first\n", "//! second\n", "//! third\n"] {
+        assert!(source.contains(line), "missing {line:?} in:\n{source}");
+    }
+    formatted(source);
+}
+
+#[test]
+fn integer_defaults_outside_i32_take_the_column_type_suffix() {
+    let with_default = |col_type: ColumnType, value: i64| {
+        let mut c = Column::new("n", col_type, "x");
+        c.default = Some(Default {
+            sql: value.to_string(),
+            value: DefaultValue::Int(value),
+        });
+        render::column_def(&c, false)
+    };
+    assert!(
+        with_default(ColumnType::BigInteger, 5_000_000_000).ends_with(".default(5000000000i64)")
+    );
+    assert!(
+        with_default(ColumnType::BigInteger, -5_000_000_000).ends_with(".default(-5000000000i64)")
+    );
+    assert!(with_default(ColumnType::Unsigned, 4_000_000_000).ends_with(".default(4000000000u32)"));
+    assert!(
+        with_default(ColumnType::BigUnsigned, 5_000_000_000).ends_with(".default(5000000000u64)")
+    );
+    // Within i32, the literal stays as written.
+    assert!(with_default(ColumnType::BigInteger, 7).ends_with(".default(7)"));
+}

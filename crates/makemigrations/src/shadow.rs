@@ -88,8 +88,13 @@ where
         DbBackend::MySql => read_mysql(db, &script, &cache, shadow_url).await?,
         _ => read_sqlite(db, &script, &cache).await?,
     };
+    declared_foreign_key_actions(&mut desired, &stmts, backend);
+    makemigrations_core::diff::declared_actions_where_alike(
+        &mut live,
+        &desired,
+        crate::database::core_backend(backend),
+    );
     if backend == DbBackend::MySql {
-        declared_foreign_key_actions(&mut desired, &stmts);
         let mut known: Vec<makemigrations_core::EnumType> = entity_defs
             .iter()
             .filter_map(EntityDef::enum_type)
@@ -366,10 +371,15 @@ fn name_inline_enums(live: &mut Schema, known: &[makemigrations_core::EnumType])
     }
 }
 
-/// MySQL reports RESTRICT where nothing was declared and the differ treats RESTRICT and NO
-/// ACTION alike there; the generated code states what the entity declares, so that it means the
-/// same on PostgreSQL and SQLite.
-fn declared_foreign_key_actions(desired: &mut Schema, stmts: &[EntityStatements]) {
+/// The generated code states the actions the entity declares, and only those, so that it means
+/// the same on every backend. On MySQL the actions themselves are the entity's too: the server
+/// reports RESTRICT where nothing was declared (the differ treats RESTRICT and NO ACTION alike
+/// there).
+fn declared_foreign_key_actions(
+    desired: &mut Schema,
+    stmts: &[EntityStatements],
+    backend: DbBackend,
+) {
     for s in stmts {
         let Some(table) = desired.tables.get_mut(&s.table_name) else {
             continue;
@@ -381,8 +391,11 @@ fn declared_foreign_key_actions(desired: &mut Schema, stmts: &[EntityStatements]
                 .iter_mut()
                 .find(|k| k.signature() == declared.signature())
             {
-                key.on_delete = declared.on_delete;
-                key.on_update = declared.on_update;
+                key.declared = declared.declared;
+                if backend == DbBackend::MySql {
+                    key.on_delete = declared.on_delete;
+                    key.on_update = declared.on_update;
+                }
             }
         }
     }

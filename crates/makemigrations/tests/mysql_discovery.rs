@@ -4,7 +4,8 @@
 
 use makemigrations::introspect;
 use makemigrations_core::{
-    Backend, Column, ColumnType, DefaultValue, ForeignKey, ForeignKeyAction, Index, Schema, Table,
+    Backend, Column, ColumnType, DeclaredActions, DefaultValue, ForeignKey, ForeignKeyAction,
+    Index, Schema, Table,
 };
 use sea_orm::sea_query::{
     ColumnDef, ColumnType as Sea, Expr, ForeignKey as Fk, ForeignKeyAction as FkAction,
@@ -249,6 +250,7 @@ async fn reads_what_sea_query_creates() {
         name: "idx-parent-a-b".into(),
         columns: vec!["a".into(), "b".into()],
         unique: true,
+        constraint: false,
     }];
     assert_eq!(parent, &expected);
 
@@ -313,7 +315,8 @@ async fn reads_what_sea_query_creates() {
         [Index {
             name: "idx-child-other_id".into(),
             columns: vec!["other_id".into()],
-            unique: false
+            unique: false,
+            constraint: false,
         }]
     );
     let fk = |name: &str, column: &str, on_delete| ForeignKey {
@@ -324,6 +327,11 @@ async fn reads_what_sea_query_creates() {
         on_delete,
         // Nothing declared reads as RESTRICT on MariaDB.
         on_update: ForeignKeyAction::Restrict,
+        // The database cannot tell RESTRICT from nothing declared: stated.
+        declared: DeclaredActions {
+            on_delete: true,
+            on_update: true,
+        },
     };
     assert_eq!(
         child.foreign_keys,

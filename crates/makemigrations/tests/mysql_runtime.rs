@@ -594,7 +594,8 @@ async fn every_operation_applies_and_reverts() {
     db.run(
         "CREATE TABLE users (id int NOT NULL AUTO_INCREMENT PRIMARY KEY, \
          email varchar(255) NOT NULL UNIQUE, name varchar(50) NULL, bio text NULL, \
-         old int NULL, mood enum('ok') NULL, legacy_flag bool NULL, KEY `idx-users-old` (old))",
+         old int NULL, mood enum('ok') NULL, legacy_flag bool NULL, KEY `idx-users-old` (old), \
+         CONSTRAINT uq_users_name_old UNIQUE (name, old))",
     )
     .await;
     let before = db.show_create("users").await;

@@ -284,7 +284,10 @@ async fn answered_questions_keep_the_rows_on_every_backend() {
         generator,
         &["--rename", "users.display_name=full_name"],
     );
-    assert!(out.contains("~ Rename column users.display_name to full_name"), "{out}");
+    assert!(
+        out.contains("~ Rename column users.display_name to full_name"),
+        "{out}"
+    );
     for (i, backend) in backends.iter().enumerate() {
         assert_eq!(value(backend, "users", "full_name").await, "Ada");
         fingerprints[i].push(backend.schema_fingerprint().await);

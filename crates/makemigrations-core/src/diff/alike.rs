@@ -3,7 +3,7 @@
 //! not reach the database, so no comparison there can see it. The tool says so rather than
 //! claiming there is nothing to do.
 
-use crate::schema::{ColumnType, Schema};
+use crate::schema::{Backend, ColumnType, Schema};
 
 /// One such column: the type the entity declares and the type the database keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +87,35 @@ pub fn declared_types_where_stored_alike(live: &mut Schema, desired: &Schema) {
                 if live_default.sql == declared_default.sql {
                     live_default.value = declared_default.value.clone();
                 }
+            }
+        }
+    }
+}
+
+/// A live key cannot say which of its actions were declared (MariaDB reports RESTRICT for
+/// "nothing declared"), but where the entity's action behaves alike, the entity can: the live key
+/// takes the entity's action and declaration, so that code rendered from it (a key dropped around
+/// a type change, re-added in `down`) restores the same key on every backend.
+pub fn declared_actions_where_alike(live: &mut Schema, desired: &Schema, backend: Backend) {
+    for (name, live_table) in live.tables.iter_mut() {
+        let Some(desired_table) = desired.tables.get(name) else {
+            continue;
+        };
+        for key in &mut live_table.foreign_keys {
+            let Some(declared) = desired_table
+                .foreign_keys
+                .iter()
+                .find(|k| k.signature() == key.signature())
+            else {
+                continue;
+            };
+            if backend.same_action(key.on_delete, declared.on_delete) {
+                key.on_delete = declared.on_delete;
+                key.declared.on_delete = declared.declared.on_delete;
+            }
+            if backend.same_action(key.on_update, declared.on_update) {
+                key.on_update = declared.on_update;
+                key.declared.on_update = declared.declared.on_update;
             }
         }
     }

@@ -70,7 +70,9 @@ fn used_by_unmanaged_table(live: &Schema, enum_name: &str, unmanaged_tables: &[S
 /// migration generated there must still run on PostgreSQL: each enum type that a new column uses
 /// is created first, and each that a changed, dropped or dropped table's column stops using (and
 /// that no desired column uses) is dropped last. `create_enum` and `drop_enum` do nothing where
-/// enums are inline, and on PostgreSQL they skip a type that exists or is still in use.
+/// enums are inline; on PostgreSQL `create_enum` leaves alone a type that exists with the same
+/// values in the same order (and fails when its values differ), and `drop_enum` a type that is
+/// still in use.
 pub(super) fn with_portable_enum_types(
     operations: Vec<Operation>,
     desired: &Schema,

@@ -51,6 +51,9 @@ pub(super) fn diff_foreign_keys(
 /// foreign-key checks off. So every key on a column whose type changes is dropped before the
 /// change and added again after it (Django does the same). The file then runs on every backend,
 /// whichever one it was generated on.
+///
+/// A new table's key to such a column would be created inline, before the change, and MySQL
+/// refuses that too (error 3780): it is taken out of the table and added after the change.
 pub(super) fn around_type_changes(live: &Schema, desired: &Schema, changes: &mut Changes) {
     let retyped: Vec<(String, String)> = changes
         .alters
@@ -66,6 +69,26 @@ pub(super) fn around_type_changes(live: &Schema, desired: &Schema, changes: &mut
         (table == t && key.columns.contains(c))
             || (&key.ref_table == t && key.ref_columns.contains(c))
     };
+    for table in &mut changes.create_tables {
+        let (deferred, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut table.foreign_keys)
+            .into_iter()
+            .partition(|key| {
+                retyped
+                    .iter()
+                    .any(|(t, c)| &key.ref_table == t && key.ref_columns.contains(c))
+            });
+        table.foreign_keys = kept;
+        changes
+            .add_foreign_keys
+            .extend(
+                deferred
+                    .into_iter()
+                    .map(|foreign_key| Operation::AddForeignKey {
+                        table: table.name.clone(),
+                        foreign_key,
+                    }),
+            );
+    }
     for (table_name, table) in &live.tables {
         for key in &table.foreign_keys {
             if !retyped.iter().any(|r| uses(table_name, key, r)) {

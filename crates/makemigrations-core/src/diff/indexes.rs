@@ -8,7 +8,7 @@ use crate::schema::Table;
 pub(super) fn diff_indexes(live: &Table, desired: &Table, changes: &mut Changes) {
     for desired_index in &desired.indexes {
         let live_index = live.indexes.iter().find(|i| i.name == desired_index.name);
-        if live_index == Some(desired_index) {
+        if live_index.is_some_and(|i| i.same_as(desired_index)) {
             continue;
         }
         if let Some(live_index) = live_index {

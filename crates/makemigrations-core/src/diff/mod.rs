@@ -11,7 +11,9 @@ mod order;
 mod renames;
 mod tables;
 
-pub use alike::{declared_types_where_stored_alike, stored_alike, StoredAlike};
+pub use alike::{
+    declared_actions_where_alike, declared_types_where_stored_alike, stored_alike, StoredAlike,
+};
 pub use renames::{apply_declared_renames, rename_column, rename_table};
 
 use std::collections::BTreeSet;

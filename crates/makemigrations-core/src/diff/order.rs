@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ops::Operation;
-use crate::schema::Table;
+use crate::schema::{Column, ColumnType, Table};
 
 /// The differ's findings, bucketed by kind until they are ordered.
 #[derive(Debug, Default)]
@@ -34,9 +34,10 @@ impl Changes {
         let (create_tables, deferred_keys) = creation_order(&self.create_tables);
         let (drop_order, early_key_drops) = creation_order(&self.drop_tables);
 
+        let (mut leaving_alters, mut leaving_drops) = self.columns_leaving_altered_enums();
+
         let mut ops = Vec::new();
         ops.append(&mut self.create_enums);
-        ops.append(&mut self.alter_enums);
         // Keys of dropped tables that close a cycle go first, so each table can then be dropped.
         ops.extend(
             early_key_drops
@@ -45,6 +46,12 @@ impl Changes {
         );
         ops.append(&mut self.drop_foreign_keys);
         ops.append(&mut self.drop_indexes);
+        // PostgreSQL recreates a changed enum type and converts every column that still uses it:
+        // a column that stops using it must do so first, or its rows holding a removed value
+        // make the conversion fail.
+        ops.append(&mut leaving_alters);
+        ops.append(&mut leaving_drops);
+        ops.append(&mut self.alter_enums);
         ops.extend(create_tables.into_iter().map(Operation::CreateTable));
         ops.append(&mut self.add_columns);
         ops.append(&mut self.alters);
@@ -59,6 +66,43 @@ impl Changes {
         ops.extend(drop_order.into_iter().rev().map(Operation::DropTable));
         ops.append(&mut self.drop_enums);
         ops
+    }
+}
+
+impl Changes {
+    /// Takes out the column alters and drops whose column uses, before the change, an enum type
+    /// whose values change, and after it does not use that type any more.
+    fn columns_leaving_altered_enums(&mut self) -> (Vec<Operation>, Vec<Operation>) {
+        let altered: BTreeSet<String> = self
+            .alter_enums
+            .iter()
+            .filter_map(|op| match op {
+                Operation::AlterEnum { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
+        let enum_of = |column: &Column| match &column.col_type {
+            ColumnType::Enum { name, .. } if altered.contains(name) => Some(name.clone()),
+            _ => None,
+        };
+        let (leaving_alters, alters) =
+            std::mem::take(&mut self.alters)
+                .into_iter()
+                .partition(|op| match op {
+                    Operation::AlterColumn { from, to, .. } => {
+                        let before = enum_of(from);
+                        before.is_some() && before != enum_of(to)
+                    }
+                    _ => false,
+                });
+        self.alters = alters;
+        let (leaving_drops, drops) = std::mem::take(&mut self.drop_columns)
+            .into_iter()
+            .partition(
+                |op| matches!(op, Operation::DropColumn { column, .. } if enum_of(column).is_some()),
+            );
+        self.drop_columns = drops;
+        (leaving_alters, leaving_drops)
     }
 }
 

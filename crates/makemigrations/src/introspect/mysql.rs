@@ -5,7 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use makemigrations_core::{Column, ForeignKey, ForeignKeyAction, Index, Schema, Table};
+use makemigrations_core::{
+    Column, DeclaredActions, ForeignKey, ForeignKeyAction, Index, Schema, Table,
+};
 use sea_orm::{ConnectionTrait, DbErr};
 
 use super::query;
@@ -140,6 +142,7 @@ pub async fn discover<C: ConnectionTrait>(conn: &C, schema_name: &str) -> Result
             ref_columns: Vec::new(),
             on_update,
             on_delete,
+            declared: DeclaredActions::unless_no_action(on_delete, on_update),
         });
         key.columns.push(row.try_get("", "column_name")?);
         key.ref_columns.push(row.try_get("", "ref_column")?);
@@ -169,6 +172,8 @@ pub async fn discover<C: ConnectionTrait>(conn: &C, schema_name: &str) -> Result
                     name,
                     columns: Vec::new(),
                     unique,
+                    // A unique constraint is an index here, dropped and made like one.
+                    constraint: false,
                 };
                 (index, plain)
             });

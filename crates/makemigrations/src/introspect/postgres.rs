@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use makemigrations_core::{
-    Column, ColumnType, EnumType, ForeignKey, ForeignKeyAction, Index, Schema, Table,
+    Column, ColumnType, DeclaredActions, EnumType, ForeignKey, ForeignKeyAction, Index, Schema,
+    Table,
 };
 use sea_orm::{ConnectionTrait, DbErr};
 
@@ -157,6 +158,7 @@ pub async fn discover<C: ConnectionTrait>(conn: &C, schema_name: &str) -> Result
                 name,
                 columns,
                 unique: true,
+                constraint: true,
             }),
             "f" => {
                 let ref_table: String = row
@@ -167,13 +169,16 @@ pub async fn discover<C: ConnectionTrait>(conn: &C, schema_name: &str) -> Result
                     &ref_table,
                     &row.try_get::<String>("", "ref_columns")?,
                 );
+                let on_update = action(&row.try_get::<String>("", "on_update")?);
+                let on_delete = action(&row.try_get::<String>("", "on_delete")?);
                 table.foreign_keys.push(ForeignKey {
                     name: Some(name),
                     columns,
                     ref_table,
                     ref_columns,
-                    on_update: action(&row.try_get::<String>("", "on_update")?),
-                    on_delete: action(&row.try_get::<String>("", "on_delete")?),
+                    on_update,
+                    on_delete,
+                    declared: DeclaredActions::unless_no_action(on_delete, on_update),
                 });
             }
             _ => {}
@@ -193,6 +198,7 @@ pub async fn discover<C: ConnectionTrait>(conn: &C, schema_name: &str) -> Result
                 &row.try_get::<String>("", "columns")?,
             ),
             unique: row.try_get("", "is_unique")?,
+            constraint: false,
         });
     }
 

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use makemigrations_core::{Column, ForeignKey, ForeignKeyAction, Index, Schema, Table};
+use makemigrations_core::{
+    Column, DeclaredActions, ForeignKey, ForeignKeyAction, Index, Schema, Table,
+};
 use sea_orm::{ConnectionTrait, DbErr};
 
 use super::query;
@@ -19,12 +21,16 @@ pub(crate) const USER_TABLES: &str =
 pub async fn discover<C: ConnectionTrait>(conn: &C) -> Result<Schema, DbErr> {
     let mut tables: BTreeMap<String, Table> = BTreeMap::new();
     let mut autoincrement_tables = Vec::new();
+    let mut constraint_names: BTreeMap<String, Vec<(String, Vec<String>)>> = BTreeMap::new();
     let sql = format!("SELECT m.name AS name, m.sql AS sql FROM sqlite_master m WHERE {USER_TABLES} ORDER BY m.name");
     for row in query(conn, &sql, vec![]).await? {
         let name: String = row.try_get("", "name")?;
         let create_sql: Option<String> = row.try_get("", "sql")?;
-        if create_sql.is_some_and(|s| s.to_ascii_uppercase().contains("AUTOINCREMENT")) {
-            autoincrement_tables.push(name.clone());
+        if let Some(create_sql) = &create_sql {
+            if create_sql.to_ascii_uppercase().contains("AUTOINCREMENT") {
+                autoincrement_tables.push(name.clone());
+            }
+            constraint_names.insert(name.clone(), named_unique_constraints(create_sql));
         }
         tables.insert(name.clone(), Table::new(name));
     }
@@ -97,6 +103,7 @@ pub async fn discover<C: ConnectionTrait>(conn: &C) -> Result<Schema, DbErr> {
                         name: index_name,
                         columns: Vec::new(),
                         unique,
+                        constraint: origin == "u",
                     },
                     origin,
                     partial == 0,
@@ -122,6 +129,15 @@ pub async fn discover<C: ConnectionTrait>(conn: &C) -> Result<Schema, DbErr> {
                     column.unique = true;
                 }
             }
+            // SQLite names a UNIQUE constraint's index `sqlite_autoindex_<table>_<n>`; the
+            // constraint's own name, where it has one, is only in the CREATE TABLE.
+            "u" => {
+                let named = constraint_names
+                    .get(&table_name)
+                    .and_then(|found| found.iter().find(|(_, c)| *c == index.columns));
+                let name = named.map_or(index.name.clone(), |(name, _)| name.clone());
+                table.indexes.push(Index { name, ..index });
+            }
             _ if describable => table.indexes.push(index),
             _ => {}
         }
@@ -138,13 +154,18 @@ pub async fn discover<C: ConnectionTrait>(conn: &C) -> Result<Schema, DbErr> {
         let table_name: String = row.try_get("", "table_name")?;
         let id: i64 = row.try_get("", "id")?;
         let ref_table: String = row.try_get("", "ref_table")?;
-        let key = keys.entry((table_name, id)).or_insert_with(|| ForeignKey {
-            name: None,
-            columns: Vec::new(),
-            ref_table: ref_table.clone(),
-            ref_columns: Vec::new(),
-            on_update: action(&row.try_get::<String>("", "on_update").unwrap_or_default()),
-            on_delete: action(&row.try_get::<String>("", "on_delete").unwrap_or_default()),
+        let key = keys.entry((table_name, id)).or_insert_with(|| {
+            let on_update = action(&row.try_get::<String>("", "on_update").unwrap_or_default());
+            let on_delete = action(&row.try_get::<String>("", "on_delete").unwrap_or_default());
+            ForeignKey {
+                name: None,
+                columns: Vec::new(),
+                ref_table: ref_table.clone(),
+                ref_columns: Vec::new(),
+                on_update,
+                on_delete,
+                declared: DeclaredActions::unless_no_action(on_delete, on_update),
+            }
         });
         key.columns.push(row.try_get("", "col")?);
         // `REFERENCES t` without columns means t's primary key.
@@ -162,6 +183,7 @@ pub async fn discover<C: ConnectionTrait>(conn: &C) -> Result<Schema, DbErr> {
     }
 
     for table in tables.values_mut() {
+        table.indexes.sort_by(|a, b| a.name.cmp(&b.name));
         table
             .foreign_keys
             .sort_by(|a, b| a.signature().cmp(&b.signature()));
@@ -179,5 +201,88 @@ fn action(text: &str) -> ForeignKeyAction {
         "SET NULL" => ForeignKeyAction::SetNull,
         "SET DEFAULT" => ForeignKeyAction::SetDefault,
         _ => ForeignKeyAction::NoAction,
+    }
+}
+
+/// The `CONSTRAINT <name> UNIQUE (<columns>)` clauses of a `CREATE TABLE` statement.
+pub(crate) fn named_unique_constraints(create_sql: &str) -> Vec<(String, Vec<String>)> {
+    let tokens = tokens(create_sql);
+    let mut found = Vec::new();
+    let word = |t: &(String, bool), w: &str| !t.1 && t.0.eq_ignore_ascii_case(w);
+    for i in 0..tokens.len() {
+        if !word(&tokens[i], "CONSTRAINT")
+            || !tokens.get(i + 2).is_some_and(|t| word(t, "UNIQUE"))
+            || !tokens.get(i + 3).is_some_and(|t| word(t, "("))
+        {
+            continue;
+        }
+        let mut columns = Vec::new();
+        for t in &tokens[i + 4..] {
+            match t.0.as_str() {
+                ")" if !t.1 => break,
+                "," if !t.1 => {}
+                _ => columns.push(t.0.clone()),
+            }
+        }
+        found.push((tokens[i + 1].0.clone(), columns));
+    }
+    found
+}
+
+/// SQL split into words and punctuation; quoted identifiers unquoted (flagged `true`), string
+/// literals skipped.
+fn tokens(sql: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '`' | '[' | '\'' => {
+                let close = if c == '[' { ']' } else { c };
+                let mut text = String::new();
+                while let Some(n) = chars.next() {
+                    if n == close {
+                        // A doubled quote stands for itself.
+                        if close != ']' && chars.peek() == Some(&close) {
+                            chars.next();
+                        } else {
+                            break;
+                        }
+                    }
+                    text.push(n);
+                }
+                if c != '\'' {
+                    out.push((text, true));
+                }
+            }
+            '(' | ')' | ',' => out.push((c.to_string(), false)),
+            c if c.is_whitespace() => {}
+            c => {
+                let mut text = c.to_string();
+                while let Some(&n) = chars.peek() {
+                    if n.is_whitespace() || "()\",`[".contains(n) {
+                        break;
+                    }
+                    text.push(n);
+                    chars.next();
+                }
+                out.push((text, false));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn named_unique_constraints_are_read_from_create_table() {
+        let sql = r#"CREATE TABLE "t" ( "id" integer NOT NULL PRIMARY KEY, "a" text DEFAULT 'x,y', "b" int, CONSTRAINT "uq_x" UNIQUE ("a", "b"), UNIQUE (b, id), constraint [u 2] unique (`b`) )"#;
+        assert_eq!(
+            super::named_unique_constraints(sql),
+            [
+                ("uq_x".to_string(), vec!["a".to_string(), "b".to_string()]),
+                ("u 2".to_string(), vec!["b".to_string()]),
+            ]
+        );
     }
 }

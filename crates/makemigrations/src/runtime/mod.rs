@@ -44,7 +44,10 @@ pub fn todo_backfill(table: &str, column: &str) -> Result<(), DbErr> {
     )))
 }
 
-/// `CREATE TYPE .. AS ENUM` on PostgreSQL; elsewhere enums are part of the column type.
+/// `CREATE TYPE .. AS ENUM` on PostgreSQL; elsewhere enums are part of the column type. A file
+/// generated where enums are inline cannot know whether the type exists already (another table
+/// uses it): a type with the same values in the same order is left alone, one with other values
+/// is an error naming both lists.
 pub async fn create_enum<const N: usize>(
     manager: &SchemaManager<'_>,
     name: &str,
@@ -52,6 +55,17 @@ pub async fn create_enum<const N: usize>(
 ) -> Result<(), DbErr> {
     if backend(manager) != DbBackend::Postgres {
         return Ok(());
+    }
+    if let Some(existing) = postgres_enum_values(manager, name).await? {
+        if existing == values {
+            return Ok(());
+        }
+        return Err(DbErr::Migration(format!(
+            "enum type {name} exists with the values ({}), not ({}) as this migration expects\n  \
+             fix: change the entity's values to match, or alter the type in an earlier migration",
+            existing.join(", "),
+            values.join(", ")
+        )));
     }
     let values: Vec<String> = values.iter().map(|v| literal(v)).collect();
     exec(
@@ -63,6 +77,26 @@ pub async fn create_enum<const N: usize>(
         ),
     )
     .await
+}
+
+/// The labels of the enum type `name` in the current schema, in order; `None` when there is no
+/// type of that name (a type of that name that is not an enum has no labels).
+async fn postgres_enum_values(
+    manager: &SchemaManager<'_>,
+    name: &str,
+) -> Result<Option<Vec<String>>, DbErr> {
+    let rows = introspect::query(
+        manager.get_connection(),
+        "SELECT (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e \
+                 WHERE e.enumtypid = t.oid)::text AS labels \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+         WHERE t.typname = $1 AND n.nspname = current_schema()",
+        vec![name.to_string().into()],
+    )
+    .await?;
+    rows.first()
+        .map(|row| introspect::json_strings(row.try_get("", "labels")?))
+        .transpose()
 }
 
 /// `DROP TYPE` on PostgreSQL, unless a column still uses the type (a file generated where enums
@@ -84,10 +118,14 @@ pub async fn drop_enum(manager: &SchemaManager<'_>, name: &str) -> Result<(), Db
     exec(manager, &format!("DROP TYPE IF EXISTS {}", ident(name))).await
 }
 
-/// Changes the values of a PostgreSQL enum type. New values are added in place when every old
-/// value keeps its order; otherwise (a value removed or moved) the type is recreated and every
-/// column that uses it is converted through text. MySQL changes the enum columns that have the
-/// `from` values.
+/// Changes the values of a PostgreSQL enum type by recreating it: the old type is renamed to
+/// `<name>_old`, the new one created, every column that uses it converted through text (with
+/// literal defaults restored), and the old type dropped. Even when values are only added, this
+/// recreates rather than `ALTER TYPE .. ADD VALUE`: an added value cannot be used in the
+/// transaction that added it ("unsafe use of new value"), and the migration runs in one, so a
+/// default or a data statement using the value later in the same migration would fail. The cost
+/// is a rewrite of every table with a column of the type, under an exclusive lock. MySQL changes
+/// the enum columns that have the `from` values.
 pub async fn alter_enum<const F: usize, const T: usize, const C: usize>(
     manager: &SchemaManager<'_>,
     name: &str,
@@ -99,25 +137,6 @@ pub async fn alter_enum<const F: usize, const T: usize, const C: usize>(
         DbBackend::Postgres => {}
         DbBackend::MySql => return mysql::alter_enum(manager, &from, &to, &columns).await,
         _ => return Ok(()),
-    }
-    let kept: Vec<&str> = to.iter().copied().filter(|v| from.contains(v)).collect();
-    if kept == from {
-        for (position, value) in to.iter().enumerate() {
-            if from.contains(value) {
-                continue;
-            }
-            let place = match to[position + 1..].iter().find(|v| from.contains(v)) {
-                Some(next) => format!(" BEFORE {}", literal(next)),
-                None => String::new(),
-            };
-            let sql = format!(
-                "ALTER TYPE {} ADD VALUE {}{place}",
-                ident(name),
-                literal(value)
-            );
-            exec(manager, &sql).await?;
-        }
-        return Ok(());
     }
     let old_name = format!("{name}_old");
     let conn = manager.get_connection();
@@ -326,8 +345,15 @@ async fn alter_column_postgres(
         clauses.push(format!("ALTER COLUMN {c} DROP DEFAULT"));
     }
     if let (true, Some(type_sql)) = (type_changed, type_of(to)) {
+        // PostgreSQL has no cast from one enum type to another (nor from an enum to most types):
+        // an enum goes through its text.
+        let from_enum = matches!(
+            from.get_column_type(),
+            Some(sea_orm::sea_query::ColumnType::Enum { .. })
+        );
+        let via = if from_enum { "::text" } else { "" };
         clauses.push(format!(
-            "ALTER COLUMN {c} TYPE {type_sql} USING {c}::{type_sql}"
+            "ALTER COLUMN {c} TYPE {type_sql} USING {c}{via}::{type_sql}"
         ));
     }
     let nullable = |spec: &sea_orm::sea_query::ColumnSpec| spec.nullable != Some(false);
@@ -446,6 +472,7 @@ async fn postgres_constraint(
             ref_columns: introspect::json_strings(row.try_get("", "ref_columns")?)?,
             on_delete: makemigrations_core::ForeignKeyAction::NoAction,
             on_update: makemigrations_core::ForeignKeyAction::NoAction,
+            declared: Default::default(),
         };
         let name: String = row.try_get("", "name")?;
         if matches(&found, &name) {
@@ -515,11 +542,38 @@ fn no_foreign_key(table: &str, key: &ForeignKey) -> DbErr {
     ))
 }
 
-/// Drops an index. On MySQL an index that the last foreign key on its columns needs is replaced
-/// by the one InnoDB would have made for the key.
+/// Drops an index, or a UNIQUE constraint of that name (whichever this database has: a file
+/// generated elsewhere cannot know). On MySQL an index that the last foreign key on its columns
+/// needs is replaced by the one InnoDB would have made for the key; PostgreSQL drops a constraint
+/// with `DROP CONSTRAINT`; SQLite cannot drop one at all, so it rebuilds the table without it.
 pub async fn drop_index(manager: &SchemaManager<'_>, table: &str, name: &str) -> Result<(), DbErr> {
-    if backend(manager) == DbBackend::MySql {
-        return mysql::drop_index(manager, table, name).await;
+    match backend(manager) {
+        DbBackend::MySql => return mysql::drop_index(manager, table, name).await,
+        DbBackend::Postgres => {
+            let constraint = postgres_constraint(manager, table, "u", |_, n| n == name).await?;
+            if constraint.is_some() {
+                let sql = format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {}",
+                    ident(table),
+                    ident(name)
+                );
+                return exec(manager, &sql).await;
+            }
+        }
+        _ => {
+            let current = sqlite_rebuild::read_table(manager, table).await?;
+            if current
+                .indexes
+                .iter()
+                .any(|i| i.name == name && i.constraint)
+            {
+                let name = name.to_string();
+                return sqlite_rebuild::rebuild(manager, table, move |t| {
+                    t.indexes.retain(|i| i.name != name)
+                })
+                .await;
+            }
+        }
     }
     manager
         .drop_index(
@@ -529,6 +583,37 @@ pub async fn drop_index(manager: &SchemaManager<'_>, table: &str, name: &str) ->
                 .to_owned(),
         )
         .await
+}
+
+/// Adds a UNIQUE constraint (a unique index on MySQL, where they are the same thing); SQLite
+/// rebuilds the table with it.
+pub async fn add_unique_constraint<const N: usize>(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    name: &str,
+    columns: [&str; N],
+) -> Result<(), DbErr> {
+    let columns: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+    if backend(manager) == DbBackend::Sqlite {
+        let index = makemigrations_core::Index {
+            name: name.to_string(),
+            columns,
+            unique: true,
+            constraint: true,
+        };
+        return sqlite_rebuild::rebuild(manager, table, move |t| t.indexes.push(index)).await;
+    }
+    if backend(manager) == DbBackend::MySql {
+        return mysql::add_unique_constraint(manager, table, name, &columns).await;
+    }
+    let list: Vec<String> = columns.iter().map(|c| ident(c)).collect();
+    let sql = format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})",
+        ident(table),
+        ident(name),
+        list.join(", ")
+    );
+    exec(manager, &sql).await
 }
 
 /// Sets the primary key of `table` to `columns` (none: no primary key).
@@ -657,6 +742,10 @@ pub(crate) fn core_foreign_key(foreign_key: &ForeignKeyCreateStatement) -> Forei
         ref_columns: key.get_ref_columns(),
         on_delete: action(key.get_on_delete()),
         on_update: action(key.get_on_update()),
+        declared: makemigrations_core::DeclaredActions {
+            on_delete: key.get_on_delete().is_some(),
+            on_update: key.get_on_update().is_some(),
+        },
     }
 }
 

@@ -205,6 +205,7 @@ pub async fn foreign_key_name(
                 ref_columns: Vec::new(),
                 on_delete: ForeignKeyAction::NoAction,
                 on_update: ForeignKeyAction::NoAction,
+                declared: Default::default(),
             };
             keys.push((name, found));
         }
@@ -242,6 +243,22 @@ pub async fn drop_foreign_key(
 /// Drops an index. InnoDB refuses to drop the last index that serves a foreign key (error 1553),
 /// so the index it would have made for that key itself (named like the key, on its columns) is
 /// added in the same statement; discovery hides that index, as it hides InnoDB's own.
+/// `ADD CONSTRAINT .. UNIQUE`: MySQL makes it a unique index of that name.
+pub async fn add_unique_constraint(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    name: &str,
+    columns: &[String],
+) -> Result<(), DbErr> {
+    let list: Vec<String> = columns.iter().map(|c| ident(c)).collect();
+    let clause = format!(
+        "ADD CONSTRAINT {} UNIQUE ({})",
+        ident(name),
+        list.join(", ")
+    );
+    alter(manager, table, &[clause]).await
+}
+
 pub async fn drop_index(manager: &SchemaManager<'_>, table: &str, name: &str) -> Result<(), DbErr> {
     let clauses = drop_index_clauses(manager, table, name).await?;
     alter(manager, table, &clauses).await

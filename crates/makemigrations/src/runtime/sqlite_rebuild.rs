@@ -90,7 +90,8 @@ pub(super) async fn rebuild(
         &format!("ALTER TABLE {temporary} RENAME TO {target}"),
     )
     .await?;
-    for index in &model.indexes {
+    // UNIQUE constraints are part of the CREATE TABLE; SQLite reserves their index names.
+    for index in model.indexes.iter().filter(|i| !i.constraint) {
         let list: Vec<String> = index.columns.iter().map(|c| ident(c)).collect();
         exec(
             manager,
@@ -184,6 +185,15 @@ fn create_table_sql(table: &Table) -> String {
     };
     if table.has_composite_primary_key() {
         parts.push(format!("PRIMARY KEY ({})", list(&table.primary_key)));
+    }
+    for index in table.indexes.iter().filter(|i| i.constraint) {
+        // An unnamed constraint reads back as `sqlite_autoindex_..`, a name SQLite keeps for itself.
+        let name = if index.name.starts_with("sqlite_autoindex_") {
+            String::new()
+        } else {
+            format!("CONSTRAINT {} ", ident(&index.name))
+        };
+        parts.push(format!("{name}UNIQUE ({})", list(&index.columns)));
     }
     for key in &table.foreign_keys {
         parts.push(format!(
