@@ -153,10 +153,6 @@ pub fn every_operation() -> Vec<Operation> {
             when: crate::ops::RowCondition::IsNull,
             reversible: false,
         },
-        Operation::Backfill {
-            table: "users".into(),
-            column: "about".into(),
-        },
         Operation::UpdateRows {
             table: "orders".into(),
             column: "state".into(),

@@ -5,7 +5,7 @@
 //! `existing_*` arguments and Atlas's `Drop*{T}` do. `down` is therefore derived, never diffed:
 //! `down = up.reverse().map(Operation::reverse)`.
 
-use crate::schema::{Column, EnumType, ForeignKey, Index, Table};
+use crate::schema::{Column, Default, EnumType, ForeignKey, Index, Table};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operation {
@@ -311,6 +311,27 @@ impl Operation {
                 None => format!("Drop comment on table {table}"),
             },
         }
+    }
+
+    /// Adds `column` with `value` as its default, then drops that default (Django's
+    /// `preserve_default=False`): the rows there are get the value, and the column ends as
+    /// declared. For a one-off value, and for a NOT NULL column that `down` brings back.
+    pub fn add_column_filled(table: String, column: Column, value: Default) -> [Operation; 2] {
+        let filled = Column {
+            default: Some(value),
+            ..column.clone()
+        };
+        [
+            Operation::AddColumn {
+                table: table.clone(),
+                column: filled.clone(),
+            },
+            Operation::AlterColumn {
+                table,
+                from: filled,
+                to: column,
+            },
+        ]
     }
 
     /// A stable name of the operation's kind, for programs (`makemigrations --plan --format json`).

@@ -324,6 +324,18 @@ impl Question {
             | (Subject::RenameColumn { .. } | Subject::RenameTable { .. }, Answer::NoRename)
             | (Subject::NotNull { .. }, Answer::Backfill)
             | (Subject::NarrowingType { .. }, Answer::Allow) => Ok(()),
+            // MySQL keeps a uuid as 16 bytes: an UPDATE with the text would not fit there.
+            (
+                Subject::NotNull {
+                    column,
+                    added: false,
+                    ..
+                },
+                Answer::Default(_),
+            ) if column.col_type == ColumnType::Uuid => Err(
+                "a one-off value for an existing uuid column is not portable (MySQL stores it as 16 bytes); use --backfill"
+                    .to_string(),
+            ),
             (Subject::NotNull { column, .. }, Answer::Default(sql)) => {
                 let target = Column {
                     nullable: false,
@@ -420,6 +432,65 @@ pub fn rename_questions(ops: &[Operation]) -> Vec<Question> {
         }
     }
     questions
+}
+
+/// Renames given by id (a flag or an answers file) whose subject exists even though no question
+/// arose: a column renamed and changed at once, a table renamed with a column changed. The flag
+/// is the user's word that it is a rename. Ids that do not fit the schemas are left out.
+pub fn given_renames<'a>(
+    live: &Schema,
+    desired: &Schema,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Vec<Question> {
+    let mut found = Vec::new();
+    for id in ids {
+        if let Some(rest) = id.strip_prefix("rename_table:") {
+            let Some((from, to)) = rest.split_once(':') else {
+                continue;
+            };
+            let moved = live.tables.contains_key(from)
+                && !live.tables.contains_key(to)
+                && desired.tables.contains_key(to)
+                && !desired.tables.contains_key(from);
+            if moved {
+                found.push(Question::new(
+                    Kind::RenameTable,
+                    Subject::RenameTable {
+                        from: from.to_string(),
+                        to: to.to_string(),
+                    },
+                ));
+            }
+        } else if let Some(rest) = id.strip_prefix("rename_column:") {
+            let Some((column, to)) = rest.rsplit_once(':') else {
+                continue;
+            };
+            let Some((table, from)) = column.split_once('.') else {
+                continue;
+            };
+            let (Some(live_table), Some(desired_table)) =
+                (live.tables.get(table), desired.tables.get(table))
+            else {
+                continue;
+            };
+            if let (Some(old), None, Some(new), None) = (
+                live_table.column(from),
+                live_table.column(to),
+                desired_table.column(to),
+                desired_table.column(from),
+            ) {
+                found.push(Question::new(
+                    Kind::RenameColumn,
+                    Subject::RenameColumn {
+                        table: table.to_string(),
+                        from: old.clone(),
+                        to: new.clone(),
+                    },
+                ));
+            }
+        }
+    }
+    found
 }
 
 fn same_but_name(a: &Column, b: &Column) -> bool {
@@ -563,76 +634,79 @@ pub fn apply_renames(live: &mut Schema, renames: &[Subject]) -> Vec<Operation> {
 /// Turns the answers to value questions into operations: a one-off value, a backfill step, rows
 /// moved off a removed enum value. `Allow` and the rename answers change nothing here.
 pub fn apply(ops: Vec<Operation>, answered: &[(Question, Answer)]) -> Vec<Operation> {
+    let not_null_answer = |table: &str, column: &str| {
+        answered.iter().find_map(|(q, a)| match &q.subject {
+            Subject::NotNull {
+                table: t,
+                column: c,
+                ..
+            } if t == table && c.name == column => Some(a),
+            _ => None,
+        })
+    };
     let mut out = Vec::with_capacity(ops.len() + answered.len());
     for op in ops {
-        let answer_for = |kind: Kind, table: &str, column: &str| {
-            answered.iter().find_map(|(q, a)| match &q.subject {
-                Subject::NotNull {
-                    table: t,
-                    column: c,
-                    ..
-                } if kind == Kind::NotNull && t == table && c.name == column => Some(a),
-                _ => None,
-            })
-        };
         match op {
-            Operation::AddColumn { table, column }
-                if answer_for(Kind::NotNull, &table, &column.name).is_some() =>
-            {
-                match answer_for(Kind::NotNull, &table, &column.name) {
-                    Some(Answer::Default(sql)) => {
-                        let with_value = Column {
-                            default: parse_literal(&column, sql).ok(),
-                            ..column.clone()
-                        };
-                        out.push(Operation::AddColumn {
-                            table: table.clone(),
-                            column: with_value.clone(),
-                        });
-                        out.push(Operation::AlterColumn {
-                            table,
-                            from: with_value,
-                            to: column,
-                        });
-                    }
-                    _ => {
-                        let nullable = Column {
-                            nullable: true,
-                            ..column.clone()
-                        };
-                        out.push(Operation::AddColumn {
-                            table: table.clone(),
-                            column: nullable.clone(),
-                        });
-                        out.push(Operation::Backfill {
-                            table: table.clone(),
-                            column: column.name.clone(),
-                        });
-                        out.push(Operation::AlterColumn {
-                            table,
-                            from: nullable,
-                            to: column,
-                        });
-                    }
+            Operation::AddColumn { table, column } => match not_null_answer(&table, &column.name) {
+                Some(Answer::Default(sql)) => {
+                    let value = parse_literal(&column, sql).expect("checked when answered");
+                    out.extend(Operation::add_column_filled(table, column, value));
                 }
-            }
-            Operation::AlterColumn { table, from, to }
-                if from.nullable
-                    && !to.nullable
-                    && answer_for(Kind::NotNull, &table, &to.name).is_some() =>
-            {
-                match answer_for(Kind::NotNull, &table, &to.name) {
-                    Some(Answer::Default(sql)) => out.push(Operation::UpdateRows {
+                Some(_) => {
+                    let nullable = Column {
+                        nullable: true,
+                        ..column.clone()
+                    };
+                    out.push(Operation::AddColumn {
+                        table: table.clone(),
+                        column: nullable.clone(),
+                    });
+                    out.push(Operation::Backfill {
+                        table: table.clone(),
+                        column: column.name.clone(),
+                    });
+                    out.push(Operation::AlterColumn {
+                        table,
+                        from: nullable,
+                        to: column,
+                    });
+                }
+                None => out.push(Operation::AddColumn { table, column }),
+            },
+            Operation::AlterColumn {
+                table,
+                mut from,
+                to,
+            } if from.nullable && !to.nullable => {
+                match not_null_answer(&table, &to.name) {
+                    Some(Answer::Default(sql)) => {
+                        // The value is a literal of the new type: a type change goes first,
+                        // NULLs kept, then the NULLs are filled.
+                        if from.db_type != to.db_type {
+                            let retyped = Column {
+                                nullable: true,
+                                ..to.clone()
+                            };
+                            out.push(Operation::AlterColumn {
+                                table: table.clone(),
+                                from,
+                                to: retyped.clone(),
+                            });
+                            from = retyped;
+                        }
+                        out.push(Operation::UpdateRows {
+                            table: table.clone(),
+                            column: to.name.clone(),
+                            value: sql.trim().to_string(),
+                            when: RowCondition::IsNull,
+                            reversible: false,
+                        });
+                    }
+                    Some(_) => out.push(Operation::Backfill {
                         table: table.clone(),
                         column: to.name.clone(),
-                        value: sql.trim().to_string(),
-                        when: RowCondition::IsNull,
-                        reversible: false,
                     }),
-                    _ => out.push(Operation::Backfill {
-                        table: table.clone(),
-                        column: to.name.clone(),
-                    }),
+                    None => {}
                 }
                 out.push(Operation::AlterColumn { table, from, to });
             }

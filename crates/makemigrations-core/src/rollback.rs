@@ -12,25 +12,21 @@ use crate::schema::{Column, ColumnType, Default, DefaultValue};
 
 /// Rewrites the derived `down` operations: each column added back that is NOT NULL without a
 /// default (and not auto-increment) is added with its type's fill value, then loses the default.
+///
+/// A column that must hold distinct values (UNIQUE, in a unique index) or values of another
+/// table (a foreign key that `down` adds back) gets no fill: one value cannot fit every row, so
+/// adding it back fails on a table with rows, and its `// !` line says so.
 pub fn fill_restored_columns(down: Vec<Operation>) -> Vec<Operation> {
+    let constrained: Vec<(String, String)> = down.iter().flat_map(constrained_columns).collect();
     let mut out = Vec::with_capacity(down.len());
     for op in down {
         match op {
-            Operation::AddColumn { table, column } if needs_fill(&column) => {
+            Operation::AddColumn { table, column }
+                if needs_fill(&column)
+                    && !constrained.contains(&(table.clone(), column.name.clone())) =>
+            {
                 match fill_value(&column.col_type) {
-                    Some(fill) => {
-                        let mut filled = column.clone();
-                        filled.default = Some(fill);
-                        out.push(Operation::AddColumn {
-                            table: table.clone(),
-                            column: filled.clone(),
-                        });
-                        out.push(Operation::AlterColumn {
-                            table,
-                            from: filled,
-                            to: column,
-                        });
-                    }
+                    Some(fill) => out.extend(Operation::add_column_filled(table, column, fill)),
                     None => out.push(Operation::AddColumn { table, column }),
                 }
             }
@@ -41,7 +37,22 @@ pub fn fill_restored_columns(down: Vec<Operation>) -> Vec<Operation> {
 }
 
 fn needs_fill(column: &Column) -> bool {
-    !column.nullable && column.default.is_none() && !column.auto_increment
+    !column.nullable && column.default.is_none() && !column.auto_increment && !column.unique
+}
+
+/// The `(table, column)`s that a unique index or a foreign key of `op` constrains.
+fn constrained_columns(op: &Operation) -> Vec<(String, String)> {
+    let of = |table: &str, columns: &[String]| {
+        columns
+            .iter()
+            .map(|c| (table.to_string(), c.clone()))
+            .collect::<Vec<_>>()
+    };
+    match op {
+        Operation::CreateIndex { table, index } if index.unique => of(table, &index.columns),
+        Operation::AddForeignKey { table, foreign_key } => of(table, &foreign_key.columns),
+        _ => Vec::new(),
+    }
 }
 
 /// The value rows get when a NOT NULL column of this type comes back: zero, empty, false, the
@@ -89,7 +100,7 @@ pub fn cannot_restore(op: &Operation) -> Option<String> {
                 None if column.nullable => "NULL".to_string(),
                 None => {
                     return Some(format!(
-                        "Cannot restore {table}.{}: NOT NULL with no fill value for its type, so adding it back fails while {table} has rows",
+                        "Cannot restore {table}.{}: it is NOT NULL and no one value fits every row (its type, a UNIQUE or a foreign key), so adding it back fails while {table} has rows",
                         column.name
                     ))
                 }

@@ -863,3 +863,31 @@ fn a_live_key_states_what_the_entity_declares_where_its_actions_are_alike() {
     );
     assert_eq!(key(&live).declared, declared);
 }
+
+/// A column made NOT NULL and retyped at once: the one-off value is a literal of the new type,
+/// so the type changes first (NULLs kept), then the NULLs are filled, then NOT NULL is set.
+#[test]
+fn a_one_off_value_for_a_retyped_column_fills_after_the_type_change() {
+    use makemigrations_core::questions::{apply, value_questions, Answer};
+    let mut old = col("score", "text", ColumnType::Text);
+    old.nullable = true;
+    let live = schema(vec![table("users", vec![id(), old])]);
+    let desired = schema(vec![table(
+        "users",
+        vec![id(), col("score", "integer", ColumnType::Integer)],
+    )]);
+    let ops = diff(&live, &desired, &options(Backend::Postgres, &[])).operations;
+    let questions = value_questions(&ops);
+    let fixed: Vec<String> = apply(ops, &[(questions[0].clone(), Answer::Default("0".into()))])
+        .iter()
+        .map(Operation::describe)
+        .collect();
+    assert_eq!(
+        fixed,
+        [
+            "Alter column users.score: text -> integer",
+            "Set users.score to 0 where it is NULL",
+            "Alter column users.score: NULL -> NOT NULL"
+        ]
+    );
+}

@@ -110,3 +110,44 @@ fn the_marker_says_what_rows_get() {
         .unwrap()
         .contains("adding it back fails while users has rows"));
 }
+
+/// One value cannot fill a column whose values must differ or point at other rows: it comes
+/// back without a fill (and fails on a table with rows), and its mark says so.
+#[test]
+fn unique_and_foreign_key_columns_get_no_fill() {
+    let mut email = not_null("email", ColumnType::String(Some(255)));
+    email.unique = true;
+    assert_eq!(down_of(email), ["Add column t.email"]);
+
+    let user_id = not_null("user_id", ColumnType::Integer);
+    let up = [
+        Operation::DropForeignKey {
+            table: "t".into(),
+            foreign_key: ForeignKey {
+                name: None,
+                columns: vec!["user_id".into()],
+                ref_table: "users".into(),
+                ref_columns: vec!["id".into()],
+                on_delete: ForeignKeyAction::NoAction,
+                on_update: ForeignKeyAction::NoAction,
+                declared: DeclaredActions::default(),
+            },
+        },
+        Operation::DropColumn {
+            table: "t".into(),
+            column: user_id,
+        },
+    ];
+    let down = fill_restored_columns(up.iter().rev().map(Operation::reverse).collect());
+    let lines: Vec<String> = down.iter().map(Operation::describe).collect();
+    assert_eq!(
+        lines,
+        [
+            "Add column t.user_id",
+            "Add foreign key t.(user_id) -> users.(id)"
+        ]
+    );
+    assert!(cannot_restore(&down[0])
+        .unwrap()
+        .contains("no one value fits every row"));
+}

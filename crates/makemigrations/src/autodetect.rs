@@ -46,11 +46,8 @@ impl Compared {
 
     /// The differ's operations from `live` (the live side with answered renames applied).
     fn diff_from(&self, live: &Schema) -> Vec<Operation> {
-        diff(live, &self.desired, &self.options)
-            .operations
-            .into_iter()
-            .filter(|op| !matches!(op, Operation::DropEnum(e) if self.kept_enums.contains(&e.name)))
-            .collect()
+        let operations = diff(live, &self.desired, &self.options).operations;
+        without_kept_enums(operations, &self.kept_enums)
     }
 }
 
@@ -121,11 +118,7 @@ impl Compared {
         let mut unmanaged = result.unmanaged_tables;
         unmanaged.extend(ignored);
         unmanaged.sort();
-        let diffed = result
-            .operations
-            .into_iter()
-            .filter(|op| !matches!(op, Operation::DropEnum(e) if kept_enums.contains(&e.name)))
-            .collect();
+        let diffed = without_kept_enums(result.operations, &kept_enums);
         Compared {
             live,
             desired,
@@ -138,6 +131,14 @@ impl Compared {
             schema_hash,
         }
     }
+}
+
+/// Enum types that ignored tables use are never dropped, whatever the entities say.
+fn without_kept_enums(operations: Vec<Operation>, kept_enums: &[String]) -> Vec<Operation> {
+    operations
+        .into_iter()
+        .filter(|op| !matches!(op, Operation::DropEnum(e) if kept_enums.contains(&e.name)))
+        .collect()
 }
 
 fn schema_hash(live: &Schema, desired: &Schema) -> String {
@@ -212,10 +213,30 @@ where
     let mut settled: BTreeSet<String> = BTreeSet::new();
     let mut used: BTreeSet<String> = BTreeSet::new();
 
-    // Renames, round by round: a renamed table may show renamed columns.
+    // Renames the user gave though no question arose (a rename with a change) come first.
+    let given_ids = given
+        .answers
+        .iter()
+        .filter_map(|(key, answer, _)| (*answer == Answer::Rename).then_some(key.as_str()));
+    let mut forced = Vec::new();
+    for question in questions::given_renames(&live, &compared.desired, given_ids) {
+        used.insert(question.id.clone());
+        settled.insert(question.id.clone());
+        forced.push(question.subject.clone());
+        answered.push((question, Answer::Rename));
+    }
+    if !forced.is_empty() {
+        renames.extend(questions::apply_renames(&mut live, &forced));
+        operations = compared.diff_from(&live);
+    }
+
+    // Renames, round by round: a renamed table may show renamed columns. Questions with a given
+    // answer are settled first, so that one the answer rules out is never asked.
     loop {
         let mut renamed = Vec::new();
-        for mut question in questions::rename_questions(&operations) {
+        let mut round = questions::rename_questions(&operations);
+        round.sort_by_key(|q| given.find(q).is_none());
+        for mut question in round {
             if !settled.insert(question.id.clone()) {
                 continue;
             }
@@ -481,6 +502,68 @@ mod tests {
             plan_err(&stale, &db).await,
             Error::StaleAnswers { .. }
         ));
+    }
+
+    /// A given rename settles its round before anyone is asked, and a rename with a change (no
+    /// question arises there) is still a rename when the user says so.
+    #[tokio::test]
+    async fn a_given_rename_rules_out_the_other_candidates_and_may_come_with_a_change() {
+        let db = database().await;
+        let options = DiffOptions {
+            backend: Backend::Sqlite,
+            owned_tables: Default::default(),
+        };
+        let given = |id: &str| GivenAnswers {
+            answers: vec![(id.into(), Answer::Rename, format!("flag for {id}"))],
+            schema_hash: None,
+        };
+        let two_candidates = Compared::of(
+            users(&[("bio", true)]),
+            users(&[("about", true), ("summary", true)]),
+            options.clone(),
+        );
+        let first = plan(
+            &two_candidates,
+            &given("rename_column:users.bio:summary"),
+            &mut crate::questioner::NoInput,
+            &db,
+        )
+        .await
+        .unwrap();
+        assert!(first.unanswered.is_empty(), "{:?}", first.unanswered);
+        assert_eq!(
+            lines(&first),
+            [
+                "Rename column users.bio to summary",
+                "Add column users.about"
+            ]
+        );
+
+        let renamed_and_not_null =
+            Compared::of(users(&[("bio", true)]), users(&[("about", false)]), options);
+        let mut answers = given("rename_column:users.bio:about");
+        answers.answers.push((
+            "not_null:users.about".into(),
+            Answer::Default("''".into()),
+            "--default users.about=''".into(),
+        ));
+        let plan = plan(
+            &renamed_and_not_null,
+            &answers,
+            &mut crate::questioner::NoInput,
+            &db,
+        )
+        .await
+        .unwrap();
+        assert!(plan.unanswered.is_empty() && plan.unused.is_empty());
+        assert_eq!(
+            lines(&plan),
+            [
+                "Rename column users.bio to about",
+                "Set users.about to '' where it is NULL",
+                "Alter column users.about: NULL -> NOT NULL"
+            ]
+        );
     }
 
     async fn plan_err(given: &GivenAnswers, db: &sea_orm::DatabaseConnection) -> Error {

@@ -14,6 +14,7 @@ pub mod error;
 pub mod executor;
 pub mod facts;
 pub mod gate;
+pub mod interrupt;
 pub mod introspect;
 pub mod journal;
 pub mod questioner;

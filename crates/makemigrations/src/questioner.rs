@@ -62,6 +62,7 @@ impl Terminal {
     }
 
     async fn line(&mut self, prompt: &str) -> Result<String, Interrupted> {
+        let _handled = crate::interrupt::Handled::new();
         print!("{prompt}");
         let _ = std::io::stdout().flush();
         tokio::select! {

@@ -424,6 +424,8 @@ where
                     None => build_in_scratch_database(db, &live_database, script).await,
                 }
             };
+            // Until the scratch database is dropped, Ctrl-C is handled here.
+            let _handled = crate::interrupt::Handled::new();
             let desired = tokio::select! {
                 desired = work => desired?,
                 _ = tokio::signal::ctrl_c() => {

@@ -598,6 +598,8 @@ async fn every_operation_applies_and_reverts() {
          CONSTRAINT uq_users_name_old UNIQUE (name, old))",
     )
     .await;
+    db.run("CREATE TABLE product_reviews (id int NOT NULL AUTO_INCREMENT PRIMARY KEY)")
+        .await;
     let before = db.show_create("users").await;
     every_operation::Migration.up(&m).await.unwrap();
     assert_eq!(

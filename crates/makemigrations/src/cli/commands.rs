@@ -216,7 +216,7 @@ fn write_empty(project: &Project, args: &MakemigrationsArgs) -> Result<ExitCode,
         up: &[],
         down: Some(&[]),
     }));
-    if args.dry_run || args.check {
+    if args.dry_run || args.check || args.plan {
         println!(
             "Would write {}/{module}.rs:",
             project.shown_migrations_dir()

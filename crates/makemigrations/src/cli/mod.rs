@@ -160,6 +160,7 @@ pub struct RollbackArgs {
 /// Parses the process arguments and runs the command. The migration crate's `main` is this call.
 pub async fn run(project: Project) -> ExitCode {
     let cli = Cli::parse();
+    crate::interrupt::exit_on_ctrl_c();
     let json = matches!(&cli.command, Command::Makemigrations(args) if args.format == Format::Json);
     match commands::dispatch(project, cli).await {
         Ok(code) => code,
