@@ -575,7 +575,8 @@ pub fn value_questions(ops: &[Operation]) -> Vec<Question> {
 }
 
 /// A change that can leave values without a place: shorter strings, smaller numbers, text (or
-/// an unbounded varchar) to varchar(n), fewer decimal digits.
+/// an unbounded varchar) to varchar(n), fewer decimal digits, exact numbers to floating point,
+/// a timestamp to a date or a time.
 pub fn narrows(from: &ColumnType, to: &ColumnType) -> bool {
     use ColumnType::*;
     let bounded = |t: &ColumnType| match t {
@@ -589,7 +590,12 @@ pub fn narrows(from: &ColumnType, to: &ColumnType) -> bool {
         (Decimal(Some((p1, s1))), Decimal(Some((p2, s2)))) => {
             p2 < p1 || s2 < s1 || p2 - s2 < p1 - s1
         }
-        (Double, Float) => true,
+        (Decimal(None), Decimal(Some(_))) => true,
+        // Floating point keeps about 7 (float) or 15 (double) digits.
+        (Double | Decimal(_) | BigInteger | BigUnsigned | Integer | Unsigned, Float) => true,
+        (Decimal(_) | BigInteger | BigUnsigned, Double) => true,
+        // The time of day goes.
+        (DateTime | Timestamp | TimestampWithTimeZone, Date | Time) => true,
         (a, b) if numeric(a) && integer_range(b) != (0, 0) => true,
         (a, b) if integer_range(a) != (0, 0) && integer_range(b) != (0, 0) => {
             let (min_a, max_a) = integer_range(a);

@@ -41,7 +41,11 @@ pub enum Error {
     #[error("{}", half_applied_message(.0))]
     HalfApplied(crate::executor::HalfApplied),
     #[error("{count} question(s) need an answer before the migration can be written; nothing was written:\n{list}  fix: answer each with one of the flags shown (or `--answers FILE`; `--plan --format json` lists them for programs), or run `makemigrations` at a terminal")]
-    Unanswered { count: usize, list: String },
+    Unanswered {
+        count: usize,
+        list: String,
+        questions: Vec<makemigrations_core::questions::Question>,
+    },
     #[error("interrupted: nothing was written or applied")]
     Interrupted,
     #[error("the answers were given for another comparison (schema hash {given}, now {current}): the entities or the database changed since\n  fix: run `makemigrations --plan --format json` again and answer the questions it lists")]

@@ -41,6 +41,8 @@ impl Questioner for Scripted {
 /// while a prompt waits (a Ctrl-C handler installed earlier would otherwise swallow it).
 pub struct Terminal {
     lines: tokio::sync::mpsc::UnboundedReceiver<Option<String>>,
+    /// The user chose to quit: nothing more is asked, and what is open stays open (exit 3).
+    quit: bool,
 }
 
 impl Terminal {
@@ -58,7 +60,7 @@ impl Terminal {
                 return;
             }
         });
-        Some(Terminal { lines })
+        Some(Terminal { lines, quit: false })
     }
 
     async fn line(&mut self, prompt: &str) -> Result<String, Interrupted> {
@@ -94,6 +96,18 @@ impl Terminal {
 
 impl Questioner for Terminal {
     async fn ask(&mut self, question: &Question) -> Result<Option<Answer>, Interrupted> {
+        if self.quit {
+            return Ok(None);
+        }
+        let answer = self.prompt(question).await?;
+        self.quit = answer.is_none();
+        Ok(answer)
+    }
+}
+
+impl Terminal {
+    /// One question at the prompt; `None` when the user quits.
+    async fn prompt(&mut self, question: &Question) -> Result<Option<Answer>, Interrupted> {
         let counts = question
             .rows_text()
             .map(|t| format!(" ({t})"))
@@ -129,7 +143,7 @@ impl Questioner for Terminal {
                             }
                         },
                         "2" => return Ok(Some(Answer::Backfill)),
-                        "3" => return Err(Interrupted),
+                        "3" => return Ok(None),
                         _ => println!("Please select 1, 2 or 3."),
                     }
                 }
@@ -139,12 +153,12 @@ impl Questioner for Terminal {
                 loop {
                     let value = self
                         .line(&format!(
-                            "Which value should those rows get ({})? Empty input quits: ",
+                            "Which value should those rows get ({})? Empty input quits, writing nothing: ",
                             remaining.join(", ")
                         ))
                         .await?;
                     if value.is_empty() {
-                        return Err(Interrupted);
+                        return Ok(None);
                     }
                     let answer = Answer::Replace(value);
                     match question.check(&answer) {
@@ -157,11 +171,7 @@ impl Questioner for Terminal {
                 let go = self
                     .yes_no(&format!("{}{counts} Go ahead?", question.text()))
                     .await?;
-                if go {
-                    Ok(Some(Answer::Allow))
-                } else {
-                    Err(Interrupted)
-                }
+                Ok(go.then_some(Answer::Allow))
             }
         }
     }

@@ -80,11 +80,28 @@ fn print_unseen(project: &Project) {
                 "warning: entity {} in a private module is not seen; its table {table} is left alone; fix: make the module pub",
                 entity.entity
             ),
+            // `makemigrations` refuses to run then (`unseen_guard`).
             None => eprintln!(
-                "warning: entity {} in a private module is not seen, and its table name could not be read, so its table may show as dropped; fix: make the module pub",
+                "warning: entity {} in a private module is not seen, and its table name could not be read; fix: make the module pub",
                 entity.entity
             ),
         }
+    }
+}
+
+/// An unseen entity whose table is unknown could not be left alone: its table would show as
+/// dropped. Nothing is compared until the entity can be seen.
+fn unseen_guard(project: &Project) -> Result<(), Error> {
+    match project
+        .unseen_entities
+        .iter()
+        .find(|e| e.table_name.is_none())
+    {
+        Some(entity) => Err(Error::Refused(format!(
+            "entity {} is in a private module, so the tool cannot see it, and its table name could not be read, so its table cannot be left alone either\n  fix: make the module pub (or give the entity #[sea_orm(table_name = \"...\")])",
+            entity.entity
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -125,6 +142,7 @@ async fn makemigrations(
     let given = super::answers::given(args)?;
     let states = executor::states(db, (project.migrations)()).await?;
     pending_guard(&states)?;
+    unseen_guard(project)?;
     let compared = autodetect::compare(project, db).await?;
     let json = args.format == super::Format::Json;
     if !json {
@@ -134,7 +152,8 @@ async fn makemigrations(
     }
     // Only a person at a terminal is asked; everyone else answers with flags or a file.
     let interactive = !args.no_input && !args.check && !args.dry_run && !args.plan;
-    let plan = match Terminal::open().filter(|_| interactive) {
+    let terminal = if interactive { Terminal::open() } else { None };
+    let plan = match terminal {
         Some(mut terminal) => autodetect::plan(&compared, &given, &mut terminal, db).await?,
         None => autodetect::plan(&compared, &given, &mut NoInput, db).await?,
     };
@@ -149,11 +168,24 @@ async fn makemigrations(
         return Err(Error::Unanswered {
             count: plan.unanswered.len(),
             list: super::plan_output::questions_text(&plan.unanswered),
+            questions: plan.unanswered,
         });
     }
     let operations = plan.operations;
+    // For programs: one JSON document instead of the lines below (docs/json.md).
+    let report = |written: Option<&str>| {
+        if json {
+            println!(
+                "{}",
+                super::plan_output::result_json(written, &operations, &plan.rows)
+            );
+        }
+    };
     if operations.is_empty() {
-        println!("No changes detected");
+        report(None);
+        if !json {
+            println!("No changes detected");
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let existing: Vec<String> = states.iter().map(|s| s.name().to_string()).collect();
@@ -161,9 +193,12 @@ async fn makemigrations(
         migration_name(args).unwrap_or_else(|| suggest_name(&operations, existing.is_empty()));
     let module = writer::next_module_name(project.migrations_dir.as_ref(), &name, &existing);
     if args.check {
-        println!("Changes that have no migration yet:");
-        super::plan_output::print_operations(&operations, &plan.rows);
-        println!("Run `makemigrations` to write the migration.");
+        report(None);
+        if !json {
+            println!("Changes that have no migration yet:");
+            super::plan_output::print_operations(&operations, &plan.rows);
+            println!("Run `makemigrations` to write the migration.");
+        }
         return Ok(ExitCode::from(1));
     }
     let source = writer::format_source(&render_migration(&MigrationFile {
@@ -172,6 +207,10 @@ async fn makemigrations(
         up: &operations,
         down: None,
     }));
+    if args.dry_run && json {
+        report(None);
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.dry_run {
         println!(
             "Would write {}/{module}.rs:",
@@ -183,6 +222,10 @@ async fn makemigrations(
         return Ok(ExitCode::SUCCESS);
     }
     let path = writer::write_migration(project.migrations_dir.as_ref(), &module, &source)?;
+    if json {
+        report(Some(&crate::shown_path(&path)));
+        return Ok(ExitCode::SUCCESS);
+    }
     println!("Migrations for '{}':", project.shown_migrations_dir());
     println!("  {}", crate::shown_path(&path));
     super::plan_output::print_operations(&operations, &plan.rows);
@@ -293,7 +336,7 @@ async fn migrate(
     if !fake && !plan.data_loss.is_empty() {
         println!("These steps lose data:");
         print_marked(&plan.data_loss);
-        if let Some(mut terminal) = Terminal::open().filter(|_| plan.asks(yes, true)) {
+        if let Some(mut terminal) = plan.asks(yes, true).then(Terminal::open).flatten() {
             if !terminal
                 .yes_no("Apply?")
                 .await
@@ -415,7 +458,6 @@ fn print_marked(marked: &[gate::Marked]) {
     }
 }
 
-/// `[y/N]` on the terminal: `Some(true)` for yes, `None` when the input ended (Ctrl-D).
 /// A migration that failed halfway on MySQL stops `migrate` and `rollback` until the user says
 /// how it was resolved: `--retry` (its statements were undone) or `--fake` (it was finished), in
 /// the direction it failed. Returns the record to clear once the rest of the command is valid.

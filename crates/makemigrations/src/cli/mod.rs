@@ -95,8 +95,8 @@ pub struct MakemigrationsArgs {
     /// Write nothing; print the operations, the open questions and the schema hash.
     #[arg(long)]
     pub plan: bool,
-    /// Output of --plan: text, or json for programs (docs/json.md).
-    #[arg(long, value_enum, default_value = "text", requires = "plan")]
+    /// Output: text, or json for programs (the plan, the result, errors with codes; docs/json.md).
+    #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// Answer a rename question: TABLE.OLD=NEW (the column keeps its data); repeatable.
     #[arg(long, value_name = "TABLE.OLD=NEW")]

@@ -69,20 +69,7 @@ pub(super) fn print_plan(compared: &Compared, plan: &Plan, format: Format) {
 }
 
 fn plan_json(compared: &Compared, plan: &Plan) -> Value {
-    let operations: Vec<Value> = plan
-        .operations
-        .iter()
-        .zip(&plan.rows)
-        .map(|(op, rows)| {
-            json!({
-                "kind": op.kind(),
-                "description": op.describe(),
-                "destructive": op.loses_data().is_some(),
-                "loses": op.loses_data(),
-                "rows": rows,
-            })
-        })
-        .collect();
+    let operations = operations_json(&plan.operations, &plan.rows);
     let notes: Vec<String> = compared
         .stored_alike
         .iter()
@@ -120,9 +107,43 @@ fn question_json(question: &Question) -> Value {
 /// `{"error": {"code": "stale_answers", "message": "..."}}`, with the open questions when
 /// that is the error.
 pub(super) fn error_json(error: &Error) -> String {
-    json!({
+    let mut out = json!({
         "format_version": FORMAT_VERSION,
         "error": {"code": error.code(), "exit_code": error.exit_code(), "message": error.to_string()},
+    });
+    if let Error::Unanswered { questions, .. } = error {
+        out["questions"] = questions.iter().map(question_json).collect();
+    }
+    out.to_string()
+}
+
+/// What a `makemigrations --format json` run did: the file it wrote (`null` when none: no
+/// changes, `--check`, `--dry-run`) and its operations.
+pub(super) fn result_json(
+    written: Option<&str>,
+    operations: &[Operation],
+    rows: &[Option<u64>],
+) -> String {
+    json!({
+        "format_version": FORMAT_VERSION,
+        "written": written,
+        "operations": operations_json(operations, rows),
     })
     .to_string()
+}
+
+fn operations_json(operations: &[Operation], rows: &[Option<u64>]) -> Vec<Value> {
+    operations
+        .iter()
+        .zip(rows)
+        .map(|(op, rows)| {
+            json!({
+                "kind": op.kind(),
+                "description": op.describe(),
+                "destructive": op.loses_data().is_some(),
+                "loses": op.loses_data(),
+                "rows": rows,
+            })
+        })
+        .collect()
 }

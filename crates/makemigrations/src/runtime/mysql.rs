@@ -240,9 +240,6 @@ pub async fn drop_foreign_key(
     alter(manager, table, &clauses).await
 }
 
-/// Drops an index. InnoDB refuses to drop the last index that serves a foreign key (error 1553),
-/// so the index it would have made for that key itself (named like the key, on its columns) is
-/// added in the same statement; discovery hides that index, as it hides InnoDB's own.
 /// `ADD CONSTRAINT .. UNIQUE`: MySQL makes it a unique index of that name.
 pub async fn add_unique_constraint(
     manager: &SchemaManager<'_>,
@@ -259,6 +256,9 @@ pub async fn add_unique_constraint(
     alter(manager, table, &[clause]).await
 }
 
+/// Drops an index. InnoDB refuses to drop the last index that serves a foreign key (error 1553),
+/// so the index it would have made for that key itself (named like the key, on its columns) is
+/// added in the same statement; discovery hides that index, as it hides InnoDB's own.
 pub async fn drop_index(manager: &SchemaManager<'_>, table: &str, name: &str) -> Result<(), DbErr> {
     let clauses = drop_index_clauses(manager, table, name).await?;
     alter(manager, table, &clauses).await
