@@ -359,11 +359,14 @@ impl Operation {
         }
     }
 
-    /// Data steps (rows, not schema) have no reverse and are left out of `down`.
+    /// Data steps (rows, not schema) without a reverse, left out of `down`.
     pub fn is_data_step(&self) -> bool {
         matches!(
             self,
-            Operation::UpdateRows { .. } | Operation::Backfill { .. }
+            Operation::UpdateRows {
+                reversible: false,
+                ..
+            } | Operation::Backfill { .. }
         )
     }
 
@@ -529,11 +532,15 @@ pub fn suggest_name(ops: &[Operation], is_initial: bool) -> String {
     if is_initial {
         return "initial".to_string();
     }
-    // A key or index dropped only to be added again is not what the migration is about.
+    // A key or index dropped only to be added again, or rows moved for a change, is not what
+    // the migration is about.
     let (preparatory, main): (Vec<&Operation>, Vec<&Operation>) = ops.iter().partition(|op| {
         matches!(
             op,
-            Operation::DropForeignKey { .. } | Operation::DropIndex { .. }
+            Operation::DropForeignKey { .. }
+                | Operation::DropIndex { .. }
+                | Operation::UpdateRows { .. }
+                | Operation::Backfill { .. }
         )
     });
     let fragments: Vec<String> = main

@@ -172,3 +172,36 @@ fn integer_defaults_outside_i32_take_the_column_type_suffix() {
     // Within i32, the literal stays as written.
     assert!(with_default(ColumnType::BigInteger, 7).ends_with(".default(7)"));
 }
+
+/// An enum value replaced by a value added in the same change: `down` moves the rows back
+/// before the added value goes, so the rollback restores them exactly.
+#[test]
+fn a_replaced_enum_value_moves_back_in_down() {
+    use makemigrations_core::questions::{apply, value_questions, Answer};
+    let values = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let ops = vec![Operation::AlterEnum {
+        name: "order_status".into(),
+        from: values(&["pending", "shipped"]),
+        to: values(&["pending", "dispatched"]),
+        columns: vec![("orders".into(), "status".into())],
+    }];
+    let questions = value_questions(&ops);
+    let ops = apply(
+        ops,
+        &[(questions[0].clone(), Answer::Replace("dispatched".into()))],
+    );
+    let source = render_migration(&MigrationFile {
+        name: "m20261121_093000_x",
+        message: None,
+        up: &ops,
+        down: None,
+    });
+    let down = &source[source.find("async fn down").unwrap()..];
+    let moved_back = down
+        .find(r#".value("status", Expr::cust("'shipped'")).and_where(Expr::col("status").eq(Expr::cust("'dispatched'")))"#)
+        .unwrap_or_else(|| panic!("down does not move the rows back:\n{down}"));
+    let removed = down
+        .find(r#"["pending", "dispatched", "shipped"], ["pending", "shipped"]"#)
+        .unwrap_or_else(|| panic!("down does not remove the added value:\n{down}"));
+    assert!(moved_back < removed, "{down}");
+}

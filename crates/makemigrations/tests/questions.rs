@@ -130,6 +130,23 @@ async fn answered_questions_keep_the_rows_on_every_backend() {
             );
         }
     }
+    // The same for programs: the error's stable code and the open questions, as JSON.
+    let out = project.run(generator, &["makemigrations", "--format", "json"]);
+    assert_eq!(out.code, Some(3), "{}", out.text);
+    let error: serde_json::Value =
+        serde_json::from_str(out.text.lines().next().unwrap()).expect("the error is JSON");
+    assert_eq!(
+        error["error"]["code"], "unanswered_questions",
+        "{}",
+        out.text
+    );
+    assert_eq!(
+        error["questions"].as_array().map(Vec::len),
+        Some(3),
+        "{}",
+        out.text
+    );
+
     // A one-off value that is not a literal of the column's type is refused before anything.
     let out = project.run(
         generator,
