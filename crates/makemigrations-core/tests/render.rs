@@ -201,7 +201,7 @@ fn a_replaced_enum_value_moves_back_in_down() {
         .find(r#".value("status", Expr::cust("'shipped'")).and_where(Expr::col("status").eq(Expr::cust("'dispatched'")))"#)
         .unwrap_or_else(|| panic!("down does not move the rows back:\n{down}"));
     let removed = down
-        .find(r#"["pending", "dispatched", "shipped"], ["pending", "shipped"]"#)
+        .find(r#"["pending", "shipped", "dispatched"], ["pending", "shipped"]"#)
         .unwrap_or_else(|| panic!("down does not remove the added value:\n{down}"));
     assert!(moved_back < removed, "{down}");
 }

@@ -280,6 +280,25 @@ async fn answered_questions_keep_the_rows_on_every_backend() {
         fingerprints[i].push(backend.schema_fingerprint().await);
     }
 
+    // A table rename declared beside the entity needs no answer either.
+    project.edit_entity(
+        "products.rs",
+        "#[sea_orm(table_name = \"items\")]",
+        "#[sea_orm(table_name = \"goods\")]",
+    );
+    project.edit_entity(
+        "products.rs",
+        "use sea_orm::entity::prelude::*;",
+        "use sea_orm::entity::prelude::*;\n\npub const TABLE_RENAMED_FROM: &str = \"items\";",
+    );
+    project.build();
+    let out = generate_and_apply(&project, &backends, generator, &[]);
+    assert!(out.contains("~ Rename table items to goods"), "{out}");
+    for (i, backend) in backends.iter().enumerate() {
+        assert_eq!(value(backend, "goods", "name").await, "Dune");
+        fingerprints[i].push(backend.schema_fingerprint().await);
+    }
+
     // A column rename declared in the entity needs no answer.
     project.edit_entity(
         "users.rs",
