@@ -32,11 +32,26 @@ pub struct Compared {
     diffed: Vec<Operation>,
     /// Columns whose declared type this backend stores like another one.
     pub stored_alike: Vec<StoredAlike>,
-    /// Hash of the two schemas as compared: an answers file is refused when it changed.
-    pub schema_hash: String,
 }
 
 impl Compared {
+    /// SHA-256 of the two schemas as compared: an answers file is refused when it changed.
+    /// Computed on demand: serializing 1,000 tables takes about 140 ms in a debug build, too
+    /// much for every run.
+    pub fn schema_hash(&self) -> String {
+        let phase = crate::timings::phase("schema hash");
+        let mut hasher = Sha256::new();
+        for schema in [&self.live, &self.desired] {
+            serde_json::to_writer(&mut hasher, schema).expect("schemas serialize");
+        }
+        drop(phase);
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// The operations that bring `live` to `desired`, without any question settled.
     pub fn operations(&self) -> Vec<Operation> {
         let mut ops = self.declared_renames.clone();
@@ -111,7 +126,6 @@ impl Compared {
     ) -> Compared {
         let stored_alike = diff::stored_alike(&live, &desired);
         diff::declared_types_where_stored_alike(&mut live, &desired);
-        let schema_hash = schema_hash(&live, &desired);
         let phase = crate::timings::phase("diff");
         let result = diff(&live, &desired, &options);
         drop(phase);
@@ -128,7 +142,6 @@ impl Compared {
             unmanaged,
             diffed,
             stored_alike,
-            schema_hash,
         }
     }
 }
@@ -138,18 +151,6 @@ fn without_kept_enums(operations: Vec<Operation>, kept_enums: &[String]) -> Vec<
     operations
         .into_iter()
         .filter(|op| !matches!(op, Operation::DropEnum(e) if kept_enums.contains(&e.name)))
-        .collect()
-}
-
-fn schema_hash(live: &Schema, desired: &Schema) -> String {
-    let mut hasher = Sha256::new();
-    for schema in [live, desired] {
-        hasher.update(serde_json::to_vec(schema).expect("schemas serialize"));
-    }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
         .collect()
 }
 
@@ -197,10 +198,11 @@ where
     Q: Questioner,
 {
     if let Some(hash) = &given.schema_hash {
-        if *hash != compared.schema_hash {
+        let current = compared.schema_hash();
+        if *hash != current {
             return Err(Error::StaleAnswers {
                 given: hash.clone(),
-                current: compared.schema_hash.clone(),
+                current,
             });
         }
     }
@@ -490,7 +492,7 @@ mod tests {
                 Answer::Default("XX".into()),
                 "--default users.country=XX".into(),
             )],
-            schema_hash: Some(compared().schema_hash.clone()),
+            schema_hash: Some(compared().schema_hash()),
         };
         let err = plan_err(&wrong, &db).await;
         assert!(matches!(err, Error::BadAnswer { .. }), "{err}");

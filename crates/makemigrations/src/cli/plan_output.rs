@@ -63,7 +63,7 @@ pub(super) fn print_plan(compared: &Compared, plan: &Plan, format: Format) {
                 println!("Questions to answer before the migration can be written:");
                 print!("{}", questions_text(&plan.unanswered));
             }
-            println!("Schema hash: {}", compared.schema_hash);
+            println!("Schema hash: {}", compared.schema_hash());
         }
     }
 }
@@ -86,7 +86,7 @@ fn plan_json(compared: &Compared, plan: &Plan) -> Value {
         .collect();
     json!({
         "format_version": FORMAT_VERSION,
-        "schema_hash": compared.schema_hash,
+        "schema_hash": compared.schema_hash(),
         "operations": operations,
         "questions": plan.unanswered.iter().map(question_json).collect::<Vec<_>>(),
         "answered": plan.answered.iter().map(|(q, a)| json!({"id": q.id, "answer": a})).collect::<Vec<_>>(),
