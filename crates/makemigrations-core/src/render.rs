@@ -24,12 +24,18 @@ pub struct MigrationFile<'a> {
     pub down: Option<&'a [Operation]>,
 }
 
-/// One step of `up` or `down` as it appears in the file, with its `// !` line: in `up`, why it
-/// can lose data; in `down`, what it cannot restore (docs/guide.md, "Markers"). A step without an
-/// operation is that line alone. `migrate` and `rollback` read those lines.
+/// One step of `up` or `down` as it appears in the file, with its `// !` line (docs/guide.md,
+/// "Markers"), which `migrate` and `rollback` read. A step without an operation is that line alone.
 struct Step {
     op: Option<Operation>,
-    mark: Option<String>,
+    mark: Option<Mark>,
+}
+
+enum Mark {
+    /// In `up`: what the step does and what it loses, written in place of its usual line.
+    LosesData(String),
+    /// In `down`: what cannot come back, written under the step's usual line.
+    CannotRestore(String),
 }
 
 /// Renders the whole file. The text is valid Rust; the caller runs `rustfmt` over it.
@@ -41,7 +47,7 @@ pub fn render_migration(file: &MigrationFile<'_>) -> String {
             op: Some(op.clone()),
             mark: op
                 .loses_data()
-                .map(|why| format!("{}: {why}", op.describe())),
+                .map(|why| Mark::LosesData(format!("{}: {why}", op.describe()))),
         })
         .collect();
     let down: Vec<Step> = match file.down {
@@ -78,7 +84,12 @@ pub fn render_migration(file: &MigrationFile<'_>) -> String {
         );
         for step in &up {
             if let Some(op) = &step.op {
-                let _ = writeln!(out, "//! {} {}", symbol(step), op.describe());
+                let _ = writeln!(
+                    out,
+                    "//! {} {}",
+                    symbol(op, step.mark.as_ref()),
+                    op.describe()
+                );
             }
         }
     }
@@ -109,36 +120,40 @@ pub fn render_migration(file: &MigrationFile<'_>) -> String {
 
 /// `down` undoes `up` in reverse. Data steps without a reverse are left out, with a `// !` line
 /// where what they changed cannot come back; a column added back NOT NULL gets a fill value for
-/// the rows (see `rollback`).
+/// the rows where one value can fit them all (see `rollback`, which looks at the whole `down`).
 fn derived_down(up: &[Operation]) -> Vec<Step> {
+    let reversed: Vec<Operation> = up
+        .iter()
+        .rev()
+        .filter(|op| !op.is_data_step())
+        .map(Operation::reverse)
+        .collect();
+    let mut reverses = reversed.iter();
     let mut steps = Vec::new();
     for op in up.iter().rev() {
         if op.is_data_step() {
             if let Some(what) = op.cannot_restore() {
                 steps.push(Step {
                     op: None,
-                    mark: Some(format!("Cannot restore {what}")),
+                    mark: Some(Mark::CannotRestore(format!("Cannot restore {what}"))),
                 });
             }
             continue;
         }
-        for reverse in crate::rollback::fill_restored_columns(vec![op.reverse()]) {
-            let mark = crate::rollback::cannot_restore(&reverse);
-            steps.push(Step {
-                op: Some(reverse),
-                mark,
-            });
+        let reverse = reverses.next().expect("one reverse per schema step");
+        for op in crate::rollback::fill_restored_column(reverse.clone(), &reversed) {
+            let mark = crate::rollback::cannot_restore(&op).map(Mark::CannotRestore);
+            steps.push(Step { op: Some(op), mark });
         }
     }
     steps
 }
 
 /// `!` for a step of `up` that can lose data, else the operation's category.
-fn symbol(step: &Step) -> char {
-    match (&step.op, &step.mark) {
-        (_, Some(_)) => '!',
-        (Some(op), None) => op.category().symbol(),
-        (None, None) => ' ',
+fn symbol(op: &Operation, mark: Option<&Mark>) -> char {
+    match mark {
+        Some(Mark::LosesData(_)) => '!',
+        _ => op.category().symbol(),
     }
 }
 
@@ -217,34 +232,23 @@ fn render_body(out: &mut String, steps: &[Step], indent: &str) {
             out.push('\n');
         }
         let Some(op) = &step.op else {
-            if let Some(mark) = &step.mark {
+            if let Some(Mark::CannotRestore(mark)) = &step.mark {
                 let _ = writeln!(out, "{indent}// ! {mark}");
             }
             continue;
         };
-        match &step.mark {
-            // In `down` the mark says what cannot come back, under the usual line.
-            Some(mark) if mark.starts_with("Cannot restore") => {
-                let _ = writeln!(
-                    out,
-                    "{indent}// {} {}",
-                    op.category().symbol(),
-                    op.describe()
-                );
-                let _ = writeln!(out, "{indent}// ! {mark}");
-            }
-            // In `up` it replaces the usual line: what is done, and what is lost.
-            Some(mark) => {
-                let _ = writeln!(out, "{indent}// ! {mark}");
-            }
-            None => {
-                let _ = writeln!(
-                    out,
-                    "{indent}// {} {}",
-                    op.category().symbol(),
-                    op.describe()
-                );
-            }
+        if let Some(Mark::LosesData(mark)) = &step.mark {
+            let _ = writeln!(out, "{indent}// ! {mark}");
+        } else {
+            let _ = writeln!(
+                out,
+                "{indent}// {} {}",
+                op.category().symbol(),
+                op.describe()
+            );
+        }
+        if let Some(Mark::CannotRestore(mark)) = &step.mark {
+            let _ = writeln!(out, "{indent}// ! {mark}");
         }
         if let Operation::Backfill { table, column } = op {
             let _ = writeln!(

@@ -17,42 +17,42 @@ use crate::schema::{Column, ColumnType, Default, DefaultValue};
 /// table (a foreign key that `down` adds back) gets no fill: one value cannot fit every row, so
 /// adding it back fails on a table with rows, and its `// !` line says so.
 pub fn fill_restored_columns(down: Vec<Operation>) -> Vec<Operation> {
-    let constrained: Vec<(String, String)> = down.iter().flat_map(constrained_columns).collect();
-    let mut out = Vec::with_capacity(down.len());
-    for op in down {
-        match op {
-            Operation::AddColumn { table, column }
-                if needs_fill(&column)
-                    && !constrained.contains(&(table.clone(), column.name.clone())) =>
-            {
-                match fill_value(&column.col_type) {
-                    Some(fill) => out.extend(Operation::add_column_filled(table, column, fill)),
-                    None => out.push(Operation::AddColumn { table, column }),
-                }
+    down.iter()
+        .flat_map(|op| fill_restored_column(op.clone(), &down))
+        .collect()
+}
+
+/// [`fill_restored_columns`] for one operation of `down`, the whole of which tells which columns
+/// a foreign key or a unique index constrains.
+pub fn fill_restored_column(op: Operation, down: &[Operation]) -> Vec<Operation> {
+    match op {
+        Operation::AddColumn { table, column }
+            if needs_fill(&column)
+                && !down
+                    .iter()
+                    .any(|other| constrains(other, &table, &column.name)) =>
+        {
+            match fill_value(&column.col_type) {
+                Some(fill) => Operation::add_column_filled(table, column, fill).to_vec(),
+                None => vec![Operation::AddColumn { table, column }],
             }
-            other => out.push(other),
         }
+        other => vec![other],
     }
-    out
 }
 
 fn needs_fill(column: &Column) -> bool {
     !column.nullable && column.default.is_none() && !column.auto_increment && !column.unique
 }
 
-/// The `(table, column)`s that a unique index or a foreign key of `op` constrains.
-fn constrained_columns(op: &Operation) -> Vec<(String, String)> {
-    let of = |table: &str, columns: &[String]| {
-        columns
-            .iter()
-            .map(|c| (table.to_string(), c.clone()))
-            .collect::<Vec<_>>()
+/// Whether a unique index or a foreign key of `op` constrains `table.column`.
+fn constrains(op: &Operation, table: &str, column: &str) -> bool {
+    let (on, columns) = match op {
+        Operation::CreateIndex { table, index } if index.unique => (table, &index.columns),
+        Operation::AddForeignKey { table, foreign_key } => (table, &foreign_key.columns),
+        _ => return false,
     };
-    match op {
-        Operation::CreateIndex { table, index } if index.unique => of(table, &index.columns),
-        Operation::AddForeignKey { table, foreign_key } => of(table, &foreign_key.columns),
-        _ => Vec::new(),
-    }
+    on == table && columns.iter().any(|c| c == column)
 }
 
 /// The value rows get when a NOT NULL column of this type comes back: zero, empty, false, the

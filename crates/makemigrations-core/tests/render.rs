@@ -205,3 +205,40 @@ fn a_replaced_enum_value_moves_back_in_down() {
         .unwrap_or_else(|| panic!("down does not remove the added value:\n{down}"));
     assert!(moved_back < removed, "{down}");
 }
+
+/// A dropped NOT NULL column under a foreign key comes back without a fill value in the rendered
+/// `down` too: the key that `down` adds back is elsewhere in the list, and one value cannot point
+/// at the right row for every row.
+#[test]
+fn a_dropped_foreign_key_column_comes_back_without_a_fill() {
+    let mut user_id = Column::new("user_id", ColumnType::Integer, "integer");
+    user_id.nullable = false;
+    let key = ForeignKey {
+        name: None,
+        columns: vec!["user_id".into()],
+        ref_table: "users".into(),
+        ref_columns: vec!["id".into()],
+        on_delete: ForeignKeyAction::NoAction,
+        on_update: ForeignKeyAction::NoAction,
+        declared: DeclaredActions::default(),
+    };
+    let ops = [
+        Operation::DropForeignKey {
+            table: "orders".into(),
+            foreign_key: key,
+        },
+        Operation::DropColumn {
+            table: "orders".into(),
+            column: user_id,
+        },
+    ];
+    let source = render_migration(&MigrationFile {
+        name: "m20261121_093000_x",
+        message: None,
+        up: &ops,
+        down: None,
+    });
+    let down = &source[source.find("async fn down").unwrap()..];
+    assert!(!down.contains(".default(0)"), "{down}");
+    assert!(down.contains("no one value fits every row"), "{down}");
+}
