@@ -155,9 +155,14 @@ fn quoted(text: &str) -> Result<String, String> {
 fn quoted_list(values: &[String]) -> String {
     values
         .iter()
-        .map(|v| format!("'{}'", v.replace('\'', "''")))
+        .map(|v| sql_string(v))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `it's` -> `'it''s'`.
+pub fn sql_string(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 fn digits(s: &str, n: usize) -> Option<u32> {

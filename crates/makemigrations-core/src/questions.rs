@@ -16,7 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::literal::{integer_range, parse_literal, type_name};
+use crate::literal::{integer_range, parse_literal, sql_string, type_name};
 use crate::ops::{Operation, RowCondition};
 use crate::schema::{Column, ColumnType, Schema, Table};
 
@@ -83,7 +83,6 @@ pub enum RowFilter {
 pub struct Question {
     /// Stable across runs for the same change: `rename_column:users.bio:about`.
     pub id: String,
-    pub kind: Kind,
     pub subject: Subject,
     pub rows: Option<RowCounts>,
 }
@@ -129,7 +128,7 @@ pub struct Choice {
 }
 
 impl Question {
-    fn new(kind: Kind, subject: Subject) -> Question {
+    fn new(subject: Subject) -> Question {
         let id = match &subject {
             Subject::RenameColumn { table, from, to } => {
                 format!("rename_column:{table}.{}:{}", from.name, to.name)
@@ -145,9 +144,19 @@ impl Question {
         };
         Question {
             id,
-            kind,
             subject,
             rows: None,
+        }
+    }
+
+    /// The kind, as its subject says.
+    pub fn kind(&self) -> Kind {
+        match self.subject {
+            Subject::RenameColumn { .. } => Kind::RenameColumn,
+            Subject::RenameTable { .. } => Kind::RenameTable,
+            Subject::NotNull { .. } => Kind::NotNull,
+            Subject::EnumValueRemoved { .. } => Kind::EnumValueRemoved,
+            Subject::NarrowingType { .. } => Kind::NarrowingType,
         }
     }
 
@@ -367,6 +376,22 @@ impl Question {
     }
 }
 
+/// Every question with its id and the flags that answer it, as the terminal shows open questions.
+pub fn listing(questions: &[Question]) -> String {
+    let mut text = String::new();
+    for question in questions {
+        text.push_str(&format!("  ? {}\n", question.text()));
+        if let Some(rows) = question.rows_text() {
+            text.push_str(&format!("      {rows}\n"));
+        }
+        text.push_str(&format!("      id: {}\n", question.id));
+        for choice in question.choices() {
+            text.push_str(&format!("      {:<44} {}\n", choice.flag, choice.help));
+        }
+    }
+    text
+}
+
 /// `1 row`, `1,204 rows`.
 pub fn rows(n: u64) -> String {
     match n {
@@ -401,14 +426,11 @@ pub fn rename_questions(ops: &[Operation]) -> Vec<Question> {
                 for other in ops {
                     if let Operation::AddColumn { table: t, column } = other {
                         if t == table && same_but_name(dropped, column) {
-                            questions.push(Question::new(
-                                Kind::RenameColumn,
-                                Subject::RenameColumn {
-                                    table: table.clone(),
-                                    from: dropped.clone(),
-                                    to: column.clone(),
-                                },
-                            ));
+                            questions.push(Question::new(Subject::RenameColumn {
+                                table: table.clone(),
+                                from: dropped.clone(),
+                                to: column.clone(),
+                            }));
                         }
                     }
                 }
@@ -417,13 +439,10 @@ pub fn rename_questions(ops: &[Operation]) -> Vec<Question> {
                 for other in ops {
                     if let Operation::CreateTable(created) = other {
                         if same_columns(dropped, created) {
-                            questions.push(Question::new(
-                                Kind::RenameTable,
-                                Subject::RenameTable {
-                                    from: dropped.name.clone(),
-                                    to: created.name.clone(),
-                                },
-                            ));
+                            questions.push(Question::new(Subject::RenameTable {
+                                from: dropped.name.clone(),
+                                to: created.name.clone(),
+                            }));
                         }
                     }
                 }
@@ -453,13 +472,10 @@ pub fn given_renames<'a>(
                 && desired.tables.contains_key(to)
                 && !desired.tables.contains_key(from);
             if moved {
-                found.push(Question::new(
-                    Kind::RenameTable,
-                    Subject::RenameTable {
-                        from: from.to_string(),
-                        to: to.to_string(),
-                    },
-                ));
+                found.push(Question::new(Subject::RenameTable {
+                    from: from.to_string(),
+                    to: to.to_string(),
+                }));
             }
         } else if let Some(rest) = id.strip_prefix("rename_column:") {
             let Some((column, to)) = rest.rsplit_once(':') else {
@@ -479,14 +495,11 @@ pub fn given_renames<'a>(
                 desired_table.column(to),
                 desired_table.column(from),
             ) {
-                found.push(Question::new(
-                    Kind::RenameColumn,
-                    Subject::RenameColumn {
-                        table: table.to_string(),
-                        from: old.clone(),
-                        to: new.clone(),
-                    },
-                ));
+                found.push(Question::new(Subject::RenameColumn {
+                    table: table.to_string(),
+                    from: old.clone(),
+                    to: new.clone(),
+                }));
             }
         }
     }
@@ -519,35 +532,26 @@ pub fn value_questions(ops: &[Operation]) -> Vec<Question> {
             Operation::AddColumn { table, column }
                 if !column.nullable && column.default.is_none() && !column.auto_increment =>
             {
-                questions.push(Question::new(
-                    Kind::NotNull,
-                    Subject::NotNull {
-                        table: table.clone(),
-                        column: column.clone(),
-                        added: true,
-                    },
-                ));
+                questions.push(Question::new(Subject::NotNull {
+                    table: table.clone(),
+                    column: column.clone(),
+                    added: true,
+                }));
             }
             Operation::AlterColumn { table, from, to } => {
                 if from.nullable && !to.nullable {
-                    questions.push(Question::new(
-                        Kind::NotNull,
-                        Subject::NotNull {
-                            table: table.clone(),
-                            column: to.clone(),
-                            added: false,
-                        },
-                    ));
+                    questions.push(Question::new(Subject::NotNull {
+                        table: table.clone(),
+                        column: to.clone(),
+                        added: false,
+                    }));
                 }
                 if narrows(&from.col_type, &to.col_type) {
-                    questions.push(Question::new(
-                        Kind::NarrowingType,
-                        Subject::NarrowingType {
-                            table: table.clone(),
-                            from: from.clone(),
-                            to: to.clone(),
-                        },
-                    ));
+                    questions.push(Question::new(Subject::NarrowingType {
+                        table: table.clone(),
+                        from: from.clone(),
+                        to: to.clone(),
+                    }));
                 }
             }
             Operation::AlterEnum {
@@ -557,15 +561,12 @@ pub fn value_questions(ops: &[Operation]) -> Vec<Question> {
                 columns,
             } => {
                 for value in from.iter().filter(|v| !to.contains(v)) {
-                    questions.push(Question::new(
-                        Kind::EnumValueRemoved,
-                        Subject::EnumValueRemoved {
-                            name: name.clone(),
-                            value: value.clone(),
-                            remaining: to.clone(),
-                            columns: columns.clone(),
-                        },
-                    ));
+                    questions.push(Question::new(Subject::EnumValueRemoved {
+                        name: name.clone(),
+                        value: value.clone(),
+                        remaining: to.clone(),
+                        columns: columns.clone(),
+                    }));
                 }
             }
             _ => {}
@@ -610,31 +611,19 @@ pub fn narrows(from: &ColumnType, to: &ColumnType) -> bool {
 }
 
 /// Applies answered renames to the live schema, so that the differ compares like with like.
-/// Column renames first need their table under its new name.
 pub fn apply_renames(live: &mut Schema, renames: &[Subject]) -> Vec<Operation> {
-    let mut ops = Vec::new();
+    let mut tables = Vec::new();
+    let mut columns = Vec::new();
     for subject in renames {
-        if let Subject::RenameTable { from, to } = subject {
-            if crate::diff::rename_table(live, from, to) {
-                ops.push(Operation::RenameTable {
-                    from: from.clone(),
-                    to: to.clone(),
-                });
+        match subject {
+            Subject::RenameTable { from, to } => tables.push((from.clone(), to.clone())),
+            Subject::RenameColumn { table, from, to } => {
+                columns.push((table.clone(), from.name.clone(), to.name.clone()))
             }
+            _ => {}
         }
     }
-    for subject in renames {
-        if let Subject::RenameColumn { table, from, to } = subject {
-            if crate::diff::rename_column(live, table, &from.name, &to.name) {
-                ops.push(Operation::RenameColumn {
-                    table: table.clone(),
-                    from: from.name.clone(),
-                    to: to.name.clone(),
-                });
-            }
-        }
-    }
-    ops
+    crate::diff::apply_renames(live, &tables, &columns)
 }
 
 /// Turns the answers to value questions into operations: a one-off value, a backfill step, rows
@@ -776,9 +765,4 @@ pub fn apply(ops: Vec<Operation>, answered: &[(Question, Answer)]) -> Vec<Operat
         }
     }
     out
-}
-
-/// `it's` -> `'it''s'`.
-pub fn sql_string(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
 }

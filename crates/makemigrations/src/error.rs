@@ -40,12 +40,8 @@ pub enum Error {
     },
     #[error("{}", half_applied_message(.0))]
     HalfApplied(crate::executor::HalfApplied),
-    #[error("{count} question(s) need an answer before the migration can be written; nothing was written:\n{list}  fix: answer each with one of the flags shown (or `--answers FILE`; `--plan --format json` lists them for programs), or run `makemigrations` at a terminal")]
-    Unanswered {
-        count: usize,
-        list: String,
-        questions: Vec<makemigrations_core::questions::Question>,
-    },
+    #[error("{}", unanswered_message(.0))]
+    Unanswered(Vec<makemigrations_core::questions::Question>),
     #[error("interrupted: nothing was written or applied")]
     Interrupted,
     #[error("the answers were given for another comparison (schema hash {given}, now {current}): the entities or the database changed since\n  fix: run `makemigrations --plan --format json` again and answer the questions it lists")]
@@ -69,7 +65,7 @@ impl Error {
     /// questioner), 130 for Ctrl-C or the end of input at a prompt, 2 for every other error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Unanswered { .. } => 3,
+            Error::Unanswered(_) => 3,
             Error::Interrupted => 130,
             _ => 2,
         }
@@ -90,7 +86,7 @@ impl Error {
             | Error::MigrationFailedPartially { .. }
             | Error::MigrationFailedOnMySql { .. } => "migration_failed",
             Error::HalfApplied(_) => "half_applied",
-            Error::Unanswered { .. } => "unanswered_questions",
+            Error::Unanswered(_) => "unanswered_questions",
             Error::Interrupted => "interrupted",
             Error::StaleAnswers { .. } => "stale_answers",
             Error::BadAnswer { .. } => "bad_answer",
@@ -101,6 +97,14 @@ impl Error {
             Error::Io(_) => "io",
         }
     }
+}
+
+fn unanswered_message(questions: &[makemigrations_core::questions::Question]) -> String {
+    format!(
+        "{} question(s) need an answer before the migration can be written; nothing was written:\n{}  fix: answer each with one of the flags shown (or `--answers FILE`; `--plan --format json` lists them for programs), or run `makemigrations` at a terminal",
+        questions.len(),
+        makemigrations_core::questions::listing(questions)
+    )
 }
 
 /// What a failed migration left behind on MySQL, and the two ways on.

@@ -14,7 +14,8 @@ use crate::runtime::{ident, mysql_ident};
 /// Counts rows, remembering what it counted.
 pub struct RowCounter<'a, C> {
     db: &'a C,
-    seen: BTreeMap<(String, String), Option<u64>>,
+    /// By the counting SQL, which names the table.
+    seen: BTreeMap<String, Option<u64>>,
 }
 
 impl<'a, C: ConnectionTrait> RowCounter<'a, C> {
@@ -42,7 +43,7 @@ impl<'a, C: ConnectionTrait> RowCounter<'a, C> {
     pub async fn count(&mut self, table: &str, filter: &RowFilter) -> Option<u64> {
         let backend = self.db.get_database_backend();
         let sql = count_sql(backend, table, filter)?;
-        if let Some(known) = self.seen.get(&(table.to_string(), sql.clone())) {
+        if let Some(known) = self.seen.get(&sql) {
             return *known;
         }
         let counted = self
@@ -53,7 +54,7 @@ impl<'a, C: ConnectionTrait> RowCounter<'a, C> {
             .flatten()
             .and_then(|row| row.try_get_by_index::<i64>(0).ok())
             .and_then(|n| u64::try_from(n).ok());
-        self.seen.insert((table.to_string(), sql), counted);
+        self.seen.insert(sql, counted);
         counted
     }
 }

@@ -7,15 +7,6 @@ mod support;
 
 use support::{Backend, TestProject};
 
-fn sqlite() -> Backend {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("gates.sqlite3").display()
-    );
-    Backend::Sqlite { url, _dir: dir }
-}
-
 /// A project with its initial migration applied.
 fn migrated(db: &Backend) -> TestProject {
     let project = TestProject::new();
@@ -37,6 +28,21 @@ fn newest_lines(project: &TestProject) -> Vec<String> {
         .collect()
 }
 
+/// A migrated project with a pending migration `..._drop_name` that drops `users.display_name`,
+/// marked as a step that loses data in the generated file (which `migrate` reads).
+fn with_drop_name_pending(db: &Backend) -> TestProject {
+    let project = migrated(db);
+    project.edit_entity("users.rs", "    pub display_name: String,\n", "");
+    project.build();
+    let out = project.run(db, &["makemigrations", "--name", "drop_name"]);
+    assert!(out.success, "{}", out.text);
+    assert!(project
+        .newest_migration_source()
+        .contains("// ! Drop column users.display_name: the data of users.display_name is lost"));
+    project.build();
+    project
+}
+
 /// Drops two NOT NULL columns without defaults (text, date) from tables with rows, and applies
 /// the generated migration. (A UNIQUE column gets no fill: one value cannot fit every row.)
 fn drop_not_null_columns(project: &TestProject, db: &Backend) {
@@ -56,7 +62,7 @@ fn drop_not_null_columns(project: &TestProject, db: &Backend) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn migrate_refuses_a_backfill_placeholder_and_applies_nothing() {
-    let db = sqlite();
+    let db = Backend::sqlite();
     let project = TestProject::new();
     project.build();
     let out = project.run(&db, &["makemigrations"]);
@@ -97,7 +103,7 @@ async fn migrate_refuses_a_backfill_placeholder_and_applies_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn check_reports_a_backfill_placeholder() {
-    let db = sqlite();
+    let db = Backend::sqlite();
     let project = migrated(&db);
     let out = project.run(&db, &["makemigrations", "--empty", "--name", "backfill"]);
     assert!(out.success, "{}", out.text);
@@ -120,17 +126,8 @@ async fn check_reports_a_backfill_placeholder() {
 /// Without a terminal, `migrate` proceeds and prints what loses data, per migration.
 #[tokio::test(flavor = "multi_thread")]
 async fn migrate_lists_the_steps_that_lose_data() {
-    let db = sqlite();
-    let project = migrated(&db);
-    project.edit_entity("users.rs", "    pub display_name: String,\n", "");
-    project.build();
-    let out = project.run(&db, &["makemigrations", "--name", "drop_name"]);
-    assert!(out.success, "{}", out.text);
-    // The generator marks the step in the file; `migrate` reads the mark.
-    assert!(project
-        .newest_migration_source()
-        .contains("// ! Drop column users.display_name: the data of users.display_name is lost"));
-    project.build();
+    let db = Backend::sqlite();
+    let project = with_drop_name_pending(&db);
     let out = project.run(&db, &["migrate"]);
     assert!(out.success, "{}", out.text);
     let listed = out.text.find("These steps lose data:");
@@ -151,17 +148,8 @@ async fn migrate_lists_the_steps_that_lose_data() {
 /// At a terminal `migrate` asks; only `y` applies. `script` gives the binary a terminal.
 #[tokio::test(flavor = "multi_thread")]
 async fn migrate_asks_at_a_terminal() {
-    let db = sqlite();
-    let project = migrated(&db);
-    project.edit_entity("users.rs", "    pub display_name: String,\n", "");
-    project.build();
-    let out = project.run(&db, &["makemigrations", "--name", "drop_name"]);
-    assert!(out.success, "{}", out.text);
-    // The generator marks the step in the file; `migrate` reads the mark.
-    assert!(project
-        .newest_migration_source()
-        .contains("// ! Drop column users.display_name: the data of users.display_name is lost"));
-    project.build();
+    let db = Backend::sqlite();
+    let project = with_drop_name_pending(&db);
     let at_terminal = |input: &str| {
         let command = format!("{} migrate", project.binary().display());
         let out = std::process::Command::new("script")
@@ -202,17 +190,8 @@ async fn migrate_asks_at_a_terminal() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn migrate_yes_applies_without_asking() {
-    let db = sqlite();
-    let project = migrated(&db);
-    project.edit_entity("users.rs", "    pub display_name: String,\n", "");
-    project.build();
-    let out = project.run(&db, &["makemigrations", "--name", "drop_name"]);
-    assert!(out.success, "{}", out.text);
-    // The generator marks the step in the file; `migrate` reads the mark.
-    assert!(project
-        .newest_migration_source()
-        .contains("// ! Drop column users.display_name: the data of users.display_name is lost"));
-    project.build();
+    let db = Backend::sqlite();
+    let project = with_drop_name_pending(&db);
     let out = project.run(&db, &["migrate", "--yes"]);
     assert!(
         out.success && !out.text.contains("Apply?") && out.text.contains("_drop_name ... OK"),
@@ -225,7 +204,7 @@ async fn migrate_yes_applies_without_asking() {
 /// refuses before touching anything.
 #[tokio::test(flavor = "multi_thread")]
 async fn rollback_refuses_what_down_cannot_restore() {
-    let db = sqlite();
+    let db = Backend::sqlite();
     let project = migrated(&db);
     drop_not_null_columns(&project, &db);
     let out = project.run(&db, &["rollback"]);
@@ -294,7 +273,7 @@ async fn rollback_force_on_rows_on_every_backend() {
 /// never dropped.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_entity_in_a_private_module_keeps_its_table() {
-    let db = sqlite();
+    let db = Backend::sqlite();
     let project = migrated(&db);
     project.edit_entity("lib.rs", "pub mod site_settings {", "mod site_settings {");
     project.build();
@@ -316,7 +295,7 @@ async fn an_entity_in_a_private_module_keeps_its_table() {
 /// (`EntityDef::renamed_from`), and that list compiles.
 #[tokio::test(flavor = "multi_thread")]
 async fn table_renamed_from_compiles_into_the_entity_list() {
-    let db = sqlite();
+    let db = Backend::sqlite();
     let project = TestProject::new();
     project.edit_entity(
         "users.rs",

@@ -9,21 +9,12 @@ use rexpect::process::wait::WaitStatus;
 use rexpect::session::spawn_command;
 use support::{Backend, TestProject};
 
-fn sqlite() -> Backend {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("tty.sqlite3").display()
-    );
-    Backend::Sqlite { url, _dir: dir }
-}
-
 const TIMEOUT_MS: Option<u64> = Some(60_000);
 
 #[tokio::test(flavor = "multi_thread")]
 async fn prompts_at_a_terminal_and_stops_cleanly_on_ctrl_c_or_end_of_input() {
     let project = TestProject::new();
-    let db = sqlite();
+    let db = Backend::sqlite();
     project.build();
     assert!(project.run(&db, &["makemigrations"]).success);
     project.build();

@@ -14,7 +14,7 @@ mod tables;
 pub use alike::{
     declared_actions_where_alike, declared_types_where_stored_alike, stored_alike, StoredAlike,
 };
-pub use renames::{apply_declared_renames, rename_column, rename_table};
+pub use renames::{apply_declared_renames, apply_renames};
 
 use std::collections::BTreeSet;
 

@@ -6,17 +6,38 @@
 use crate::ops::Operation;
 use crate::schema::Schema;
 
-/// Honours the declared renames: `(old, new)` tables and `(table, old, new)` columns. A rename
-/// whose old name is gone or whose new name exists already is skipped (it ran before).
+/// Honours the declared renames: `(old, new)` tables and `(table, old, new)` columns, where the
+/// entities have the new name. A rename whose old name is gone or whose new name exists already
+/// is skipped (it ran before).
 pub fn apply_declared_renames(
     live: &mut Schema,
     desired: &Schema,
     tables: &[(String, String)],
     columns: &[(String, String, String)],
 ) -> Vec<Operation> {
+    let tables: Vec<(String, String)> = tables
+        .iter()
+        .filter(|(_, new)| desired.tables.contains_key(new))
+        .cloned()
+        .collect();
+    let columns: Vec<(String, String, String)> = columns
+        .iter()
+        .filter(|(table, _, _)| desired.tables.contains_key(table))
+        .cloned()
+        .collect();
+    apply_renames(live, &tables, &columns)
+}
+
+/// Renames tables, then columns (which need their table under its new name), in the live model;
+/// returns the rename operations of those that applied.
+pub fn apply_renames(
+    live: &mut Schema,
+    tables: &[(String, String)],
+    columns: &[(String, String, String)],
+) -> Vec<Operation> {
     let mut ops = Vec::new();
     for (old, new) in tables {
-        if desired.tables.contains_key(new) && rename_table(live, old, new) {
+        if rename_table(live, old, new) {
             ops.push(Operation::RenameTable {
                 from: old.clone(),
                 to: new.clone(),
@@ -24,7 +45,7 @@ pub fn apply_declared_renames(
         }
     }
     for (table, old, new) in columns {
-        if desired.tables.contains_key(table) && rename_column(live, table, old, new) {
+        if rename_column(live, table, old, new) {
             ops.push(Operation::RenameColumn {
                 table: table.clone(),
                 from: old.clone(),
@@ -37,7 +58,7 @@ pub fn apply_declared_renames(
 
 /// Renames table `old` to `new` in the live model, with the keys of every table that point at
 /// it. False when `old` is missing or `new` exists.
-pub fn rename_table(live: &mut Schema, old: &str, new: &str) -> bool {
+fn rename_table(live: &mut Schema, old: &str, new: &str) -> bool {
     if live.tables.contains_key(new) {
         return false;
     }
@@ -59,7 +80,7 @@ pub fn rename_table(live: &mut Schema, old: &str, new: &str) -> bool {
 
 /// Renames a column in the live model, with its key, indexes and the keys that point at it.
 /// False when `old` is missing or `new` exists.
-pub fn rename_column(live: &mut Schema, table_name: &str, old: &str, new: &str) -> bool {
+fn rename_column(live: &mut Schema, table_name: &str, old: &str, new: &str) -> bool {
     let Some(table) = live.tables.get_mut(table_name) else {
         return false;
     };

@@ -165,11 +165,7 @@ async fn makemigrations(
         eprintln!("warning: {source} answers no question of this change (ignored)");
     }
     if !plan.unanswered.is_empty() {
-        return Err(Error::Unanswered {
-            count: plan.unanswered.len(),
-            list: super::plan_output::questions_text(&plan.unanswered),
-            questions: plan.unanswered,
-        });
+        return Err(Error::Unanswered(plan.unanswered));
     }
     let operations = plan.operations;
     // For programs: one JSON document instead of the lines below (docs/json.md).

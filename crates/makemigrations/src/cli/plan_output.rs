@@ -2,7 +2,7 @@
 //! open questions with the flags that answer them, and the JSON form for programs. The JSON is
 //! documented in docs/json.md and kept stable: fields are added, never renamed or removed.
 
-use makemigrations_core::questions::{rows as rows_text, Question};
+use makemigrations_core::questions::{listing, rows as rows_text, Question};
 use makemigrations_core::Operation;
 use serde_json::{json, Value};
 
@@ -16,34 +16,19 @@ const FORMAT_VERSION: u32 = 1;
 /// `  ! Drop column users.bio (users has 1,204 rows)`, `  + Add column users.phone`.
 pub(super) fn print_operations(operations: &[Operation], rows: &[Option<u64>]) {
     for (op, rows) in operations.iter().zip(rows) {
-        let symbol = if op.loses_data().is_some() {
+        let loses = op.loses_data();
+        let symbol = if loses.is_some() {
             '!'
         } else {
             op.category().symbol()
         };
-        let count = match (op.loses_data(), rows) {
+        let count = match (loses, rows) {
             (Some(why), Some(n)) => format!("  ({why}; {} now)", rows_text(*n)),
             (Some(why), None) => format!("  ({why})"),
             _ => String::new(),
         };
         println!("  {symbol} {}{count}", op.describe());
     }
-}
-
-/// Every open question with the flags that answer it, for the terminal and the error message.
-pub(super) fn questions_text(questions: &[Question]) -> String {
-    let mut text = String::new();
-    for question in questions {
-        text.push_str(&format!("  ? {}\n", question.text()));
-        if let Some(rows) = question.rows_text() {
-            text.push_str(&format!("      {rows}\n"));
-        }
-        text.push_str(&format!("      id: {}\n", question.id));
-        for choice in question.choices() {
-            text.push_str(&format!("      {:<44} {}\n", choice.flag, choice.help));
-        }
-    }
-    text
 }
 
 pub(super) fn print_plan(compared: &Compared, plan: &Plan, format: Format) {
@@ -61,7 +46,7 @@ pub(super) fn print_plan(compared: &Compared, plan: &Plan, format: Format) {
             }
             if !plan.unanswered.is_empty() {
                 println!("Questions to answer before the migration can be written:");
-                print!("{}", questions_text(&plan.unanswered));
+                print!("{}", listing(&plan.unanswered));
             }
             println!("Schema hash: {}", compared.schema_hash());
         }
@@ -97,7 +82,7 @@ fn plan_json(compared: &Compared, plan: &Plan) -> Value {
 fn question_json(question: &Question) -> Value {
     json!({
         "id": question.id,
-        "kind": question.kind,
+        "kind": question.kind(),
         "text": question.text(),
         "rows": question.rows,
         "choices": question.choices(),
@@ -111,7 +96,7 @@ pub(super) fn error_json(error: &Error) -> String {
         "format_version": FORMAT_VERSION,
         "error": {"code": error.code(), "exit_code": error.exit_code(), "message": error.to_string()},
     });
-    if let Error::Unanswered { questions, .. } = error {
+    if let Error::Unanswered(questions) = error {
         out["questions"] = questions.iter().map(question_json).collect();
     }
     out.to_string()

@@ -263,6 +263,16 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// A SQLite file of its own in a temporary directory, removed with the backend.
+    pub fn sqlite() -> Backend {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("test.sqlite3").display()
+        );
+        Backend::Sqlite { url, _dir: dir }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Backend::Sqlite { .. } => "sqlite",
@@ -424,12 +434,7 @@ impl Drop for Backend {
 /// SQLite always; PostgreSQL and MySQL/MariaDB when their variables are set, in that order.
 /// Prints one line naming what was skipped.
 pub async fn enabled_backends() -> Vec<Backend> {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("test.sqlite3").display()
-    );
-    let mut backends = vec![Backend::Sqlite { url, _dir: dir }];
+    let mut backends = vec![Backend::sqlite()];
     let postgres = scratch_database(
         POSTGRES_VAR,
         "PostgreSQL",
