@@ -108,6 +108,19 @@ impl TestProject {
         std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
     }
 
+    /// Replaces the whole entity crate's sources by `files` (`(path under src/, text)`), for
+    /// entities written the way sea-orm-cli writes them. `lib.rs` must be among them.
+    pub fn replace_entities(&self, files: &[(&str, &str)]) {
+        let src = self.crates().join("entity/src");
+        std::fs::remove_dir_all(&src).unwrap();
+        for (file, text) in files {
+            let path = src.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        assert!(src.join("lib.rs").exists(), "replace_entities needs a lib.rs");
+    }
+
     pub fn build(&self) {
         let status = Command::new(env!("CARGO"))
             .args(["build", "--quiet", "-p", "migration"])
