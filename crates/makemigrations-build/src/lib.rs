@@ -223,6 +223,10 @@ pub struct FoundEntity {
     /// `pub const TABLE_RENAMED_FROM: &str = "old";` in the entity's module: the table's former
     /// name (sea-orm rejects unknown keys in the struct's `#[sea_orm(...)]`, so it is a const).
     pub table_renamed_from: Option<String>,
+    /// The columns of fields marked `#[sea_orm(ignore)]`: sea-orm-cli's mark for a column it
+    /// cannot map (`ignore, column_type = "custom(\"tsvector\")", select_as = "text"`). The
+    /// column exists, so the tool must leave it alone.
+    pub ignored_columns: Vec<String>,
 }
 
 /// An entity in a module that is not `pub` on its path: the migration crate cannot name it.
@@ -258,10 +262,13 @@ fn entities_source(crate_name: &str, crate_dir: &Path) -> String {
         } else {
             "of"
         };
-        let renamed = entity
+        let mut renamed = entity
             .table_renamed_from
             .map(|old| format!(".renamed_from({old:?})"))
             .unwrap_or_default();
+        if !entity.ignored_columns.is_empty() {
+            let _ = write!(renamed, ".ignored_columns(&{:?})", entity.ignored_columns);
+        }
         let _ = writeln!(
             out,
             "        makemigrations::EntityDef::{constructor}::<::{}::{}>({:?}){renamed},",
@@ -383,6 +390,7 @@ fn walk_items(
                             type_name,
                             active_enum: false,
                             table_renamed_from: renamed_from.clone(),
+                            ignored_columns: ignored_columns(s),
                         });
                     } else {
                         println!(
@@ -409,6 +417,7 @@ fn walk_items(
                     type_name: e.ident.to_string(),
                     active_enum: true,
                     table_renamed_from: None,
+                    ignored_columns: Vec::new(),
                 });
             }
             _ => {}
@@ -422,6 +431,45 @@ fn table_renamed_from(item: &syn::Item) -> Option<String> {
         syn::Item::Const(c) if c.ident == "TABLE_RENAMED_FROM" => string_lit(&c.expr),
         _ => None,
     }
+}
+
+/// The column names of the fields marked `#[sea_orm(ignore)]`, named as `DeriveEntityModel`
+/// names a column: `column_name = "..."` if the field says it, else the field's name (without
+/// `r#`) in snake case.
+fn ignored_columns(model: &syn::ItemStruct) -> Vec<String> {
+    let mut columns = Vec::new();
+    for field in &model.fields {
+        let Some(ident) = &field.ident else { continue };
+        let metas = sea_orm_metas(&field.attrs);
+        let ignored = metas
+            .iter()
+            .any(|meta| matches!(meta, syn::Meta::Path(p) if p.is_ident("ignore")));
+        if !ignored {
+            continue;
+        }
+        let column_name = metas.iter().rev().find_map(|meta| match meta {
+            syn::Meta::NameValue(nv) if nv.path.is_ident("column_name") => string_lit(&nv.value),
+            _ => None,
+        });
+        let field_name = ident.to_string();
+        let field_name = field_name.trim_start_matches("r#");
+        columns.push(column_name.unwrap_or_else(|| heck::ToSnakeCase::to_snake_case(field_name)));
+    }
+    columns
+}
+
+/// Every `key`, `key = value` and `key(..)` of the `#[sea_orm(...)]` attributes.
+fn sea_orm_metas(attrs: &[syn::Attribute]) -> Vec<syn::Meta> {
+    use syn::punctuated::Punctuated;
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("sea_orm"))
+        .filter_map(|a| {
+            a.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+                .ok()
+        })
+        .flatten()
+        .collect()
 }
 
 /// `table_name = "..."` in the struct's `#[sea_orm(...)]`.
@@ -640,6 +688,52 @@ mod tests {
         );
     }
 
+    /// Written as sea-orm-cli 2.0.4 writes an unmapped column (compact and dense formats alike).
+    #[test]
+    fn ignored_fields_are_named_as_derive_entity_model_names_their_columns() {
+        let found = scan(&[
+            ("lib.rs", "pub mod documents;\npub mod plain;\n"),
+            (
+                "documents.rs",
+                r#"#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq)]
+#[sea_orm(schema_name = "public", table_name = "documents")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub title: String,
+    #[sea_orm(ignore, column_type = "custom(\"tsvector\")", select_as = "text", nullable)]
+    pub search_vector: Option<String>,
+    #[sea_orm(column_name = "Tags", ignore, column_type = "custom(\"set\")", select_as = "text")]
+    pub tags: String,
+    #[sea_orm(ignore)]
+    pub r#type: Option<String>,
+    #[sea_orm(column_type = "Text")]
+    pub body: String,
+}
+"#,
+            ),
+            (
+                "plain.rs",
+                "#[derive(DeriveEntityModel)]\n#[sea_orm(table_name = \"plain\")]\npub struct Model { pub id: i32 }\n",
+            ),
+        ]);
+        let ignored: Vec<(String, Vec<String>)> = found
+            .entities
+            .iter()
+            .map(|f| (f.module_path.join("::"), f.ignored_columns.clone()))
+            .collect();
+        assert_eq!(
+            ignored,
+            [
+                (
+                    "documents".to_string(),
+                    vec!["search_vector".to_string(), "Tags".into(), "type".into()]
+                ),
+                ("plain".to_string(), vec![]),
+            ]
+        );
+    }
+
     #[test]
     fn generated_entity_list_names_the_former_table() {
         let dir = std::env::temp_dir().join(format!("mm-build-src-{}", std::process::id()));
@@ -648,6 +742,9 @@ mod tests {
             dir.join("src/lib.rs"),
             "pub mod reviews {\n#[derive(DeriveEntityModel)]\npub struct Model {}\n\
              pub const TABLE_RENAMED_FROM: &str = \"product_reviews\";\n}\n\
+             pub mod documents {\n#[derive(DeriveEntityModel)]\npub struct Model {\n\
+             #[sea_orm(ignore, column_type = \"custom(\\\"tsvector\\\")\", select_as = \"text\")]\n\
+             pub search: Option<String>,\n}\n}\n\
              mod hidden {\n#[derive(DeriveEntityModel)]\n#[sea_orm(table_name = \"notes\")]\npub struct Model {}\n}\n",
         )
         .unwrap();
@@ -656,6 +753,12 @@ mod tests {
         assert!(
             source.contains(
                 "makemigrations::EntityDef::of::<::entity::reviews::Entity>(\"entity::reviews\").renamed_from(\"product_reviews\"),"
+            ),
+            "{source}"
+        );
+        assert!(
+            source.contains(
+                "makemigrations::EntityDef::of::<::entity::documents::Entity>(\"entity::documents\").ignored_columns(&[\"search\"]),"
             ),
             "{source}"
         );

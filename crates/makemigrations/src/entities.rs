@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use makemigrations_core::{ColumnType, DefaultValue, EnumType};
 use sea_orm::sea_query::{
-    self, ColumnDef, Expr, IndexCreateStatement, Keyword, StringLen, TableCreateStatement, Value,
+    self, ColumnDef, Expr, ForeignKeyCreateStatement, IndexCreateStatement, Keyword, StringLen,
+    TableCreateStatement, TableName, TableRef, Value,
 };
 use sea_orm::{ColumnTrait, DbBackend, EntityTrait, IdenStatic, Iterable};
 
@@ -21,6 +22,7 @@ pub struct EntityDef {
     pub module_path: &'static str,
     describe: Describe,
     table_renamed_from: Option<&'static str>,
+    ignored_columns: &'static [&'static str],
 }
 
 #[derive(Clone, Copy)]
@@ -35,6 +37,7 @@ impl EntityDef {
             module_path,
             describe: Describe::Entity(describe::<E>),
             table_renamed_from: None,
+            ignored_columns: &[],
         }
     }
 
@@ -45,6 +48,7 @@ impl EntityDef {
             module_path,
             describe: Describe::ActiveEnum(declared_enum::<A>),
             table_renamed_from: None,
+            ignored_columns: &[],
         }
     }
 
@@ -58,6 +62,19 @@ impl EntityDef {
     /// The table's former name, when the entity's module declares one.
     pub fn table_renamed_from(&self) -> Option<&'static str> {
         self.table_renamed_from
+    }
+
+    /// The columns of the fields marked `#[sea_orm(ignore)]` (the build script finds them and
+    /// calls this). sea-orm leaves them out of every statement, but sea-orm-cli marks so a column
+    /// that exists and that it cannot map: the comparison keeps such a live column as it is.
+    pub fn ignored_columns(mut self, columns: &'static [&'static str]) -> Self {
+        self.ignored_columns = columns;
+        self
+    }
+
+    /// The columns of the fields marked `#[sea_orm(ignore)]`.
+    pub fn unmapped_columns(&self) -> &'static [&'static str] {
+        self.ignored_columns
     }
 
     /// What sea-orm makes of the entity; `None` for an active enum.
@@ -92,6 +109,7 @@ impl std::fmt::Debug for EntityDef {
         f.debug_struct("EntityDef")
             .field("module_path", &self.module_path)
             .field("table_renamed_from", &self.table_renamed_from)
+            .field("ignored_columns", &self.ignored_columns)
             .finish()
     }
 }
@@ -104,6 +122,9 @@ pub struct EntityStatements {
     pub indexes: Vec<IndexCreateStatement>,
     /// The sea-query type of each column, in declaration order.
     pub column_types: Vec<(String, sea_query::ColumnType)>,
+    /// `#[sea_orm(schema_name = "...")]`, which sea-orm-cli writes on every entity with `-s`.
+    /// The statements above never carry it (see [`unqualified_table`]).
+    pub schema_name: Option<String>,
 }
 
 fn describe<E: EntityTrait + Default>(backend: DbBackend) -> EntityStatements {
@@ -111,12 +132,75 @@ fn describe<E: EntityTrait + Default>(backend: DbBackend) -> EntityStatements {
     let schema = sea_orm::Schema::new(backend);
     EntityStatements {
         table_name: entity.table_name().to_string(),
-        table: schema.create_table_from_entity(entity),
-        indexes: schema.create_index_from_entity(entity),
+        table: unqualified_table(&schema.create_table_from_entity(entity)),
+        // Every index sea-orm makes is on the entity's own table: restate it unqualified.
+        indexes: schema
+            .create_index_from_entity(entity)
+            .into_iter()
+            .map(|mut index| index.table(entity).take())
+            .collect(),
         column_types: E::Column::iter()
             .map(|c| (c.as_str().to_string(), c.def().get_column_type().clone()))
             .collect(),
+        schema_name: entity.schema_name().map(str::to_string),
     }
+}
+
+/// The table without its schema qualifier. sea-orm qualifies the table, its indexes' table and
+/// its foreign keys' target tables with `schema_name`; a qualified name would build outside the
+/// scratch place, and the comparison is of one schema anyway (the live one: `shadow` refuses
+/// an entity that names another).
+fn unqualified(table: &TableRef) -> TableRef {
+    match table {
+        TableRef::Table(TableName(Some(_), name), alias) => {
+            TableRef::Table(TableName(None, name.clone()), alias.clone())
+        }
+        other => other.clone(),
+    }
+}
+
+/// sea-orm's CREATE TABLE with every table reference unqualified. The statement's own foreign
+/// keys cannot be changed in place, so the table is restated from what sea-orm puts in it:
+/// columns, a composite primary key, foreign keys and the comment.
+pub(crate) fn unqualified_table(stmt: &TableCreateStatement) -> TableCreateStatement {
+    let mut table = sea_query::Table::create();
+    if let Some(name) = stmt.get_table_name() {
+        table.table(unqualified(name));
+    }
+    for column in stmt.get_columns() {
+        table.col(column.clone());
+    }
+    for index in stmt.get_indexes() {
+        // Indexes inside the CREATE TABLE name no table.
+        let mut index = index.clone();
+        if index.is_primary_key() {
+            table.primary_key(&mut index);
+        } else {
+            table.index(&mut index);
+        }
+    }
+    for key in stmt.get_foreign_key_create_stmts() {
+        table.foreign_key(&mut unqualified_foreign_key(key));
+    }
+    if let Some(comment) = stmt.get_comment() {
+        table.comment(comment);
+    }
+    if let Some(extra) = stmt.get_extra() {
+        table.extra(extra);
+    }
+    table
+}
+
+fn unqualified_foreign_key(key: &ForeignKeyCreateStatement) -> ForeignKeyCreateStatement {
+    let mut key = key.clone();
+    let spec = key.get_foreign_key().clone();
+    if let Some(table) = spec.get_table() {
+        key.from_tbl(unqualified(table));
+    }
+    if let Some(table) = spec.get_ref_table() {
+        key.to_tbl(unqualified(table));
+    }
+    key
 }
 
 /// The facts of one entity column that generated code is written from.
@@ -311,6 +395,91 @@ mod tests {
         assert!(error
             .to_string()
             .starts_with("entity `entity::shifts`, column `length`: the column type Interval"));
+    }
+
+    /// As `sea-orm-cli generate entity -s public` writes them.
+    mod cli_entities {
+        pub mod customers {
+            use sea_orm::entity::prelude::*;
+
+            #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq)]
+            #[sea_orm(schema_name = "public", table_name = "customers")]
+            pub struct Model {
+                #[sea_orm(primary_key)]
+                pub id: i32,
+                #[sea_orm(unique)]
+                pub email: String,
+            }
+
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
+
+            impl ActiveModelBehavior for ActiveModel {}
+        }
+
+        pub mod orders {
+            use sea_orm::entity::prelude::*;
+
+            #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq)]
+            #[sea_orm(schema_name = "public", table_name = "orders")]
+            pub struct Model {
+                #[sea_orm(primary_key)]
+                pub id: i32,
+                #[sea_orm(indexed)]
+                pub customer_id: i32,
+                #[sea_orm(unique_key = "ref")]
+                pub reference: String,
+                #[sea_orm(unique_key = "ref")]
+                pub year: i32,
+            }
+
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {
+                #[sea_orm(
+                    belongs_to = "super::customers::Entity",
+                    from = "Column::CustomerId",
+                    to = "super::customers::Column::Id",
+                    on_update = "NoAction",
+                    on_delete = "Cascade"
+                )]
+                Customers,
+            }
+
+            impl ActiveModelBehavior for ActiveModel {}
+        }
+    }
+
+    #[test]
+    fn schema_name_never_reaches_the_statements() {
+        use sea_query::{MysqlQueryBuilder, PostgresQueryBuilder, SqliteQueryBuilder};
+        let def = EntityDef::of::<cli_entities::orders::Entity>("entity::orders");
+        for backend in [DbBackend::Postgres, DbBackend::MySql, DbBackend::Sqlite] {
+            let statements = def.statements(backend).unwrap();
+            assert_eq!(statements.schema_name.as_deref(), Some("public"));
+            let mut sql = vec![
+                statements.table.to_string(PostgresQueryBuilder),
+                statements.table.to_string(MysqlQueryBuilder),
+                statements.table.to_string(SqliteQueryBuilder),
+            ];
+            for index in &statements.indexes {
+                sql.push(index.to_string(PostgresQueryBuilder));
+            }
+            for key in statements.table.get_foreign_key_create_stmts() {
+                sql.push(key.to_string(PostgresQueryBuilder));
+            }
+            let all = sql.join("\n");
+            assert!(!all.contains("public"), "{backend:?}: {all}");
+            assert!(
+                all.contains(r#"CREATE TABLE "orders""#)
+                    && all.contains(r#"REFERENCES "customers" ("id")"#)
+                    && all.contains(r#"ON DELETE CASCADE"#)
+                    && all.contains(r#"CREATE INDEX "idx-orders-customer_id" ON "orders""#)
+                    && all.contains(
+                        r#"CREATE UNIQUE INDEX "idx-orders-ref" ON "orders" ("reference", "year")"#
+                    ),
+                "{backend:?}: {all}"
+            );
+        }
     }
 
     #[test]

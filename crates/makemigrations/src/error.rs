@@ -17,6 +17,15 @@ pub enum Error {
     AmbiguousTarget { target: String, matches: String },
     #[error("{0}")]
     Refused(String),
+    #[error("{}", other_schema_message(entity, schema, live_schema, *backend))]
+    OtherSchema {
+        entity: String,
+        /// The entity's `schema_name`.
+        schema: String,
+        /// The schema (MySQL: the database) the connection compares.
+        live_schema: String,
+        backend: makemigrations_core::Backend,
+    },
     #[error(transparent)]
     Unsupported(#[from] crate::entities::UnsupportedColumn),
     #[error("migration {name} failed: {source}\n  the database was left as it was before this migration (its transaction was rolled back)\n  fix: correct the migration file (or the data it trips on) and run `migrate` again")]
@@ -81,6 +90,7 @@ impl Error {
             Error::UnknownTarget(_) => "unknown_target",
             Error::AmbiguousTarget { .. } => "ambiguous_target",
             Error::Refused(_) => "refused",
+            Error::OtherSchema { .. } => "other_schema",
             Error::Unsupported(_) => "unsupported_column",
             Error::MigrationFailed { .. }
             | Error::MigrationFailedPartially { .. }
@@ -97,6 +107,30 @@ impl Error {
             Error::Io(_) => "io",
         }
     }
+}
+
+/// An entity whose `schema_name` is not the schema being compared, and how to compare that one.
+fn other_schema_message(
+    entity: &str,
+    schema: &str,
+    live_schema: &str,
+    backend: makemigrations_core::Backend,
+) -> String {
+    let fix = match backend {
+        makemigrations_core::Backend::MySql => format!(
+            "to migrate database `{schema}`, end DATABASE_URL with it (mysql://user@host:3306/{schema}); \
+             entities of another database need a migration crate of their own"
+        ),
+        _ => format!(
+            "to migrate schema `{schema}`, make it the connection's schema: add \
+             `?options=-c%20search_path%3D{schema}` to DATABASE_URL; \
+             entities of another schema need a migration crate of their own"
+        ),
+    };
+    format!(
+        "entity `{entity}` is in schema `{schema}` (schema_name), but this database's schema is `{live_schema}`: \
+         makemigrations compares one schema; nothing was written\n  fix: {fix}"
+    )
 }
 
 fn unanswered_message(questions: &[makemigrations_core::questions::Question]) -> String {

@@ -53,6 +53,15 @@ where
         .iter()
         .filter_map(|d| Some((*d, d.statements(backend)?)))
         .collect();
+    refuse_other_schemas(db, &statements).await?;
+    let unmapped: Vec<(String, &str)> = statements
+        .iter()
+        .flat_map(|(def, s)| {
+            def.unmapped_columns()
+                .iter()
+                .map(|column| (s.table_name.clone(), *column))
+        })
+        .collect();
     let mut render: BTreeMap<String, BTreeMap<String, RenderColumn>> = BTreeMap::new();
     for (def, stmts) in &statements {
         if render.contains_key(&stmts.table_name) {
@@ -89,6 +98,7 @@ where
         _ => read_sqlite(db, &script, &cache).await?,
     };
     declared_foreign_key_actions(&mut desired, &stmts, backend);
+    keep_unmapped_columns(&live, &mut desired, &unmapped);
     makemigrations_core::diff::declared_actions_where_alike(
         &mut live,
         &desired,
@@ -135,6 +145,90 @@ where
         renames,
         table_renames,
     })
+}
+
+/// sea-orm-cli writes `schema_name` on every entity (`generate entity -s public`). The tool
+/// compares one schema, the connection's own: entities that name it are built unqualified
+/// (`entities::unqualified_table`), and an entity that names another one stops the run before
+/// anything is built, read or written. SQLite has no schemas: the name is left out there always
+/// (teams test on SQLite with entities generated from PostgreSQL).
+async fn refuse_other_schemas<C: ConnectionTrait>(
+    db: &C,
+    statements: &[(EntityDef, EntityStatements)],
+) -> Result<(), Error> {
+    let named: Vec<(&EntityDef, &str)> = statements
+        .iter()
+        .filter_map(|(def, s)| Some((def, s.schema_name.as_deref()?)))
+        .collect();
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => "SELECT current_schema()::text",
+        DbBackend::MySql => "SELECT DATABASE()",
+        _ => return Ok(()),
+    };
+    if named.is_empty() {
+        return Ok(());
+    }
+    let live_schema = introspect::scalar(db, sql).await?.unwrap_or_default();
+    match named.into_iter().find(|(_, schema)| *schema != live_schema) {
+        None => Ok(()),
+        Some((def, schema)) => Err(Error::OtherSchema {
+            entity: def.module_path.to_string(),
+            schema: schema.to_string(),
+            live_schema,
+            backend: crate::database::core_backend(backend),
+        }),
+    }
+}
+
+/// A field marked `#[sea_orm(ignore)]` is sea-orm-cli's mark for a live column it cannot map
+/// (PostgreSQL `tsvector`, MySQL `SET(..)`, ...). sea-orm leaves it out of the CREATE TABLE, so
+/// the desired side would drop it with its data. The entity declares it, so the live column is
+/// taken over into the desired side unchanged, with the live indexes and foreign keys that
+/// involve it: no operation touches it. A field that has no live column stays uncreated.
+fn keep_unmapped_columns(live: &Schema, desired: &mut Schema, unmapped: &[(String, &str)]) {
+    for (table_name, column_name) in unmapped {
+        let Some(live_table) = live.tables.get(table_name) else {
+            continue;
+        };
+        let Some(live_column) = live_table.column(column_name) else {
+            continue;
+        };
+        let Some(table) = desired.tables.get_mut(table_name) else {
+            continue;
+        };
+        if table.column(column_name).is_none() {
+            table.columns.push(live_column.clone());
+        }
+        let involved = |columns: &[String]| columns.iter().any(|c| c == column_name);
+        for index in live_table.indexes.iter().filter(|i| involved(&i.columns)) {
+            if !table.indexes.iter().any(|i| i.name == index.name) {
+                table.indexes.push(index.clone());
+            }
+        }
+        let has_key = |keys: &[makemigrations_core::ForeignKey],
+                       key: &makemigrations_core::ForeignKey| {
+            keys.iter().any(|k| k.signature() == key.signature())
+        };
+        for key in &live_table.foreign_keys {
+            if involved(&key.columns) && !has_key(&table.foreign_keys, key) {
+                table.foreign_keys.push(key.clone());
+            }
+        }
+        // Keys of other tables that point at the column.
+        for (other_name, other_live) in &live.tables {
+            for key in &other_live.foreign_keys {
+                if &key.ref_table != table_name || !involved(&key.ref_columns) {
+                    continue;
+                }
+                if let Some(other) = desired.tables.get_mut(other_name) {
+                    if !has_key(&other.foreign_keys, key) {
+                        other.foreign_keys.push(key.clone());
+                    }
+                }
+            }
+        }
+    }
 }
 
 async fn read_postgres<C>(
@@ -604,4 +698,85 @@ async fn build_in_given_database<C: ConnectionTrait>(
     }
     shadow.close().await?;
     Ok(result?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use makemigrations_core::{Column, ForeignKey, Index, Table};
+
+    fn table(name: &str, columns: &[&str]) -> Table {
+        let mut table = Table::new(name);
+        for column in columns {
+            table
+                .columns
+                .push(Column::new(*column, ColumnType::Text, "text"));
+        }
+        table
+    }
+
+    #[test]
+    fn an_unmapped_live_column_is_kept_with_its_index_and_keys() {
+        let mut live = Schema::default();
+        let mut documents = table("documents", &["id", "title", "search"]);
+        documents.columns[2] =
+            Column::new("search", ColumnType::Custom("tsvector".into()), "tsvector");
+        documents.indexes.push(Index {
+            name: "documents_search_idx".into(),
+            columns: vec!["search".into()],
+            unique: false,
+            constraint: false,
+        });
+        documents.indexes.push(Index {
+            name: "documents_title_idx".into(),
+            columns: vec!["title".into()],
+            unique: false,
+            constraint: false,
+        });
+        live.tables.insert("documents".into(), documents);
+        let mut notes = table("notes", &["id", "search"]);
+        notes.foreign_keys.push(ForeignKey {
+            name: Some("notes_search_fkey".into()),
+            columns: vec!["search".into()],
+            ref_table: "documents".into(),
+            ref_columns: vec!["search".into()],
+            on_delete: makemigrations_core::ForeignKeyAction::NoAction,
+            on_update: makemigrations_core::ForeignKeyAction::NoAction,
+            declared: Default::default(),
+        });
+        live.tables.insert("notes".into(), notes);
+
+        let mut desired = Schema::default();
+        desired
+            .tables
+            .insert("documents".into(), table("documents", &["id", "title"]));
+        desired
+            .tables
+            .insert("notes".into(), table("notes", &["id", "search"]));
+        keep_unmapped_columns(
+            &live,
+            &mut desired,
+            &[
+                ("documents".into(), "search"),
+                ("documents".into(), "missing"),
+            ],
+        );
+
+        let documents = &desired.tables["documents"];
+        assert_eq!(
+            documents.column("search"),
+            live.tables["documents"].column("search")
+        );
+        assert!(documents.column("missing").is_none());
+        let indexes: Vec<&str> = documents.indexes.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(
+            indexes,
+            ["documents_search_idx"],
+            "only the index on the kept column"
+        );
+        assert_eq!(
+            desired.tables["notes"].foreign_keys,
+            live.tables["notes"].foreign_keys
+        );
+    }
 }
