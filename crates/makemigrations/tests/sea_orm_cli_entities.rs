@@ -199,7 +199,10 @@ fn replace_entities(project: &TestProject, files: &[(&'static str, String)]) {
 /// generated against `empty` (an empty database of the same backend), then recorded as applied
 /// on `database` without running it. One place to switch to `makemigrations --baseline`.
 fn baseline(project: &TestProject, empty: &Backend, database: &Backend) {
-    let out = project.run(empty, &["makemigrations", "--no-input", "--name", "initial"]);
+    let out = project.run(
+        empty,
+        &["makemigrations", "--no-input", "--name", "initial"],
+    );
     assert!(out.success, "{}: {}", empty.name(), out.text);
     project.build();
     let out = project.run(database, &["migrate", "--fake"]);
@@ -469,6 +472,37 @@ async fn schema_name_entities_build_their_tables_and_another_schema_is_refused()
         ] {
             assert!(out.text.contains(&part), "{name}: {part} in {}", out.text);
         }
-        assert_eq!(project.migration_files(), files, "{name}: a file was written");
+        assert_eq!(
+            project.migration_files(),
+            files,
+            "{name}: a file was written"
+        );
+
+        // The fix the message gives points the tool at that schema: now the other entity is
+        // the one outside it.
+        if let Backend::Postgres { .. } = backend {
+            backend.execute("CREATE SCHEMA sales").await;
+            let url = format!("{}?options=-c%20search_path%3Dsales", backend.url());
+            // Each schema keeps its own history: the file (which names no schema) applies there.
+            let out = project.run(&backend, &["--database-url", &url, "migrate"]);
+            assert!(out.success, "{name}: {}", out.text);
+            let out = project.run(
+                &backend,
+                &["--database-url", &url, "makemigrations", "--no-input"],
+            );
+            assert_eq!(out.code, Some(2), "{name}: {}", out.text);
+            assert!(
+                out.text
+                    .contains("entity `entity::customers` is in schema `public`")
+                    && out.text.contains("schema is `sales`"),
+                "{name}: {}",
+                out.text
+            );
+            assert_eq!(
+                project.migration_files(),
+                files,
+                "{name}: a file was written"
+            );
+        }
     }
 }
