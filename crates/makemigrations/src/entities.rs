@@ -160,9 +160,20 @@ fn unqualified(table: &TableRef) -> TableRef {
 }
 
 /// sea-orm's CREATE TABLE with every table reference unqualified. The statement's own foreign
-/// keys cannot be changed in place, so the table is restated from what sea-orm puts in it:
-/// columns, a composite primary key, foreign keys and the comment.
+/// keys cannot be changed in place, so a qualified table is restated from what sea-orm puts in
+/// it: columns, a composite primary key, foreign keys and the comment. An unqualified one (most
+/// entities) is returned as it is.
 pub(crate) fn unqualified_table(stmt: &TableCreateStatement) -> TableCreateStatement {
+    let qualified =
+        |table: Option<&TableRef>| matches!(table, Some(TableRef::Table(TableName(Some(_), _), _)));
+    let any_qualified = qualified(stmt.get_table_name())
+        || stmt.get_foreign_key_create_stmts().iter().any(|key| {
+            let spec = key.get_foreign_key();
+            qualified(spec.get_table()) || qualified(spec.get_ref_table())
+        });
+    if !any_qualified {
+        return stmt.clone();
+    }
     let mut table = sea_query::Table::create();
     if let Some(name) = stmt.get_table_name() {
         table.table(unqualified(name));
