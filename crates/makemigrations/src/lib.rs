@@ -28,6 +28,7 @@ pub mod writer;
 pub use entities::EntityDef;
 pub use error::Error;
 pub use facts::{MigrationFacts, UnseenEntity};
+pub use makemigrations_core::Keep;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -57,6 +58,9 @@ pub struct Project {
     pub migration_facts: &'static [MigrationFacts],
     /// Entities the build script could not reach; their tables are left alone.
     pub unseen_entities: &'static [UnseenEntity],
+    /// Kinds of difference where the database's version stays (docs/guide.md, "Adopting an
+    /// existing database").
+    pub keep_database: Vec<Keep>,
 }
 
 impl Project {
@@ -72,7 +76,16 @@ impl Project {
             shadow_url: None,
             migration_facts: &[],
             unseen_entities: &[],
+            keep_database: Vec::new(),
         }
+    }
+
+    /// Leaves the database's version of these kinds of difference alone: undeclared indexes,
+    /// defaults, lengths, loosely mapped types, undeclared columns, or objects by name. For a
+    /// database adopted with entities that do not carry every detail of it.
+    pub fn keep_database<I: IntoIterator<Item = Keep>>(mut self, kinds: I) -> Self {
+        self.keep_database.extend(kinds);
+        self
     }
 
     /// The build script's `MIGRATION_FACTS`. Without them the gates see no markers.
@@ -120,7 +133,10 @@ impl Project {
     /// would otherwise look dropped).
     pub fn is_ignored(&self, table: &str) -> bool {
         is_tool_table(table)
-            || self.ignore_tables.iter().any(|p| glob_match(p, table))
+            || self
+                .ignore_tables
+                .iter()
+                .any(|p| makemigrations_core::adoption::glob_match(p, table))
             || self
                 .unseen_entities
                 .iter()
@@ -142,30 +158,4 @@ pub fn is_tool_table(table: &str) -> bool {
     table == executor::TRACKING_TABLE
         || table == executor::OWNED_TABLES
         || table == executor::HALF_APPLIED
-}
-
-/// `*` matches any run of characters, `?` one character.
-fn glob_match(pattern: &str, text: &str) -> bool {
-    fn matches(p: &[char], t: &[char]) -> bool {
-        match (p.first(), t.first()) {
-            (None, None) => true,
-            (Some('*'), _) => matches(&p[1..], t) || (!t.is_empty() && matches(p, &t[1..])),
-            (Some('?'), Some(_)) => matches(&p[1..], &t[1..]),
-            (Some(a), Some(b)) if a == b => matches(&p[1..], &t[1..]),
-            _ => false,
-        }
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    matches(&p, &t)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn globs() {
-        assert!(super::glob_match("legacy_*", "legacy_orders"));
-        assert!(super::glob_match("t?", "t1"));
-        assert!(!super::glob_match("legacy_*", "orders"));
-    }
 }
