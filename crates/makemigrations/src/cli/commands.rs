@@ -279,6 +279,14 @@ async fn baseline(
             down: None,
         },
     ));
+    let json = args.format == super::Format::Json;
+    if (args.dry_run || args.check || args.plan) && json {
+        println!(
+            "{}",
+            super::plan_output::baseline_json(None, &operations, &differences)
+        );
+        return Ok(ExitCode::from(u8::from(args.check)));
+    }
     if args.dry_run || args.check || args.plan {
         println!(
             "Would adopt the database: write {}/{module}.rs (a baseline of {} table(s)) and record it as applied.",
@@ -290,6 +298,14 @@ async fn baseline(
     }
     let path = writer::write_migration(project.migrations_dir.as_ref(), &module, &source)?;
     executor::record_baseline(db, &module, &tables).await?;
+    if json {
+        let written = crate::shown_path(&path);
+        println!(
+            "{}",
+            super::plan_output::baseline_json(Some(&written), &operations, &differences)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "Adopted the database: {} table(s) as they are, in a baseline migration recorded as applied here.",
         tables.len()
