@@ -179,7 +179,10 @@ fn with_live_attributes(definition: &str, live: &str) -> String {
             .position(|w| w.iter().zip(keywords).all(|(w, k)| is(w, k)))
     };
     let mut words = words(definition);
-    let new_type = words.get(1).map(|t| t.to_ascii_lowercase()).unwrap_or_default();
+    let new_type = words
+        .get(1)
+        .map(|t| t.to_ascii_lowercase())
+        .unwrap_or_default();
     let type_is = |names: &[&str]| {
         let name = new_type.split('(').next().unwrap_or_default();
         names.contains(&name)
@@ -195,7 +198,14 @@ fn with_live_attributes(definition: &str, live: &str) -> String {
         .iter()
         .any(|k| position(&words, &[k]).is_some());
     let string_type = type_is(&[
-        "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set",
+        "char",
+        "varchar",
+        "tinytext",
+        "text",
+        "mediumtext",
+        "longtext",
+        "enum",
+        "set",
     ]);
     if string_type && !states_charset && words.len() >= 2 {
         words.splice(2..2, charset);
