@@ -76,11 +76,18 @@ fn baseline(project: &TestProject, empty: &Backend, db: &Backend) {
     assert!(out.success, "{}", out.text);
 }
 
-/// The rows of `posts`, arrays as PostgreSQL prints them.
+/// The rows of `posts`, `columns` (`a, b`) as PostgreSQL prints them, NULL as `NULL`.
 async fn rows(db: &Backend, columns: &str) -> Vec<String> {
     use sea_orm::ConnectionTrait;
     let conn = db.connect().await;
-    let sql = format!("SELECT concat_ws('|', {columns}) AS v FROM posts ORDER BY id");
+    let shown: Vec<String> = columns
+        .split(", ")
+        .map(|c| format!("coalesce({c}::text, 'NULL')"))
+        .collect();
+    let sql = format!(
+        "SELECT concat_ws('|', {}) AS v FROM posts ORDER BY id",
+        shown.join(", ")
+    );
     let rows = conn
         .query_all_raw(sea_orm::Statement::from_string(
             conn.get_database_backend(),
@@ -123,7 +130,7 @@ async fn postgres_arrays_are_adopted_added_narrowed_and_rolled_back_exactly() {
     assert_no_changes(&project, &db);
     let adopted = db.schema_fingerprint().await;
     let original_rows = rows(&db, "title, tags, scores").await;
-    assert_eq!(original_rows, ["first|{rust,sql}|{1,2,3}", "second|{}"]);
+    assert_eq!(original_rows, ["first|{rust,sql}|{1,2,3}", "second|{}|NULL"]);
 
     // Add a text[] column with an empty-array default: the rows get `{}`.
     project.edit_entity(
@@ -211,7 +218,7 @@ async fn postgres_arrays_are_adopted_added_narrowed_and_rolled_back_exactly() {
     assert_no_changes(&project, &db);
     assert_eq!(
         rows(&db, "title, tags, scores, labels").await,
-        ["first|{rust,sql}|{1,2,3}|{alpha,beta}", "second|{}||{}"]
+        ["first|{rust,sql}|{1,2,3}|{alpha,beta}", "second|{}|NULL|{}"]
     );
 
     // Rollback, one step at a time, restores each schema exactly, with the rows.
@@ -220,7 +227,7 @@ async fn postgres_arrays_are_adopted_added_narrowed_and_rolled_back_exactly() {
     assert_eq!(db.schema_fingerprint().await, with_labels);
     assert_eq!(
         rows(&db, "title, tags, scores, labels").await,
-        ["first|{rust,sql}|{1,2,3}|{alpha,beta}", "second|{}||{}"]
+        ["first|{rust,sql}|{1,2,3}|{alpha,beta}", "second|{}|NULL|{}"]
     );
     let out = project.run(&db, &["rollback", "--force"]);
     assert!(out.success, "{}", out.text);
