@@ -226,7 +226,12 @@ pub fn every_operation() -> Vec<Operation> {
 /// these gets its `// postgres-only:` lines.
 pub fn array_operations() -> Vec<Operation> {
     let short_texts = ColumnType::Array(Box::new(ColumnType::String(Some(20))));
-    let mut tags = column("tags", short_texts.clone(), "character varying(20)[]", false);
+    let mut tags = column(
+        "tags",
+        short_texts.clone(),
+        "character varying(20)[]",
+        false,
+    );
     tags.default = Some(Default {
         sql: "'{}'::character varying[]".into(),
         value: DefaultValue::String("{}".into()),

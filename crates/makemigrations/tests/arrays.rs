@@ -130,7 +130,10 @@ async fn postgres_arrays_are_adopted_added_narrowed_and_rolled_back_exactly() {
     assert_no_changes(&project, &db);
     let adopted = db.schema_fingerprint().await;
     let original_rows = rows(&db, "title, tags, scores").await;
-    assert_eq!(original_rows, ["first|{rust,sql}|{1,2,3}", "second|{}|NULL"]);
+    assert_eq!(
+        original_rows,
+        ["first|{rust,sql}|{1,2,3}", "second|{}|NULL"]
+    );
 
     // Add a text[] column with an empty-array default: the rows get `{}`.
     project.edit_entity(
@@ -139,7 +142,10 @@ async fn postgres_arrays_are_adopted_added_narrowed_and_rolled_back_exactly() {
         "    pub scores: Option<Vec<i32>>,\n    #[sea_orm(column_type = \"Array(RcOrArc::new(ColumnType::Text))\", default_expr = \"Expr::cust(\\\"'{}'\\\")\")]\n    pub labels: Vec<String>,\n",
     );
     project.build();
-    let out = project.run(&db, &["makemigrations", "--no-input", "--name", "add_labels"]);
+    let out = project.run(
+        &db,
+        &["makemigrations", "--no-input", "--name", "add_labels"],
+    );
     assert!(
         out.success && out.text.contains("+ Add column posts.labels"),
         "{}",
@@ -176,7 +182,8 @@ async fn postgres_arrays_are_adopted_added_narrowed_and_rolled_back_exactly() {
     let out = project.run(&db, &["makemigrations", "--no-input"]);
     assert_eq!(out.code, Some(3), "{}", out.text);
     assert!(
-        out.text.contains("posts.labels narrows from text[] to varchar(20)[]")
+        out.text
+            .contains("posts.labels narrows from text[] to varchar(20)[]")
             && out.text.contains("--allow-narrowing posts.labels"),
         "{}",
         out.text
@@ -277,10 +284,13 @@ async fn arrays_are_refused_clearly_off_postgres_and_empty_still_works() {
         let out = project.run(db, &["migrate"]);
         assert_eq!(out.code, Some(2), "{}: {}", db.name(), out.text);
         assert!(
-            out.text.contains("nothing was applied: 1 migration(s) can run only on PostgreSQL")
+            out.text
+                .contains("nothing was applied: 1 migration(s) can run only on PostgreSQL")
                 && out.text.contains("_tags.rs")
                 && out.text.contains("notes.tags (text[]) is an array")
-                && out.text.contains("fix: apply these migrations on PostgreSQL"),
+                && out
+                    .text
+                    .contains("fix: apply these migrations on PostgreSQL"),
             "{}: {}",
             db.name(),
             out.text
