@@ -123,7 +123,8 @@ fn migrations_source(dir: &Path, shown_dir: &str) -> String {
     );
     out.push_str(
         "\n/// What `migrate`, `rollback` and `check` must know about each migration, read from its \
-         text:\n/// the `// !` lines of `up` and `down` and the `todo_backfill(` placeholders.\n\
+         text:\n/// the `// !` lines of `up` and `down`, the `todo_backfill(` placeholders and the\n\
+         /// `// postgres-only:` lines.\n\
          pub const MIGRATION_FACTS: &[makemigrations::MigrationFacts] = &[\n",
     );
     for name in &names {
@@ -133,13 +134,14 @@ fn migrations_source(dir: &Path, shown_dir: &str) -> String {
             out,
             "    makemigrations::MigrationFacts {{\n        name: {name:?},\n        file: {:?},\n        \
              data_loss: &{:?},\n        cannot_restore: &{:?},\n        todo_backfill_lines: &{:?},\n        \
-             baseline: {:?},\n        created_tables: &{:?},\n    }},",
+             baseline: {:?},\n        created_tables: &{:?},\n        postgres_only: &{:?},\n    }},",
             format!("{shown_dir}/{name}.rs"),
             facts.data_loss,
             facts.cannot_restore,
             facts.todo_backfill_lines,
             facts.baseline,
-            facts.created_tables
+            facts.created_tables,
+            facts.postgres_only
         );
     }
     out.push_str("];\n");
@@ -159,6 +161,8 @@ pub struct FileFacts {
     pub baseline: bool,
     /// The tables `up` creates (`Table::create()` then `.table("name")`), in order.
     pub created_tables: Vec<String>,
+    /// The `// postgres-only:` lines anywhere in the file (the generated ones are at the top).
+    pub postgres_only: Vec<String>,
 }
 
 /// Reads the markers line by line. Generated files are rustfmt-formatted, so each `fn` starts
@@ -210,7 +214,9 @@ pub fn scan_migration(text: &str) -> FileFacts {
                 _ => In::Other,
             };
         }
-        if let Some(note) = line.strip_prefix("// !") {
+        if let Some(note) = line.strip_prefix("// postgres-only:") {
+            facts.postgres_only.push(note.trim().to_string());
+        } else if let Some(note) = line.strip_prefix("// !") {
             let note = note.trim().to_string();
             match current {
                 In::Up => facts.data_loss.push(note),
@@ -700,6 +706,9 @@ mod tests {
     fn markers_are_read_per_direction_and_part() {
         let text = r#"//! Migration.
 //! ! not a marker: a doc line
+
+// postgres-only: users.tags (text[]) is an array
+
 use makemigrations::prelude::*;
 
 impl MigrationTrait for Migration {
@@ -747,7 +756,8 @@ async fn down_1(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 "Cannot restore notes's rows"
             ]
         );
-        assert_eq!(facts.todo_backfill_lines, [9]);
+        assert_eq!(facts.todo_backfill_lines, [12]);
+        assert_eq!(facts.postgres_only, ["users.tags (text[]) is an array"]);
     }
 
     #[test]

@@ -370,6 +370,40 @@ impl Operation {
         )
     }
 
+    /// The array columns this operation makes, changes or drops, as `table.column (text[])`:
+    /// arrays exist only on PostgreSQL, so a file with any is marked PostgreSQL-only.
+    pub fn array_columns(&self) -> Vec<String> {
+        use Operation::*;
+        let shown = |table: &str, column: &Column| {
+            format!(
+                "{table}.{} ({})",
+                column.name,
+                crate::literal::type_name(&column.col_type)
+            )
+        };
+        match self {
+            CreateTable(t) | DropTable(t) => t
+                .columns
+                .iter()
+                .filter(|c| c.col_type.is_array())
+                .map(|c| shown(&t.name, c))
+                .collect(),
+            AddColumn { table, column } | DropColumn { table, column } => column
+                .col_type
+                .is_array()
+                .then(|| shown(table, column))
+                .into_iter()
+                .collect(),
+            AlterColumn { table, from, to } => [to, from]
+                .into_iter()
+                .find(|c| c.col_type.is_array())
+                .map(|c| shown(table, c))
+                .into_iter()
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Why applying this operation can lose data, or `None`: marked `!` in the summary and in
     /// the file, listed by `migrate` before it runs.
     pub fn loses_data(&self) -> Option<String> {

@@ -55,6 +55,10 @@ enum Mark {
     CannotRestore(String),
 }
 
+/// The line that marks a file PostgreSQL-only, one per array column (docs/guide.md, "Markers");
+/// `migrate` refuses the file on the other backends.
+pub const POSTGRES_ONLY_MARK: &str = "// postgres-only:";
+
 /// Renders the whole file. The text is valid Rust; the caller runs `rustfmt` over it.
 pub fn render_migration(file: &MigrationFile<'_>) -> String {
     let up: Vec<Step> = file
@@ -111,6 +115,18 @@ pub fn render_migration(file: &MigrationFile<'_>) -> String {
         }
     }
     out.push('\n');
+    let mut array_columns: Vec<String> = Vec::new();
+    for column in file.up.iter().flat_map(Operation::array_columns) {
+        if !array_columns.contains(&column) {
+            array_columns.push(column);
+        }
+    }
+    for column in &array_columns {
+        let _ = writeln!(out, "{POSTGRES_ONLY_MARK} {column} is an array");
+    }
+    if !array_columns.is_empty() {
+        out.push('\n');
+    }
     out.push_str("use makemigrations::prelude::*;\n\n");
     out.push_str("#[derive(DeriveMigrationName)]\npub struct Migration;\n\n");
     out.push_str("#[async_trait::async_trait]\nimpl MigrationTrait for Migration {\n");
@@ -587,7 +603,39 @@ fn type_call(col_type: &ColumnType) -> String {
         Uuid => ".uuid()".into(),
         Enum { name, variants } => format!(".enumeration({}, [{}])", lit(name), list(variants)),
         Custom(sql) => format!(".custom({})", lit(sql)),
+        Array(element) => format!(".array({})", sea_type(element)),
     }
+}
+
+/// The `sea_query::ColumnType` value of an array's element type.
+fn sea_type(col_type: &ColumnType) -> String {
+    use ColumnType::*;
+    let len = |n: &Option<u32>| match n {
+        Some(n) => format!("StringLen::N({n})"),
+        None => "StringLen::None".into(),
+    };
+    let variant = match col_type {
+        Char(n) => format!("Char({n:?})"),
+        String(n) => format!("String({})", len(n)),
+        VarBinary(n) => format!("VarBinary({})", len(n)),
+        Decimal(p) => format!("Decimal({p:?})"),
+        Binary(n) => format!("Binary({n})"),
+        Array(element) => format!("Array(RcOrArc::new({}))", sea_type(element)),
+        Custom(sql) => return format!("ColumnType::custom({})", lit(sql)),
+        Enum { name, variants } => {
+            return format!(
+                "ColumnType::Enum {{ name: {}.into_iden(), variants: vec![{}] }}",
+                lit(name),
+                variants
+                    .iter()
+                    .map(|v| format!("{}.into_iden()", lit(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+        other => format!("{other:?}"),
+    };
+    format!("ColumnType::{variant}")
 }
 
 fn default_value(value: &DefaultValue, col_type: &ColumnType) -> String {

@@ -187,8 +187,28 @@ pub enum ColumnType {
         name: String,
         variants: Vec<String>,
     },
+    /// A PostgreSQL array of the element type (`text[]`, `varchar(20)[]`). PostgreSQL only:
+    /// sea-query has no array on MySQL or SQLite, so a file that uses one is marked so.
+    Array(Box<ColumnType>),
     /// Any other type, rendered by its SQL name.
     Custom(String),
+}
+
+impl ColumnType {
+    /// Whether the type is an array, which only PostgreSQL has.
+    pub fn is_array(&self) -> bool {
+        matches!(self, ColumnType::Array(_))
+    }
+}
+
+/// Whether two database spellings of a column's type mean the same type. They are compared as
+/// spelled, except `text[]` and `character varying[]`: `Vec<String>` gives the latter (sea-orm
+/// maps `String` to an unbounded varchar), and sea-orm-cli writes exactly that for a `text[]`
+/// column, so an adopted `text[]` would otherwise always differ. Unbounded varchar and text are
+/// the same type to PostgreSQL in all but name (a cast between them is free).
+pub fn same_db_type(live: &str, desired: &str) -> bool {
+    let unbounded_text_array = |t: &str| t == "text[]" || t == "character varying[]";
+    live == desired || (unbounded_text_array(live) && unbounded_text_array(desired))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

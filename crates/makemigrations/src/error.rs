@@ -62,6 +62,12 @@ pub enum Error {
         present: Vec<String>,
         missing: Vec<String>,
     },
+    #[error("{}", postgres_only_message(backend, migrations))]
+    PostgresOnly {
+        /// `MySQL/MariaDB` or `SQLite`.
+        backend: &'static str,
+        migrations: Vec<crate::gate::PostgresOnly>,
+    },
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
@@ -103,6 +109,7 @@ impl Error {
             Error::CannotRestore(_) => "cannot_restore",
             Error::BaselineRollback(_) => "baseline_rollback",
             Error::PartialBaseline { .. } => "partial_baseline",
+            Error::PostgresOnly { .. } => "postgres_only",
             Error::Db(_) => "database",
             Error::Io(_) => "io",
         }
@@ -186,6 +193,24 @@ fn placeholders_message(placeholders: &[crate::gate::Placeholder]) -> String {
     text.push_str(
         "  fix: replace each todo_backfill(..) call with statements that fill the column for existing rows, then run `migrate` again",
     );
+    text
+}
+
+/// The refusal to apply migrations that use what only PostgreSQL has (arrays).
+fn postgres_only_message(backend: &str, migrations: &[crate::gate::PostgresOnly]) -> String {
+    let mut text = format!(
+        "nothing was applied: {} migration(s) can run only on PostgreSQL, and this database is {backend}:\n",
+        migrations.len()
+    );
+    for m in migrations {
+        text.push_str(&format!("  {} ({}):\n", m.file, m.migration));
+        for line in &m.lines {
+            text.push_str(&format!("    {line}\n"));
+        }
+    }
+    text.push_str(&format!(
+        "  fix: apply these migrations on PostgreSQL; for {backend}, store the values another way (for example a JSON column: `Json` in the entity) and write the migration again"
+    ));
     text
 }
 

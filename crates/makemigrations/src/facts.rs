@@ -21,6 +21,9 @@ pub struct MigrationFacts {
     pub baseline: bool,
     /// The tables its `up` creates.
     pub created_tables: &'static [&'static str],
+    /// The `// postgres-only:` lines: what makes the file PostgreSQL-only (an array column,
+    /// `users.tags (text[]) is an array`). `migrate` refuses the file on other backends.
+    pub postgres_only: &'static [&'static str],
 }
 
 /// An entity in a module that is not `pub`: the migration crate cannot name it, so the tool does

@@ -19,11 +19,23 @@ pub struct Marked {
     pub lines: Vec<String>,
 }
 
-/// Before `migrate` applies `names`: the placeholders that forbid it, and the steps that lose
-/// data, which the user confirms.
+/// A migration marked `// postgres-only:` (it uses arrays), which forbids applying it elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostgresOnly {
+    pub migration: String,
+    /// As the user should see it, like [`Placeholder::file`].
+    pub file: String,
+    /// What makes it PostgreSQL-only: `users.tags (text[]) is an array`.
+    pub lines: Vec<String>,
+}
+
+/// Before `migrate` applies `names`: the placeholders that forbid it, the files that only
+/// PostgreSQL can run (which forbid it on other backends), and the steps that lose data, which
+/// the user confirms.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApplyPlan {
     pub placeholders: Vec<Placeholder>,
+    pub postgres_only: Vec<PostgresOnly>,
     pub data_loss: Vec<Marked>,
 }
 
@@ -96,6 +108,13 @@ pub fn apply_plan(
                 file: shown_file(fact),
                 line,
             }));
+        if !fact.postgres_only.is_empty() {
+            plan.postgres_only.push(PostgresOnly {
+                migration: fact.name.to_string(),
+                file: shown_file(fact),
+                lines: fact.postgres_only.iter().map(|l| l.to_string()).collect(),
+            });
+        }
         plan.data_loss.extend(marked(fact.name, fact.data_loss));
     }
     plan
@@ -141,6 +160,7 @@ mod tests {
             todo_backfill_lines: &[],
             baseline: false,
             created_tables: &[],
+            postgres_only: &[],
         },
         MigrationFacts {
             name: "m2",
@@ -150,6 +170,7 @@ mod tests {
             todo_backfill_lines: &[12, 20],
             baseline: false,
             created_tables: &[],
+            postgres_only: &["users.tags (text[]) is an array"],
         },
         MigrationFacts {
             name: "m0_baseline",
@@ -159,6 +180,7 @@ mod tests {
             todo_backfill_lines: &[],
             baseline: true,
             created_tables: &["users", "orders"],
+            postgres_only: &[],
         },
     ];
 
@@ -175,6 +197,14 @@ mod tests {
         );
         let plan = apply_plan(FACTS, &["m1", "m2"], |f| f.file.to_string());
         assert_eq!(plan.data_loss[0].migration, "m1");
+        assert_eq!(
+            plan.postgres_only,
+            [PostgresOnly {
+                migration: "m2".into(),
+                file: "src/migrations/m2.rs".into(),
+                lines: vec!["users.tags (text[]) is an array".into()],
+            }]
+        );
     }
 
     #[test]

@@ -103,7 +103,7 @@ fn add_enum_change(
 /// same backend are alike exactly when these facts are equal.
 pub(crate) fn columns_differ(live: &Column, desired: &Column, backend: Backend) -> bool {
     let default_sql = |c: &Column| c.default.as_ref().map(|d| d.sql.clone());
-    live.db_type != desired.db_type
+    !crate::schema::same_db_type(&live.db_type, &desired.db_type)
         || live.nullable != desired.nullable
         || default_sql(live) != default_sql(desired)
         || live.unique != desired.unique

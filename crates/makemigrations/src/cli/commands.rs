@@ -445,6 +445,17 @@ async fn migrate(
     if !fake && !plan.placeholders.is_empty() {
         return Err(Error::BackfillPlaceholders(plan.placeholders));
     }
+    let backend = db.get_database_backend();
+    if !fake && !plan.postgres_only.is_empty() && backend != sea_orm::DbBackend::Postgres {
+        return Err(Error::PostgresOnly {
+            backend: if backend == sea_orm::DbBackend::MySql {
+                "MySQL/MariaDB"
+            } else {
+                "SQLite"
+            },
+            migrations: plan.postgres_only,
+        });
+    }
     if !fake && !plan.data_loss.is_empty() {
         println!("These steps lose data:");
         print_marked(&plan.data_loss);
