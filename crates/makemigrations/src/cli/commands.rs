@@ -692,14 +692,17 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
     let mysql_pending =
         !pending.is_empty() && db.get_database_backend() == sea_orm::DbBackend::MySql;
     let names: Vec<&str> = pending.iter().map(|s| s.name()).collect();
-    let placeholders = gate::apply_plan(project.migration_facts, &names, |f| {
+    let apply_plan = gate::apply_plan(project.migration_facts, &names, |f| {
         project.shown_migration_file(f)
-    })
-    .placeholders;
+    });
+    let placeholders = apply_plan.placeholders;
+    // sea-query cannot even write an array column off PostgreSQL: such a file is not tried.
+    let postgres_only_here = db.get_database_backend() != sea_orm::DbBackend::Postgres
+        && !apply_plan.postgres_only.is_empty();
     let changes = if pending.is_empty() {
         let compared = autodetect::compare(project, db).await?;
         (compared.operations(), compared.unmanaged)
-    } else if mysql_pending || !placeholders.is_empty() {
+    } else if mysql_pending || !placeholders.is_empty() || postgres_only_here {
         // MySQL commits DDL at once: pending migrations cannot be tried and taken back. A
         // placeholder fails by design: the migration cannot be tried either.
         (Vec::new(), Vec::new())
@@ -744,6 +747,17 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
     }
     if !placeholders.is_empty() && !mysql_pending {
         println!("Entities not compared: a pending migration cannot run until its placeholder is replaced");
+    }
+    if postgres_only_here && !mysql_pending {
+        for m in &apply_plan.postgres_only {
+            println!(
+                "PostgreSQL-only: {} ({}) cannot run on this database: {}",
+                m.migration,
+                m.file,
+                m.lines.join("; ")
+            );
+        }
+        println!("Entities not compared: a pending migration runs only on PostgreSQL");
     }
     if mysql_pending {
         println!("Entities not compared: on MySQL the pending migrations cannot be tried in a transaction; run `migrate`, then `check` again");
