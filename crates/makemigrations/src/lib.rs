@@ -57,6 +57,9 @@ pub struct Project {
     pub migration_facts: &'static [MigrationFacts],
     /// Entities the build script could not reach; their tables are left alone.
     pub unseen_entities: &'static [UnseenEntity],
+    /// SQLite: make an operation (a table rebuild) of a declared type that differs from the
+    /// entity's in spelling only (`INT` and `integer`), instead of a note.
+    pub exact_sqlite_types: bool,
 }
 
 impl Project {
@@ -72,7 +75,15 @@ impl Project {
             shadow_url: None,
             migration_facts: &[],
             unseen_entities: &[],
+            exact_sqlite_types: false,
         }
+    }
+
+    /// On SQLite, changes of declared type spelling with the same affinity (`INT` to `integer`,
+    /// `NVARCHAR(70)` to `text`) are notes unless this is on; then each rebuilds its table.
+    pub fn exact_sqlite_types(mut self, exact: bool) -> Self {
+        self.exact_sqlite_types = exact;
+        self
     }
 
     /// The build script's `MIGRATION_FACTS`. Without them the gates see no markers.

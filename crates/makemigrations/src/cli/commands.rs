@@ -173,14 +173,16 @@ async fn makemigrations(
         if json {
             println!(
                 "{}",
-                super::plan_output::result_json(written, &operations, &plan.rows)
+                super::plan_output::result_json(written, &operations, &plan.rows, &compared.notes)
             );
         }
     };
+    let print_notes = || super::plan_output::print_notes(&compared.notes);
     if operations.is_empty() {
         report(None);
         if !json {
             println!("No changes detected");
+            print_notes();
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -193,6 +195,7 @@ async fn makemigrations(
         if !json {
             println!("Changes that have no migration yet:");
             super::plan_output::print_operations(&operations, &plan.rows);
+            print_notes();
             println!("Run `makemigrations` to write the migration.");
         }
         return Ok(ExitCode::from(1));
@@ -213,6 +216,7 @@ async fn makemigrations(
             project.shown_migrations_dir()
         );
         super::plan_output::print_operations(&operations, &plan.rows);
+        print_notes();
         println!();
         print!("{source}");
         return Ok(ExitCode::SUCCESS);
@@ -225,6 +229,7 @@ async fn makemigrations(
     println!("Migrations for '{}':", project.shown_migrations_dir());
     println!("  {}", crate::shown_path(&path));
     super::plan_output::print_operations(&operations, &plan.rows);
+    print_notes();
     if operations
         .iter()
         .any(|op| matches!(op, Operation::Backfill { .. }))
