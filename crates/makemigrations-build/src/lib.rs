@@ -132,11 +132,14 @@ fn migrations_source(dir: &Path, shown_dir: &str) -> String {
         let _ = writeln!(
             out,
             "    makemigrations::MigrationFacts {{\n        name: {name:?},\n        file: {:?},\n        \
-             data_loss: &{:?},\n        cannot_restore: &{:?},\n        todo_backfill_lines: &{:?},\n    }},",
+             data_loss: &{:?},\n        cannot_restore: &{:?},\n        todo_backfill_lines: &{:?},\n        \
+             baseline: {:?},\n        created_tables: &{:?},\n    }},",
             format!("{shown_dir}/{name}.rs"),
             facts.data_loss,
             facts.cannot_restore,
-            facts.todo_backfill_lines
+            facts.todo_backfill_lines,
+            facts.baseline,
+            facts.created_tables
         );
     }
     out.push_str("];\n");
@@ -152,6 +155,10 @@ pub struct FileFacts {
     pub cannot_restore: Vec<String>,
     /// The 1-based lines that call `todo_backfill(`, outside comments.
     pub todo_backfill_lines: Vec<usize>,
+    /// The file starts a line with `//! baseline:` (makemigrations_core::render::BASELINE_MARKER).
+    pub baseline: bool,
+    /// The tables `up` creates (`Table::create()` then `.table("name")`), in order.
+    pub created_tables: Vec<String>,
 }
 
 /// Reads the markers line by line. Generated files are rustfmt-formatted, so each `fn` starts
@@ -165,8 +172,30 @@ pub fn scan_migration(text: &str) -> FileFacts {
     }
     let mut facts = FileFacts::default();
     let mut current = In::Other;
+    // After `Table::create()` in `up`, the next `.table("name")` names the created table.
+    let mut creating = false;
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
+        if line.starts_with("//! baseline:") {
+            facts.baseline = true;
+        }
+        if current == In::Up && !line.starts_with("//") {
+            let mut rest = line;
+            if let Some(at) = rest.find("Table::create()") {
+                creating = true;
+                rest = &rest[at + "Table::create()".len()..];
+            }
+            if creating {
+                if let Some(name) = rest
+                    .split_once(".table(\"")
+                    .and_then(|(_, after)| after.split_once('"'))
+                    .map(|(name, _)| name)
+                {
+                    facts.created_tables.push(name.to_string());
+                    creating = false;
+                }
+            }
+        }
         let function = fn_name(line);
         if let Some(name) = function {
             current = match name.split_once('_').map_or(name, |(base, n)| {

@@ -24,6 +24,23 @@ pub struct MigrationFile<'a> {
     pub down: Option<&'a [Operation]>,
 }
 
+/// The line that marks a baseline migration; the build script looks for it (docs/guide.md,
+/// "Markers in migration files").
+pub const BASELINE_MARKER: &str = "//! baseline:";
+
+/// A baseline: the tables of an adopted database as they are. Where they all exist, `migrate`
+/// records it as applied without running it; `rollback` never runs its `down`, which would drop
+/// the adopted tables.
+pub fn render_baseline(file: &MigrationFile<'_>) -> String {
+    let source = render_migration(file);
+    let (head, rest) = source.split_once('\n').unwrap_or((&source, ""));
+    format!(
+        "{head}\n//!\n{BASELINE_MARKER} the tables of the database this project adopted, as they were.\n\
+         //! `migrate` records it as applied where they all exist and runs it on an empty database;\n\
+         //! `rollback` refuses to run its `down` (it would drop the adopted tables) unless `--fake`.\n{rest}"
+    )
+}
+
 /// One step of `up` or `down` as it appears in the file, with its `// !` line (docs/guide.md,
 /// "Markers"), which `migrate` and `rollback` read. A step without an operation is that line alone.
 struct Step {

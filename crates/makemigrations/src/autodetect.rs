@@ -97,6 +97,11 @@ where
     }
     let declared_renames =
         diff::apply_declared_renames(&mut live, &desired, &table_renames, &renames);
+    makemigrations_core::adoption::keep_database_version(
+        &live,
+        &mut desired,
+        &project.keep_database,
+    );
     let options = DiffOptions {
         backend: core_backend(db.get_database_backend()),
         owned_tables: executor::owned_tables(db).await?,
@@ -110,6 +115,42 @@ where
         kept_enums,
         ignored,
     ))
+}
+
+/// Whether the database has tables the entities describe: with no migrations yet, that is a
+/// database to adopt, not one to change.
+pub fn adoptable(compared: &Compared) -> bool {
+    compared
+        .live
+        .tables
+        .keys()
+        .any(|t| compared.desired.tables.contains_key(t))
+}
+
+/// The baseline of an adopted database: the live tables that entities describe (and the enum
+/// types they use), as operations from an empty database. The database's version, not the
+/// entities': a database built from the history must be the one adopted, so that the migrations
+/// written after it apply to both.
+pub fn baseline_operations(compared: &Compared) -> Vec<Operation> {
+    let mut adopted = Schema::default();
+    for (name, table) in &compared.live.tables {
+        if compared.desired.tables.contains_key(name) {
+            adopted.tables.insert(name.clone(), table.clone());
+        }
+    }
+    let used: BTreeSet<&str> = adopted
+        .tables
+        .values()
+        .flat_map(|t| t.columns.iter().map(|c| c.db_type.as_str()))
+        .collect();
+    adopted.enums = compared
+        .live
+        .enums
+        .iter()
+        .filter(|(name, _)| used.contains(name.as_str()))
+        .map(|(n, e)| (n.clone(), e.clone()))
+        .collect();
+    diff(&Schema::default(), &adopted, &compared.options).operations
 }
 
 impl Compared {

@@ -54,6 +54,14 @@ pub enum Error {
     BackfillPlaceholders(Vec<crate::gate::Placeholder>),
     #[error("{}", cannot_restore_message(.0))]
     CannotRestore(Vec<crate::gate::Marked>),
+    #[error("{} is a baseline: its `down` would drop the tables of the database this project adopted, with their data\n  fix: `rollback --fake` records it as not applied without running it; to drop the tables, write a migration that does", .0.join(", "))]
+    BaselineRollback(Vec<String>),
+    #[error("baseline {migration} cannot be applied here: this database has some of its tables ({}) but not the others ({})\n  fix: create the missing tables (or drop the partial ones) so that the database is either empty or the adopted one, then run `migrate` again; `migrate {migration} --fake` records it as applied as it is", present.join(", "), missing.join(", "))]
+    PartialBaseline {
+        migration: String,
+        present: Vec<String>,
+        missing: Vec<String>,
+    },
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
@@ -93,6 +101,8 @@ impl Error {
             Error::BadFlag(_) => "bad_flag",
             Error::BackfillPlaceholders(_) => "backfill_placeholder",
             Error::CannotRestore(_) => "cannot_restore",
+            Error::BaselineRollback(_) => "baseline_rollback",
+            Error::PartialBaseline { .. } => "partial_baseline",
             Error::Db(_) => "database",
             Error::Io(_) => "io",
         }

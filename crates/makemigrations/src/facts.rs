@@ -16,6 +16,11 @@ pub struct MigrationFacts {
     pub cannot_restore: &'static [&'static str],
     /// The lines (1-based) that still call `todo_backfill(`.
     pub todo_backfill_lines: &'static [usize],
+    /// A baseline (`//! baseline:`): the adopted database's tables. `migrate` records it where
+    /// they all exist; `rollback` never runs its `down`.
+    pub baseline: bool,
+    /// The tables its `up` creates.
+    pub created_tables: &'static [&'static str],
 }
 
 /// An entity in a module that is not `pub`: the migration crate cannot name it, so the tool does

@@ -35,10 +35,50 @@ impl ApplyPlan {
     }
 }
 
-/// Before `rollback` reverts `names`: the data that cannot come back, which needs `--force`.
+/// Before `rollback` reverts `names`: the data that cannot come back, which needs `--force`,
+/// and the baselines, whose `down` would drop an adopted database's tables: only `--fake`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RevertPlan {
     pub cannot_restore: Vec<Marked>,
+    pub baselines: Vec<String>,
+}
+
+/// What `migrate` does with a pending baseline, from the tables the database already has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaselineStep {
+    /// Not a baseline, or none of its tables exist: run it.
+    Run,
+    /// All of its tables exist: record it as applied without running it (Django's
+    /// `--fake-initial`).
+    Record,
+    /// Some exist and some do not: neither running nor recording it would be right.
+    Refuse {
+        present: Vec<String>,
+        missing: Vec<String>,
+    },
+}
+
+pub fn baseline_step(
+    facts: &[MigrationFacts],
+    name: &str,
+    existing_tables: &std::collections::BTreeSet<String>,
+) -> BaselineStep {
+    let Some(fact) = find(facts, name).filter(|f| f.baseline) else {
+        return BaselineStep::Run;
+    };
+    let (present, missing): (Vec<&str>, Vec<&str>) = fact
+        .created_tables
+        .iter()
+        .partition(|t| existing_tables.contains(**t));
+    let owned = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<_>>();
+    match (present.is_empty(), missing.is_empty()) {
+        (true, _) => BaselineStep::Run,
+        (false, true) => BaselineStep::Record,
+        (false, false) => BaselineStep::Refuse {
+            present: owned(present),
+            missing: owned(missing),
+        },
+    }
 }
 
 /// `names` in the order they will run; `shown_file` turns a fact's crate-relative file into what
@@ -68,6 +108,12 @@ pub fn revert_plan(facts: &[MigrationFacts], names: &[&str]) -> RevertPlan {
             .filter_map(|n| find(facts, n))
             .filter_map(|f| marked(f.name, f.cannot_restore))
             .collect(),
+        baselines: names
+            .iter()
+            .filter_map(|n| find(facts, n))
+            .filter(|f| f.baseline)
+            .map(|f| f.name.to_string())
+            .collect(),
     }
 }
 
@@ -93,6 +139,8 @@ mod tests {
             data_loss: &["Drop column users.bio: its data is lost"],
             cannot_restore: &["Cannot restore users.bio's data"],
             todo_backfill_lines: &[],
+            baseline: false,
+            created_tables: &[],
         },
         MigrationFacts {
             name: "m2",
@@ -100,6 +148,17 @@ mod tests {
             data_loss: &[],
             cannot_restore: &[],
             todo_backfill_lines: &[12, 20],
+            baseline: false,
+            created_tables: &[],
+        },
+        MigrationFacts {
+            name: "m0_baseline",
+            file: "src/migrations/m0_baseline.rs",
+            data_loss: &[],
+            cannot_restore: &[],
+            todo_backfill_lines: &[],
+            baseline: true,
+            created_tables: &["users", "orders"],
         },
     ];
 
@@ -137,5 +196,38 @@ mod tests {
             plan.cannot_restore[0].lines,
             ["Cannot restore users.bio's data"]
         );
+    }
+
+    #[test]
+    fn a_baseline_is_recorded_where_its_tables_exist_and_run_where_none_do() {
+        let tables = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
+        assert_eq!(
+            baseline_step(FACTS, "m0_baseline", &tables(&["users", "orders", "x"])),
+            BaselineStep::Record
+        );
+        assert_eq!(
+            baseline_step(FACTS, "m0_baseline", &tables(&["x"])),
+            BaselineStep::Run
+        );
+        assert_eq!(
+            baseline_step(FACTS, "m0_baseline", &tables(&["orders"])),
+            BaselineStep::Refuse {
+                present: vec!["orders".into()],
+                missing: vec!["users".into()]
+            }
+        );
+        assert_eq!(
+            baseline_step(FACTS, "m1", &tables(&["users"])),
+            BaselineStep::Run
+        );
+    }
+
+    #[test]
+    fn a_baseline_is_never_reverted_by_its_down() {
+        assert_eq!(
+            revert_plan(FACTS, &["m2", "m0_baseline"]).baselines,
+            ["m0_baseline"]
+        );
+        assert!(revert_plan(FACTS, &["m2"]).baselines.is_empty());
     }
 }

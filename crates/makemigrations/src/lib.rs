@@ -28,6 +28,7 @@ pub mod writer;
 pub use entities::EntityDef;
 pub use error::Error;
 pub use facts::{MigrationFacts, UnseenEntity};
+pub use makemigrations_core::Keep;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -60,6 +61,9 @@ pub struct Project {
     /// SQLite: make an operation (a table rebuild) of a declared type that differs from the
     /// entity's in spelling only (`INT` and `integer`), instead of a note.
     pub exact_sqlite_types: bool,
+    /// Kinds of difference where the database's version stays (docs/guide.md, "Adopting an
+    /// existing database").
+    pub keep_database: Vec<Keep>,
 }
 
 impl Project {
@@ -76,6 +80,7 @@ impl Project {
             migration_facts: &[],
             unseen_entities: &[],
             exact_sqlite_types: false,
+            keep_database: Vec::new(),
         }
     }
 
@@ -83,6 +88,14 @@ impl Project {
     /// `NVARCHAR(70)` to `text`) are notes unless this is on; then each rebuilds its table.
     pub fn exact_sqlite_types(mut self, exact: bool) -> Self {
         self.exact_sqlite_types = exact;
+        self
+    }
+
+    /// Leaves the database's version of these kinds of difference alone: undeclared indexes,
+    /// defaults, lengths, loosely mapped types, undeclared columns, or objects by name. For a
+    /// database adopted with entities that do not carry every detail of it.
+    pub fn keep_database<I: IntoIterator<Item = Keep>>(mut self, kinds: I) -> Self {
+        self.keep_database.extend(kinds);
         self
     }
 
@@ -131,7 +144,10 @@ impl Project {
     /// would otherwise look dropped).
     pub fn is_ignored(&self, table: &str) -> bool {
         is_tool_table(table)
-            || self.ignore_tables.iter().any(|p| glob_match(p, table))
+            || self
+                .ignore_tables
+                .iter()
+                .any(|p| makemigrations_core::adoption::glob_match(p, table))
             || self
                 .unseen_entities
                 .iter()
@@ -153,30 +169,4 @@ pub fn is_tool_table(table: &str) -> bool {
     table == executor::TRACKING_TABLE
         || table == executor::OWNED_TABLES
         || table == executor::HALF_APPLIED
-}
-
-/// `*` matches any run of characters, `?` one character.
-fn glob_match(pattern: &str, text: &str) -> bool {
-    fn matches(p: &[char], t: &[char]) -> bool {
-        match (p.first(), t.first()) {
-            (None, None) => true,
-            (Some('*'), _) => matches(&p[1..], t) || (!t.is_empty() && matches(p, &t[1..])),
-            (Some('?'), Some(_)) => matches(&p[1..], &t[1..]),
-            (Some(a), Some(b)) if a == b => matches(&p[1..], &t[1..]),
-            _ => false,
-        }
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    matches(&p, &t)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn globs() {
-        assert!(super::glob_match("legacy_*", "legacy_orders"));
-        assert!(super::glob_match("t?", "t1"));
-        assert!(!super::glob_match("legacy_*", "orders"));
-    }
 }

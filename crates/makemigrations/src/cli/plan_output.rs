@@ -130,6 +130,26 @@ pub(super) fn result_json(
     .to_string()
 }
 
+/// The adoption's result: the baseline written (and its operations) and the differences by kind.
+pub(super) fn baseline_json(
+    written: Option<&str>,
+    operations: &[Operation],
+    differences: &[makemigrations_core::adoption::KindOfDifference],
+) -> String {
+    json!({
+        "format_version": FORMAT_VERSION,
+        "written": written,
+        "baseline": true,
+        "operations": operations_json(operations, &vec![None; operations.len()]),
+        "differences": differences.iter().map(|k| json!({
+            "keep": k.keep.as_ref().map(|keep| keep.code()),
+            "describe": k.keep.as_ref().map_or("other changes".to_string(), |keep| keep.describe()),
+            "subjects": k.subjects,
+        })).collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
 fn operations_json(operations: &[Operation], rows: &[Option<u64>]) -> Vec<Value> {
     operations
         .iter()
