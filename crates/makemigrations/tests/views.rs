@@ -241,6 +241,34 @@ async fn sqlite_rebuild_keeps_views_and_triggers_and_spellings_are_notes() {
     );
     run_ok(&project, &database, &["migrate"]);
 
+    // A project that asks for exact types gets the spellings as operations.
+    let lib = project.crates().join("migration/src/lib.rs");
+    let source = std::fs::read_to_string(&lib).unwrap();
+    let exact = source.replace(
+        ".ignore_tables([\"spatial_ref_sys\"])",
+        ".ignore_tables([\"spatial_ref_sys\"])\n        .exact_sqlite_types(true)",
+    );
+    assert_ne!(
+        exact, source,
+        "the migration crate's project() changed its shape"
+    );
+    std::fs::write(&lib, exact).unwrap();
+    project.build();
+    let out = project.run(&database, &["makemigrations", "--check"]);
+    assert_eq!(out.code, Some(1), "{}", out.text);
+    assert!(
+        out.text
+            .contains("~ Alter column artists.name: nvarchar(70) -> text")
+            && out
+                .text
+                .contains("~ Alter column artists.plays: int -> integer")
+            && !out.text.contains("Note: "),
+        "{}",
+        out.text
+    );
+    std::fs::write(&lib, source).unwrap();
+    project.build();
+
     // Removing code, which a view reads: the rebuild cannot create the view again, so the
     // migration fails naming both, and its transaction leaves everything as it was.
     project.edit_entity(
