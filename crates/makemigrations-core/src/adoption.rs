@@ -311,6 +311,7 @@ mod tests {
         let options = DiffOptions {
             backend: Backend::Postgres,
             owned_tables: std::default::Default::default(),
+            exact_sqlite_types: false,
         };
         diff(live, desired, &options).operations
     }

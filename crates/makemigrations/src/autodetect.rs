@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use makemigrations_core::diff::StoredAlike;
+use makemigrations_core::diff::{Note, StoredAlike};
 use makemigrations_core::questions::{self, Answer, Question, Subject};
 use makemigrations_core::{diff, DiffOptions, Operation, Schema};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
@@ -32,6 +32,8 @@ pub struct Compared {
     diffed: Vec<Operation>,
     /// Columns whose declared type this backend stores like another one.
     pub stored_alike: Vec<StoredAlike>,
+    /// Differences the differ saw and did not make operations of (SQLite spellings).
+    pub notes: Vec<Note>,
 }
 
 impl Compared {
@@ -103,6 +105,7 @@ where
     let options = DiffOptions {
         backend: core_backend(db.get_database_backend()),
         owned_tables: executor::owned_tables(db).await?,
+        exact_sqlite_types: project.exact_sqlite_types,
     };
     Ok(Compared::finish(
         live,
@@ -174,6 +177,7 @@ impl Compared {
         unmanaged.extend(ignored);
         unmanaged.sort();
         let diffed = without_kept_enums(result.operations, &kept_enums);
+        let notes = result.notes;
         Compared {
             live,
             desired,
@@ -183,6 +187,7 @@ impl Compared {
             unmanaged,
             diffed,
             stored_alike,
+            notes,
         }
     }
 }
@@ -433,6 +438,7 @@ mod tests {
             DiffOptions {
                 backend: Backend::Sqlite,
                 owned_tables: Default::default(),
+                exact_sqlite_types: false,
             },
         )
     }
@@ -555,6 +561,7 @@ mod tests {
         let options = DiffOptions {
             backend: Backend::Sqlite,
             owned_tables: Default::default(),
+            exact_sqlite_types: false,
         };
         let given = |id: &str| GivenAnswers {
             answers: vec![(id.into(), Answer::Rename, format!("flag for {id}"))],

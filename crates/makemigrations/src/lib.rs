@@ -58,6 +58,9 @@ pub struct Project {
     pub migration_facts: &'static [MigrationFacts],
     /// Entities the build script could not reach; their tables are left alone.
     pub unseen_entities: &'static [UnseenEntity],
+    /// SQLite: make an operation (a table rebuild) of a declared type that differs from the
+    /// entity's in spelling only (`INT` and `integer`), instead of a note.
+    pub exact_sqlite_types: bool,
     /// Kinds of difference where the database's version stays (docs/guide.md, "Adopting an
     /// existing database").
     pub keep_database: Vec<Keep>,
@@ -76,8 +79,16 @@ impl Project {
             shadow_url: None,
             migration_facts: &[],
             unseen_entities: &[],
+            exact_sqlite_types: false,
             keep_database: Vec::new(),
         }
+    }
+
+    /// On SQLite, changes of declared type spelling with the same affinity (`INT` to `integer`,
+    /// `NVARCHAR(70)` to `text`) are notes unless this is on; then each rebuilds its table.
+    pub fn exact_sqlite_types(mut self, exact: bool) -> Self {
+        self.exact_sqlite_types = exact;
+        self
     }
 
     /// Leaves the database's version of these kinds of difference alone: undeclared indexes,

@@ -27,6 +27,7 @@ pub(super) struct Changes {
     pub drop_indexes: Vec<Operation>,
     pub add_foreign_keys: Vec<Operation>,
     pub drop_foreign_keys: Vec<Operation>,
+    pub notes: Vec<super::Note>,
 }
 
 impl Changes {

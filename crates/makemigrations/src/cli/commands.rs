@@ -182,14 +182,16 @@ async fn makemigrations(
         if json {
             println!(
                 "{}",
-                super::plan_output::result_json(written, &operations, &plan.rows)
+                super::plan_output::result_json(written, &operations, &plan.rows, &compared.notes)
             );
         }
     };
+    let print_notes = || super::plan_output::print_notes(&compared.notes);
     if operations.is_empty() {
         report(None);
         if !json {
             println!("No changes detected");
+            print_notes();
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -202,6 +204,7 @@ async fn makemigrations(
         if !json {
             println!("Changes that have no migration yet:");
             super::plan_output::print_operations(&operations, &plan.rows);
+            print_notes();
             println!("Run `makemigrations` to write the migration.");
         }
         return Ok(ExitCode::from(1));
@@ -222,6 +225,7 @@ async fn makemigrations(
             project.shown_migrations_dir()
         );
         super::plan_output::print_operations(&operations, &plan.rows);
+        print_notes();
         println!();
         print!("{source}");
         return Ok(ExitCode::SUCCESS);
@@ -234,6 +238,7 @@ async fn makemigrations(
     println!("Migrations for '{}':", project.shown_migrations_dir());
     println!("  {}", crate::shown_path(&path));
     super::plan_output::print_operations(&operations, &plan.rows);
+    print_notes();
     if operations
         .iter()
         .any(|op| matches!(op, Operation::Backfill { .. }))

@@ -8,6 +8,7 @@
 //! on MySQL one `ALTER TABLE` restating what MySQL would otherwise forget (see `mysql`).
 
 mod mysql;
+mod postgres_views;
 mod sql;
 mod sqlite_rebuild;
 
@@ -377,9 +378,18 @@ async fn alter_column_postgres(
             format!("ALTER COLUMN {c} DROP IDENTITY IF EXISTS")
         });
     }
+    // PostgreSQL refuses to change the type of a column that a view reads: the views make way
+    // and are created again from their definitions, in the migration's transaction.
+    let views = if type_changed {
+        postgres_views::reading_column(manager, table, &to.get_column_name()).await?
+    } else {
+        Vec::new()
+    };
+    postgres_views::drop(manager, &views).await?;
     if !clauses.is_empty() {
         exec(manager, &format!("ALTER TABLE {t} {}", clauses.join(", "))).await?;
     }
+    postgres_views::create(manager, &views).await?;
     if new.auto_increment && !old.auto_increment {
         // A new identity starts at 1; existing rows would collide with the next insert.
         let sql = format!(
