@@ -193,6 +193,17 @@ pub fn every_operation() -> Vec<Operation> {
                 constraint: true,
             },
         },
+        // Only with exact names: a live UNIQUE constraint under another name than the entity's.
+        Operation::RenameIndex {
+            table: "users".into(),
+            index: Index {
+                name: "users_name_email_uq".into(),
+                columns: vec!["name".into(), "email".into()],
+                unique: true,
+                constraint: true,
+            },
+            to: "idx-users-name_email".into(),
+        },
         Operation::DropForeignKey {
             table: "orders".into(),
             foreign_key: user_fk.clone(),

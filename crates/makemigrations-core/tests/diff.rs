@@ -49,6 +49,7 @@ fn options(backend: Backend, owned: &[&str]) -> DiffOptions {
     DiffOptions {
         backend,
         owned_tables: owned.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>(),
+        exact_names: false,
     }
 }
 

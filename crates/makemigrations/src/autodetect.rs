@@ -98,6 +98,7 @@ where
     let options = DiffOptions {
         backend: core_backend(db.get_database_backend()),
         owned_tables: executor::owned_tables(db).await?,
+        exact_names: project.exact_names,
     };
     Ok(Compared::finish(
         live,
@@ -392,6 +393,8 @@ mod tests {
             DiffOptions {
                 backend: Backend::Sqlite,
                 owned_tables: Default::default(),
+                exact_names: false,
+                exact_names: false,
             },
         )
     }

@@ -36,7 +36,7 @@ pub mod prelude {
     pub use crate::runtime::{
         add_column, add_foreign_key, add_unique_constraint, alter_column, alter_enum,
         comment_on_column, comment_on_table, create_enum, drop_column, drop_enum, drop_foreign_key,
-        drop_index, set_primary_key, todo_backfill,
+        drop_index, rename_index, set_primary_key, todo_backfill,
     };
     pub use sea_orm_migration::prelude::*;
 }
@@ -57,6 +57,9 @@ pub struct Project {
     pub migration_facts: &'static [MigrationFacts],
     /// Entities the build script could not reach; their tables are left alone.
     pub unseen_entities: &'static [UnseenEntity],
+    /// Give live indexes, UNIQUE constraints and foreign keys the names the entities give them.
+    /// Off by default: objects are matched by what they are, and a database keeps its own names.
+    pub exact_names: bool,
 }
 
 impl Project {
@@ -72,7 +75,15 @@ impl Project {
             shadow_url: None,
             migration_facts: &[],
             unseen_entities: &[],
+            exact_names: false,
         }
+    }
+
+    /// Rename live indexes, UNIQUE constraints and foreign keys that are what an entity declares
+    /// under another name (`ALTER INDEX .. RENAME`, or the key dropped and added again).
+    pub fn exact_names(mut self, exact: bool) -> Self {
+        self.exact_names = exact;
+        self
     }
 
     /// The build script's `MIGRATION_FACTS`. Without them the gates see no markers.

@@ -28,6 +28,9 @@ pub struct DiffOptions {
     /// Live tables that this project's migrations created. A live table that no entity describes
     /// is dropped only when it is listed here; any other is unmanaged and left alone.
     pub owned_tables: BTreeSet<String>,
+    /// Rename live indexes, UNIQUE constraints and foreign keys that match the entities' ones
+    /// by definition but not by name. Off: a difference of name alone is no change (decision 9).
+    pub exact_names: bool,
 }
 
 /// The differ's answer: the operations in an order that runs, and the live tables it left alone.

@@ -118,7 +118,10 @@ impl TestProject {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         }
-        assert!(src.join("lib.rs").exists(), "replace_entities needs a lib.rs");
+        assert!(
+            src.join("lib.rs").exists(),
+            "replace_entities needs a lib.rs"
+        );
     }
 
     pub fn build(&self) {
