@@ -394,7 +394,6 @@ mod tests {
                 backend: Backend::Sqlite,
                 owned_tables: Default::default(),
                 exact_names: false,
-                exact_names: false,
             },
         )
     }
@@ -517,6 +516,7 @@ mod tests {
         let options = DiffOptions {
             backend: Backend::Sqlite,
             owned_tables: Default::default(),
+            exact_names: false,
         };
         let given = |id: &str| GivenAnswers {
             answers: vec![(id.into(), Answer::Rename, format!("flag for {id}"))],
