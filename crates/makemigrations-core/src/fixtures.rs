@@ -193,16 +193,16 @@ pub fn every_operation() -> Vec<Operation> {
                 constraint: true,
             },
         },
-        // Only with exact names: a live UNIQUE constraint under another name than the entity's.
+        // Only with exact names (or when a new index needs the name): the index made above.
         Operation::RenameIndex {
             table: "users".into(),
             index: Index {
-                name: "users_name_email_uq".into(),
+                name: "idx-users-name_email".into(),
                 columns: vec!["name".into(), "email".into()],
                 unique: true,
-                constraint: true,
+                constraint: false,
             },
-            to: "idx-users-name_email".into(),
+            to: "users_name_email_key".into(),
         },
         Operation::DropForeignKey {
             table: "orders".into(),

@@ -18,7 +18,7 @@
 //! + Create unique index idx-users-name_email on users (name, email)
 //! - Drop index idx-users-old on users
 //! - Drop unique constraint uq_users_name_old on users
-//! ~ Rename unique constraint users_name_email_uq on users to idx-users-name_email
+//! ~ Rename unique index idx-users-name_email on users to users_name_email_key
 //! - Drop foreign key orders.(user_id) -> users.(id)
 //! + Add foreign key orders.(user_id) -> users.(id)
 //! ~ Alter primary key of order_items: (order_id) -> (order_id, product_id)
@@ -103,12 +103,12 @@ impl MigrationTrait for Migration {
         )
         .await?;
 
-        // ~ Rename unique constraint idx-users-name_email on users to users_name_email_uq
+        // ~ Rename unique index users_name_email_key on users to idx-users-name_email
         rename_index(
             manager,
             "users",
+            "users_name_email_key",
             "idx-users-name_email",
-            "users_name_email_uq",
         )
         .await?;
 
@@ -391,12 +391,12 @@ async fn up_1(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     // - Drop unique constraint uq_users_name_old on users
     drop_index(manager, "users", "uq_users_name_old").await?;
 
-    // ~ Rename unique constraint users_name_email_uq on users to idx-users-name_email
+    // ~ Rename unique index idx-users-name_email on users to users_name_email_key
     rename_index(
         manager,
         "users",
-        "users_name_email_uq",
         "idx-users-name_email",
+        "users_name_email_key",
     )
     .await?;
 
