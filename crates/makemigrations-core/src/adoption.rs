@@ -126,10 +126,7 @@ pub fn keep_database_version(live: &Schema, desired: &mut Schema, keep: &[Keep])
 
 /// Whether the desired table already declares an index of the same definition (another name).
 fn declares_alike(table: &Table, index: &crate::schema::Index) -> bool {
-    table
-        .indexes
-        .iter()
-        .any(|i| i.columns == index.columns && i.unique == index.unique)
+    table.indexes.iter().any(|i| i.same_definition(index))
         || (index.unique
             && index.columns.len() == 1
             && table.column(&index.columns[0]).is_some_and(|c| c.unique))
@@ -312,6 +309,7 @@ mod tests {
             backend: Backend::Postgres,
             owned_tables: std::default::Default::default(),
             exact_sqlite_types: false,
+            exact_names: false,
         };
         diff(live, desired, &options).operations
     }

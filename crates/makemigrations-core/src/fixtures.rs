@@ -193,6 +193,17 @@ pub fn every_operation() -> Vec<Operation> {
                 constraint: true,
             },
         },
+        // Only with exact names (or when a new index needs the name): the index made above.
+        Operation::RenameIndex {
+            table: "users".into(),
+            index: Index {
+                name: "idx-users-name_email".into(),
+                columns: vec!["name".into(), "email".into()],
+                unique: true,
+                constraint: false,
+            },
+            to: "users_name_email_key".into(),
+        },
         Operation::DropForeignKey {
             table: "orders".into(),
             foreign_key: user_fk.clone(),

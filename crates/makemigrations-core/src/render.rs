@@ -390,6 +390,12 @@ pub fn render_operation(op: &Operation) -> Vec<String> {
             lit(table),
             lit(&index.name)
         )],
+        RenameIndex { table, index, to } => vec![format!(
+            "rename_index(manager, {}, {}, {}).await?;",
+            lit(table),
+            lit(&index.name),
+            lit(to)
+        )],
         AddForeignKey { table, foreign_key } => vec![format!(
             "add_foreign_key(manager, {}).await?;",
             foreign_key_create(table, foreign_key)

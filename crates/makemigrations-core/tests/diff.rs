@@ -50,6 +50,7 @@ fn options(backend: Backend, owned: &[&str]) -> DiffOptions {
         backend,
         owned_tables: owned.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>(),
         exact_sqlite_types: false,
+        exact_names: false,
     }
 }
 

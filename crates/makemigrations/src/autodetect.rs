@@ -106,6 +106,7 @@ where
         backend: core_backend(db.get_database_backend()),
         owned_tables: executor::owned_tables(db).await?,
         exact_sqlite_types: project.exact_sqlite_types,
+        exact_names: project.exact_names,
     };
     Ok(Compared::finish(
         live,
@@ -439,6 +440,7 @@ mod tests {
                 backend: Backend::Sqlite,
                 owned_tables: Default::default(),
                 exact_sqlite_types: false,
+                exact_names: false,
             },
         )
     }
@@ -562,6 +564,7 @@ mod tests {
             backend: Backend::Sqlite,
             owned_tables: Default::default(),
             exact_sqlite_types: false,
+            exact_names: false,
         };
         let given = |id: &str| GivenAnswers {
             answers: vec![(id.into(), Answer::Rename, format!("flag for {id}"))],

@@ -37,7 +37,7 @@ pub mod prelude {
     pub use crate::runtime::{
         add_column, add_foreign_key, add_unique_constraint, alter_column, alter_enum,
         comment_on_column, comment_on_table, create_enum, drop_column, drop_enum, drop_foreign_key,
-        drop_index, set_primary_key, todo_backfill,
+        drop_index, rename_index, set_primary_key, todo_backfill,
     };
     pub use sea_orm_migration::prelude::*;
 }
@@ -64,6 +64,9 @@ pub struct Project {
     /// Kinds of difference where the database's version stays (docs/guide.md, "Adopting an
     /// existing database").
     pub keep_database: Vec<Keep>,
+    /// Give live indexes, UNIQUE constraints and foreign keys the names the entities give them.
+    /// Off by default: objects are matched by what they are, and a database keeps its own names.
+    pub exact_names: bool,
 }
 
 impl Project {
@@ -81,6 +84,7 @@ impl Project {
             unseen_entities: &[],
             exact_sqlite_types: false,
             keep_database: Vec::new(),
+            exact_names: false,
         }
     }
 
@@ -96,6 +100,13 @@ impl Project {
     /// database adopted with entities that do not carry every detail of it.
     pub fn keep_database<I: IntoIterator<Item = Keep>>(mut self, kinds: I) -> Self {
         self.keep_database.extend(kinds);
+        self
+    }
+
+    /// Rename live indexes, UNIQUE constraints and foreign keys that are what an entity declares
+    /// under another name (`ALTER INDEX .. RENAME`, or the key dropped and added again).
+    pub fn exact_names(mut self, exact: bool) -> Self {
+        self.exact_names = exact;
         self
     }
 

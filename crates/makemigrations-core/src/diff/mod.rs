@@ -33,6 +33,9 @@ pub struct DiffOptions {
     /// SQLite: a change of declared type spelling with the same affinity (`INT` to `integer`)
     /// is an operation (a table rebuild), not a note.
     pub exact_sqlite_types: bool,
+    /// Rename live indexes, UNIQUE constraints and foreign keys that match the entities' ones
+    /// by definition but not by name. Off: a difference of name alone is no change (decision 9).
+    pub exact_names: bool,
 }
 
 /// The differ's answer: the operations in an order that runs, the live tables it left alone,

@@ -327,6 +327,17 @@ pub async fn add_unique_constraint(
     alter(manager, table, &[clause]).await
 }
 
+/// `RENAME INDEX` (MySQL 5.7, MariaDB 10.5.2): a unique constraint is an index here too.
+pub async fn rename_index(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    from: &str,
+    to: &str,
+) -> Result<(), DbErr> {
+    let clause = format!("RENAME INDEX {} TO {}", ident(from), ident(to));
+    alter(manager, table, &[clause]).await
+}
+
 /// Drops an index. InnoDB refuses to drop the last index that serves a foreign key (error 1553),
 /// so the index it would have made for that key itself (named like the key, on its columns) is
 /// added in the same statement; discovery hides that index, as it hides InnoDB's own.
