@@ -123,7 +123,8 @@ fn migrations_source(dir: &Path, shown_dir: &str) -> String {
     );
     out.push_str(
         "\n/// What `migrate`, `rollback` and `check` must know about each migration, read from its \
-         text:\n/// the `// !` lines of `up` and `down` and the `todo_backfill(` placeholders.\n\
+         text:\n/// the `// !` lines of `up` and `down`, the `todo_backfill(` placeholders and the\n\
+         /// `// postgres-only:` lines.\n\
          pub const MIGRATION_FACTS: &[makemigrations::MigrationFacts] = &[\n",
     );
     for name in &names {
@@ -132,11 +133,15 @@ fn migrations_source(dir: &Path, shown_dir: &str) -> String {
         let _ = writeln!(
             out,
             "    makemigrations::MigrationFacts {{\n        name: {name:?},\n        file: {:?},\n        \
-             data_loss: &{:?},\n        cannot_restore: &{:?},\n        todo_backfill_lines: &{:?},\n    }},",
+             data_loss: &{:?},\n        cannot_restore: &{:?},\n        todo_backfill_lines: &{:?},\n        \
+             baseline: {:?},\n        created_tables: &{:?},\n        postgres_only: &{:?},\n    }},",
             format!("{shown_dir}/{name}.rs"),
             facts.data_loss,
             facts.cannot_restore,
-            facts.todo_backfill_lines
+            facts.todo_backfill_lines,
+            facts.baseline,
+            facts.created_tables,
+            facts.postgres_only
         );
     }
     out.push_str("];\n");
@@ -152,6 +157,12 @@ pub struct FileFacts {
     pub cannot_restore: Vec<String>,
     /// The 1-based lines that call `todo_backfill(`, outside comments.
     pub todo_backfill_lines: Vec<usize>,
+    /// The file starts a line with `//! baseline:` (makemigrations_core::render::BASELINE_MARKER).
+    pub baseline: bool,
+    /// The tables `up` creates (`Table::create()` then `.table("name")`), in order.
+    pub created_tables: Vec<String>,
+    /// The `// postgres-only:` lines anywhere in the file (the generated ones are at the top).
+    pub postgres_only: Vec<String>,
 }
 
 /// Reads the markers line by line. Generated files are rustfmt-formatted, so each `fn` starts
@@ -165,8 +176,30 @@ pub fn scan_migration(text: &str) -> FileFacts {
     }
     let mut facts = FileFacts::default();
     let mut current = In::Other;
+    // After `Table::create()` in `up`, the next `.table("name")` names the created table.
+    let mut creating = false;
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
+        if line.starts_with("//! baseline:") {
+            facts.baseline = true;
+        }
+        if current == In::Up && !line.starts_with("//") {
+            let mut rest = line;
+            if let Some(at) = rest.find("Table::create()") {
+                creating = true;
+                rest = &rest[at + "Table::create()".len()..];
+            }
+            if creating {
+                if let Some(name) = rest
+                    .split_once(".table(\"")
+                    .and_then(|(_, after)| after.split_once('"'))
+                    .map(|(name, _)| name)
+                {
+                    facts.created_tables.push(name.to_string());
+                    creating = false;
+                }
+            }
+        }
         let function = fn_name(line);
         if let Some(name) = function {
             current = match name.split_once('_').map_or(name, |(base, n)| {
@@ -181,7 +214,9 @@ pub fn scan_migration(text: &str) -> FileFacts {
                 _ => In::Other,
             };
         }
-        if let Some(note) = line.strip_prefix("// !") {
+        if let Some(note) = line.strip_prefix("// postgres-only:") {
+            facts.postgres_only.push(note.trim().to_string());
+        } else if let Some(note) = line.strip_prefix("// !") {
             let note = note.trim().to_string();
             match current {
                 In::Up => facts.data_loss.push(note),
@@ -774,6 +809,9 @@ pub struct Model {
     fn markers_are_read_per_direction_and_part() {
         let text = r#"//! Migration.
 //! ! not a marker: a doc line
+
+// postgres-only: users.tags (text[]) is an array
+
 use makemigrations::prelude::*;
 
 impl MigrationTrait for Migration {
@@ -821,7 +859,8 @@ async fn down_1(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 "Cannot restore notes's rows"
             ]
         );
-        assert_eq!(facts.todo_backfill_lines, [9]);
+        assert_eq!(facts.todo_backfill_lines, [12]);
+        assert_eq!(facts.postgres_only, ["users.tags (text[]) is an array"]);
     }
 
     #[test]

@@ -193,6 +193,17 @@ pub fn every_operation() -> Vec<Operation> {
                 constraint: true,
             },
         },
+        // Only with exact names (or when a new index needs the name): the index made above.
+        Operation::RenameIndex {
+            table: "users".into(),
+            index: Index {
+                name: "idx-users-name_email".into(),
+                columns: vec!["name".into(), "email".into()],
+                unique: true,
+                constraint: false,
+            },
+            to: "users_name_email_key".into(),
+        },
         Operation::DropForeignKey {
             table: "orders".into(),
             foreign_key: user_fk.clone(),
@@ -219,5 +230,57 @@ pub fn every_operation() -> Vec<Operation> {
             name: "mood".into(),
             values: vec!["ok".into(), "great".into()],
         }),
+    ]
+}
+
+/// PostgreSQL array columns added, changed (narrowed) and made in a new table: a file with
+/// these gets its `// postgres-only:` lines.
+pub fn array_operations() -> Vec<Operation> {
+    let short_texts = ColumnType::Array(Box::new(ColumnType::String(Some(20))));
+    let mut tags = column(
+        "tags",
+        short_texts.clone(),
+        "character varying(20)[]",
+        false,
+    );
+    tags.default = Some(Default {
+        sql: "'{}'::character varying[]".into(),
+        value: DefaultValue::String("{}".into()),
+    });
+    let labels = column(
+        "labels",
+        ColumnType::Array(Box::new(ColumnType::Text)),
+        "text[]",
+        true,
+    );
+    let short_labels = column("labels", short_texts, "character varying(20)[]", true);
+    let mut scores = Table::new("scores");
+    scores.columns = vec![
+        column("id", ColumnType::Integer, "integer", false),
+        column(
+            "points",
+            ColumnType::Array(Box::new(ColumnType::Integer)),
+            "integer[]",
+            false,
+        ),
+        column(
+            "grid",
+            ColumnType::Array(Box::new(ColumnType::Decimal(Some((10, 2))))),
+            "numeric(10,2)[]",
+            true,
+        ),
+    ];
+    scores.primary_key = vec!["id".into()];
+    vec![
+        Operation::CreateTable(scores),
+        Operation::AddColumn {
+            table: "users".into(),
+            column: tags,
+        },
+        Operation::AlterColumn {
+            table: "users".into(),
+            from: labels,
+            to: short_labels,
+        },
     ]
 }

@@ -3,6 +3,7 @@
 //! sea-orm-migration file. Nothing here does IO or knows sea-orm: that keeps the whole comparison
 //! testable without a database.
 
+pub mod adoption;
 pub mod diff;
 #[doc(hidden)]
 pub mod fixtures;
@@ -13,6 +14,7 @@ pub mod render;
 pub mod rollback;
 pub mod schema;
 
+pub use adoption::Keep;
 pub use diff::{diff, Diff, DiffOptions};
 pub use ops::{Category, Operation};
 pub use schema::*;

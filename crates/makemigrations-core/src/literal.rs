@@ -108,6 +108,14 @@ fn value_of(col_type: &ColumnType, text: &str) -> Result<DefaultValue, String> {
                 .map(|_| DefaultValue::String(s))
                 .map_err(|e| format!("it is not JSON ({e})"))
         }
+        // PostgreSQL's array literal; its elements are checked by the database when it runs.
+        Array(_) => {
+            let hint = "give a quoted array literal, like '{}' or '{a,b}' (ARRAY[..] is not accepted here)";
+            let s = quoted(text).map_err(|_| hint.to_string())?;
+            (s.starts_with('{') && s.ends_with('}'))
+                .then_some(DefaultValue::String(s))
+                .ok_or_else(|| hint.into())
+        }
         Binary(_) | VarBinary(_) | Blob | Custom(_) => Err(
             "a one-off value cannot be checked for this type; use --backfill and write the values in the migration"
                 .into(),
@@ -244,6 +252,7 @@ pub fn type_name(col_type: &ColumnType) -> String {
         VarBinary(Some(n)) => format!("varbinary({n})"),
         Enum { name, .. } => format!("enum {name}"),
         Custom(sql) => sql.clone(),
+        Array(element) => format!("{}[]", type_name(element)),
         other => format!("{other:?}").to_lowercase(),
     }
 }
@@ -317,5 +326,9 @@ mod tests {
         };
         assert!(err(status, "'old'").contains("give one of 'new', 'done'"));
         assert!(err(ColumnType::Blob, "'x'").contains("--backfill"));
+        let tags = ColumnType::Array(Box::new(ColumnType::Text));
+        assert!(err(tags.clone(), "ARRAY['a']").contains("'{a,b}'"));
+        assert!(err(tags.clone(), "'a,b'").contains("array literal"));
+        assert_eq!(ok(tags, "'{a,b}'"), DefaultValue::String("{a,b}".into()));
     }
 }

@@ -71,6 +71,13 @@ pub enum Operation {
         table: String,
         index: Index,
     },
+    /// Give an index (or UNIQUE constraint) the entity's name; only when the project asks for
+    /// exact names, since a name alone is not a change (decision 9). `index` is as it was.
+    RenameIndex {
+        table: String,
+        index: Index,
+        to: String,
+    },
     AddForeignKey {
         table: String,
         foreign_key: ForeignKey,
@@ -182,6 +189,14 @@ impl Operation {
                 table: table.clone(),
                 index: index.clone(),
             },
+            RenameIndex { table, index, to } => RenameIndex {
+                table: table.clone(),
+                index: Index {
+                    name: to.clone(),
+                    ..index.clone()
+                },
+                to: index.name.clone(),
+            },
             AddForeignKey { table, foreign_key } => DropForeignKey {
                 table: table.clone(),
                 foreign_key: foreign_key.clone(),
@@ -214,6 +229,7 @@ impl Operation {
             | AlterColumn { .. }
             | RenameColumn { .. }
             | RenameTable { .. }
+            | RenameIndex { .. }
             | UpdateRows { .. }
             | Backfill { .. }
             | SetPrimaryKey { .. }
@@ -267,11 +283,7 @@ impl Operation {
             }
             CreateIndex { table, index } => format!(
                 "Create {} {} on {} ({})",
-                match (index.constraint, index.unique) {
-                    (true, _) => "unique constraint",
-                    (false, true) => "unique index",
-                    (false, false) => "index",
-                },
+                index_kind(index),
                 index.name,
                 table,
                 index.columns.join(", ")
@@ -285,6 +297,13 @@ impl Operation {
                 },
                 index.name,
                 table
+            ),
+            RenameIndex { table, index, to } => format!(
+                "Rename {} {} on {} to {}",
+                index_kind(index),
+                index.name,
+                table,
+                to
             ),
             AddForeignKey { table, foreign_key } => format!(
                 "Add foreign key {}.({}) -> {}.({})",
@@ -352,6 +371,7 @@ impl Operation {
             Backfill { .. } => "backfill",
             CreateIndex { .. } => "create_index",
             DropIndex { .. } => "drop_index",
+            RenameIndex { .. } => "rename_index",
             AddForeignKey { .. } => "add_foreign_key",
             DropForeignKey { .. } => "drop_foreign_key",
             SetPrimaryKey { .. } => "set_primary_key",
@@ -368,6 +388,40 @@ impl Operation {
                 ..
             } | Operation::Backfill { .. }
         )
+    }
+
+    /// The array columns this operation makes, changes or drops, as `table.column (text[])`:
+    /// arrays exist only on PostgreSQL, so a file with any is marked PostgreSQL-only.
+    pub fn array_columns(&self) -> Vec<String> {
+        use Operation::*;
+        let shown = |table: &str, column: &Column| {
+            format!(
+                "{table}.{} ({})",
+                column.name,
+                crate::literal::type_name(&column.col_type)
+            )
+        };
+        match self {
+            CreateTable(t) | DropTable(t) => t
+                .columns
+                .iter()
+                .filter(|c| c.col_type.is_array())
+                .map(|c| shown(&t.name, c))
+                .collect(),
+            AddColumn { table, column } | DropColumn { table, column } => column
+                .col_type
+                .is_array()
+                .then(|| shown(table, column))
+                .into_iter()
+                .collect(),
+            AlterColumn { table, from, to } => [to, from]
+                .into_iter()
+                .find(|c| c.col_type.is_array())
+                .map(|c| shown(table, c))
+                .into_iter()
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// Why applying this operation can lose data, or `None`: marked `!` in the summary and in
@@ -452,6 +506,9 @@ impl Operation {
             DropIndex { table, index } => {
                 format!("remove_{}_{}", table, index.columns.join("_"))
             }
+            RenameIndex { table, index, to } => {
+                format!("rename_{}_{}_on_{}", index.name, to, table)
+            }
             AddForeignKey { table, foreign_key } => {
                 format!("{}_{}_fk", table, foreign_key.columns.join("_"))
             }
@@ -461,6 +518,14 @@ impl Operation {
             SetPrimaryKey { table, .. } => format!("alter_{table}_primary_key"),
             SetTableComment { table, .. } => format!("alter_{table}_comment"),
         }
+    }
+}
+
+fn index_kind(index: &Index) -> &'static str {
+    match (index.constraint, index.unique) {
+        (true, _) => "unique constraint",
+        (false, true) => "unique index",
+        (false, false) => "index",
     }
 }
 

@@ -577,7 +577,7 @@ pub fn value_questions(ops: &[Operation]) -> Vec<Question> {
 
 /// A change that can leave values without a place: shorter strings, smaller numbers, text (or
 /// an unbounded varchar) to varchar(n), fewer decimal digits, exact numbers to floating point,
-/// a timestamp to a date or a time.
+/// a timestamp to a date or a time; arrays whose elements narrow so.
 pub fn narrows(from: &ColumnType, to: &ColumnType) -> bool {
     use ColumnType::*;
     let bounded = |t: &ColumnType| match t {
@@ -588,6 +588,10 @@ pub fn narrows(from: &ColumnType, to: &ColumnType) -> bool {
     let numeric = |t: &ColumnType| matches!(t, Float | Double | Decimal(_));
     match (from, to) {
         (a, b) if a == b => false,
+        // An array narrows as its elements do (`text[]` to `varchar(20)[]`).
+        (Array(a), Array(b)) => narrows(a, b),
+        // Between an array and a single value, most values have no place on the other side.
+        (Array(_), _) | (_, Array(_)) => true,
         (Decimal(Some((p1, s1))), Decimal(Some((p2, s2)))) => {
             p2 < p1 || s2 < s1 || p2 - s2 < p1 - s1
         }

@@ -24,6 +24,23 @@ pub struct MigrationFile<'a> {
     pub down: Option<&'a [Operation]>,
 }
 
+/// The line that marks a baseline migration; the build script looks for it (docs/guide.md,
+/// "Markers in migration files").
+pub const BASELINE_MARKER: &str = "//! baseline:";
+
+/// A baseline: the tables of an adopted database as they are. Where they all exist, `migrate`
+/// records it as applied without running it; `rollback` never runs its `down`, which would drop
+/// the adopted tables.
+pub fn render_baseline(file: &MigrationFile<'_>) -> String {
+    let source = render_migration(file);
+    let (head, rest) = source.split_once('\n').unwrap_or((&source, ""));
+    format!(
+        "{head}\n//!\n{BASELINE_MARKER} the tables of the database this project adopted, as they were.\n\
+         //! `migrate` records it as applied where they all exist and runs it on an empty database;\n\
+         //! `rollback` refuses to run its `down` (it would drop the adopted tables) unless `--fake`.\n{rest}"
+    )
+}
+
 /// One step of `up` or `down` as it appears in the file, with its `// !` line (docs/guide.md,
 /// "Markers"), which `migrate` and `rollback` read. A step without an operation is that line alone.
 struct Step {
@@ -37,6 +54,10 @@ enum Mark {
     /// In `down`: what cannot come back, written under the step's usual line.
     CannotRestore(String),
 }
+
+/// The line that marks a file PostgreSQL-only, one per array column (docs/guide.md, "Markers");
+/// `migrate` refuses the file on the other backends.
+pub const POSTGRES_ONLY_MARK: &str = "// postgres-only:";
 
 /// Renders the whole file. The text is valid Rust; the caller runs `rustfmt` over it.
 pub fn render_migration(file: &MigrationFile<'_>) -> String {
@@ -94,6 +115,18 @@ pub fn render_migration(file: &MigrationFile<'_>) -> String {
         }
     }
     out.push('\n');
+    let mut array_columns: Vec<String> = Vec::new();
+    for column in file.up.iter().flat_map(Operation::array_columns) {
+        if !array_columns.contains(&column) {
+            array_columns.push(column);
+        }
+    }
+    for column in &array_columns {
+        let _ = writeln!(out, "{POSTGRES_ONLY_MARK} {column} is an array");
+    }
+    if !array_columns.is_empty() {
+        out.push('\n');
+    }
     out.push_str("use makemigrations::prelude::*;\n\n");
     out.push_str("#[derive(DeriveMigrationName)]\npub struct Migration;\n\n");
     out.push_str("#[async_trait::async_trait]\nimpl MigrationTrait for Migration {\n");
@@ -357,6 +390,12 @@ pub fn render_operation(op: &Operation) -> Vec<String> {
             lit(table),
             lit(&index.name)
         )],
+        RenameIndex { table, index, to } => vec![format!(
+            "rename_index(manager, {}, {}, {}).await?;",
+            lit(table),
+            lit(&index.name),
+            lit(to)
+        )],
         AddForeignKey { table, foreign_key } => vec![format!(
             "add_foreign_key(manager, {}).await?;",
             foreign_key_create(table, foreign_key)
@@ -570,7 +609,39 @@ fn type_call(col_type: &ColumnType) -> String {
         Uuid => ".uuid()".into(),
         Enum { name, variants } => format!(".enumeration({}, [{}])", lit(name), list(variants)),
         Custom(sql) => format!(".custom({})", lit(sql)),
+        Array(element) => format!(".array({})", sea_type(element)),
     }
+}
+
+/// The `sea_query::ColumnType` value of an array's element type.
+fn sea_type(col_type: &ColumnType) -> String {
+    use ColumnType::*;
+    let len = |n: &Option<u32>| match n {
+        Some(n) => format!("StringLen::N({n})"),
+        None => "StringLen::None".into(),
+    };
+    let variant = match col_type {
+        Char(n) => format!("Char({n:?})"),
+        String(n) => format!("String({})", len(n)),
+        VarBinary(n) => format!("VarBinary({})", len(n)),
+        Decimal(p) => format!("Decimal({p:?})"),
+        Binary(n) => format!("Binary({n})"),
+        Array(element) => format!("Array(RcOrArc::new({}))", sea_type(element)),
+        Custom(sql) => return format!("ColumnType::custom({})", lit(sql)),
+        Enum { name, variants } => {
+            return format!(
+                "ColumnType::Enum {{ name: {}.into_iden(), variants: vec![{}] }}",
+                lit(name),
+                variants
+                    .iter()
+                    .map(|v| format!("{}.into_iden()", lit(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+        other => format!("{other:?}"),
+    };
+    format!("ColumnType::{variant}")
 }
 
 fn default_value(value: &DefaultValue, col_type: &ColumnType) -> String {

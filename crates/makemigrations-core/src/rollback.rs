@@ -56,7 +56,7 @@ fn constrains(op: &Operation, table: &str, column: &str) -> bool {
 }
 
 /// The value rows get when a NOT NULL column of this type comes back: zero, empty, false, the
-/// epoch, the first enum value, the nil uuid. `None` for a custom type, whose values are unknown.
+/// epoch, the first enum value, the nil uuid, an empty array. `None` for a custom type, whose values are unknown.
 pub fn fill_value(col_type: &ColumnType) -> Option<Default> {
     use ColumnType::*;
     let text = |s: &str| Default {
@@ -86,6 +86,7 @@ pub fn fill_value(col_type: &ColumnType) -> Option<Default> {
         Json | JsonBinary => text("{}"),
         Uuid => text("00000000-0000-0000-0000-000000000000"),
         Enum { variants, .. } => text(variants.first()?),
+        Array(_) => text("{}"),
         Custom(_) => return None,
     })
 }

@@ -187,8 +187,28 @@ pub enum ColumnType {
         name: String,
         variants: Vec<String>,
     },
+    /// A PostgreSQL array of the element type (`text[]`, `varchar(20)[]`). PostgreSQL only:
+    /// sea-query has no array on MySQL or SQLite, so a file that uses one is marked so.
+    Array(Box<ColumnType>),
     /// Any other type, rendered by its SQL name.
     Custom(String),
+}
+
+impl ColumnType {
+    /// Whether the type is an array, which only PostgreSQL has.
+    pub fn is_array(&self) -> bool {
+        matches!(self, ColumnType::Array(_))
+    }
+}
+
+/// Whether two database spellings of a column's type mean the same type. They are compared as
+/// spelled, except `text[]` and `character varying[]`: `Vec<String>` gives the latter (sea-orm
+/// maps `String` to an unbounded varchar), and sea-orm-cli writes exactly that for a `text[]`
+/// column, so an adopted `text[]` would otherwise always differ. Unbounded varchar and text are
+/// the same type to PostgreSQL in all but name (a cast between them is free).
+pub fn same_db_type(live: &str, desired: &str) -> bool {
+    let unbounded_text_array = |t: &str| t == "text[]" || t == "character varying[]";
+    live == desired || (unbounded_text_array(live) && unbounded_text_array(desired))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,9 +225,12 @@ pub struct Index {
 }
 
 impl Index {
-    /// Two indexes of the same name are the same when they cover the same columns alike.
-    pub fn same_as(&self, other: &Index) -> bool {
-        self.name == other.name && self.columns == other.columns && self.unique == other.unique
+    /// What an index *is*: the same columns in the same order, alike in uniqueness, whatever
+    /// their names and whether a constraint or an index holds them (decision 9). Discovery reads
+    /// no index method, and leaves out what it cannot describe (expression, partial, prefix,
+    /// full-text), so these are all the facts there are to compare.
+    pub fn same_definition(&self, other: &Index) -> bool {
+        self.columns == other.columns && self.unique == other.unique
     }
 }
 

@@ -49,6 +49,8 @@ fn options(backend: Backend, owned: &[&str]) -> DiffOptions {
     DiffOptions {
         backend,
         owned_tables: owned.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>(),
+        exact_sqlite_types: false,
+        exact_names: false,
     }
 }
 
@@ -889,5 +891,89 @@ fn a_one_off_value_for_a_retyped_column_fills_after_the_type_change() {
             "Set users.score to 0 where it is NULL",
             "Alter column users.score: NULL -> NOT NULL"
         ]
+    );
+}
+
+/// A hand-written SQLite spelling with the entity's affinity is a note, not a rebuild; with
+/// another change on the column it is an alter whose `from` keeps the database's spelling (so
+/// `down` restores it); the rowid key, another affinity, or exact types stay operations.
+#[test]
+fn sqlite_spelling_only_changes_are_notes() {
+    let hand = |name: &str, declared: &str| {
+        let mut c = col(
+            name,
+            &declared.to_lowercase(),
+            ColumnType::Custom(declared.into()),
+        );
+        c.nullable = true;
+        c
+    };
+    let entity = |name: &str, db_type: &str, col_type: ColumnType| {
+        let mut c = col(name, db_type, col_type);
+        c.nullable = true;
+        c
+    };
+    let live = schema(vec![table(
+        "artists",
+        vec![
+            id(),
+            hand("name", "NVARCHAR(70)"),
+            hand("plays", "INT"),
+            hand("born", "DATETIME"),
+        ],
+    )]);
+    let desired = schema(vec![table(
+        "artists",
+        vec![
+            id(),
+            entity("name", "text", ColumnType::Text),
+            entity("plays", "integer", ColumnType::Integer),
+            entity("born", "datetime_text", ColumnType::DateTime),
+        ],
+    )]);
+    let result = diff(&live, &desired, &options(Backend::Sqlite, &[]));
+    let notes: Vec<String> = result.notes.iter().map(|n| n.describe()).collect();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(
+        notes[0].starts_with("artists.name is NVARCHAR(70) in the database and text in the entity, which SQLite treats alike (TEXT affinity)"),
+        "{notes:?}"
+    );
+    assert!(notes[1].starts_with("artists.plays is INT"), "{notes:?}");
+    // DATETIME has NUMERIC affinity, datetime_text TEXT: a real change.
+    assert_eq!(
+        lines(&live, &desired, &options(Backend::Sqlite, &[])),
+        ["~ Alter column artists.born: datetime -> datetime_text"]
+    );
+
+    let mut exact = options(Backend::Sqlite, &[]);
+    exact.exact_sqlite_types = true;
+    assert_eq!(diff(&live, &desired, &exact).operations.len(), 3);
+    assert!(diff(&live, &desired, &exact).notes.is_empty());
+
+    // Altered for another reason: one alter, from the database's spelling to the entity's.
+    let mut not_null = desired.clone();
+    not_null.tables.get_mut("artists").unwrap().columns[2].nullable = false;
+    let ops = diff(&live, &not_null, &options(Backend::Sqlite, &[])).operations;
+    let alter = ops
+        .iter()
+        .find_map(|op| match op {
+            Operation::AlterColumn { from, to, .. } if to.name == "plays" => Some((from, to)),
+            _ => None,
+        })
+        .expect("plays is altered");
+    assert_eq!(alter.0.col_type, ColumnType::Custom("INT".into()));
+    assert_eq!(alter.1.db_type, "integer");
+
+    // `INT PRIMARY KEY` is not the rowid that `INTEGER PRIMARY KEY` is.
+    let mut int_key = live.clone();
+    int_key.tables.get_mut("artists").unwrap().columns[0] =
+        col("id", "int", ColumnType::Custom("INT".into()));
+    let mut integer_key = desired.clone();
+    integer_key.tables.get_mut("artists").unwrap().columns[0] =
+        col("id", "integer", ColumnType::Integer);
+    assert!(
+        lines(&int_key, &integer_key, &options(Backend::Sqlite, &[]))
+            .iter()
+            .any(|l| l.starts_with("~ Alter column artists.id: int -> integer"))
     );
 }

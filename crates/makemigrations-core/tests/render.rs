@@ -1,6 +1,6 @@
 //! The rendered migration for every kind of operation, as a snapshot of the formatted file.
 
-use makemigrations_core::fixtures::every_operation;
+use makemigrations_core::fixtures::{array_operations, every_operation};
 use makemigrations_core::render::{render_migration, MigrationFile};
 use makemigrations_core::*;
 
@@ -37,6 +37,32 @@ fn every_operation_renders_and_reverses() {
         down: None,
     });
     insta::assert_snapshot!(formatted(source));
+}
+
+#[test]
+fn array_columns_render_with_their_element_type_and_mark_the_file_postgres_only() {
+    let ops = array_operations();
+    let source = formatted(render_migration(&MigrationFile {
+        name: "m20261121_093000_arrays",
+        message: None,
+        up: &ops,
+        down: None,
+    }));
+    for mark in [
+        "// postgres-only: scores.points (integer[]) is an array",
+        "// postgres-only: scores.grid (decimal(10, 2)[]) is an array",
+        "// postgres-only: users.tags (varchar(20)[]) is an array",
+        "// postgres-only: users.labels (varchar(20)[]) is an array",
+    ] {
+        assert_eq!(source.matches(mark).count(), 1, "{mark} once in:\n{source}");
+    }
+    // Narrowing the elements is a `!` step; its reverse widens them back to text[].
+    assert!(source.contains("//! ! Alter column users.labels: text[] -> varchar(20)[]"));
+    assert!(source.contains(".array(ColumnType::Text)"));
+    let questions = makemigrations_core::questions::value_questions(&ops);
+    assert_eq!(questions.len(), 1, "{questions:?}");
+    assert_eq!(questions[0].id, "narrowing_type:users.labels");
+    insta::assert_snapshot!(source);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use makemigrations_core::diff::StoredAlike;
+use makemigrations_core::diff::{Note, StoredAlike};
 use makemigrations_core::questions::{self, Answer, Question, Subject};
 use makemigrations_core::{diff, DiffOptions, Operation, Schema};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, TransactionTrait};
@@ -32,6 +32,8 @@ pub struct Compared {
     diffed: Vec<Operation>,
     /// Columns whose declared type this backend stores like another one.
     pub stored_alike: Vec<StoredAlike>,
+    /// Differences the differ saw and did not make operations of (SQLite spellings).
+    pub notes: Vec<Note>,
 }
 
 impl Compared {
@@ -95,9 +97,16 @@ where
     }
     let declared_renames =
         diff::apply_declared_renames(&mut live, &desired, &table_renames, &renames);
+    makemigrations_core::adoption::keep_database_version(
+        &live,
+        &mut desired,
+        &project.keep_database,
+    );
     let options = DiffOptions {
         backend: core_backend(db.get_database_backend()),
         owned_tables: executor::owned_tables(db).await?,
+        exact_sqlite_types: project.exact_sqlite_types,
+        exact_names: project.exact_names,
     };
     Ok(Compared::finish(
         live,
@@ -107,6 +116,42 @@ where
         kept_enums,
         ignored,
     ))
+}
+
+/// Whether the database has tables the entities describe: with no migrations yet, that is a
+/// database to adopt, not one to change.
+pub fn adoptable(compared: &Compared) -> bool {
+    compared
+        .live
+        .tables
+        .keys()
+        .any(|t| compared.desired.tables.contains_key(t))
+}
+
+/// The baseline of an adopted database: the live tables that entities describe (and the enum
+/// types they use), as operations from an empty database. The database's version, not the
+/// entities': a database built from the history must be the one adopted, so that the migrations
+/// written after it apply to both.
+pub fn baseline_operations(compared: &Compared) -> Vec<Operation> {
+    let mut adopted = Schema::default();
+    for (name, table) in &compared.live.tables {
+        if compared.desired.tables.contains_key(name) {
+            adopted.tables.insert(name.clone(), table.clone());
+        }
+    }
+    let used: BTreeSet<&str> = adopted
+        .tables
+        .values()
+        .flat_map(|t| t.columns.iter().map(|c| c.db_type.as_str()))
+        .collect();
+    adopted.enums = compared
+        .live
+        .enums
+        .iter()
+        .filter(|(name, _)| used.contains(name.as_str()))
+        .map(|(n, e)| (n.clone(), e.clone()))
+        .collect();
+    diff(&Schema::default(), &adopted, &compared.options).operations
 }
 
 impl Compared {
@@ -133,6 +178,7 @@ impl Compared {
         unmanaged.extend(ignored);
         unmanaged.sort();
         let diffed = without_kept_enums(result.operations, &kept_enums);
+        let notes = result.notes;
         Compared {
             live,
             desired,
@@ -142,6 +188,7 @@ impl Compared {
             unmanaged,
             diffed,
             stored_alike,
+            notes,
         }
     }
 }
@@ -392,6 +439,8 @@ mod tests {
             DiffOptions {
                 backend: Backend::Sqlite,
                 owned_tables: Default::default(),
+                exact_sqlite_types: false,
+                exact_names: false,
             },
         )
     }
@@ -514,6 +563,8 @@ mod tests {
         let options = DiffOptions {
             backend: Backend::Sqlite,
             owned_tables: Default::default(),
+            exact_sqlite_types: false,
+            exact_names: false,
         };
         let given = |id: &str| GivenAnswers {
             answers: vec![(id.into(), Answer::Rename, format!("flag for {id}"))],

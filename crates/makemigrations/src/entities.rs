@@ -233,10 +233,13 @@ pub struct UnsupportedColumn {
     pub reason: String,
 }
 
-/// The render facts of every column of one entity, keyed by column name.
+/// The render facts of every column of one entity, keyed by column name. On a backend other
+/// than PostgreSQL an array column is refused here, before sea-query is asked for DDL it cannot
+/// write there.
 pub fn render_columns(
     def: &EntityDef,
     statements: &EntityStatements,
+    backend: DbBackend,
 ) -> Result<BTreeMap<String, RenderColumn>, UnsupportedColumn> {
     // The entity's own types: for PostgreSQL sea-orm turns an enum into `Custom(name)` in the
     // CREATE TABLE, which would not be portable.
@@ -259,6 +262,9 @@ pub fn render_columns(
             .or(column.get_column_type())
             .ok_or_else(|| unsupported("it has no column type".into()))?;
         let col_type = core_type(sea_type).map_err(unsupported)?;
+        if col_type.is_array() && backend != DbBackend::Postgres {
+            return Err(unsupported(array_elsewhere(&col_type, backend)));
+        }
         let (comment, renamed_from) = split_comment(column);
         columns.insert(
             name.clone(),
@@ -342,6 +348,7 @@ pub fn core_type(t: &sea_query::ColumnType) -> Result<ColumnType, String> {
             name: name.to_string(),
             variants: variants.iter().map(|v| v.to_string()).collect(),
         },
+        S::Array(element) => ColumnType::Array(Box::new(core_type(element)?)),
         other => {
             return Err(format!(
                 "the column type {other:?} is not supported by makemigrations yet; \
@@ -349,6 +356,20 @@ pub fn core_type(t: &sea_query::ColumnType) -> Result<ColumnType, String> {
             ))
         }
     })
+}
+
+/// Why an array column stops `makemigrations` on MySQL or SQLite, and what to do instead.
+fn array_elsewhere(col_type: &ColumnType, backend: DbBackend) -> String {
+    let backend = match backend {
+        DbBackend::MySql => "MySQL/MariaDB",
+        _ => "SQLite",
+    };
+    format!(
+        "it is an array ({}), and arrays exist only on PostgreSQL; this database is {backend}\n  \
+         fix: run makemigrations against PostgreSQL, or store the values another way on {backend} \
+         (for example a JSON column: `Json` in the entity)",
+        makemigrations_core::literal::type_name(col_type)
+    )
 }
 
 /// An entity's default expression as a value to render.
@@ -491,6 +512,17 @@ mod tests {
                 "{backend:?}: {all}"
             );
         }
+    }
+
+    #[test]
+    fn arrays_map_to_their_element_type() {
+        let tags = sea_query::ColumnType::Array(sea_query::RcOrArc::new(
+            sea_query::ColumnType::String(StringLen::N(20)),
+        ));
+        assert_eq!(
+            core_type(&tags),
+            Ok(ColumnType::Array(Box::new(ColumnType::String(Some(20)))))
+        );
     }
 
     #[test]

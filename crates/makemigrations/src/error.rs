@@ -63,6 +63,20 @@ pub enum Error {
     BackfillPlaceholders(Vec<crate::gate::Placeholder>),
     #[error("{}", cannot_restore_message(.0))]
     CannotRestore(Vec<crate::gate::Marked>),
+    #[error("{} is a baseline: its `down` would drop the tables of the database this project adopted, with their data\n  fix: `rollback --fake` records it as not applied without running it; to drop the tables, write a migration that does", .0.join(", "))]
+    BaselineRollback(Vec<String>),
+    #[error("baseline {migration} cannot be applied here: this database has some of its tables ({}) but not the others ({})\n  fix: create the missing tables (or drop the partial ones) so that the database is either empty or the adopted one, then run `migrate` again; `migrate {migration} --fake` records it as applied as it is", present.join(", "), missing.join(", "))]
+    PartialBaseline {
+        migration: String,
+        present: Vec<String>,
+        missing: Vec<String>,
+    },
+    #[error("{}", postgres_only_message(backend, migrations))]
+    PostgresOnly {
+        /// `MySQL/MariaDB` or `SQLite`.
+        backend: &'static str,
+        migrations: Vec<crate::gate::PostgresOnly>,
+    },
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
@@ -103,6 +117,9 @@ impl Error {
             Error::BadFlag(_) => "bad_flag",
             Error::BackfillPlaceholders(_) => "backfill_placeholder",
             Error::CannotRestore(_) => "cannot_restore",
+            Error::BaselineRollback(_) => "baseline_rollback",
+            Error::PartialBaseline { .. } => "partial_baseline",
+            Error::PostgresOnly { .. } => "postgres_only",
             Error::Db(_) => "database",
             Error::Io(_) => "io",
         }
@@ -210,6 +227,24 @@ fn placeholders_message(placeholders: &[crate::gate::Placeholder]) -> String {
     text.push_str(
         "  fix: replace each todo_backfill(..) call with statements that fill the column for existing rows, then run `migrate` again",
     );
+    text
+}
+
+/// The refusal to apply migrations that use what only PostgreSQL has (arrays).
+fn postgres_only_message(backend: &str, migrations: &[crate::gate::PostgresOnly]) -> String {
+    let mut text = format!(
+        "nothing was applied: {} migration(s) can run only on PostgreSQL, and this database is {backend}:\n",
+        migrations.len()
+    );
+    for m in migrations {
+        text.push_str(&format!("  {} ({}):\n", m.file, m.migration));
+        for line in &m.lines {
+            text.push_str(&format!("    {line}\n"));
+        }
+    }
+    text.push_str(&format!(
+        "  fix: apply these migrations on PostgreSQL; for {backend}, store the values another way (for example a JSON column: `Json` in the entity) and write the migration again"
+    ));
     text
 }
 

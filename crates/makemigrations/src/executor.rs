@@ -308,6 +308,27 @@ pub async fn record_only(
     record_version(db, name, direction).await
 }
 
+/// Records a baseline as applied on the database it describes, and its tables as this
+/// project's own (an entity removed later drops its table, as for any table a migration made).
+pub async fn record_baseline(
+    db: &DatabaseConnection,
+    name: &str,
+    tables: &[&str],
+) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    record_version(&txn, name, Direction::Up).await?;
+    let owned = owned_tables(&txn).await?;
+    for table in tables.iter().filter(|t| !owned.contains(**t)) {
+        let insert = Query::insert()
+            .into_table(OWNED_TABLES.to_string())
+            .columns(["table_name".to_string(), "created_by".to_string()])
+            .values_panic([(*table).into(), name.into()])
+            .to_owned();
+        txn.execute(&insert).await?;
+    }
+    txn.commit().await
+}
+
 /// Runs and records one migration inside `txn`, which the caller commits or rolls back.
 pub async fn run_in(
     txn: &DatabaseTransaction,

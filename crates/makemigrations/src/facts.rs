@@ -16,6 +16,14 @@ pub struct MigrationFacts {
     pub cannot_restore: &'static [&'static str],
     /// The lines (1-based) that still call `todo_backfill(`.
     pub todo_backfill_lines: &'static [usize],
+    /// A baseline (`//! baseline:`): the adopted database's tables. `migrate` records it where
+    /// they all exist; `rollback` never runs its `down`.
+    pub baseline: bool,
+    /// The tables its `up` creates.
+    pub created_tables: &'static [&'static str],
+    /// The `// postgres-only:` lines: what makes the file PostgreSQL-only (an array column,
+    /// `users.tags (text[]) is an array`). `migrate` refuses the file on other backends.
+    pub postgres_only: &'static [&'static str],
 }
 
 /// An entity in a module that is not `pub`: the migration crate cannot name it, so the tool does

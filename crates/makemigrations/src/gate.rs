@@ -19,11 +19,23 @@ pub struct Marked {
     pub lines: Vec<String>,
 }
 
-/// Before `migrate` applies `names`: the placeholders that forbid it, and the steps that lose
-/// data, which the user confirms.
+/// A migration marked `// postgres-only:` (it uses arrays), which forbids applying it elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostgresOnly {
+    pub migration: String,
+    /// As the user should see it, like [`Placeholder::file`].
+    pub file: String,
+    /// What makes it PostgreSQL-only: `users.tags (text[]) is an array`.
+    pub lines: Vec<String>,
+}
+
+/// Before `migrate` applies `names`: the placeholders that forbid it, the files that only
+/// PostgreSQL can run (which forbid it on other backends), and the steps that lose data, which
+/// the user confirms.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ApplyPlan {
     pub placeholders: Vec<Placeholder>,
+    pub postgres_only: Vec<PostgresOnly>,
     pub data_loss: Vec<Marked>,
 }
 
@@ -35,10 +47,50 @@ impl ApplyPlan {
     }
 }
 
-/// Before `rollback` reverts `names`: the data that cannot come back, which needs `--force`.
+/// Before `rollback` reverts `names`: the data that cannot come back, which needs `--force`,
+/// and the baselines, whose `down` would drop an adopted database's tables: only `--fake`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RevertPlan {
     pub cannot_restore: Vec<Marked>,
+    pub baselines: Vec<String>,
+}
+
+/// What `migrate` does with a pending baseline, from the tables the database already has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaselineStep {
+    /// Not a baseline, or none of its tables exist: run it.
+    Run,
+    /// All of its tables exist: record it as applied without running it (Django's
+    /// `--fake-initial`).
+    Record,
+    /// Some exist and some do not: neither running nor recording it would be right.
+    Refuse {
+        present: Vec<String>,
+        missing: Vec<String>,
+    },
+}
+
+pub fn baseline_step(
+    facts: &[MigrationFacts],
+    name: &str,
+    existing_tables: &std::collections::BTreeSet<String>,
+) -> BaselineStep {
+    let Some(fact) = find(facts, name).filter(|f| f.baseline) else {
+        return BaselineStep::Run;
+    };
+    let (present, missing): (Vec<&str>, Vec<&str>) = fact
+        .created_tables
+        .iter()
+        .partition(|t| existing_tables.contains(**t));
+    let owned = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<_>>();
+    match (present.is_empty(), missing.is_empty()) {
+        (true, _) => BaselineStep::Run,
+        (false, true) => BaselineStep::Record,
+        (false, false) => BaselineStep::Refuse {
+            present: owned(present),
+            missing: owned(missing),
+        },
+    }
 }
 
 /// `names` in the order they will run; `shown_file` turns a fact's crate-relative file into what
@@ -56,6 +108,13 @@ pub fn apply_plan(
                 file: shown_file(fact),
                 line,
             }));
+        if !fact.postgres_only.is_empty() {
+            plan.postgres_only.push(PostgresOnly {
+                migration: fact.name.to_string(),
+                file: shown_file(fact),
+                lines: fact.postgres_only.iter().map(|l| l.to_string()).collect(),
+            });
+        }
         plan.data_loss.extend(marked(fact.name, fact.data_loss));
     }
     plan
@@ -67,6 +126,12 @@ pub fn revert_plan(facts: &[MigrationFacts], names: &[&str]) -> RevertPlan {
             .iter()
             .filter_map(|n| find(facts, n))
             .filter_map(|f| marked(f.name, f.cannot_restore))
+            .collect(),
+        baselines: names
+            .iter()
+            .filter_map(|n| find(facts, n))
+            .filter(|f| f.baseline)
+            .map(|f| f.name.to_string())
             .collect(),
     }
 }
@@ -93,6 +158,9 @@ mod tests {
             data_loss: &["Drop column users.bio: its data is lost"],
             cannot_restore: &["Cannot restore users.bio's data"],
             todo_backfill_lines: &[],
+            baseline: false,
+            created_tables: &[],
+            postgres_only: &[],
         },
         MigrationFacts {
             name: "m2",
@@ -100,6 +168,19 @@ mod tests {
             data_loss: &[],
             cannot_restore: &[],
             todo_backfill_lines: &[12, 20],
+            baseline: false,
+            created_tables: &[],
+            postgres_only: &["users.tags (text[]) is an array"],
+        },
+        MigrationFacts {
+            name: "m0_baseline",
+            file: "src/migrations/m0_baseline.rs",
+            data_loss: &[],
+            cannot_restore: &[],
+            todo_backfill_lines: &[],
+            baseline: true,
+            created_tables: &["users", "orders"],
+            postgres_only: &[],
         },
     ];
 
@@ -116,6 +197,14 @@ mod tests {
         );
         let plan = apply_plan(FACTS, &["m1", "m2"], |f| f.file.to_string());
         assert_eq!(plan.data_loss[0].migration, "m1");
+        assert_eq!(
+            plan.postgres_only,
+            [PostgresOnly {
+                migration: "m2".into(),
+                file: "src/migrations/m2.rs".into(),
+                lines: vec!["users.tags (text[]) is an array".into()],
+            }]
+        );
     }
 
     #[test]
@@ -137,5 +226,38 @@ mod tests {
             plan.cannot_restore[0].lines,
             ["Cannot restore users.bio's data"]
         );
+    }
+
+    #[test]
+    fn a_baseline_is_recorded_where_its_tables_exist_and_run_where_none_do() {
+        let tables = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
+        assert_eq!(
+            baseline_step(FACTS, "m0_baseline", &tables(&["users", "orders", "x"])),
+            BaselineStep::Record
+        );
+        assert_eq!(
+            baseline_step(FACTS, "m0_baseline", &tables(&["x"])),
+            BaselineStep::Run
+        );
+        assert_eq!(
+            baseline_step(FACTS, "m0_baseline", &tables(&["orders"])),
+            BaselineStep::Refuse {
+                present: vec!["orders".into()],
+                missing: vec!["users".into()]
+            }
+        );
+        assert_eq!(
+            baseline_step(FACTS, "m1", &tables(&["users"])),
+            BaselineStep::Run
+        );
+    }
+
+    #[test]
+    fn a_baseline_is_never_reverted_by_its_down() {
+        assert_eq!(
+            revert_plan(FACTS, &["m2", "m0_baseline"]).baselines,
+            ["m0_baseline"]
+        );
+        assert!(revert_plan(FACTS, &["m2"]).baselines.is_empty());
     }
 }

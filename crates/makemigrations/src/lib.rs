@@ -28,6 +28,7 @@ pub mod writer;
 pub use entities::EntityDef;
 pub use error::Error;
 pub use facts::{MigrationFacts, UnseenEntity};
+pub use makemigrations_core::Keep;
 
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -36,7 +37,7 @@ pub mod prelude {
     pub use crate::runtime::{
         add_column, add_foreign_key, add_unique_constraint, alter_column, alter_enum,
         comment_on_column, comment_on_table, create_enum, drop_column, drop_enum, drop_foreign_key,
-        drop_index, set_primary_key, todo_backfill,
+        drop_index, rename_index, set_primary_key, todo_backfill,
     };
     pub use sea_orm_migration::prelude::*;
 }
@@ -57,6 +58,15 @@ pub struct Project {
     pub migration_facts: &'static [MigrationFacts],
     /// Entities the build script could not reach; their tables are left alone.
     pub unseen_entities: &'static [UnseenEntity],
+    /// SQLite: make an operation (a table rebuild) of a declared type that differs from the
+    /// entity's in spelling only (`INT` and `integer`), instead of a note.
+    pub exact_sqlite_types: bool,
+    /// Kinds of difference where the database's version stays (docs/guide.md, "Adopting an
+    /// existing database").
+    pub keep_database: Vec<Keep>,
+    /// Give live indexes, UNIQUE constraints and foreign keys the names the entities give them.
+    /// Off by default: objects are matched by what they are, and a database keeps its own names.
+    pub exact_names: bool,
 }
 
 impl Project {
@@ -72,7 +82,32 @@ impl Project {
             shadow_url: None,
             migration_facts: &[],
             unseen_entities: &[],
+            exact_sqlite_types: false,
+            keep_database: Vec::new(),
+            exact_names: false,
         }
+    }
+
+    /// On SQLite, changes of declared type spelling with the same affinity (`INT` to `integer`,
+    /// `NVARCHAR(70)` to `text`) are notes unless this is on; then each rebuilds its table.
+    pub fn exact_sqlite_types(mut self, exact: bool) -> Self {
+        self.exact_sqlite_types = exact;
+        self
+    }
+
+    /// Leaves the database's version of these kinds of difference alone: undeclared indexes,
+    /// defaults, lengths, loosely mapped types, undeclared columns, or objects by name. For a
+    /// database adopted with entities that do not carry every detail of it.
+    pub fn keep_database<I: IntoIterator<Item = Keep>>(mut self, kinds: I) -> Self {
+        self.keep_database.extend(kinds);
+        self
+    }
+
+    /// Rename live indexes, UNIQUE constraints and foreign keys that are what an entity declares
+    /// under another name (`ALTER INDEX .. RENAME`, or the key dropped and added again).
+    pub fn exact_names(mut self, exact: bool) -> Self {
+        self.exact_names = exact;
+        self
     }
 
     /// The build script's `MIGRATION_FACTS`. Without them the gates see no markers.
@@ -120,7 +155,10 @@ impl Project {
     /// would otherwise look dropped).
     pub fn is_ignored(&self, table: &str) -> bool {
         is_tool_table(table)
-            || self.ignore_tables.iter().any(|p| glob_match(p, table))
+            || self
+                .ignore_tables
+                .iter()
+                .any(|p| makemigrations_core::adoption::glob_match(p, table))
             || self
                 .unseen_entities
                 .iter()
@@ -142,30 +180,4 @@ pub fn is_tool_table(table: &str) -> bool {
     table == executor::TRACKING_TABLE
         || table == executor::OWNED_TABLES
         || table == executor::HALF_APPLIED
-}
-
-/// `*` matches any run of characters, `?` one character.
-fn glob_match(pattern: &str, text: &str) -> bool {
-    fn matches(p: &[char], t: &[char]) -> bool {
-        match (p.first(), t.first()) {
-            (None, None) => true,
-            (Some('*'), _) => matches(&p[1..], t) || (!t.is_empty() && matches(p, &t[1..])),
-            (Some('?'), Some(_)) => matches(&p[1..], &t[1..]),
-            (Some(a), Some(b)) if a == b => matches(&p[1..], &t[1..]),
-            _ => false,
-        }
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    matches(&p, &t)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn globs() {
-        assert!(super::glob_match("legacy_*", "legacy_orders"));
-        assert!(super::glob_match("t?", "t1"));
-        assert!(!super::glob_match("legacy_*", "orders"));
-    }
 }

@@ -72,7 +72,7 @@ where
         }
         render.insert(
             stmts.table_name.clone(),
-            entities::render_columns(def, stmts)?,
+            entities::render_columns(def, stmts, backend)?,
         );
     }
     let table_renames: Vec<(String, String)> = statements

@@ -7,6 +7,10 @@
 #[allow(dead_code)]
 mod every_operation;
 
+#[path = "golden/arrays.rs"]
+#[allow(dead_code)]
+mod arrays;
+
 // The `--empty` template must compile without warnings as written, and its commented examples
 // must compile once uncommented.
 #[path = "golden/empty.rs"]
@@ -18,7 +22,7 @@ mod empty;
 #[allow(dead_code)]
 mod empty_uncommented;
 
-use makemigrations_core::fixtures::every_operation;
+use makemigrations_core::fixtures::{array_operations, every_operation};
 use makemigrations_core::render::{render_migration, MigrationFile};
 
 #[test]
@@ -31,6 +35,18 @@ fn golden_file_matches_the_renderer() {
         down: None,
     }));
     ensure_file_contents("every_operation.rs", &rendered);
+}
+
+#[test]
+fn arrays_golden_file_matches_the_renderer() {
+    let ops = array_operations();
+    let rendered = makemigrations::writer::format_source(&render_migration(&MigrationFile {
+        name: "arrays",
+        message: Some("PostgreSQL array columns (compiled by tests/golden.rs)"),
+        up: &ops,
+        down: None,
+    }));
+    ensure_file_contents("arrays.rs", &rendered);
 }
 
 #[test]

@@ -235,6 +235,8 @@ async fn a_unique_constraint_survives_a_rebuild_and_is_dropped_and_added_as_one(
         let options = makemigrations_core::DiffOptions {
             backend: core_backend(&db),
             owned_tables: Default::default(),
+            exact_sqlite_types: false,
+            exact_names: false,
         };
         let ops = makemigrations_core::diff(&live, &desired, &options).operations;
         let [drop] = ops.as_slice() else {

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 
 use super::order::Changes;
+use super::spelling::{self, Note};
 use super::DiffOptions;
 use crate::ops::Operation;
 use crate::schema::{Backend, Column, ColumnType, Table};
@@ -28,6 +29,26 @@ pub(super) fn diff_columns(
                         }
                         None => Cow::Borrowed(live_column),
                     };
+                if spelling::spelling_only(live, &live_column, desired_column, options) {
+                    let respelled = Column {
+                        db_type: desired_column.db_type.clone(),
+                        ..live_column.clone().into_owned()
+                    };
+                    // Altered for another reason, the rebuild writes the entity's spelling, and
+                    // `down` (from the live column) the database's.
+                    if !columns_differ(&respelled, desired_column, options.backend) {
+                        changes.notes.push(Note::SpellingOnly {
+                            table: live.name.clone(),
+                            column: desired_column.name.clone(),
+                            live: match &live_column.col_type {
+                                ColumnType::Custom(declared) => declared.clone(),
+                                _ => live_column.db_type.clone(),
+                            },
+                            desired: desired_column.db_type.clone(),
+                        });
+                        continue;
+                    }
+                }
                 if columns_differ(&live_column, desired_column, options.backend) {
                     changes.alters.push(Operation::AlterColumn {
                         table: live.name.clone(),
@@ -103,7 +124,7 @@ fn add_enum_change(
 /// same backend are alike exactly when these facts are equal.
 pub(crate) fn columns_differ(live: &Column, desired: &Column, backend: Backend) -> bool {
     let default_sql = |c: &Column| c.default.as_ref().map(|d| d.sql.clone());
-    live.db_type != desired.db_type
+    !crate::schema::same_db_type(&live.db_type, &desired.db_type)
         || live.nullable != desired.nullable
         || default_sql(live) != default_sql(desired)
         || live.unique != desired.unique

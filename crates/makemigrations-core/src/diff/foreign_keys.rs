@@ -1,44 +1,66 @@
-//! Foreign keys, matched by what they connect (columns -> referenced table and columns), since
-//! SQLite does not keep their names. A key whose actions changed is dropped and added again.
+//! Foreign keys, matched by what they are: what they connect (columns -> referenced table and
+//! columns) and their actions, never by name (SQLite does not even keep names; decision 9). A key
+//! whose actions changed is dropped and added again; so is a key whose name alone differs, when
+//! the project asks for exact names (no backend renames a foreign key alike: MySQL cannot).
 
 use super::order::Changes;
+use super::DiffOptions;
 use crate::ops::Operation;
 use crate::schema::{Backend, ForeignKey, Schema, Table};
 
 pub(super) fn diff_foreign_keys(
     live: &Table,
     desired: &Table,
-    backend: Backend,
+    options: &DiffOptions,
     changes: &mut Changes,
 ) {
-    let find = |keys: &[ForeignKey], key: &ForeignKey| {
-        keys.iter()
-            .find(|k| k.signature() == key.signature())
-            .cloned()
+    let backend = options.backend;
+    let alike = |a: &ForeignKey, b: &ForeignKey| {
+        a.signature() == b.signature()
+            && backend.same_action(a.on_delete, b.on_delete)
+            && backend.same_action(a.on_update, b.on_update)
     };
+    let mut unmatched: Vec<&ForeignKey> = live.foreign_keys.iter().collect();
     for desired_key in &desired.foreign_keys {
-        match find(&live.foreign_keys, desired_key) {
-            Some(live_key)
-                if backend.same_action(live_key.on_delete, desired_key.on_delete)
-                    && backend.same_action(live_key.on_update, desired_key.on_update) => {}
-            Some(live_key) => {
-                changes.drop_foreign_keys.push(Operation::DropForeignKey {
-                    table: live.name.clone(),
-                    foreign_key: live_key,
-                });
-                changes.add_foreign_keys.push(Operation::AddForeignKey {
-                    table: live.name.clone(),
-                    foreign_key: desired_key.clone(),
-                });
-            }
-            None => changes.add_foreign_keys.push(Operation::AddForeignKey {
+        // Among keys that connect the same columns, the one whose actions are alike.
+        let found = unmatched
+            .iter()
+            .position(|k| alike(k, desired_key))
+            .or_else(|| {
+                unmatched
+                    .iter()
+                    .position(|k| k.signature() == desired_key.signature())
+            });
+        let Some(at) = found else {
+            changes.add_foreign_keys.push(Operation::AddForeignKey {
                 table: live.name.clone(),
                 foreign_key: desired_key.clone(),
-            }),
+            });
+            continue;
+        };
+        let live_key = unmatched.remove(at);
+        let renamed = options.exact_names
+            && backend != Backend::Sqlite
+            && desired_key.name.is_some()
+            && live_key.name != desired_key.name;
+        if !alike(live_key, desired_key) || renamed {
+            changes.drop_foreign_keys.push(Operation::DropForeignKey {
+                table: live.name.clone(),
+                foreign_key: live_key.clone(),
+            });
+            changes.add_foreign_keys.push(Operation::AddForeignKey {
+                table: live.name.clone(),
+                foreign_key: desired_key.clone(),
+            });
         }
     }
-    for live_key in &live.foreign_keys {
-        if find(&desired.foreign_keys, live_key).is_none() {
+    for live_key in unmatched {
+        // A second key just like one that stays is left as the database has it.
+        let duplicate = desired
+            .foreign_keys
+            .iter()
+            .any(|k| k.signature() == live_key.signature());
+        if !duplicate {
             changes.drop_foreign_keys.push(Operation::DropForeignKey {
                 table: live.name.clone(),
                 foreign_key: live_key.clone(),

@@ -9,12 +9,14 @@ mod foreign_keys;
 mod indexes;
 mod order;
 mod renames;
+mod spelling;
 mod tables;
 
 pub use alike::{
     declared_actions_where_alike, declared_types_where_stored_alike, stored_alike, StoredAlike,
 };
 pub use renames::{apply_declared_renames, apply_renames};
+pub use spelling::Note;
 
 use std::collections::BTreeSet;
 
@@ -28,13 +30,21 @@ pub struct DiffOptions {
     /// Live tables that this project's migrations created. A live table that no entity describes
     /// is dropped only when it is listed here; any other is unmanaged and left alone.
     pub owned_tables: BTreeSet<String>,
+    /// SQLite: a change of declared type spelling with the same affinity (`INT` to `integer`)
+    /// is an operation (a table rebuild), not a note.
+    pub exact_sqlite_types: bool,
+    /// Rename live indexes, UNIQUE constraints and foreign keys that match the entities' ones
+    /// by definition but not by name. Off: a difference of name alone is no change (decision 9).
+    pub exact_names: bool,
 }
 
-/// The differ's answer: the operations in an order that runs, and the live tables it left alone.
+/// The differ's answer: the operations in an order that runs, the live tables it left alone,
+/// and the differences it saw but did not turn into operations.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Diff {
     pub operations: Vec<Operation>,
     pub unmanaged_tables: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 pub fn diff(live: &Schema, desired: &Schema, options: &DiffOptions) -> Diff {
@@ -42,6 +52,7 @@ pub fn diff(live: &Schema, desired: &Schema, options: &DiffOptions) -> Diff {
     let unmanaged_tables = tables::diff_tables(live, desired, options, &mut changes);
     enums::diff_enums(live, desired, &unmanaged_tables, &mut changes);
     foreign_keys::around_type_changes(live, desired, &mut changes);
+    let notes = std::mem::take(&mut changes.notes);
     let mut operations = changes.into_ordered();
     if options.backend != Backend::Postgres {
         operations = enums::with_portable_enum_types(operations, desired);
@@ -49,5 +60,6 @@ pub fn diff(live: &Schema, desired: &Schema, options: &DiffOptions) -> Diff {
     Diff {
         operations,
         unmanaged_tables,
+        notes,
     }
 }

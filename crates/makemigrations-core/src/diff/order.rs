@@ -25,8 +25,10 @@ pub(super) struct Changes {
     pub drop_columns: Vec<Operation>,
     pub create_indexes: Vec<Operation>,
     pub drop_indexes: Vec<Operation>,
+    pub rename_indexes: Vec<Operation>,
     pub add_foreign_keys: Vec<Operation>,
     pub drop_foreign_keys: Vec<Operation>,
+    pub notes: Vec<super::Note>,
 }
 
 impl Changes {
@@ -46,6 +48,8 @@ impl Changes {
         );
         ops.append(&mut self.drop_foreign_keys);
         ops.append(&mut self.drop_indexes);
+        // After the drops, which may free the names they take.
+        ops.append(&mut self.rename_indexes);
         // PostgreSQL recreates a changed enum type and converts every column that still uses it:
         // a column that stops using it must do so first, or its rows holding a removed value
         // make the conversion fail.

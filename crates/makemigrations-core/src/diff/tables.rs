@@ -17,14 +17,11 @@ pub(super) fn diff_tables(
         match live.tables.get(name) {
             None => changes.create_tables.push(desired_table.clone()),
             Some(live_table) => {
+                let desired_table =
+                    &indexes::unique_columns_in_live_form(live_table, desired_table);
                 columns::diff_columns(live_table, desired_table, options, changes);
-                indexes::diff_indexes(live_table, desired_table, changes);
-                foreign_keys::diff_foreign_keys(
-                    live_table,
-                    desired_table,
-                    options.backend,
-                    changes,
-                );
+                indexes::diff_indexes(live_table, desired_table, options, changes);
+                foreign_keys::diff_foreign_keys(live_table, desired_table, options, changes);
                 if live_table.primary_key != desired_table.primary_key {
                     changes.alters.push(Operation::SetPrimaryKey {
                         table: name.clone(),

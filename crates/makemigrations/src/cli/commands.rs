@@ -145,6 +145,15 @@ async fn makemigrations(
     unseen_guard(project)?;
     let compared = autodetect::compare(project, db).await?;
     let json = args.format == super::Format::Json;
+    if args.baseline && !states.is_empty() {
+        return Err(Error::Refused(format!(
+            "--baseline starts a history, and this project has {} migration(s) already\n  fix: adopt the database with a project whose migrations folder is empty, or record the existing migrations with `migrate --fake`",
+            states.len()
+        )));
+    }
+    if args.baseline || (states.is_empty() && autodetect::adoptable(&compared)) {
+        return baseline(project, db, args, &compared).await;
+    }
     if !json {
         print_unseen(project);
         print_unmanaged(&compared.unmanaged);
@@ -173,14 +182,16 @@ async fn makemigrations(
         if json {
             println!(
                 "{}",
-                super::plan_output::result_json(written, &operations, &plan.rows)
+                super::plan_output::result_json(written, &operations, &plan.rows, &compared.notes)
             );
         }
     };
+    let print_notes = || super::plan_output::print_notes(&compared.notes);
     if operations.is_empty() {
         report(None);
         if !json {
             println!("No changes detected");
+            print_notes();
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -193,6 +204,7 @@ async fn makemigrations(
         if !json {
             println!("Changes that have no migration yet:");
             super::plan_output::print_operations(&operations, &plan.rows);
+            print_notes();
             println!("Run `makemigrations` to write the migration.");
         }
         return Ok(ExitCode::from(1));
@@ -213,6 +225,7 @@ async fn makemigrations(
             project.shown_migrations_dir()
         );
         super::plan_output::print_operations(&operations, &plan.rows);
+        print_notes();
         println!();
         print!("{source}");
         return Ok(ExitCode::SUCCESS);
@@ -225,6 +238,7 @@ async fn makemigrations(
     println!("Migrations for '{}':", project.shown_migrations_dir());
     println!("  {}", crate::shown_path(&path));
     super::plan_output::print_operations(&operations, &plan.rows);
+    print_notes();
     if operations
         .iter()
         .any(|op| matches!(op, Operation::Backfill { .. }))
@@ -235,6 +249,113 @@ async fn makemigrations(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Adoption: the database's own tables (those the entities describe) as a baseline migration,
+/// recorded as applied here; then how the entities differ from them, by kind, for the user to
+/// decide (docs/guide.md, "Adopting an existing database").
+async fn baseline(
+    project: &Project,
+    db: &DatabaseConnection,
+    args: &MakemigrationsArgs,
+    compared: &autodetect::Compared,
+) -> Result<ExitCode, Error> {
+    let operations = autodetect::baseline_operations(compared);
+    let tables: Vec<&str> = operations
+        .iter()
+        .filter_map(|op| match op {
+            Operation::CreateTable(t) => Some(t.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    if tables.is_empty() {
+        return Err(Error::Refused(
+            "--baseline found no table of the entities in this database: there is nothing to adopt\n  fix: point DATABASE_URL at the database to adopt, or run `makemigrations` without --baseline to write an initial migration".into(),
+        ));
+    }
+    let differences = makemigrations_core::adoption::report(&compared.operations());
+    let name = migration_name(args).unwrap_or_else(|| "baseline".to_string());
+    let module = writer::next_module_name(project.migrations_dir.as_ref(), &name, &[]);
+    let source = writer::format_source(&makemigrations_core::render::render_baseline(
+        &MigrationFile {
+            name: &module,
+            message: args.message.as_deref(),
+            up: &operations,
+            down: None,
+        },
+    ));
+    let json = args.format == super::Format::Json;
+    if (args.dry_run || args.check || args.plan) && json {
+        println!(
+            "{}",
+            super::plan_output::baseline_json(None, &operations, &differences)
+        );
+        return Ok(ExitCode::from(u8::from(args.check)));
+    }
+    if args.dry_run || args.check || args.plan {
+        println!(
+            "Would adopt the database: write {}/{module}.rs (a baseline of {} table(s)) and record it as applied.",
+            project.shown_migrations_dir(),
+            tables.len()
+        );
+        print_differences(&differences);
+        return Ok(ExitCode::from(u8::from(args.check)));
+    }
+    let path = writer::write_migration(project.migrations_dir.as_ref(), &module, &source)?;
+    executor::record_baseline(db, &module, &tables).await?;
+    if json {
+        let written = crate::shown_path(&path);
+        println!(
+            "{}",
+            super::plan_output::baseline_json(Some(&written), &operations, &differences)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "Adopted the database: {} table(s) as they are, in a baseline migration recorded as applied here.",
+        tables.len()
+    );
+    println!("Migrations for '{}':", project.shown_migrations_dir());
+    println!("  {}", crate::shown_path(&path));
+    println!(
+        "  (`migrate` records it as applied wherever these tables exist, and creates them on an empty database)"
+    );
+    print_differences(&differences);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The adoption report: each kind of difference with its count, a few examples, and the line
+/// that keeps the database's version of it.
+fn print_differences(kinds: &[makemigrations_core::adoption::KindOfDifference]) {
+    let total: usize = kinds.iter().map(|k| k.subjects.len()).sum();
+    if total == 0 {
+        println!("The entities match the database: nothing to decide.");
+        return;
+    }
+    println!("The entities differ from the database in {total} place(s). Nothing was written for them; decide each kind:");
+    for kind in kinds {
+        let count = kind.subjects.len();
+        let examples: Vec<&str> = kind.subjects.iter().take(4).map(String::as_str).collect();
+        let more = match count {
+            n if n > 4 => format!(" and {} more", n - 4),
+            _ => String::new(),
+        };
+        match &kind.keep {
+            Some(keep) => {
+                println!(
+                    "  {count} {}: {}{more}",
+                    keep.describe(),
+                    examples.join(", ")
+                );
+                println!(
+                    "      keep the database's version: add {} to `.keep_database([...])` in the migration crate's `project()`",
+                    keep.code()
+                );
+            }
+            None => println!("  {count} other change(s): {}{more}", examples.join(", ")),
+        }
+    }
+    println!("Then `makemigrations` writes a migration for the rest, to review like any other (steps that lose data are asked about first).");
 }
 
 /// `--name`, or else the `-m` message made into a name.
@@ -329,6 +450,17 @@ async fn migrate(
     if !fake && !plan.placeholders.is_empty() {
         return Err(Error::BackfillPlaceholders(plan.placeholders));
     }
+    let backend = db.get_database_backend();
+    if !fake && !plan.postgres_only.is_empty() && backend != sea_orm::DbBackend::Postgres {
+        return Err(Error::PostgresOnly {
+            backend: if backend == sea_orm::DbBackend::MySql {
+                "MySQL/MariaDB"
+            } else {
+                "SQLite"
+            },
+            migrations: plan.postgres_only,
+        });
+    }
     if !fake && !plan.data_loss.is_empty() {
         println!("These steps lose data:");
         print_marked(&plan.data_loss);
@@ -350,6 +482,20 @@ async fn migrate(
         println!("No migrations to apply.");
         return Ok(ExitCode::SUCCESS);
     }
+    // Baselines are decided before anything runs: recorded where their tables exist.
+    let existing_tables = executor::table_names(db).await?;
+    let mut steps = Vec::new();
+    for state in &to_apply {
+        let step = gate::baseline_step(project.migration_facts, state.name(), &existing_tables);
+        if let (gate::BaselineStep::Refuse { present, missing }, false) = (&step, fake) {
+            return Err(Error::PartialBaseline {
+                migration: state.name().to_string(),
+                present: present.clone(),
+                missing: missing.clone(),
+            });
+        }
+        steps.push(step);
+    }
     if fake {
         println!(
             "Recording {} migration(s) as applied, without running them:",
@@ -362,8 +508,18 @@ async fn migrate(
         return Ok(ExitCode::SUCCESS);
     }
     println!("Applying {} migration(s):", to_apply.len());
-    for state in to_apply {
+    for (state, step) in to_apply.into_iter().zip(steps) {
         print!("  {} ...", state.name());
+        if step == gate::BaselineStep::Record {
+            let tables = project
+                .migration_facts
+                .iter()
+                .find(|f| f.name == state.name())
+                .map_or(&[][..], |f| f.created_tables);
+            executor::record_baseline(db, state.name(), tables).await?;
+            println!(" RECORDED (a baseline whose tables exist here)");
+            continue;
+        }
         let elapsed = executor::run_one(db, state.migration.as_ref(), Direction::Up).await;
         match elapsed {
             Ok(elapsed) => println!(" OK ({:.2}s)", elapsed.as_secs_f64()),
@@ -408,10 +564,13 @@ async fn rollback(
         }
         steps
     };
-    if !args.fake && !args.force {
+    if !args.fake {
         let names: Vec<&str> = applied.iter().rev().take(count).map(|s| s.name()).collect();
         let plan = gate::revert_plan(project.migration_facts, &names);
-        if !plan.cannot_restore.is_empty() {
+        if !plan.baselines.is_empty() {
+            return Err(Error::BaselineRollback(plan.baselines));
+        }
+        if !args.force && !plan.cannot_restore.is_empty() {
             return Err(Error::CannotRestore(plan.cannot_restore));
         }
     }
@@ -538,14 +697,17 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
     let mysql_pending =
         !pending.is_empty() && db.get_database_backend() == sea_orm::DbBackend::MySql;
     let names: Vec<&str> = pending.iter().map(|s| s.name()).collect();
-    let placeholders = gate::apply_plan(project.migration_facts, &names, |f| {
+    let apply_plan = gate::apply_plan(project.migration_facts, &names, |f| {
         project.shown_migration_file(f)
-    })
-    .placeholders;
+    });
+    let placeholders = apply_plan.placeholders;
+    // sea-query cannot even write an array column off PostgreSQL: such a file is not tried.
+    let postgres_only_here = db.get_database_backend() != sea_orm::DbBackend::Postgres
+        && !apply_plan.postgres_only.is_empty();
     let changes = if pending.is_empty() {
         let compared = autodetect::compare(project, db).await?;
         (compared.operations(), compared.unmanaged)
-    } else if mysql_pending || !placeholders.is_empty() {
+    } else if mysql_pending || !placeholders.is_empty() || postgres_only_here {
         // MySQL commits DDL at once: pending migrations cannot be tried and taken back. A
         // placeholder fails by design: the migration cannot be tried either.
         (Vec::new(), Vec::new())
@@ -590,6 +752,17 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
     }
     if !placeholders.is_empty() && !mysql_pending {
         println!("Entities not compared: a pending migration cannot run until its placeholder is replaced");
+    }
+    if postgres_only_here && !mysql_pending {
+        for m in &apply_plan.postgres_only {
+            println!(
+                "PostgreSQL-only: {} ({}) cannot run on this database: {}",
+                m.migration,
+                m.file,
+                m.lines.join("; ")
+            );
+        }
+        println!("Entities not compared: a pending migration runs only on PostgreSQL");
     }
     if mysql_pending {
         println!("Entities not compared: on MySQL the pending migrations cannot be tried in a transaction; run `migrate`, then `check` again");

@@ -82,6 +82,11 @@ pub struct MakemigrationsArgs {
     /// Write a migration with empty up and down, for hand-written changes.
     #[arg(long)]
     pub empty: bool,
+    /// Adopt the database as it is: write a baseline migration of the tables the entities
+    /// describe, record it as applied here, and report how the entities differ from it. Done
+    /// without this flag when the database has such tables and the project no migrations.
+    #[arg(long)]
+    pub baseline: bool,
     /// Write nothing; print the file that would be written.
     #[arg(long)]
     pub dry_run: bool,

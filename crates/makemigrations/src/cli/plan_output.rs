@@ -2,6 +2,7 @@
 //! open questions with the flags that answer them, and the JSON form for programs. The JSON is
 //! documented in docs/json.md and kept stable: fields are added, never renamed or removed.
 
+use makemigrations_core::diff::Note;
 use makemigrations_core::questions::{listing, rows as rows_text, Question};
 use makemigrations_core::Operation;
 use serde_json::{json, Value};
@@ -31,6 +32,14 @@ pub(super) fn print_operations(operations: &[Operation], rows: &[Option<u64>]) {
     }
 }
 
+/// `Note: artists.name is NVARCHAR(70) in the database and text in the entity, ...`: what the
+/// differ saw and left alone on purpose, one line each, after the operations.
+pub(super) fn print_notes(notes: &[Note]) {
+    for note in notes {
+        println!("Note: {}", note.describe());
+    }
+}
+
 pub(super) fn print_plan(compared: &Compared, plan: &Plan, format: Format) {
     match format {
         Format::Json => println!(
@@ -44,6 +53,7 @@ pub(super) fn print_plan(compared: &Compared, plan: &Plan, format: Format) {
                 println!("Operations:");
                 print_operations(&plan.operations, &plan.rows);
             }
+            print_notes(&compared.notes);
             if !plan.unanswered.is_empty() {
                 println!("Questions to answer before the migration can be written:");
                 print!("{}", listing(&plan.unanswered));
@@ -59,6 +69,7 @@ fn plan_json(compared: &Compared, plan: &Plan) -> Value {
         .stored_alike
         .iter()
         .map(|c| format!("stored like another type here: {}", c.describe()))
+        .chain(compared.notes.iter().map(Note::describe))
         .chain(
             (!compared.unmanaged.is_empty())
                 .then(|| format!("left alone: {}", compared.unmanaged.join(", "))),
@@ -103,16 +114,38 @@ pub(super) fn error_json(error: &Error) -> String {
 }
 
 /// What a `makemigrations --format json` run did: the file it wrote (`null` when none: no
-/// changes, `--check`, `--dry-run`) and its operations.
+/// changes, `--check`, `--dry-run`), its operations, and the differences left as notes.
 pub(super) fn result_json(
     written: Option<&str>,
     operations: &[Operation],
     rows: &[Option<u64>],
+    notes: &[Note],
 ) -> String {
     json!({
         "format_version": FORMAT_VERSION,
         "written": written,
         "operations": operations_json(operations, rows),
+        "notes": notes.iter().map(Note::describe).collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
+/// The adoption's result: the baseline written (and its operations) and the differences by kind.
+pub(super) fn baseline_json(
+    written: Option<&str>,
+    operations: &[Operation],
+    differences: &[makemigrations_core::adoption::KindOfDifference],
+) -> String {
+    json!({
+        "format_version": FORMAT_VERSION,
+        "written": written,
+        "baseline": true,
+        "operations": operations_json(operations, &vec![None; operations.len()]),
+        "differences": differences.iter().map(|k| json!({
+            "keep": k.keep.as_ref().map(|keep| keep.code()),
+            "describe": k.keep.as_ref().map_or("other changes".to_string(), |keep| keep.describe()),
+            "subjects": k.subjects,
+        })).collect::<Vec<_>>(),
     })
     .to_string()
 }

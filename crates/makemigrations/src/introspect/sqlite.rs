@@ -57,6 +57,7 @@ pub async fn discover<C: ConnectionTrait>(conn: &C) -> Result<Schema, DbErr> {
         column.nullable = row.try_get::<i64>("", "not_null")? == 0;
         column.default = row
             .try_get::<Option<String>>("", "dflt")?
+            .filter(|d| !is_null_default(d))
             .map(|d| default_value(&d));
         if pk > 0 {
             primary_keys
@@ -194,6 +195,16 @@ pub async fn discover<C: ConnectionTrait>(conn: &C) -> Result<Schema, DbErr> {
     })
 }
 
+/// `DEFAULT NULL` (or `DEFAULT (NULL)`) is what a column without a default does anyway: read on
+/// both sides as no default, so that it never costs a table rebuild.
+fn is_null_default(sql: &str) -> bool {
+    let mut text = sql.trim();
+    while let Some(inner) = text.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
+        text = inner.trim();
+    }
+    text.eq_ignore_ascii_case("NULL")
+}
+
 fn action(text: &str) -> ForeignKeyAction {
     match text.to_ascii_uppercase().as_str() {
         "RESTRICT" => ForeignKeyAction::Restrict,
@@ -231,7 +242,7 @@ pub(crate) fn named_unique_constraints(create_sql: &str) -> Vec<(String, Vec<Str
 
 /// SQL split into words and punctuation; quoted identifiers unquoted (flagged `true`), string
 /// literals skipped.
-fn tokens(sql: &str) -> Vec<(String, bool)> {
+pub(crate) fn tokens(sql: &str) -> Vec<(String, bool)> {
     let mut out = Vec::new();
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {
@@ -274,6 +285,16 @@ fn tokens(sql: &str) -> Vec<(String, bool)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_null_default_is_no_default() {
+        for sql in ["NULL", "null", " (NULL) ", "((null))"] {
+            assert!(super::is_null_default(sql), "{sql}");
+        }
+        for sql in ["'NULL'", "0", "CURRENT_TIMESTAMP"] {
+            assert!(!super::is_null_default(sql), "{sql}");
+        }
+    }
+
     #[test]
     fn named_unique_constraints_are_read_from_create_table() {
         let sql = r#"CREATE TABLE "t" ( "id" integer NOT NULL PRIMARY KEY, "a" text DEFAULT 'x,y', "b" int, CONSTRAINT "uq_x" UNIQUE ("a", "b"), UNIQUE (b, id), constraint [u 2] unique (`b`) )"#;

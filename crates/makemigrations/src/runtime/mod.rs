@@ -8,6 +8,7 @@
 //! on MySQL one `ALTER TABLE` restating what MySQL would otherwise forget (see `mysql`).
 
 mod mysql;
+mod postgres_views;
 mod sql;
 mod sqlite_rebuild;
 
@@ -377,9 +378,18 @@ async fn alter_column_postgres(
             format!("ALTER COLUMN {c} DROP IDENTITY IF EXISTS")
         });
     }
+    // PostgreSQL refuses to change the type of a column that a view reads: the views make way
+    // and are created again from their definitions, in the migration's transaction.
+    let views = if type_changed {
+        postgres_views::reading_column(manager, table, &to.get_column_name()).await?
+    } else {
+        Vec::new()
+    };
+    postgres_views::drop(manager, &views).await?;
     if !clauses.is_empty() {
         exec(manager, &format!("ALTER TABLE {t} {}", clauses.join(", "))).await?;
     }
+    postgres_views::create(manager, &views).await?;
     if new.auto_increment && !old.auto_increment {
         // A new identity starts at 1; existing rows would collide with the next insert.
         let sql = format!(
@@ -583,6 +593,61 @@ pub async fn drop_index(manager: &SchemaManager<'_>, table: &str, name: &str) ->
                 .to_owned(),
         )
         .await
+}
+
+/// Renames an index or a UNIQUE constraint of `table` (what `exact_names` asks for). PostgreSQL
+/// renames a constraint with its index (`RENAME CONSTRAINT`); MySQL has `RENAME INDEX`; SQLite
+/// has neither, so the index is created again under the new name, and a UNIQUE constraint, which
+/// lives in the `CREATE TABLE`, costs a rebuild.
+pub async fn rename_index(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    from: &str,
+    to: &str,
+) -> Result<(), DbErr> {
+    match backend(manager) {
+        DbBackend::MySql => mysql::rename_index(manager, table, from, to).await,
+        DbBackend::Postgres => {
+            let constraint = postgres_constraint(manager, table, "u", |_, n| n == from).await?;
+            let sql = match constraint {
+                Some(_) => format!(
+                    "ALTER TABLE {} RENAME CONSTRAINT {} TO {}",
+                    ident(table),
+                    ident(from),
+                    ident(to)
+                ),
+                None => format!("ALTER INDEX {} RENAME TO {}", ident(from), ident(to)),
+            };
+            exec(manager, &sql).await
+        }
+        _ => {
+            let current = sqlite_rebuild::read_table(manager, table).await?;
+            let Some(index) = current.indexes.iter().find(|i| i.name == from).cloned() else {
+                return Err(DbErr::Migration(format!(
+                    "no index {from} on {table} to rename"
+                )));
+            };
+            if index.constraint {
+                let (from, to) = (from.to_string(), to.to_string());
+                return sqlite_rebuild::rebuild(manager, table, move |t| {
+                    for index in t.indexes.iter_mut().filter(|i| i.name == from) {
+                        index.name = to.clone();
+                    }
+                })
+                .await;
+            }
+            let columns: Vec<String> = index.columns.iter().map(|c| ident(c)).collect();
+            exec(manager, &format!("DROP INDEX {}", ident(from))).await?;
+            let sql = format!(
+                "CREATE {}INDEX {} ON {} ({})",
+                if index.unique { "UNIQUE " } else { "" },
+                ident(to),
+                ident(table),
+                columns.join(", ")
+            );
+            exec(manager, &sql).await
+        }
+    }
 }
 
 /// Adds a UNIQUE constraint (a unique index on MySQL, where they are the same thing); SQLite

@@ -7,7 +7,9 @@
 //!
 //! Changes that must keep the rest of a column (`alter_enum`, comments, dropping
 //! `AUTO_INCREMENT`) restate the column's own line of `SHOW CREATE TABLE` with one part replaced:
-//! `MODIFY COLUMN` forgets whatever it does not repeat.
+//! `MODIFY COLUMN` forgets whatever it does not repeat. `alter_column` restates the column from
+//! the file, and keeps what the live column carries that entities cannot declare (its own
+//! collation, `ON UPDATE`), so that neither `up` nor `down` loses it.
 
 use std::collections::BTreeMap;
 
@@ -93,7 +95,8 @@ fn enum_type(values: &[&str]) -> String {
     format!("enum({})", values.join(","))
 }
 
-/// One `MODIFY COLUMN` restating `to` entirely, plus adding or dropping its unique index.
+/// One `MODIFY COLUMN` restating `to` entirely (with what the live column carries beyond the
+/// entity, see [`with_live_attributes`]), plus adding or dropping its unique index.
 pub async fn alter_column(
     manager: &SchemaManager<'_>,
     table: &str,
@@ -104,6 +107,9 @@ pub async fn alter_column(
     let mut clauses = Vec::new();
     let definition = column_sql(to);
     if column_sql(from) != definition {
+        let create = show_create_table(manager, table).await?;
+        let live = column_definition(&create, &from.get_column_name())?;
+        let definition = with_live_attributes(&definition, live);
         clauses.push(format!("MODIFY COLUMN {definition}"));
     }
     match (from.get_column_spec().unique, to.get_column_spec().unique) {
@@ -152,6 +158,71 @@ fn column_sql(def: &ColumnDef) -> String {
     let mut sql = String::new();
     MysqlQueryBuilder.prepare_column_def(&column, &mut sql);
     sql
+}
+
+/// `definition` (a column restated from the file) with what the `live` column line of `SHOW CREATE
+/// TABLE` carries that entities cannot declare, so that `MODIFY COLUMN` changes only what the file
+/// asks for and the reverse call restores the column exactly:
+/// - its own `CHARACTER SET` and `COLLATE` (one that differs from the table's default), kept when
+///   the new type is still a string type (other types refuse them);
+/// - `ON UPDATE ..`, in the server's own spelling (`current_timestamp()` on MariaDB,
+///   `CURRENT_TIMESTAMP` on MySQL 8, with any precision), kept on a `timestamp` or `datetime`.
+///
+/// Either is left out when `definition` states it itself (through sea-query's `extra`): then the
+/// change is about it.
+fn with_live_attributes(definition: &str, live: &str) -> String {
+    let live = words(live);
+    let is = |word: &str, keyword: &str| word.eq_ignore_ascii_case(keyword);
+    let position = |words: &[&str], keywords: &[&str]| {
+        words
+            .windows(keywords.len())
+            .position(|w| w.iter().zip(keywords).all(|(w, k)| is(w, k)))
+    };
+    let mut words = words(definition);
+    let new_type = words
+        .get(1)
+        .map(|t| t.to_ascii_lowercase())
+        .unwrap_or_default();
+    let type_is = |names: &[&str]| {
+        let name = new_type.split('(').next().unwrap_or_default();
+        names.contains(&name)
+    };
+
+    let mut charset = Vec::new();
+    for keywords in [&["CHARACTER", "SET"][..], &["CHARSET"], &["COLLATE"]] {
+        if let Some(at) = position(&live, keywords) {
+            charset.extend_from_slice(&live[at..(at + keywords.len() + 1).min(live.len())]);
+        }
+    }
+    let states_charset = ["CHARACTER", "CHARSET", "COLLATE"]
+        .iter()
+        .any(|k| position(&words, &[k]).is_some());
+    let string_type = type_is(&[
+        "char",
+        "varchar",
+        "tinytext",
+        "text",
+        "mediumtext",
+        "longtext",
+        "enum",
+        "set",
+    ]);
+    if string_type && !states_charset && words.len() >= 2 {
+        words.splice(2..2, charset);
+    }
+
+    let on_update = position(&live, &["ON", "UPDATE"])
+        .map(|at| &live[at..(at + 3).min(live.len())])
+        .unwrap_or_default();
+    let states_on_update = position(&words, &["ON", "UPDATE"]).is_some();
+    if type_is(&["timestamp", "datetime"]) && !states_on_update {
+        // MariaDB accepts nothing after a column's CHECK; COMMENT is kept last as sea-query writes it.
+        let at = (words.iter())
+            .position(|w| is(w, "COMMENT") || is(w, "CHECK"))
+            .unwrap_or(words.len());
+        words.splice(at..at, on_update.iter().copied());
+    }
+    words.join(" ")
 }
 
 /// The name of the unique index on exactly `column` of `table`.
@@ -253,6 +324,17 @@ pub async fn add_unique_constraint(
         ident(name),
         list.join(", ")
     );
+    alter(manager, table, &[clause]).await
+}
+
+/// `RENAME INDEX` (MySQL 5.7, MariaDB 10.5.2): a unique constraint is an index here too.
+pub async fn rename_index(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    from: &str,
+    to: &str,
+) -> Result<(), DbErr> {
+    let clause = format!("RENAME INDEX {} TO {}", ident(from), ident(to));
     alter(manager, table, &[clause]).await
 }
 
@@ -558,6 +640,79 @@ mod tests {
         );
         assert!(column_definition(create, "missing").is_err());
         assert_eq!(enum_type(&["a", "it's"]), "enum('a','it''s')");
+    }
+
+    #[test]
+    fn keeps_what_the_live_column_carries_beyond_the_entity() {
+        // MariaDB's spelling; a longer varchar keeps its own collation.
+        let live = "`code` varchar(50) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin DEFAULT NULL";
+        assert_eq!(
+            with_live_attributes("`code` varchar(100) NULL", live),
+            "`code` varchar(100) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL"
+        );
+        assert_eq!(
+            with_live_attributes("`code` text NOT NULL COMMENT 'c'", live),
+            "`code` text CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL COMMENT 'c'"
+        );
+        // Types that take no collation get none.
+        assert_eq!(
+            with_live_attributes("`code` int NULL", live),
+            "`code` int NULL"
+        );
+        // MySQL 8 writes COLLATE alone when the character set is the table's.
+        assert_eq!(
+            with_live_attributes(
+                "`code` varchar(100) NULL",
+                "`code` varchar(50) COLLATE utf8mb4_bin DEFAULT NULL"
+            ),
+            "`code` varchar(100) COLLATE utf8mb4_bin NULL"
+        );
+        // A definition that states a collation is about it.
+        assert_eq!(
+            with_live_attributes("`code` varchar(100) COLLATE utf8mb4_general_ci NULL", live),
+            "`code` varchar(100) COLLATE utf8mb4_general_ci NULL"
+        );
+        // A column without attributes of its own is restated as it is.
+        assert_eq!(
+            with_live_attributes("`n` varchar(9) NULL", "`n` varchar(5) DEFAULT NULL"),
+            "`n` varchar(9) NULL"
+        );
+        // A quoted default that merely reads like a keyword is no attribute.
+        assert_eq!(
+            with_live_attributes(
+                "`n` varchar(9) NULL",
+                "`n` varchar(5) DEFAULT 'COLLATE x ON UPDATE y'"
+            ),
+            "`n` varchar(9) NULL"
+        );
+    }
+
+    #[test]
+    fn keeps_on_update_in_the_servers_spelling() {
+        let mariadb = "`u` timestamp NOT NULL DEFAULT current_timestamp() \
+                       ON UPDATE current_timestamp()";
+        assert_eq!(
+            with_live_attributes("`u` timestamp NULL DEFAULT CURRENT_TIMESTAMP", mariadb),
+            "`u` timestamp NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE current_timestamp()"
+        );
+        assert_eq!(
+            with_live_attributes("`u` timestamp NOT NULL COMMENT 'x'", mariadb),
+            "`u` timestamp NOT NULL ON UPDATE current_timestamp() COMMENT 'x'"
+        );
+        let mysql8 = "`u` datetime(3) DEFAULT NULL ON UPDATE CURRENT_TIMESTAMP(3)";
+        assert_eq!(
+            with_live_attributes("`u` datetime(3) NOT NULL", mysql8),
+            "`u` datetime(3) NOT NULL ON UPDATE CURRENT_TIMESTAMP(3)"
+        );
+        // Not onto a type that cannot have it, and not when the definition states its own.
+        assert_eq!(
+            with_live_attributes("`u` date NOT NULL", mariadb),
+            "`u` date NOT NULL"
+        );
+        assert_eq!(
+            with_live_attributes("`u` timestamp NULL ON UPDATE CURRENT_TIMESTAMP(6)", mariadb),
+            "`u` timestamp NULL ON UPDATE CURRENT_TIMESTAMP(6)"
+        );
     }
 
     #[test]

@@ -83,6 +83,10 @@ mod tests {
             "varchar(255)"
         );
         assert_eq!(type_sql(DbBackend::Sqlite, &ColumnType::Uuid), "uuid_text");
+        let short_texts = ColumnType::Array(sea_orm::sea_query::RcOrArc::new(ColumnType::String(
+            sea_orm::sea_query::StringLen::N(20),
+        )));
+        assert_eq!(type_sql(DbBackend::Postgres, &short_texts), "varchar(20)[]");
         assert_eq!(default_sql(DbBackend::Postgres, &Expr::val("EUR")), "'EUR'");
         assert_eq!(
             default_sql(DbBackend::Sqlite, &Expr::current_timestamp()),

@@ -9,6 +9,14 @@
 //! SQLite migration; outside a transaction this helper does it itself; inside someone else's
 //! transaction with enforcement on, it refuses rather than lose rows. `foreign_key_check` reports
 //! anything left broken before the transaction commits.
+//!
+//! Views and triggers are not part of the model, but they depend on the table by name: `DROP
+//! TABLE` takes the table's triggers with it, and the `RENAME` refuses while any view or trigger
+//! names a table that is gone (`error in view v: no such table`). So the views and triggers that
+//! name the table (and the views and triggers that name those views) are read from
+//! `sqlite_master` first, dropped before the table is, and created again from their own SQL
+//! afterwards, in their original order. A view that no longer works on the new table (it reads a
+//! column the change removed) fails the migration, naming the view and the column.
 
 use makemigrations_core::{Column, Default, DefaultValue, Table};
 use sea_orm::sea_query::ColumnDef;
@@ -76,6 +84,7 @@ pub(super) async fn rebuild(
     let target = ident(table);
 
     let turned_off = foreign_keys_off(manager).await?;
+    let dependents = dependents(manager, table).await?;
     model.name = format!("{NEW_PREFIX}{table}");
     exec(manager, &create_table_sql(&model)).await?;
     let columns = copied.join(", ");
@@ -84,6 +93,17 @@ pub(super) async fn rebuild(
         &format!("INSERT INTO {temporary} ({columns}) SELECT {columns} FROM {target}"),
     )
     .await?;
+    for dependent in dependents.iter().rev() {
+        exec(
+            manager,
+            &format!(
+                "DROP {} IF EXISTS {}",
+                dependent.kind,
+                ident(&dependent.name)
+            ),
+        )
+        .await?;
+    }
     exec(manager, &format!("DROP TABLE {target}")).await?;
     exec(
         manager,
@@ -104,6 +124,7 @@ pub(super) async fn rebuild(
         )
         .await?;
     }
+    recreate(manager, table, &dependents).await?;
     if turned_off {
         exec(manager, "PRAGMA foreign_keys = ON").await?;
     }
@@ -125,6 +146,120 @@ pub(super) async fn rebuild(
         )));
     }
     Ok(())
+}
+
+/// A view or trigger that names the rebuilt table, directly or through a view, as
+/// `sqlite_master` keeps it.
+struct Dependent {
+    /// `VIEW` or `TRIGGER`, as `DROP` spells it.
+    kind: &'static str,
+    name: String,
+    sql: String,
+}
+
+/// The views and triggers that must make way for the rebuild of `table`, in the order they were
+/// created (so a view is created again after the views it reads). A trigger belongs when it is on
+/// the table or one of those views, or names one of them in its body. The SQL is matched by its
+/// identifiers, so a column or alias that happens to share a name only costs a needless re-create.
+async fn dependents(manager: &SchemaManager<'_>, table: &str) -> Result<Vec<Dependent>, DbErr> {
+    let rows = introspect::query(
+        manager.get_connection(),
+        "SELECT type, name, tbl_name, sql FROM sqlite_master \
+         WHERE type IN ('view', 'trigger') AND sql IS NOT NULL ORDER BY rowid",
+        vec![],
+    )
+    .await?;
+    let mut candidates = Vec::new();
+    for row in rows {
+        let kind: String = row.try_get("", "type")?;
+        let name: String = row.try_get("", "name")?;
+        let on: String = row.try_get("", "tbl_name")?;
+        let sql: String = row.try_get("", "sql")?;
+        let names: Vec<String> = introspect::sqlite::tokens(&sql)
+            .into_iter()
+            .flat_map(|(word, quoted)| {
+                // `main.t` and `new.id` are one word; a quoted identifier is one name.
+                if quoted {
+                    vec![word.to_lowercase()]
+                } else {
+                    word.split('.').map(str::to_lowercase).collect()
+                }
+            })
+            .chain([on.to_lowercase()])
+            .collect();
+        candidates.push((
+            kind == "view",
+            Dependent {
+                kind: if kind == "view" { "VIEW" } else { "TRIGGER" },
+                name,
+                sql,
+            },
+            names,
+            false,
+        ));
+    }
+    let mut reached = vec![table.to_lowercase()];
+    loop {
+        let mut grew = false;
+        for (is_view, dependent, names, chosen) in &mut candidates {
+            if !*chosen && names.iter().any(|n| reached.contains(n)) {
+                *chosen = true;
+                grew = true;
+                if *is_view {
+                    reached.push(dependent.name.to_lowercase());
+                }
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
+    Ok(candidates
+        .into_iter()
+        .filter(|(_, _, _, chosen)| *chosen)
+        .map(|(_, dependent, _, _)| dependent)
+        .collect())
+}
+
+/// Creates the views and triggers again from their own SQL. SQLite does not check a view's
+/// columns when it is created, so each view is read once: a view that reads a column the change
+/// removed fails here, in the migration's transaction, rather than at its first use.
+async fn recreate(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    dependents: &[Dependent],
+) -> Result<(), DbErr> {
+    for dependent in dependents {
+        let cannot = |e: DbErr| {
+            DbErr::Migration(format!(
+                "after rebuilding table {table}, {} {} cannot be created again: {}\n  \
+                 fix: change or drop {} {} in this migration before the change to {table} \
+                 (and create it again after it)",
+                dependent.kind.to_lowercase(),
+                dependent.name,
+                database_message(&e),
+                dependent.kind.to_lowercase(),
+                dependent.name,
+            ))
+        };
+        exec(manager, &dependent.sql).await.map_err(cannot)?;
+        if dependent.kind == "VIEW" {
+            let check = format!("SELECT * FROM {} LIMIT 0", ident(&dependent.name));
+            introspect::query(manager.get_connection(), &check, vec![])
+                .await
+                .map_err(cannot)?;
+        }
+    }
+    Ok(())
+}
+
+/// The database's own words (`no such column: price`) without sea-orm's wrapping.
+fn database_message(error: &DbErr) -> String {
+    let text = error.to_string();
+    match text.rfind(") ") {
+        Some(at) if text.contains("(code: ") => text[at + 2..].to_string(),
+        _ => text,
+    }
 }
 
 /// Makes sure foreign-key enforcement is off; says whether this call turned it off.

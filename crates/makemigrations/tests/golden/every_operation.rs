@@ -18,6 +18,7 @@
 //! + Create unique index idx-users-name_email on users (name, email)
 //! - Drop index idx-users-old on users
 //! - Drop unique constraint uq_users_name_old on users
+//! ~ Rename unique index idx-users-name_email on users to users_name_email_key
 //! - Drop foreign key orders.(user_id) -> users.(id)
 //! + Add foreign key orders.(user_id) -> users.(id)
 //! ~ Alter primary key of order_items: (order_id) -> (order_id, product_id)
@@ -33,235 +34,9 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // + Create enum order_status (pending, paid)
-        create_enum(manager, "order_status", ["pending", "paid"]).await?;
-
-        // ~ Alter enum mood: (ok) -> (ok, great)
-        alter_enum(
-            manager,
-            "mood",
-            ["ok"],
-            ["ok", "great"],
-            [("users", "mood")],
-        )
-        .await?;
-
-        // + Create table orders
-        manager
-            .create_table(
-                Table::create()
-                    .table("orders")
-                    .col(
-                        ColumnDef::new("id")
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
-                    .col(
-                        ColumnDef::new("email")
-                            .string_len(255)
-                            .not_null()
-                            .unique_key(),
-                    )
-                    .col(
-                        ColumnDef::new("state")
-                            .enumeration("order_status", ["pending", "paid"])
-                            .not_null()
-                            .default("pending"),
-                    )
-                    .col(
-                        ColumnDef::new("created_at")
-                            .timestamp_with_time_zone()
-                            .not_null()
-                            .default(Expr::current_timestamp()),
-                    )
-                    .col(
-                        ColumnDef::new("price")
-                            .decimal_len(10, 2)
-                            .not_null()
-                            .default(0)
-                            .comment("in cents' units"),
-                    )
-                    .col(
-                        ColumnDef::new("quota")
-                            .big_integer()
-                            .not_null()
-                            .default(5000000000i64),
-                    )
-                    .col(ColumnDef::new("user_id").integer().null())
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk-orders-user_id")
-                            .from("orders", "user_id")
-                            .to("users", "id")
-                            .on_delete(ForeignKeyAction::SetNull)
-                            .on_update(ForeignKeyAction::Cascade),
-                    )
-                    .comment("Customer orders")
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx-orders-created_at")
-                    .table("orders")
-                    .col("created_at")
-                    .to_owned(),
-            )
-            .await?;
-        comment_on_table(manager, "orders", Some("Customer orders")).await?;
-        comment_on_column(manager, "orders", "price", Some("in cents' units")).await?;
-
-        // + Create table order_items
-        manager
-            .create_table(
-                Table::create()
-                    .table("order_items")
-                    .col(ColumnDef::new("order_id").big_integer().not_null())
-                    .col(ColumnDef::new("product_id").integer().not_null())
-                    .col(ColumnDef::new("payload").json().null())
-                    .primary_key(Index::create().col("order_id").col("product_id"))
-                    .index(
-                        Index::create()
-                            .name("uq_order_items_product_order")
-                            .col("product_id")
-                            .col("order_id")
-                            .unique(),
-                    )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .name("fk-order_items-order_id")
-                            .from("order_items", "order_id")
-                            .to("orders", "id"),
-                    )
-                    .to_owned(),
-            )
-            .await?;
-
-        // + Add column users.phone
-        add_column(
-            manager,
-            "users",
-            ColumnDef::new("phone").string_len(20).null(),
-        )
-        .await?;
-
-        // ~ Alter column users.email: varchar(255) -> varchar, NOT NULL -> NULL, drop UNIQUE
-        alter_column(
-            manager,
-            "users",
-            ColumnDef::new("email")
-                .string_len(255)
-                .not_null()
-                .unique_key(),
-            ColumnDef::new("email").string().null(),
-        )
-        .await?;
-
-        // ~ Rename column users.bio to about
-        manager
-            .alter_table(
-                Table::alter()
-                    .table("users")
-                    .rename_column("bio", "about")
-                    .to_owned(),
-            )
-            .await?;
-
-        // ~ Rename table product_reviews to reviews
-        manager
-            .rename_table(
-                Table::rename()
-                    .table("product_reviews", "reviews")
-                    .to_owned(),
-            )
-            .await?;
-
-        // ~ Set users.about to 'n/a' where it is NULL
-        manager
-            .exec_stmt(
-                Query::update()
-                    .table("users")
-                    .value("about", Expr::cust("'n/a'"))
-                    .and_where(Expr::col("about").is_null())
-                    .to_owned(),
-            )
-            .await?;
-
-        // ! Set orders.state to 'paid' where it is 'shipped': the old values are not kept
-        manager
-            .exec_stmt(
-                Query::update()
-                    .table("orders")
-                    .value("state", Expr::cust("'paid'"))
-                    .and_where(Expr::col("state").eq(Expr::cust("'shipped'")))
-                    .to_owned(),
-            )
-            .await?;
-
-        // ! Drop column users.legacy_flag: the data of users.legacy_flag is lost
-        drop_column(manager, "users", "legacy_flag").await?;
-
-        // + Create unique index idx-users-name_email on users (name, email)
-        manager
-            .create_index(
-                Index::create()
-                    .name("idx-users-name_email")
-                    .table("users")
-                    .col("name")
-                    .col("email")
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
-
-        // - Drop index idx-users-old on users
-        drop_index(manager, "users", "idx-users-old").await?;
-
-        // - Drop unique constraint uq_users_name_old on users
-        drop_index(manager, "users", "uq_users_name_old").await?;
-
-        // - Drop foreign key orders.(user_id) -> users.(id)
-        drop_foreign_key(
-            manager,
-            ForeignKey::create()
-                .name("fk-orders-user_id")
-                .from("orders", "user_id")
-                .to("users", "id")
-                .on_delete(ForeignKeyAction::SetNull)
-                .on_update(ForeignKeyAction::Cascade)
-                .to_owned(),
-        )
-        .await?;
-
-        // + Add foreign key orders.(user_id) -> users.(id)
-        add_foreign_key(
-            manager,
-            ForeignKey::create()
-                .name("fk-orders-user_id")
-                .from("orders", "user_id")
-                .to("users", "id")
-                .on_delete(ForeignKeyAction::Cascade)
-                .on_update(ForeignKeyAction::Cascade)
-                .to_owned(),
-        )
-        .await?;
-
-        // ~ Alter primary key of order_items: (order_id) -> (order_id, product_id)
-        set_primary_key(manager, "order_items", ["order_id", "product_id"]).await?;
-
-        // ~ Set comment on table users
-        comment_on_table(manager, "users", Some("People who buy")).await?;
-
-        // ! Drop table order_items: the rows of order_items are lost
-        manager
-            .drop_table(Table::drop().table("order_items").to_owned())
-            .await?;
-
-        // - Drop enum mood
-        drop_enum(manager, "mood").await?;
+        // 21 operations, in 2 parts (below).
+        up_1(manager).await?;
+        up_2(manager).await?;
         Ok(())
     }
 
@@ -325,6 +100,15 @@ impl MigrationTrait for Migration {
                 .on_delete(ForeignKeyAction::SetNull)
                 .on_update(ForeignKeyAction::Cascade)
                 .to_owned(),
+        )
+        .await?;
+
+        // ~ Rename unique index users_name_email_key on users to idx-users-name_email
+        rename_index(
+            manager,
+            "users",
+            "users_name_email_key",
+            "idx-users-name_email",
         )
         .await?;
 
@@ -413,4 +197,251 @@ impl MigrationTrait for Migration {
         drop_enum(manager, "order_status").await?;
         Ok(())
     }
+}
+
+/// Part 1 of `up`.
+async fn up_1(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    // + Create enum order_status (pending, paid)
+    create_enum(manager, "order_status", ["pending", "paid"]).await?;
+
+    // ~ Alter enum mood: (ok) -> (ok, great)
+    alter_enum(
+        manager,
+        "mood",
+        ["ok"],
+        ["ok", "great"],
+        [("users", "mood")],
+    )
+    .await?;
+
+    // + Create table orders
+    manager
+        .create_table(
+            Table::create()
+                .table("orders")
+                .col(
+                    ColumnDef::new("id")
+                        .big_integer()
+                        .not_null()
+                        .auto_increment()
+                        .primary_key(),
+                )
+                .col(
+                    ColumnDef::new("email")
+                        .string_len(255)
+                        .not_null()
+                        .unique_key(),
+                )
+                .col(
+                    ColumnDef::new("state")
+                        .enumeration("order_status", ["pending", "paid"])
+                        .not_null()
+                        .default("pending"),
+                )
+                .col(
+                    ColumnDef::new("created_at")
+                        .timestamp_with_time_zone()
+                        .not_null()
+                        .default(Expr::current_timestamp()),
+                )
+                .col(
+                    ColumnDef::new("price")
+                        .decimal_len(10, 2)
+                        .not_null()
+                        .default(0)
+                        .comment("in cents' units"),
+                )
+                .col(
+                    ColumnDef::new("quota")
+                        .big_integer()
+                        .not_null()
+                        .default(5000000000i64),
+                )
+                .col(ColumnDef::new("user_id").integer().null())
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk-orders-user_id")
+                        .from("orders", "user_id")
+                        .to("users", "id")
+                        .on_delete(ForeignKeyAction::SetNull)
+                        .on_update(ForeignKeyAction::Cascade),
+                )
+                .comment("Customer orders")
+                .to_owned(),
+        )
+        .await?;
+    manager
+        .create_index(
+            Index::create()
+                .name("idx-orders-created_at")
+                .table("orders")
+                .col("created_at")
+                .to_owned(),
+        )
+        .await?;
+    comment_on_table(manager, "orders", Some("Customer orders")).await?;
+    comment_on_column(manager, "orders", "price", Some("in cents' units")).await?;
+
+    // + Create table order_items
+    manager
+        .create_table(
+            Table::create()
+                .table("order_items")
+                .col(ColumnDef::new("order_id").big_integer().not_null())
+                .col(ColumnDef::new("product_id").integer().not_null())
+                .col(ColumnDef::new("payload").json().null())
+                .primary_key(Index::create().col("order_id").col("product_id"))
+                .index(
+                    Index::create()
+                        .name("uq_order_items_product_order")
+                        .col("product_id")
+                        .col("order_id")
+                        .unique(),
+                )
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk-order_items-order_id")
+                        .from("order_items", "order_id")
+                        .to("orders", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+
+    // + Add column users.phone
+    add_column(
+        manager,
+        "users",
+        ColumnDef::new("phone").string_len(20).null(),
+    )
+    .await?;
+
+    // ~ Alter column users.email: varchar(255) -> varchar, NOT NULL -> NULL, drop UNIQUE
+    alter_column(
+        manager,
+        "users",
+        ColumnDef::new("email")
+            .string_len(255)
+            .not_null()
+            .unique_key(),
+        ColumnDef::new("email").string().null(),
+    )
+    .await?;
+
+    // ~ Rename column users.bio to about
+    manager
+        .alter_table(
+            Table::alter()
+                .table("users")
+                .rename_column("bio", "about")
+                .to_owned(),
+        )
+        .await?;
+
+    // ~ Rename table product_reviews to reviews
+    manager
+        .rename_table(
+            Table::rename()
+                .table("product_reviews", "reviews")
+                .to_owned(),
+        )
+        .await?;
+
+    // ~ Set users.about to 'n/a' where it is NULL
+    manager
+        .exec_stmt(
+            Query::update()
+                .table("users")
+                .value("about", Expr::cust("'n/a'"))
+                .and_where(Expr::col("about").is_null())
+                .to_owned(),
+        )
+        .await?;
+
+    // ! Set orders.state to 'paid' where it is 'shipped': the old values are not kept
+    manager
+        .exec_stmt(
+            Query::update()
+                .table("orders")
+                .value("state", Expr::cust("'paid'"))
+                .and_where(Expr::col("state").eq(Expr::cust("'shipped'")))
+                .to_owned(),
+        )
+        .await?;
+
+    // ! Drop column users.legacy_flag: the data of users.legacy_flag is lost
+    drop_column(manager, "users", "legacy_flag").await?;
+
+    // + Create unique index idx-users-name_email on users (name, email)
+    manager
+        .create_index(
+            Index::create()
+                .name("idx-users-name_email")
+                .table("users")
+                .col("name")
+                .col("email")
+                .unique()
+                .to_owned(),
+        )
+        .await?;
+
+    // - Drop index idx-users-old on users
+    drop_index(manager, "users", "idx-users-old").await?;
+
+    // - Drop unique constraint uq_users_name_old on users
+    drop_index(manager, "users", "uq_users_name_old").await?;
+
+    // ~ Rename unique index idx-users-name_email on users to users_name_email_key
+    rename_index(
+        manager,
+        "users",
+        "idx-users-name_email",
+        "users_name_email_key",
+    )
+    .await?;
+
+    // - Drop foreign key orders.(user_id) -> users.(id)
+    drop_foreign_key(
+        manager,
+        ForeignKey::create()
+            .name("fk-orders-user_id")
+            .from("orders", "user_id")
+            .to("users", "id")
+            .on_delete(ForeignKeyAction::SetNull)
+            .on_update(ForeignKeyAction::Cascade)
+            .to_owned(),
+    )
+    .await?;
+
+    // + Add foreign key orders.(user_id) -> users.(id)
+    add_foreign_key(
+        manager,
+        ForeignKey::create()
+            .name("fk-orders-user_id")
+            .from("orders", "user_id")
+            .to("users", "id")
+            .on_delete(ForeignKeyAction::Cascade)
+            .on_update(ForeignKeyAction::Cascade)
+            .to_owned(),
+    )
+    .await?;
+
+    // ~ Alter primary key of order_items: (order_id) -> (order_id, product_id)
+    set_primary_key(manager, "order_items", ["order_id", "product_id"]).await?;
+
+    // ~ Set comment on table users
+    comment_on_table(manager, "users", Some("People who buy")).await?;
+
+    // ! Drop table order_items: the rows of order_items are lost
+    manager
+        .drop_table(Table::drop().table("order_items").to_owned())
+        .await?;
+    Ok(())
+}
+
+/// Part 2 of `up`.
+async fn up_2(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    // - Drop enum mood
+    drop_enum(manager, "mood").await?;
+    Ok(())
 }

@@ -5,6 +5,11 @@
 use makemigrations_core::{ColumnType, Default, DefaultValue};
 
 pub fn column_type(data_type: &str) -> ColumnType {
+    // `format_type` spells an array as its element type and `[]` (`character varying(20)[]`),
+    // whatever its dimensions; the catalog's own name is `_varchar`.
+    if let Some(element) = data_type.strip_suffix("[]") {
+        return ColumnType::Array(Box::new(column_type(element)));
+    }
     let (base, args) = split_args(data_type);
     let arg = |i: usize| args.get(i).copied();
     match base {
@@ -111,7 +116,15 @@ mod tests {
         );
         assert_eq!(
             column_type("integer[]"),
-            ColumnType::Custom("integer[]".into())
+            ColumnType::Array(Box::new(ColumnType::Integer))
+        );
+        assert_eq!(
+            column_type("character varying(20)[]"),
+            ColumnType::Array(Box::new(ColumnType::String(Some(20))))
+        );
+        assert_eq!(
+            column_type("text[]"),
+            ColumnType::Array(Box::new(ColumnType::Text))
         );
     }
 
@@ -134,6 +147,14 @@ mod tests {
         assert_eq!(
             default_value("CURRENT_TIMESTAMP").value,
             DefaultValue::CurrentTimestamp
+        );
+        assert_eq!(
+            default_value("'{}'::text[]").value,
+            DefaultValue::String("{}".into())
+        );
+        assert_eq!(
+            default_value("ARRAY['a'::text, 'b'::text]").value,
+            DefaultValue::Custom("ARRAY['a'::text, 'b'::text]".into())
         );
         assert_eq!(
             default_value("now()").value,
