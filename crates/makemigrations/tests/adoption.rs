@@ -351,9 +351,17 @@ async fn adopt(db: &Backend, empty: &Backend) {
     let out = project.run(empty, &["migrate"]);
     assert!(out.success, "{name}: {}", out.text);
     empty.execute("CREATE VIEW customer_orders AS SELECT c.email, o.reference, o.quantity FROM customers c JOIN orders o ON o.customer_id = c.id").await;
+    // MariaDB reports RESTRICT for a key that declares no action, and NO ACTION for one that
+    // declares it; InnoDB treats the two alike, and the file states the entity's NO ACTION.
+    let alike = |lines: Vec<String>| -> Vec<String> {
+        lines
+            .into_iter()
+            .map(|l| l.replace("update=Restrict", "update=NoAction"))
+            .collect()
+    };
     assert_eq!(
-        empty.schema_fingerprint().await,
-        changed_schema,
+        alike(empty.schema_fingerprint().await),
+        alike(changed_schema.clone()),
         "{name}: built from the history"
     );
     // And the baseline is recorded, not run, wherever its tables exist.
