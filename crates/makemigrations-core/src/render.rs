@@ -32,7 +32,23 @@ pub const BASELINE_MARKER: &str = "//! baseline:";
 /// records it as applied without running it; `rollback` never runs its `down`, which would drop
 /// the adopted tables.
 pub fn render_baseline(file: &MigrationFile<'_>) -> String {
-    let source = render_migration(file);
+    let tables: Vec<String> = file
+        .up
+        .iter()
+        .filter_map(|op| match op {
+            Operation::CreateTable(t) => Some(format!("{:?}", t.name)),
+            _ => None,
+        })
+        .collect();
+    // The guard makes `check` and an application's `Migrator::up` record it where the tables
+    // exist, as `migrate` does.
+    let up = "    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {\n";
+    let guard = format!(
+        "{up}        // A baseline: where its tables exist (the adopted database) there is nothing to create.\n        \
+         if baseline_tables_exist(manager, &[{}]).await? {{\n            return Ok(());\n        }}\n",
+        tables.join(", ")
+    );
+    let source = render_migration(file).replacen(up, &guard, 1);
     let (head, rest) = source.split_once('\n').unwrap_or((&source, ""));
     format!(
         "{head}\n//!\n{BASELINE_MARKER} the tables of the database this project adopted, as they were.\n\

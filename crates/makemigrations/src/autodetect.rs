@@ -139,10 +139,20 @@ pub fn baseline_operations(compared: &Compared) -> Vec<Operation> {
             adopted.tables.insert(name.clone(), table.clone());
         }
     }
+    // By the declared type: an array of an enum, or a quoted name, spells `db_type` otherwise.
+    fn enum_name(t: &makemigrations_core::ColumnType) -> Option<&str> {
+        match t {
+            makemigrations_core::ColumnType::Enum { name, .. } => Some(name),
+            makemigrations_core::ColumnType::Array(element) => enum_name(element),
+            _ => None,
+        }
+    }
     let used: BTreeSet<&str> = adopted
         .tables
         .values()
-        .flat_map(|t| t.columns.iter().map(|c| c.db_type.as_str()))
+        .flat_map(|t| t.columns.iter())
+        .flat_map(|c| [Some(c.db_type.as_str()), enum_name(&c.col_type)])
+        .flatten()
         .collect();
     adopted.enums = compared
         .live
@@ -152,6 +162,23 @@ pub fn baseline_operations(compared: &Compared) -> Vec<Operation> {
         .map(|(n, e)| (n.clone(), e.clone()))
         .collect();
     diff(&Schema::default(), &adopted, &compared.options).operations
+}
+
+/// `(table, referenced table)` for each foreign key from an adopted table to a table the
+/// baseline does not create: on an empty database the baseline fails until that table exists.
+pub fn references_outside_baseline(compared: &Compared) -> Vec<(String, String)> {
+    compared
+        .live
+        .tables
+        .values()
+        .filter(|t| compared.desired.tables.contains_key(&t.name))
+        .flat_map(|t| {
+            t.referenced_tables()
+                .filter(|r| !compared.desired.tables.contains_key(*r))
+                .map(|r| (t.name.clone(), r.to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 impl Compared {

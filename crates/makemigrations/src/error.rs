@@ -63,7 +63,7 @@ pub enum Error {
     BackfillPlaceholders(Vec<crate::gate::Placeholder>),
     #[error("{}", cannot_restore_message(.0))]
     CannotRestore(Vec<crate::gate::Marked>),
-    #[error("{} is a baseline: its `down` would drop the tables of the database this project adopted, with their data\n  fix: `rollback --fake` records it as not applied without running it; to drop the tables, write a migration that does", .0.join(", "))]
+    #[error("{} is a baseline: its `down` would drop the tables of the database this project adopted, with their data; nothing was rolled back\n  fix: `rollback --to {}` reverts the migrations after it and stops there; to forget the baseline itself, `rollback --fake` once it is the only one left", .0.join(", "), .0[0])]
     BaselineRollback(Vec<String>),
     #[error("baseline {migration} cannot be applied here: this database has some of its tables ({}) but not the others ({})\n  fix: create the missing tables (or drop the partial ones) so that the database is either empty or the adopted one, then run `migrate` again; `migrate {migration} --fake` records it as applied as it is", present.join(", "), missing.join(", "))]
     PartialBaseline {

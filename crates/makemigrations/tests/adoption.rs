@@ -297,12 +297,15 @@ fn keep_database(project: &TestProject, kinds: &str) {
 async fn an_existing_database_is_adopted_changed_and_rolled_back_exactly() {
     let backends = support::enabled_backends().await;
     let empties = support::enabled_backends().await;
-    for (db, empty) in backends.iter().zip(&empties) {
-        adopt(db, empty).await;
+    let productions = support::enabled_backends().await;
+    for ((db, empty), production) in backends.iter().zip(&empties).zip(&productions) {
+        adopt(db, empty, production).await;
     }
 }
 
-async fn adopt(db: &Backend, empty: &Backend) {
+/// `db` is the developer's copy that is adopted; `empty` a new developer's empty database;
+/// `production` another copy of the same hand-written database, which takes the history later.
+async fn adopt(db: &Backend, empty: &Backend, production: &Backend) {
     let name = db.name();
     db.execute(hand_written_schema(db)).await;
     db.execute(ROWS).await;
@@ -493,6 +496,59 @@ async fn adopt(db: &Backend, empty: &Backend) {
         alike(changed_schema.clone()),
         "{name}: built from the history"
     );
+    // Production has the hand-written database and receives the history: `check` tries the
+    // pending migrations without changing anything (the baseline's guard skips its tables),
+    // `migrate` records the baseline and applies the change, every row kept.
+    production.execute(hand_written_schema(production)).await;
+    production.execute(ROWS).await;
+    production.execute(backend_rows(production)).await;
+    let out = project.run(production, &["check"]);
+    assert_eq!(out.code, Some(1), "{name}: pending\n{}", out.text);
+    assert!(
+        out.text.contains("Pending migrations (2)") && !out.text.contains("Entity changes"),
+        "{name}: check on production\n{}",
+        out.text
+    );
+    let out = project.run(production, &["migrate"]);
+    assert!(
+        out.success
+            && out
+                .text
+                .contains("RECORDED (a baseline whose tables exist here)"),
+        "{name}: migrate on production\n{}",
+        out.text
+    );
+    assert_eq!(
+        rows(production).await,
+        adopted_rows,
+        "{name}: production rows"
+    );
+    assert_eq!(
+        backend_values(production).await,
+        adopted_values,
+        "{name}: production values"
+    );
+    assert_eq!(
+        production.schema_fingerprint().await,
+        changed_schema,
+        "{name}: production after migrate"
+    );
+    let out = project.run(production, &["makemigrations", "--no-input", "--check"]);
+    assert!(out.success, "{name}: production\n{}", out.text);
+    // Rolling back as far as the baseline stops there, and says how to go on.
+    let out = project.run(production, &["rollback", "--all"]);
+    assert_eq!(out.code, Some(2), "{name}: {}", out.text);
+    assert!(
+        out.text.contains("is a baseline") && out.text.contains("rollback --to m"),
+        "{name}: {}",
+        out.text
+    );
+    assert_eq!(
+        rows(production).await,
+        adopted_rows,
+        "{name}: refused, nothing changed"
+    );
+
     // And the baseline is recorded, not run, wherever its tables exist.
     let out = project.run(db, &["rollback", "--all", "--fake"]);
     assert!(out.success, "{name}: {}", out.text);

@@ -260,6 +260,11 @@ async fn baseline(
     args: &MakemigrationsArgs,
     compared: &autodetect::Compared,
 ) -> Result<ExitCode, Error> {
+    if !compared.declared_renames.is_empty() {
+        return Err(Error::Refused(
+            "the entities declare renames (renamed_from, TABLE_RENAMED_FROM), so the baseline would describe names this database does not have\n  fix: adopt the database with the entities' names as they are in it, then declare the renames for the next migration".into(),
+        ));
+    }
     let operations = autodetect::baseline_operations(compared);
     let tables: Vec<&str> = operations
         .iter()
@@ -320,6 +325,11 @@ async fn baseline(
     println!(
         "  (`migrate` records it as applied wherever these tables exist, and creates them on an empty database)"
     );
+    for (table, referenced) in autodetect::references_outside_baseline(compared) {
+        println!(
+            "warning: {table} references {referenced}, which no entity describes: on an empty database the baseline cannot create {table} until {referenced} exists (describe it with an entity, or create it in the baseline by hand)"
+        );
+    }
     print_differences(&differences);
     Ok(ExitCode::SUCCESS)
 }
@@ -502,7 +512,11 @@ async fn migrate(
             to_apply.len()
         );
         for state in to_apply {
-            executor::record_only(db, state.name(), Direction::Up).await?;
+            // A baseline's tables become the project's, however it is recorded.
+            match baseline_tables(project, state.name()) {
+                Some(tables) => executor::record_baseline(db, state.name(), tables).await?,
+                None => executor::record_only(db, state.name(), Direction::Up).await?,
+            }
             println!("  {} ... FAKED", state.name());
         }
         return Ok(ExitCode::SUCCESS);
@@ -511,11 +525,7 @@ async fn migrate(
     for (state, step) in to_apply.into_iter().zip(steps) {
         print!("  {} ...", state.name());
         if step == gate::BaselineStep::Record {
-            let tables = project
-                .migration_facts
-                .iter()
-                .find(|f| f.name == state.name())
-                .map_or(&[][..], |f| f.created_tables);
+            let tables = baseline_tables(project, state.name()).unwrap_or_default();
             executor::record_baseline(db, state.name(), tables).await?;
             println!(" RECORDED (a baseline whose tables exist here)");
             continue;
@@ -530,6 +540,15 @@ async fn migrate(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The tables a baseline migration creates; `None` for any other migration.
+fn baseline_tables(project: &Project, name: &str) -> Option<&'static [&'static str]> {
+    project
+        .migration_facts
+        .iter()
+        .find(|f| f.name == name && f.baseline)
+        .map(|f| f.created_tables)
 }
 
 async fn rollback(

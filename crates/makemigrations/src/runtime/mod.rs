@@ -45,6 +45,29 @@ pub fn todo_backfill(table: &str, column: &str) -> Result<(), DbErr> {
     )))
 }
 
+/// The guard at the top of a baseline's `up`: `true` where all of its tables exist (the adopted
+/// database: nothing to create), `false` where none do (an empty database: create them), an
+/// error naming both lists in between. So `check` and an application's own `Migrator::up` treat
+/// a baseline as `migrate` does.
+pub async fn baseline_tables_exist(
+    manager: &SchemaManager<'_>,
+    tables: &[&str],
+) -> Result<bool, DbErr> {
+    let existing = crate::executor::table_names(manager.get_connection()).await?;
+    let (present, missing): (Vec<&str>, Vec<&str>) =
+        tables.iter().partition(|t| existing.contains(**t));
+    match (present.is_empty(), missing.is_empty()) {
+        (true, _) => Ok(false),
+        (false, true) => Ok(true),
+        (false, false) => Err(DbErr::Migration(format!(
+            "this baseline's tables are partly here ({}) and partly missing ({}): create the missing \
+             ones (or drop the partial ones) so that the database is either empty or the adopted one",
+            present.join(", "),
+            missing.join(", ")
+        ))),
+    }
+}
+
 /// `CREATE TYPE .. AS ENUM` on PostgreSQL; elsewhere enums are part of the column type. A file
 /// generated where enums are inline cannot know whether the type exists already (another table
 /// uses it): a type with the same values in the same order is left alone, one with other values
