@@ -144,7 +144,9 @@ pub async fn drop_enum(manager: &SchemaManager<'_>, name: &str) -> Result<(), Db
 
 /// Changes the values of a PostgreSQL enum type by recreating it: the old type is renamed to
 /// `<name>_old`, the new one created, every column that uses it converted through text (with
-/// literal defaults restored), and the old type dropped. Even when values are only added, this
+/// literal defaults restored), and the old type dropped. The views that read those columns (and
+/// the views over them) are dropped first and created again at the end, as `alter_column` does;
+/// a materialized view or a rule among them stops the change. Even when values are only added, this
 /// recreates rather than `ALTER TYPE .. ADD VALUE`: an added value cannot be used in the
 /// transaction that added it ("unsafe use of new value"), and the migration runs in one, so a
 /// default or a data statement using the value later in the same migration would fail. The cost
@@ -176,6 +178,18 @@ pub async fn alter_enum<const F: usize, const T: usize, const C: usize>(
         vec![ident(name).into()],
     )
     .await?;
+    let mut columns = Vec::new();
+    for row in &users {
+        columns.push((
+            row.try_get::<String>("", "table_name")?,
+            row.try_get::<String>("", "column_name")?,
+        ));
+    }
+    // PostgreSQL refuses to change the type of a column that a view reads, and a view left in
+    // place would keep the old type: the views make way (saved before the rename, so that their
+    // definitions name the type by its own name) and are created again over the new type.
+    let views = postgres_views::reading_columns(manager, &columns).await?;
+    postgres_views::drop(manager, &views).await?;
     exec(
         manager,
         &format!("ALTER TYPE {} RENAME TO {}", ident(name), ident(&old_name)),
@@ -219,7 +233,8 @@ pub async fn alter_enum<const F: usize, const T: usize, const C: usize>(
             }
         }
     }
-    exec(manager, &format!("DROP TYPE {}", ident(&old_name))).await
+    exec(manager, &format!("DROP TYPE {}", ident(&old_name))).await?;
+    postgres_views::create(manager, &views).await
 }
 
 /// Adds a column. SQLite cannot add a primary-key or unique column, a NOT NULL column without a

@@ -1,5 +1,6 @@
 //! PostgreSQL views that stand in the way of a column's type change ("cannot alter type of a
-//! column used by a view or rule"). The views that read the column, and the views that read
+//! column used by a view or rule"), by `alter_column` or by `alter_enum` (which converts every
+//! column of the enum type). The views that read the column, and the views that read
 //! those, transitively, are saved from the catalog (definition, options, comments), dropped,
 //! and created again after the change in dependency order, all in the migration's transaction,
 //! as a DBA would do by hand. Their column types follow the new type. Ownership and grants are
@@ -18,11 +19,35 @@ use crate::introspect;
 pub(super) struct SavedView {
     /// Schema-qualified and quoted.
     name: String,
+    /// The length of the longest chain of views from the column to this one.
+    depth: i32,
     definition: String,
     /// `check_option=local, security_barrier=true`, as `WITH (..)` takes them.
     options: Option<String>,
     comment: Option<String>,
     column_comments: Vec<(String, String)>,
+}
+
+/// The views that read any of `columns` (`(table, column)`), directly or through other views,
+/// each once, readers last: a view comes after every view it reads, whichever column the chains
+/// start from. Refuses when a materialized view or a rule is among them.
+pub(super) async fn reading_columns(
+    manager: &SchemaManager<'_>,
+    columns: &[(String, String)],
+) -> Result<Vec<SavedView>, DbErr> {
+    let mut views: Vec<SavedView> = Vec::new();
+    for (table, column) in columns {
+        for view in reading_column(manager, table, column).await? {
+            match views.iter_mut().find(|v| v.name == view.name) {
+                // A view reached from two columns goes as deep as its longest chain, which keeps
+                // it after every view it reads.
+                Some(seen) => seen.depth = seen.depth.max(view.depth),
+                None => views.push(view),
+            }
+        }
+    }
+    views.sort_by(|a, b| (a.depth, &a.name).cmp(&(b.depth, &b.name)));
+    Ok(views)
 }
 
 /// The views that read `table.column`, directly or through other views, readers last. Refuses
@@ -99,6 +124,7 @@ fn saved_view(name: String, row: &QueryResult) -> Result<SavedView, DbErr> {
     };
     Ok(SavedView {
         name,
+        depth: row.try_get("", "depth")?,
         definition: definition.trim().trim_end_matches(';').to_string(),
         options: row
             .try_get::<Option<String>>("", "options")?
