@@ -110,7 +110,9 @@ pub fn keep_database_version(live: &Schema, desired: &mut Schema, keep: &[Keep])
                 }
                 Some(_) => {}
                 None if is_named(name, &live_index.name) => {
-                    desired_table.indexes.push(live_index.clone())
+                    keep_in_place_of_alike(desired_table, live_table, live_index, |n| {
+                        is_named(name, n)
+                    });
                 }
                 None if kept(Keep::UndeclaredIndexes) && columns_stay => {
                     if !declares_alike(desired_table, live_index) {
@@ -122,6 +124,32 @@ pub fn keep_database_version(live: &Schema, desired: &mut Schema, keep: &[Keep])
         }
         desired_table.indexes.sort_by(|a, b| a.name.cmp(&b.name));
     }
+}
+
+/// Keeps a named live index in place of what the entity declares of the same definition under
+/// another name: an index (`Index::same_definition`), or for a unique index on one column, the
+/// column's UNIQUE. Both would otherwise stay, and the differ would rename the live index to the
+/// entity's name and create it again under its own. Desired indexes that are themselves kept by
+/// name (a duplicate the database has twice) stay.
+fn keep_in_place_of_alike(
+    desired: &mut Table,
+    live: &Table,
+    index: &crate::schema::Index,
+    is_named: impl Fn(&str) -> bool,
+) {
+    desired
+        .indexes
+        .retain(|i| !i.same_definition(index) || is_named(&i.name));
+    if index.unique && index.columns.len() == 1 {
+        let column = &index.columns[0];
+        let live_unique = live.column(column).is_some_and(|c| c.unique);
+        if let Some(c) = desired.columns.iter_mut().find(|c| &c.name == column) {
+            if !live_unique {
+                c.unique = false;
+            }
+        }
+    }
+    desired.indexes.push(index.clone());
 }
 
 /// Whether the desired table already declares an index of the same definition (another name).
@@ -379,6 +407,45 @@ mod tests {
             .map(|k| k.keep)
             .collect();
         assert_eq!(left, [Some(Keep::Defaults), Some(Keep::Lengths)]);
+    }
+
+    /// A named live index that the entity declares under another name (or, for one column, as
+    /// the column's UNIQUE) is kept in place of the entity's: no rename, no second index.
+    #[test]
+    fn a_named_index_replaces_the_declared_one_of_the_same_definition() {
+        let (mut live, mut desired) = sides();
+        let live_table = live.tables.get_mut("customers").unwrap();
+        live_table.indexes[0].name = "legacy_name_idx".into();
+        live_table
+            .columns
+            .push(column("email", ColumnType::Text, "text"));
+        live_table.indexes.push(Index {
+            name: "legacy_email_uq".into(),
+            columns: vec!["email".into()],
+            unique: true,
+            constraint: false,
+        });
+        let desired_table = desired.tables.get_mut("customers").unwrap();
+        desired_table.indexes.push(Index {
+            name: "idx-customers-name".into(),
+            columns: vec!["name".into()],
+            unique: false,
+            constraint: false,
+        });
+        let mut email = column("email", ColumnType::Text, "text");
+        email.unique = true;
+        desired_table.columns.push(email);
+        keep_database_version(
+            &live,
+            &mut desired,
+            &[
+                Keep::Named("customers.legacy_*".into()),
+                Keep::Defaults,
+                Keep::Lengths,
+                Keep::UnmappedColumns,
+            ],
+        );
+        assert_eq!(operations(&live, &desired), []);
     }
 
     #[test]
