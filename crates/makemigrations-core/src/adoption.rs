@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::ops::Operation;
-use crate::schema::{Column, ColumnType, Schema, Table};
+use crate::schema::{same_db_type, Column, ColumnType, Schema, Table};
 
 /// A kind of difference whose database version the project keeps, set in the migration crate
 /// with `Project::keep_database`.
@@ -23,7 +23,9 @@ pub enum Keep {
     Defaults,
     /// String and binary lengths stay as the database has them.
     Lengths,
-    /// Column types stay as the database has them (where the entity maps a type more loosely).
+    /// Column types stay as the database has them: every type difference, whichever side is
+    /// wider, except a change of length alone (that is [`Keep::Lengths`]) and enum types (which
+    /// are always compared). A type changed on purpose in an entity is then not written either.
     Types,
     /// Columns that no entity declares stay in the database.
     UnmappedColumns,
@@ -49,7 +51,7 @@ impl Keep {
             }
             Keep::Defaults => "column defaults that differ".into(),
             Keep::Lengths => "string and binary lengths that differ".into(),
-            Keep::Types => "column types the entities map more loosely".into(),
+            Keep::Types => "column types that differ (other than lengths and enums)".into(),
             Keep::UnmappedColumns => "columns the entities do not declare".into(),
             Keep::Named(pattern) => format!("objects named {pattern}"),
         }
@@ -164,7 +166,7 @@ fn keep_column_facts(live: &Column, desired: &mut Column, kept: &dyn Fn(Keep) ->
     if kept(Keep::Defaults) {
         desired.default = live.default.clone();
     }
-    if live.db_type != desired.db_type && !is_enum(live) && !is_enum(desired) {
+    if !same_db_type(&live.db_type, &desired.db_type) && !is_enum(live) && !is_enum(desired) {
         let length_only = length_only(&live.col_type, &desired.col_type);
         if (length_only && kept(Keep::Lengths)) || (!length_only && kept(Keep::Types)) {
             desired.col_type = live.col_type.clone();
@@ -251,7 +253,11 @@ fn classify(op: &Operation, created: &[(&str, &str)]) -> Vec<(Option<Keep>, Stri
             if default_sql(from) != default_sql(to) {
                 kinds.push(Some(Keep::Defaults));
             }
-            if from.db_type != to.db_type {
+            // The differ's comparison (`text[]` and `character varying[]` are one type), and
+            // the kinds `keep_database_version` keeps: an enum type change is no kept kind.
+            let type_changed = !same_db_type(&from.db_type, &to.db_type);
+            let enum_changed = type_changed && (is_enum(from) || is_enum(to));
+            if type_changed && !enum_changed {
                 if length_only(&from.col_type, &to.col_type) {
                     kinds.push(Some(Keep::Lengths));
                 } else {
@@ -261,7 +267,8 @@ fn classify(op: &Operation, created: &[(&str, &str)]) -> Vec<(Option<Keep>, Stri
             if from.unique && !to.unique {
                 kinds.push(Some(Keep::UndeclaredIndexes));
             }
-            let other = from.nullable != to.nullable
+            let other = enum_changed
+                || from.nullable != to.nullable
                 || from.auto_increment != to.auto_increment
                 || from.comment != to.comment
                 || (!from.unique && to.unique);
@@ -446,6 +453,29 @@ mod tests {
             ],
         );
         assert_eq!(operations(&live, &desired), []);
+    }
+
+    /// The report compares types as the differ does: an `AlterColumn` for another fact of a
+    /// `Vec<String>` column (`character varying[]` from the entity, `text[]` in the database)
+    /// reports no type difference.
+    #[test]
+    fn a_text_array_read_as_varchar_array_is_no_type_difference() {
+        let array = |db_type: &str, nullable: bool| {
+            let mut c = column(
+                "tags",
+                ColumnType::Array(Box::new(ColumnType::Text)),
+                db_type,
+            );
+            c.nullable = nullable;
+            c
+        };
+        let op = Operation::AlterColumn {
+            table: "posts".into(),
+            from: array("text[]", true),
+            to: array("character varying[]", false),
+        };
+        let kinds: Vec<Option<Keep>> = report(&[op]).into_iter().map(|k| k.keep).collect();
+        assert_eq!(kinds, [None]);
     }
 
     #[test]
