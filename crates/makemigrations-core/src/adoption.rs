@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::ops::Operation;
-use crate::schema::{Column, ColumnType, Schema, Table};
+use crate::schema::{same_db_type, Column, ColumnType, Schema, Table};
 
 /// A kind of difference whose database version the project keeps, set in the migration crate
 /// with `Project::keep_database`.
@@ -23,7 +23,9 @@ pub enum Keep {
     Defaults,
     /// String and binary lengths stay as the database has them.
     Lengths,
-    /// Column types stay as the database has them (where the entity maps a type more loosely).
+    /// Column types stay as the database has them: every type difference, whichever side is
+    /// wider, except a change of length alone (that is [`Keep::Lengths`]) and enum types (which
+    /// are always compared). A type changed on purpose in an entity is then not written either.
     Types,
     /// Columns that no entity declares stay in the database.
     UnmappedColumns,
@@ -49,7 +51,7 @@ impl Keep {
             }
             Keep::Defaults => "column defaults that differ".into(),
             Keep::Lengths => "string and binary lengths that differ".into(),
-            Keep::Types => "column types the entities map more loosely".into(),
+            Keep::Types => "column types that differ (other than lengths and enums)".into(),
             Keep::UnmappedColumns => "columns the entities do not declare".into(),
             Keep::Named(pattern) => format!("objects named {pattern}"),
         }
@@ -110,7 +112,9 @@ pub fn keep_database_version(live: &Schema, desired: &mut Schema, keep: &[Keep])
                 }
                 Some(_) => {}
                 None if is_named(name, &live_index.name) => {
-                    desired_table.indexes.push(live_index.clone())
+                    keep_in_place_of_alike(desired_table, live_table, live_index, |n| {
+                        is_named(name, n)
+                    });
                 }
                 None if kept(Keep::UndeclaredIndexes) && columns_stay => {
                     if !declares_alike(desired_table, live_index) {
@@ -122,6 +126,32 @@ pub fn keep_database_version(live: &Schema, desired: &mut Schema, keep: &[Keep])
         }
         desired_table.indexes.sort_by(|a, b| a.name.cmp(&b.name));
     }
+}
+
+/// Keeps a named live index in place of what the entity declares of the same definition under
+/// another name: an index (`Index::same_definition`), or for a unique index on one column, the
+/// column's UNIQUE. Both would otherwise stay, and the differ would rename the live index to the
+/// entity's name and create it again under its own. Desired indexes that are themselves kept by
+/// name (a duplicate the database has twice) stay.
+fn keep_in_place_of_alike(
+    desired: &mut Table,
+    live: &Table,
+    index: &crate::schema::Index,
+    is_named: impl Fn(&str) -> bool,
+) {
+    desired
+        .indexes
+        .retain(|i| !i.same_definition(index) || is_named(&i.name));
+    if index.unique && index.columns.len() == 1 {
+        let column = &index.columns[0];
+        let live_unique = live.column(column).is_some_and(|c| c.unique);
+        if let Some(c) = desired.columns.iter_mut().find(|c| &c.name == column) {
+            if !live_unique {
+                c.unique = false;
+            }
+        }
+    }
+    desired.indexes.push(index.clone());
 }
 
 /// Whether the desired table already declares an index of the same definition (another name).
@@ -136,7 +166,7 @@ fn keep_column_facts(live: &Column, desired: &mut Column, kept: &dyn Fn(Keep) ->
     if kept(Keep::Defaults) {
         desired.default = live.default.clone();
     }
-    if live.db_type != desired.db_type && !is_enum(live) && !is_enum(desired) {
+    if !same_db_type(&live.db_type, &desired.db_type) && !is_enum(live) && !is_enum(desired) {
         let length_only = length_only(&live.col_type, &desired.col_type);
         if (length_only && kept(Keep::Lengths)) || (!length_only && kept(Keep::Types)) {
             desired.col_type = live.col_type.clone();
@@ -223,7 +253,11 @@ fn classify(op: &Operation, created: &[(&str, &str)]) -> Vec<(Option<Keep>, Stri
             if default_sql(from) != default_sql(to) {
                 kinds.push(Some(Keep::Defaults));
             }
-            if from.db_type != to.db_type {
+            // The differ's comparison (`text[]` and `character varying[]` are one type), and
+            // the kinds `keep_database_version` keeps: an enum type change is no kept kind.
+            let type_changed = !same_db_type(&from.db_type, &to.db_type);
+            let enum_changed = type_changed && (is_enum(from) || is_enum(to));
+            if type_changed && !enum_changed {
                 if length_only(&from.col_type, &to.col_type) {
                     kinds.push(Some(Keep::Lengths));
                 } else {
@@ -233,7 +267,8 @@ fn classify(op: &Operation, created: &[(&str, &str)]) -> Vec<(Option<Keep>, Stri
             if from.unique && !to.unique {
                 kinds.push(Some(Keep::UndeclaredIndexes));
             }
-            let other = from.nullable != to.nullable
+            let other = enum_changed
+                || from.nullable != to.nullable
                 || from.auto_increment != to.auto_increment
                 || from.comment != to.comment
                 || (!from.unique && to.unique);
@@ -379,6 +414,68 @@ mod tests {
             .map(|k| k.keep)
             .collect();
         assert_eq!(left, [Some(Keep::Defaults), Some(Keep::Lengths)]);
+    }
+
+    /// A named live index that the entity declares under another name (or, for one column, as
+    /// the column's UNIQUE) is kept in place of the entity's: no rename, no second index.
+    #[test]
+    fn a_named_index_replaces_the_declared_one_of_the_same_definition() {
+        let (mut live, mut desired) = sides();
+        let live_table = live.tables.get_mut("customers").unwrap();
+        live_table.indexes[0].name = "legacy_name_idx".into();
+        live_table
+            .columns
+            .push(column("email", ColumnType::Text, "text"));
+        live_table.indexes.push(Index {
+            name: "legacy_email_uq".into(),
+            columns: vec!["email".into()],
+            unique: true,
+            constraint: false,
+        });
+        let desired_table = desired.tables.get_mut("customers").unwrap();
+        desired_table.indexes.push(Index {
+            name: "idx-customers-name".into(),
+            columns: vec!["name".into()],
+            unique: false,
+            constraint: false,
+        });
+        let mut email = column("email", ColumnType::Text, "text");
+        email.unique = true;
+        desired_table.columns.push(email);
+        keep_database_version(
+            &live,
+            &mut desired,
+            &[
+                Keep::Named("customers.legacy_*".into()),
+                Keep::Defaults,
+                Keep::Lengths,
+                Keep::UnmappedColumns,
+            ],
+        );
+        assert_eq!(operations(&live, &desired), []);
+    }
+
+    /// The report compares types as the differ does: an `AlterColumn` for another fact of a
+    /// `Vec<String>` column (`character varying[]` from the entity, `text[]` in the database)
+    /// reports no type difference.
+    #[test]
+    fn a_text_array_read_as_varchar_array_is_no_type_difference() {
+        let array = |db_type: &str, nullable: bool| {
+            let mut c = column(
+                "tags",
+                ColumnType::Array(Box::new(ColumnType::Text)),
+                db_type,
+            );
+            c.nullable = nullable;
+            c
+        };
+        let op = Operation::AlterColumn {
+            table: "posts".into(),
+            from: array("text[]", true),
+            to: array("character varying[]", false),
+        };
+        let kinds: Vec<Option<Keep>> = report(&[op]).into_iter().map(|k| k.keep).collect();
+        assert_eq!(kinds, [None]);
     }
 
     #[test]

@@ -228,7 +228,8 @@ impl Index {
     /// What an index *is*: the same columns in the same order, alike in uniqueness, whatever
     /// their names and whether a constraint or an index holds them (decision 9). Discovery reads
     /// no index method, and leaves out what it cannot describe (expression, partial, prefix,
-    /// full-text), so these are all the facts there are to compare.
+    /// full-text and spatial indexes, and on PostgreSQL every method but btree), so these are
+    /// all the facts there are to compare.
     pub fn same_definition(&self, other: &Index) -> bool {
         self.columns == other.columns && self.unique == other.unique
     }

@@ -77,6 +77,7 @@ where
         mut desired,
         renames,
         table_renames,
+        unmapped,
     } = shadow::read_sides(db, &project.entities, project.shadow_url.as_deref()).await?;
     let kept_enums: Vec<String> = live
         .tables
@@ -95,11 +96,14 @@ where
             keep
         });
     }
-    let declared_renames =
-        diff::apply_declared_renames(&mut live, &desired, &table_renames, &renames);
-    makemigrations_core::adoption::keep_database_version(
-        &live,
+    let declared_renames = apply_declarations(
+        &mut live,
         &mut desired,
+        &Declared {
+            table_renames: &table_renames,
+            renames: &renames,
+            unmapped: &unmapped,
+        },
         &project.keep_database,
     );
     let options = DiffOptions {
@@ -116,6 +120,30 @@ where
         kept_enums,
         ignored,
     ))
+}
+
+/// What the entities declare beyond their tables: renames and `ignore` fields.
+struct Declared<'a> {
+    table_renames: &'a [(String, String)],
+    renames: &'a [(String, String, String)],
+    unmapped: &'a [(String, &'static str)],
+}
+
+/// Applies the declared renames to the live side (and returns their operations), then takes the
+/// live columns of `ignore` fields and the kinds the project keeps into the desired side. In
+/// that order: entities name tables and columns by their new names, so a table renamed through
+/// `TABLE_RENAMED_FROM` must be under its new name before its ignored columns are looked up.
+fn apply_declarations(
+    live: &mut Schema,
+    desired: &mut Schema,
+    declared: &Declared,
+    keep: &[makemigrations_core::adoption::Keep],
+) -> Vec<Operation> {
+    let operations =
+        diff::apply_declared_renames(live, desired, declared.table_renames, declared.renames);
+    shadow::keep_unmapped_columns(live, desired, declared.unmapped);
+    makemigrations_core::adoption::keep_database_version(live, desired, keep);
+    operations
 }
 
 /// Whether the database has tables the entities describe: with no migrations yet, that is a
@@ -481,6 +509,67 @@ mod tests {
         .await
         .unwrap();
         db
+    }
+
+    /// An `ignore` field of an entity whose table is renamed through `TABLE_RENAMED_FROM`: the
+    /// live column (and its index) is found under the table's former name, carried over, and
+    /// the rename is the only operation.
+    #[test]
+    fn an_ignored_column_survives_a_declared_table_rename() {
+        let mut documents = Table::new("documents");
+        documents.primary_key = vec!["id".into()];
+        documents
+            .columns
+            .push(Column::new("id", ColumnType::Integer, "integer"));
+        documents.columns.push(Column::new(
+            "search",
+            ColumnType::Custom("tsvector".into()),
+            "tsvector",
+        ));
+        documents.indexes.push(makemigrations_core::Index {
+            name: "documents_search_idx".into(),
+            columns: vec!["search".into()],
+            unique: false,
+            constraint: false,
+        });
+        let mut live = Schema::default();
+        live.tables.insert("documents".into(), documents.clone());
+        let mut papers = documents.clone();
+        papers.name = "papers".into();
+        papers.columns.truncate(1);
+        papers.indexes.clear();
+        let mut desired = Schema::default();
+        desired.tables.insert("papers".into(), papers);
+
+        let declared_renames = apply_declarations(
+            &mut live,
+            &mut desired,
+            &Declared {
+                table_renames: &[("documents".into(), "papers".into())],
+                renames: &[],
+                unmapped: &[("papers".into(), "search")],
+            },
+            &[],
+        );
+        let compared = Compared::finish(
+            live,
+            desired,
+            DiffOptions {
+                backend: Backend::Postgres,
+                owned_tables: Default::default(),
+                exact_sqlite_types: false,
+                exact_names: false,
+            },
+            declared_renames,
+            Vec::new(),
+            Vec::new(),
+        );
+        let described: Vec<String> = compared
+            .operations()
+            .iter()
+            .map(Operation::describe)
+            .collect();
+        assert_eq!(described, ["Rename table documents to papers"]);
     }
 
     fn lines(plan: &Plan) -> Vec<String> {

@@ -96,8 +96,9 @@ impl Project {
     }
 
     /// Leaves the database's version of these kinds of difference alone: undeclared indexes,
-    /// defaults, lengths, loosely mapped types, undeclared columns, or objects by name. For a
-    /// database adopted with entities that do not carry every detail of it.
+    /// defaults, lengths, types (every type difference but lengths and enums), undeclared
+    /// columns, or objects by name. For a database adopted with entities that do not carry every
+    /// detail of it.
     pub fn keep_database<I: IntoIterator<Item = Keep>>(mut self, kinds: I) -> Self {
         self.keep_database.extend(kinds);
         self

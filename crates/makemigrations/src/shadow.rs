@@ -36,6 +36,9 @@ pub struct Sides {
     pub renames: Vec<(String, String, String)>,
     /// `(old name, new name)` of tables whose entity declares `TABLE_RENAMED_FROM`.
     pub table_renames: Vec<(String, String)>,
+    /// `(table, column)` of the entities' `#[sea_orm(ignore)]` fields, under the entity's table
+    /// name: [`keep_unmapped_columns`] takes them over once the declared renames are applied.
+    pub unmapped: Vec<(String, &'static str)>,
 }
 
 /// `shadow_url` is the user's own scratch database (MySQL only; elsewhere it is not needed).
@@ -54,7 +57,7 @@ where
         .filter_map(|d| Some((*d, d.statements(backend)?)))
         .collect();
     refuse_other_schemas(db, &statements).await?;
-    let unmapped: Vec<(String, &str)> = statements
+    let unmapped: Vec<(String, &'static str)> = statements
         .iter()
         .flat_map(|(def, s)| {
             def.unmapped_columns()
@@ -98,7 +101,6 @@ where
         _ => read_sqlite(db, &script, &cache).await?,
     };
     declared_foreign_key_actions(&mut desired, &stmts, backend);
-    keep_unmapped_columns(&live, &mut desired, &unmapped);
     makemigrations_core::diff::declared_actions_where_alike(
         &mut live,
         &desired,
@@ -144,6 +146,7 @@ where
         desired,
         renames,
         table_renames,
+        unmapped,
     })
 }
 
@@ -186,7 +189,15 @@ async fn refuse_other_schemas<C: ConnectionTrait>(
 /// the desired side would drop it with its data. The entity declares it, so the live column is
 /// taken over into the desired side unchanged, with the live indexes and foreign keys that
 /// involve it: no operation touches it. A field that has no live column stays uncreated.
-fn keep_unmapped_columns(live: &Schema, desired: &mut Schema, unmapped: &[(String, &str)]) {
+///
+/// `live` must already have the declared renames applied (`autodetect::compare` calls this after
+/// `diff::apply_declared_renames`): the entity names its table by the new name, and a table
+/// renamed through `TABLE_RENAMED_FROM` is found under its former name until then.
+pub(crate) fn keep_unmapped_columns(
+    live: &Schema,
+    desired: &mut Schema,
+    unmapped: &[(String, &str)],
+) {
     for (table_name, column_name) in unmapped {
         let Some(live_table) = live.tables.get(table_name) else {
             continue;

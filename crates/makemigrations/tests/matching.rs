@@ -431,3 +431,54 @@ async fn indexes_and_keys_are_matched_by_what_they_are() {
         assert_eq!(rows(backend).await, kept_rows[at], "{}", backend.name());
     }
 }
+
+/// An index of a method the model does not hold (PostgreSQL GIN, GiST, BRIN, hash; MySQL
+/// FULLTEXT, SPATIAL) is left out of discovery, like expression and partial indexes: otherwise a
+/// `USING gin (tags)` index would be taken for the btree index an entity declares on `tags`, and
+/// a `down` that brings it back would create it as btree.
+#[tokio::test]
+async fn indexes_of_a_method_the_model_does_not_hold_are_not_discovered() {
+    for backend in enabled_backends().await {
+        let name = backend.name();
+        let (schema, expected): (&str, &[&str]) = match &backend {
+            Backend::Postgres { .. } => (
+                "CREATE TABLE posts (
+                    id serial PRIMARY KEY,
+                    title text NOT NULL,
+                    tags text[],
+                    created_at timestamp,
+                    place point
+                );
+                CREATE INDEX posts_title_idx ON posts (title);
+                CREATE UNIQUE INDEX posts_title_id_uq ON posts USING btree (title, id);
+                CREATE INDEX posts_title_hash ON posts USING hash (title);
+                CREATE INDEX posts_tags_gin ON posts USING gin (tags);
+                CREATE INDEX posts_created_brin ON posts USING brin (created_at);
+                CREATE INDEX posts_place_gist ON posts USING gist (place);",
+                &["posts_title_id_uq", "posts_title_idx"],
+            ),
+            Backend::MySql { .. } => (
+                "CREATE TABLE posts (
+                    id int NOT NULL AUTO_INCREMENT PRIMARY KEY,
+                    title varchar(100) NOT NULL,
+                    body text,
+                    place point NOT NULL,
+                    KEY posts_title_idx (title),
+                    FULLTEXT KEY posts_body_ft (body),
+                    SPATIAL KEY posts_place_sp (place)
+                ) ENGINE=InnoDB",
+                &["posts_title_idx"],
+            ),
+            _ => continue,
+        };
+        backend.execute(schema).await;
+        let indexes: Vec<String> = backend
+            .schema_fingerprint()
+            .await
+            .iter()
+            .filter_map(|l| l.trim_start().strip_prefix("index "))
+            .map(|l| l.split(' ').next().unwrap().to_string())
+            .collect();
+        assert_eq!(indexes, expected, "{name}");
+    }
+}

@@ -49,16 +49,20 @@ WHERE n.nspname = $1 AND con.contype IN ('p', 'u', 'f')
 ORDER BY c.relname, con.conname"#;
 
 /// Indexes that no constraint owns (primary keys and UNIQUE constraints are read above).
-/// Expression and partial indexes are left out: the tool cannot describe them, so it must never
-/// propose to drop them.
+/// Expression and partial indexes, and indexes of any method but btree (GIN, GiST, BRIN, hash,
+/// SP-GiST), are left out: the model holds no index method, so such an index would be taken for
+/// the btree index an entity declares on the same columns, and re-created as btree by `down`.
+/// The tool cannot describe them, so it must never propose to drop them.
 const INDEXES: &str = r#"
 SELECT t.relname::text AS table_name, i.relname::text AS index_name, ix.indisunique AS is_unique,
        ix.indkey::text AS columns
 FROM pg_index ix
 JOIN pg_class i ON i.oid = ix.indexrelid
+JOIN pg_am am ON am.oid = i.relam
 JOIN pg_class t ON t.oid = ix.indrelid
 JOIN pg_namespace n ON n.oid = t.relnamespace
 WHERE n.nspname = $1 AND NOT ix.indisprimary AND ix.indexprs IS NULL AND ix.indpred IS NULL
+  AND am.amname = 'btree'
   AND NOT EXISTS (SELECT 1 FROM pg_constraint con
                   WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x'))
 ORDER BY t.relname, i.relname"#;
