@@ -174,9 +174,29 @@ pub(crate) fn unqualified_table(stmt: &TableCreateStatement) -> TableCreateState
     if !any_qualified {
         return stmt.clone();
     }
+    let mut table = restated(stmt, unqualified);
+    for key in stmt.get_foreign_key_create_stmts() {
+        table.foreign_key(&mut unqualified_foreign_key(key));
+    }
+    if let Some(comment) = stmt.get_comment() {
+        table.comment(comment);
+    }
+    if let Some(extra) = stmt.get_extra() {
+        table.extra(extra);
+    }
+    table
+}
+
+/// A new CREATE TABLE with `stmt`'s columns and indexes, named as `name` makes it, and nothing
+/// else: sea-query can neither take foreign keys out of a statement nor change them in place, so
+/// a statement that needs other keys is restated from this.
+pub(crate) fn restated(
+    stmt: &TableCreateStatement,
+    name: impl Fn(&TableRef) -> TableRef,
+) -> TableCreateStatement {
     let mut table = sea_query::Table::create();
-    if let Some(name) = stmt.get_table_name() {
-        table.table(unqualified(name));
+    if let Some(table_name) = stmt.get_table_name() {
+        table.table(name(table_name));
     }
     for column in stmt.get_columns() {
         table.col(column.clone());
@@ -189,15 +209,6 @@ pub(crate) fn unqualified_table(stmt: &TableCreateStatement) -> TableCreateState
         } else {
             table.index(&mut index);
         }
-    }
-    for key in stmt.get_foreign_key_create_stmts() {
-        table.foreign_key(&mut unqualified_foreign_key(key));
-    }
-    if let Some(comment) = stmt.get_comment() {
-        table.comment(comment);
-    }
-    if let Some(extra) = stmt.get_extra() {
-        table.extra(extra);
     }
     table
 }

@@ -349,22 +349,7 @@ fn postgres_script(
 
 /// The same CREATE TABLE without its foreign keys.
 fn without_foreign_keys(stmt: &TableCreateStatement) -> TableCreateStatement {
-    let mut table = Table::create();
-    if let Some(name) = stmt.get_table_name() {
-        table.table(name.clone());
-    }
-    for column in stmt.get_columns() {
-        table.col(column.clone());
-    }
-    for index in stmt.get_indexes() {
-        let mut index = index.clone();
-        if index.is_primary_key() {
-            table.primary_key(&mut index);
-        } else {
-            table.index(&mut index);
-        }
-    }
-    table
+    entities::restated(stmt, Clone::clone)
 }
 
 /// The same for SQLite, in one transaction: statement by statement, each DDL re-read the growing
