@@ -77,6 +77,15 @@ pub enum Error {
         backend: &'static str,
         migrations: Vec<crate::gate::PostgresOnly>,
     },
+    #[error("{}", lock_timeout_message(database, *waited_secs, holder.as_ref()))]
+    LockTimeout {
+        /// The database (password hidden; for SQLite, its file).
+        database: String,
+        waited_secs: u64,
+        holder: Option<crate::lock::Holder>,
+    },
+    #[error("the lock that keeps two migration runs on {database} apart was taken, but this session does not hold it: the connection goes through a pooler in transaction mode (such as pgbouncer with pool_mode = transaction), which hands each statement to another server connection and so breaks session locks; nothing was applied\n  fix: run `migrate` and `rollback` with a DATABASE_URL that reaches PostgreSQL directly, or a pool in session mode")]
+    LockNotHeld { database: String },
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
@@ -85,11 +94,14 @@ pub enum Error {
 
 impl Error {
     /// The process exit code: 3 for an unanswered question (as Django's non-interactive
-    /// questioner), 130 for Ctrl-C or the end of input at a prompt, 2 for every other error.
+    /// questioner), 4 when another migration run held the lock for longer than `--lock-timeout`
+    /// (a caller may simply try again), 130 for Ctrl-C or the end of input at a prompt, 2 for
+    /// every other error.
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Unanswered(_) => 3,
             Error::Interrupted => 130,
+            Error::LockTimeout { .. } => 4,
             _ => 2,
         }
     }
@@ -120,10 +132,34 @@ impl Error {
             Error::BaselineRollback(_) => "baseline_rollback",
             Error::PartialBaseline { .. } => "partial_baseline",
             Error::PostgresOnly { .. } => "postgres_only",
+            Error::LockTimeout { .. } => "lock_timeout",
+            Error::LockNotHeld { .. } => "lock_not_held",
             Error::Db(_) => "database",
             Error::Io(_) => "io",
         }
     }
+}
+
+/// Another run kept the lock for the whole `--lock-timeout`.
+fn lock_timeout_message(
+    database: &str,
+    waited_secs: u64,
+    holder: Option<&crate::lock::Holder>,
+) -> String {
+    let (held_by, stop) = match holder {
+        Some(h) => (
+            format!(" (it holds the lock: {})", h.who),
+            format!(
+                "; if that run is stuck, end it (`{}`) and run again",
+                h.stop
+            ),
+        ),
+        None => (String::new(), String::new()),
+    };
+    format!(
+        "another migration run on {database} still holds the lock after {waited_secs} s{held_by}; nothing was applied or reverted\n  \
+         fix: let that run finish and run this command again (it applies only what is still pending), or wait longer with `--lock-timeout SECONDS`{stop}"
+    )
 }
 
 /// An entity whose `schema_name` is not the schema being compared, and how to compare that one.

@@ -17,6 +17,7 @@ pub mod gate;
 pub mod interrupt;
 pub mod introspect;
 pub mod journal;
+pub mod lock;
 pub mod questioner;
 pub mod row_counts;
 pub mod runtime;

@@ -13,6 +13,7 @@ use crate::database::{self, core_backend};
 use crate::error::Error;
 use crate::executor::{self, Direction, MigrationState};
 use crate::gate;
+use crate::lock;
 use crate::questioner::{NoInput, Terminal};
 use crate::{writer, Project};
 
@@ -38,8 +39,19 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
             fake,
             retry,
             yes,
-        } => migrate(&project, &db, target.as_deref(), fake, retry, yes).await?,
-        Command::Rollback(args) => rollback(&project, &db, &args).await?,
+            lock_timeout,
+        } => {
+            let lock = run_lock(&url, &db, lock_timeout).await?;
+            let result = migrate(&project, &db, target.as_deref(), fake, retry, yes).await;
+            lock.release().await;
+            result?
+        }
+        Command::Rollback(args) => {
+            let lock = run_lock(&url, &db, args.lock_timeout).await?;
+            let result = rollback(&project, &db, &args).await;
+            lock.release().await;
+            result?
+        }
         Command::Showmigrations => showmigrations(&project, &db).await?,
         Command::Current => current(&project, &db).await?,
         Command::History { limit } => history(&project, &db, limit).await?,
@@ -47,6 +59,32 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
     };
     db.close().await?;
     Ok(code)
+}
+
+/// Takes the lock that keeps two `migrate`/`rollback` runs on this database apart, before the
+/// migration states are read: a run that had to wait then sees what the other one applied.
+async fn run_lock(
+    url: &str,
+    db: &DatabaseConnection,
+    timeout_secs: u64,
+) -> Result<lock::RunLock, Error> {
+    let phase = crate::timings::phase("lock");
+    let mut on_wait = |holder: Option<&lock::Holder>| {
+        let who = holder.map_or_else(
+            || "the backend does not tell who".to_string(),
+            |h| h.who.clone(),
+        );
+        eprintln!("waiting for another migration run to finish (it holds the lock: {who})");
+    };
+    let lock = lock::acquire(
+        url,
+        db,
+        std::time::Duration::from_secs(timeout_secs),
+        &mut on_wait,
+    )
+    .await;
+    drop(phase);
+    lock
 }
 
 /// One line saying which declared types this backend cannot tell from others, so that "No

@@ -54,6 +54,10 @@ pub enum Command {
         /// Apply without asking, even when a migration marks steps that lose data (`// !`).
         #[arg(short = 'y', long)]
         yes: bool,
+        /// How long to wait for another `migrate` or `rollback` on this database to finish (it
+        /// holds the lock); then exit 4 with nothing applied.
+        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+        lock_timeout: u64,
     },
     /// Revert applied migrations: the last one, the last N, down to TARGET, or all.
     Rollback(RollbackArgs),
@@ -160,6 +164,10 @@ pub struct RollbackArgs {
     /// columns and tables come back without their rows' values.
     #[arg(long)]
     pub force: bool,
+    /// How long to wait for another `migrate` or `rollback` on this database to finish (it holds
+    /// the lock); then exit 4 with nothing reverted.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub lock_timeout: u64,
 }
 
 /// Parses the process arguments and runs the command. The migration crate's `main` is this call.

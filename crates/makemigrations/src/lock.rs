@@ -1,0 +1,390 @@
+//! The run lock: `migrate` and `rollback` hold it for their whole run, taken before they read the
+//! migration states, so two runs at once (replicas starting together, CI beside a person) apply
+//! each migration exactly once: the second one waits, then reads the states the first one left.
+//!
+//! - PostgreSQL: a session advisory lock on a connection of its own, which stays idle while the
+//!   migrations run on the main connection (an idle session holds no snapshot, so it never blocks
+//!   a `CREATE INDEX CONCURRENTLY` of the migration itself). After taking it, a second statement
+//!   checks in `pg_locks` that this session really holds it: a pooler in transaction mode hands
+//!   each statement to another server connection, which silently breaks session locks.
+//! - MySQL/MariaDB: `GET_LOCK` on a connection of its own.
+//! - SQLite: an exclusive advisory file lock (`flock`) on `<database file>.makemigrations.lock`,
+//!   which excludes a second process for the whole run whatever the executor does on its single
+//!   connection (per-migration transactions, the rebuilds' pragmas); an in-memory database needs
+//!   none. The file is left in place: removing it would let a waiter lock a file that no longer
+//!   has a name.
+//!
+//! Every lock is released at the end, and by the server (or the kernel) when the process dies.
+//! The connections are plain sqlx connections, not pools: a pool may close an idle connection,
+//! and with it the lock.
+
+use std::time::{Duration, Instant};
+
+use sea_orm::sqlx::{self, Connection};
+use sea_orm::{DatabaseConnection, DbBackend};
+use sha2::{Digest, Sha256};
+
+use crate::database::{driver_url, redact, redact_in};
+use crate::error::Error;
+
+/// How often a waiting run asks again (PostgreSQL, SQLite; MySQL's `GET_LOCK` waits itself).
+const POLL: Duration = Duration::from_millis(100);
+/// How long opening the lock's own connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Who holds the lock, as far as the backend tells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// For the message: `PostgreSQL backend pid 4242`, `MySQL connection id 17`, `process 9876`.
+    pub who: String,
+    /// How to end that run if it is stuck: `SELECT pg_terminate_backend(4242)`, `KILL 17`,
+    /// `kill 9876`.
+    pub stop: String,
+}
+
+/// A held run lock; [`RunLock::release`] gives it back.
+pub struct RunLock {
+    inner: Inner,
+}
+
+enum Inner {
+    Postgres {
+        conn: sqlx::postgres::PgConnection,
+        key: i64,
+    },
+    MySql {
+        conn: sqlx::mysql::MySqlConnection,
+        name: String,
+    },
+    /// Closing the file releases the lock.
+    Sqlite(#[allow(dead_code)] std::fs::File),
+    /// An in-memory SQLite database: no other process can see it.
+    None,
+}
+
+/// The PostgreSQL advisory lock key: a fixed number derived from the tool's name and the
+/// database and schema being migrated, so runs against other schemas do not wait for each other.
+pub fn postgres_key(database: &str, schema: &str) -> i64 {
+    let digest = Sha256::digest(format!("makemigrations\0{database}\0{schema}").as_bytes());
+    i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
+}
+
+/// The MySQL/MariaDB lock name (at most 64 characters, the servers' limit).
+pub fn mysql_lock_name(database: &str) -> String {
+    let name = format!("makemigrations:{database}");
+    if name.chars().count() <= 64 {
+        return name;
+    }
+    let digest = Sha256::digest(database.as_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("makemigrations:{hex}")
+}
+
+/// The lock file of a SQLite database file.
+pub fn sqlite_lock_path(database_file: &std::path::Path) -> std::path::PathBuf {
+    let mut name = database_file.as_os_str().to_owned();
+    name.push(".makemigrations.lock");
+    name.into()
+}
+
+/// Takes the run lock for the database `db` is connected to (`url` is the same database), waiting
+/// at most `timeout`. `on_wait` is called once, when the lock is found taken, with its holder
+/// where the backend tells.
+pub async fn acquire(
+    url: &str,
+    db: &DatabaseConnection,
+    timeout: Duration,
+    on_wait: &mut dyn FnMut(Option<&Holder>),
+) -> Result<RunLock, Error> {
+    let started = Instant::now();
+    let inner = match db.get_database_backend() {
+        DbBackend::Postgres => postgres(url, timeout, started, on_wait).await?,
+        DbBackend::MySql => mysql(url, timeout, started, on_wait).await?,
+        _ => sqlite(db, timeout, started, on_wait).await?,
+    };
+    Ok(RunLock { inner })
+}
+
+impl RunLock {
+    /// Gives the lock back. Errors are not reported: closing the lock's connection (or file)
+    /// releases it anyway.
+    pub async fn release(self) {
+        match self.inner {
+            Inner::Postgres { mut conn, key } => {
+                let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(key)
+                    .execute(&mut conn)
+                    .await;
+                let _ = conn.close().await;
+            }
+            Inner::MySql { mut conn, name } => {
+                let _ = sqlx::query("SELECT RELEASE_LOCK(?)")
+                    .bind(name)
+                    .execute(&mut conn)
+                    .await;
+                let _ = conn.close().await;
+            }
+            Inner::Sqlite(file) => drop(file),
+            Inner::None => {}
+        }
+    }
+}
+
+fn connect_error(url: &str, reason: String) -> Error {
+    Error::Connect {
+        url: redact(url),
+        reason: format!(
+            "opening the connection that holds the migration lock: {}",
+            redact_in(&reason, url)
+        ),
+    }
+}
+
+async fn connect<C: Connection>(url: &str) -> Result<C, Error> {
+    match tokio::time::timeout(CONNECT_TIMEOUT, C::connect(&driver_url(url))).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(connect_error(url, e.to_string())),
+        Err(_) => Err(connect_error(
+            url,
+            format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+        )),
+    }
+}
+
+fn lock_error(url: &str, e: sqlx::Error) -> Error {
+    Error::Db(sea_orm::DbErr::Custom(format!(
+        "taking the migration lock: {}",
+        redact_in(&e.to_string(), url)
+    )))
+}
+
+fn timed_out(url: &str, timeout: Duration, holder: Option<Holder>) -> Error {
+    Error::LockTimeout {
+        database: redact(url),
+        waited_secs: timeout.as_secs(),
+        holder,
+    }
+}
+
+async fn postgres(
+    url: &str,
+    timeout: Duration,
+    started: Instant,
+    on_wait: &mut dyn FnMut(Option<&Holder>),
+) -> Result<Inner, Error> {
+    let mut conn: sqlx::postgres::PgConnection = connect(url).await?;
+    let err = |e| lock_error(url, e);
+    let (database, schema): (String, String) =
+        sqlx::query_as("SELECT current_database()::text, current_schema()::text")
+            .fetch_one(&mut conn)
+            .await
+            .map_err(err)?;
+    let key = postgres_key(&database, &schema);
+    // pg_locks shows a bigint key as classid (high half) and objid (low half), objsubid 1.
+    let (high, low) = ((key as u64 >> 32) as i64, (key as u64 & 0xffff_ffff) as i64);
+    let mut waited: Option<Option<Holder>> = None;
+    loop {
+        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(key)
+            .fetch_one(&mut conn)
+            .await
+            .map_err(err)?;
+        if taken {
+            break;
+        }
+        let holder: Option<i32> = sqlx::query_scalar(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
+             AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1 LIMIT 1",
+        )
+        .bind(high)
+        .bind(low)
+        .fetch_optional(&mut conn)
+        .await
+        .map_err(err)?
+        .flatten();
+        let holder = holder.map(|pid| Holder {
+            who: format!("PostgreSQL backend pid {pid}"),
+            stop: format!("SELECT pg_terminate_backend({pid})"),
+        });
+        if waited.is_none() {
+            on_wait(holder.as_ref());
+        }
+        if holder.is_some() || waited.is_none() {
+            waited = Some(holder);
+        }
+        if started.elapsed() >= timeout {
+            let _ = conn.close().await;
+            return Err(timed_out(url, timeout, waited.flatten()));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    // A second statement: through a pooler in transaction mode it may reach another server
+    // connection, which does not hold the lock that the first one took.
+    let held: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+         AND pid = pg_backend_pid() AND classid::bigint = $1 AND objid::bigint = $2 \
+         AND objsubid = 1",
+    )
+    .bind(high)
+    .bind(low)
+    .fetch_one(&mut conn)
+    .await
+    .map_err(err)?;
+    if held == 0 {
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(key)
+            .execute(&mut conn)
+            .await;
+        let _ = conn.close().await;
+        return Err(Error::LockNotHeld {
+            database: redact(url),
+        });
+    }
+    Ok(Inner::Postgres { conn, key })
+}
+
+async fn mysql(
+    url: &str,
+    timeout: Duration,
+    started: Instant,
+    on_wait: &mut dyn FnMut(Option<&Holder>),
+) -> Result<Inner, Error> {
+    let mut conn: sqlx::mysql::MySqlConnection = connect(url).await?;
+    let err = |e| lock_error(url, e);
+    let database: Option<String> = sqlx::query_scalar("SELECT CAST(DATABASE() AS CHAR)")
+        .fetch_one(&mut conn)
+        .await
+        .map_err(err)?;
+    let name = mysql_lock_name(database.as_deref().unwrap_or_default());
+    let get_lock = |seconds: i64| {
+        sqlx::query_scalar::<_, Option<i64>>("SELECT CAST(GET_LOCK(?, ?) AS SIGNED)")
+            .bind(name.clone())
+            .bind(seconds)
+    };
+    let got = get_lock(0).fetch_one(&mut conn).await.map_err(err)?;
+    if got == Some(1) {
+        return Ok(Inner::MySql { conn, name });
+    }
+    let holder: Option<i64> = sqlx::query_scalar("SELECT CAST(IS_USED_LOCK(?) AS SIGNED)")
+        .bind(name.clone())
+        .fetch_one(&mut conn)
+        .await
+        .map_err(err)?;
+    let holder = holder.map(|id| Holder {
+        who: format!("MySQL connection id {id}"),
+        stop: format!("KILL {id}"),
+    });
+    on_wait(holder.as_ref());
+    // GET_LOCK waits on the server; whole seconds, at least one when any time is left.
+    let left = timeout.saturating_sub(started.elapsed());
+    let got = if left.is_zero() {
+        Some(0)
+    } else {
+        let seconds = left.as_secs_f64().ceil() as i64;
+        get_lock(seconds.max(1))
+            .fetch_one(&mut conn)
+            .await
+            .map_err(err)?
+    };
+    if got == Some(1) {
+        return Ok(Inner::MySql { conn, name });
+    }
+    let _ = conn.close().await;
+    Err(timed_out(url, timeout, holder))
+}
+
+async fn sqlite(
+    db: &DatabaseConnection,
+    timeout: Duration,
+    started: Instant,
+    on_wait: &mut dyn FnMut(Option<&Holder>),
+) -> Result<Inner, Error> {
+    let rows = crate::introspect::query(db, "PRAGMA database_list", vec![]).await?;
+    let file = rows
+        .iter()
+        .find(|r| r.try_get::<String>("", "name").as_deref() == Ok("main"))
+        .and_then(|r| r.try_get::<String>("", "file").ok())
+        .unwrap_or_default();
+    if file.is_empty() {
+        return Ok(Inner::None);
+    }
+    let path = sqlite_lock_path(std::path::Path::new(&file));
+    let mut lock_file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)?;
+    let mut waited = false;
+    loop {
+        match fs4::FileExt::try_lock(&lock_file) {
+            Ok(()) => break,
+            Err(fs4::TryLockError::WouldBlock) => {}
+            Err(fs4::TryLockError::Error(e)) => return Err(e.into()),
+        }
+        let holder = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| text.trim().parse::<u32>().ok())
+            .map(|pid| Holder {
+                who: format!("process {pid}"),
+                stop: format!("kill {pid}"),
+            });
+        if !waited {
+            on_wait(holder.as_ref());
+            waited = true;
+        }
+        if started.elapsed() >= timeout {
+            return Err(Error::LockTimeout {
+                database: file,
+                waited_secs: timeout.as_secs(),
+                holder,
+            });
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    // The holder's process id, for the message of a run that waits.
+    use std::io::{Seek, Write};
+    lock_file.set_len(0)?;
+    lock_file.seek(std::io::SeekFrom::Start(0))?;
+    write!(lock_file, "{}", std::process::id())?;
+    lock_file.flush()?;
+    Ok(Inner::Sqlite(lock_file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_fixed_and_per_schema() {
+        assert_eq!(
+            postgres_key("shop", "public"),
+            postgres_key("shop", "public")
+        );
+        assert_ne!(
+            postgres_key("shop", "public"),
+            postgres_key("shop", "tenant")
+        );
+        assert_ne!(
+            postgres_key("shop", "public"),
+            postgres_key("shop2", "public")
+        );
+    }
+
+    #[test]
+    fn mysql_lock_names_fit_the_servers_limit() {
+        assert_eq!(mysql_lock_name("shop"), "makemigrations:shop");
+        let long = "d".repeat(64);
+        let name = mysql_lock_name(&long);
+        assert!(name.len() <= 64, "{name}");
+        assert_eq!(name, mysql_lock_name(&long));
+    }
+
+    #[test]
+    fn lock_file_sits_beside_the_database() {
+        assert_eq!(
+            sqlite_lock_path(std::path::Path::new("/data/app.sqlite3")),
+            std::path::Path::new("/data/app.sqlite3.makemigrations.lock")
+        );
+    }
+}
