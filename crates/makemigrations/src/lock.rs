@@ -6,7 +6,9 @@
 //!   migrations run on the main connection (an idle session holds no snapshot, so it never blocks
 //!   a `CREATE INDEX CONCURRENTLY` of the migration itself). After taking it, a second statement
 //!   checks in `pg_locks` that this session really holds it: a pooler in transaction mode hands
-//!   each statement to another server connection, which silently breaks session locks.
+//!   each statement to another server connection, which silently breaks session locks. The
+//!   statement that takes it also checks that the session did not hold it already (a pooler
+//!   that ran another client's lock on the same server connection).
 //! - MySQL/MariaDB: `GET_LOCK` on a connection of its own.
 //! - SQLite: an exclusive advisory file lock (`flock`) on `<database file>.makemigrations.lock`,
 //!   which excludes a second process for the whole run whatever the executor does on its single
@@ -183,14 +185,30 @@ async fn postgres(
     // pg_locks shows a bigint key as classid (high half) and objid (low half), objsubid 1.
     let (high, low) = ((key as u64 >> 32) as i64, (key as u64 & 0xffff_ffff) as i64);
     let mut waited: Option<Option<Holder>> = None;
-    loop {
-        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(key)
-            .fetch_one(&mut conn)
-            .await
-            .map_err(err)?;
+    let pid = loop {
+        // `before`: this session held the key before asking, so it was taken by another client
+        // whose statements a pooler ran on the same server connection.
+        let (pid, before, taken): (i32, bool, bool) = sqlx::query_as(
+            "SELECT pg_backend_pid(), \
+                    EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                            AND pid = pg_backend_pid() AND classid::bigint = $2 \
+                            AND objid::bigint = $3 AND objsubid = 1), \
+                    pg_try_advisory_lock($1)",
+        )
+        .bind(key)
+        .bind(high)
+        .bind(low)
+        .fetch_one(&mut conn)
+        .await
+        .map_err(err)?;
+        if before {
+            let _ = conn.close().await;
+            return Err(Error::LockNotHeld {
+                database: redact(url),
+            });
+        }
         if taken {
-            break;
+            break pid;
         }
         let holder: Option<i32> = sqlx::query_scalar(
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
@@ -217,16 +235,17 @@ async fn postgres(
             return Err(timed_out(url, timeout, waited.flatten()));
         }
         tokio::time::sleep(POLL).await;
-    }
+    };
     // A second statement: through a pooler in transaction mode it may reach another server
     // connection, which does not hold the lock that the first one took.
     let held: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
-         AND pid = pg_backend_pid() AND classid::bigint = $1 AND objid::bigint = $2 \
-         AND objsubid = 1",
+         AND pid = pg_backend_pid() AND pid = $3 AND classid::bigint = $1 \
+         AND objid::bigint = $2 AND objsubid = 1",
     )
     .bind(high)
     .bind(low)
+    .bind(pid)
     .fetch_one(&mut conn)
     .await
     .map_err(err)?;
