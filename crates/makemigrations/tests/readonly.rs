@@ -152,15 +152,27 @@ impl ReadOnly {
         let env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         project.run_with_env(&self.backend, args, &env)
     }
+}
 
-    async fn drop_user(self) {
-        if let Some((url, statements)) = &self.cleanup {
-            let db = Database::connect(url.as_str()).await.unwrap();
-            for sql in statements {
-                db.execute_unprepared(sql).await.unwrap();
-            }
-            db.close().await.unwrap();
-        }
+/// The user (and MySQL's scratch database) goes also when the test fails.
+impl Drop for ReadOnly {
+    fn drop(&mut self) {
+        let Some((url, statements)) = self.cleanup.take() else {
+            return;
+        };
+        // Drop runs outside async code: a runtime of its own on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async {
+                if let Ok(db) = Database::connect(url.as_str()).await {
+                    for sql in statements {
+                        let _ = db.execute_unprepared(&sql).await;
+                    }
+                    let _ = db.close().await;
+                }
+            });
+        })
+        .join();
     }
 }
 
@@ -378,6 +390,6 @@ async fn read_only_commands_create_nothing_and_check_runs_no_migration() {
             out.text
         );
 
-        ro.drop_user().await;
+        drop(ro);
     }
 }
