@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use sea_orm::sea_query::{ColumnDef, Expr, ExprTrait, Query, Table};
+use sea_orm::sea_query::{ColumnDef, Expr, ExprTrait, OnConflict, Query, Table};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
     Schema, TransactionTrait,
@@ -43,24 +43,32 @@ pub enum Direction {
     Down,
 }
 
-/// Creates the tracking tables when they are missing.
+/// Creates the tracking tables that are missing. Only the commands that change the database call
+/// this (`migrate`, `rollback`, and `makemigrations` when it records a baseline): the read-only
+/// commands read a missing table as empty, so they work for a user who may not create tables. A
+/// table that exists is not created again, not even with `IF NOT EXISTS` (PostgreSQL checks the
+/// right to create in the schema before it sees that the table exists).
 pub async fn ensure_tracking_tables(db: &DatabaseConnection) -> Result<(), DbErr> {
     let backend = db.get_database_backend();
-    let mut tracking = Schema::new(backend).create_table_from_entity(seaql_migrations::Entity);
-    db.execute(tracking.if_not_exists()).await?;
-    let owned = Table::create()
-        .table(OWNED_TABLES.to_string())
-        .if_not_exists()
-        .col(
-            ColumnDef::new("table_name")
-                .string()
-                .not_null()
-                .primary_key(),
-        )
-        .col(ColumnDef::new("created_by").string().not_null())
-        .to_owned();
-    db.execute(&owned).await?;
-    if backend == DbBackend::MySql {
+    if !table_exists(db, TRACKING_TABLE).await? {
+        let mut tracking = Schema::new(backend).create_table_from_entity(seaql_migrations::Entity);
+        db.execute(tracking.if_not_exists()).await?;
+    }
+    if !table_exists(db, OWNED_TABLES).await? {
+        let owned = Table::create()
+            .table(OWNED_TABLES.to_string())
+            .if_not_exists()
+            .col(
+                ColumnDef::new("table_name")
+                    .string()
+                    .not_null()
+                    .primary_key(),
+            )
+            .col(ColumnDef::new("created_by").string().not_null())
+            .to_owned();
+        db.execute(&owned).await?;
+    }
+    if backend == DbBackend::MySql && !table_exists(db, HALF_APPLIED).await? {
         let half_applied = Table::create()
             .table(HALF_APPLIED.to_string())
             .if_not_exists()
@@ -73,6 +81,31 @@ pub async fn ensure_tracking_tables(db: &DatabaseConnection) -> Result<(), DbErr
         db.execute(&half_applied).await?;
     }
     Ok(())
+}
+
+/// Whether the table `name` is there, found as an unqualified name in a statement finds it (on
+/// PostgreSQL through `search_path`). Reading a catalog needs no right on the table.
+pub async fn table_exists<C: ConnectionTrait>(conn: &C, name: &str) -> Result<bool, DbErr> {
+    let (sql, values): (&str, Vec<sea_orm::Value>) = match conn.get_database_backend() {
+        DbBackend::Postgres => (
+            "SELECT COUNT(*) AS found FROM (SELECT to_regclass($1) AS r) t WHERE r IS NOT NULL",
+            vec![name.into()],
+        ),
+        DbBackend::MySql => (
+            "SELECT COUNT(*) AS found FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+            vec![name.into()],
+        ),
+        _ => (
+            "SELECT COUNT(*) AS found FROM sqlite_master WHERE type = 'table' AND name = ?",
+            vec![name.into()],
+        ),
+    };
+    let rows = introspect::query(conn, sql, values).await?;
+    match rows.first() {
+        Some(row) => Ok(row.try_get::<i64>("", "found")? > 0),
+        None => Ok(false),
+    }
 }
 
 /// A migration that failed on MySQL after some of its statements had committed: the database is
@@ -90,7 +123,7 @@ pub struct HalfApplied {
 
 /// The half-applied migrations (none where DDL is transactional).
 pub async fn half_applied(db: &DatabaseConnection) -> Result<Vec<HalfApplied>, DbErr> {
-    if db.get_database_backend() != DbBackend::MySql {
+    if db.get_database_backend() != DbBackend::MySql || !table_exists(db, HALF_APPLIED).await? {
         return Ok(Vec::new());
     }
     let sql = format!(
@@ -138,13 +171,21 @@ async fn record_half_applied(db: &DatabaseConnection, record: &HalfApplied) -> R
             record.failed.clone().into(),
             record.failed_at.into(),
         ])
+        .on_conflict(
+            OnConflict::column("version".to_string())
+                .update_columns(
+                    ["direction", "statements", "failed_statement", "failed_at"]
+                        .map(str::to_string),
+                )
+                .to_owned(),
+        )
         .to_owned();
     db.execute(&insert).await.map(|_| ())
 }
 
 /// Forgets that `name` (or, with `None`, every migration) was half-applied.
 pub async fn clear_half_applied(db: &DatabaseConnection, name: Option<&str>) -> Result<(), DbErr> {
-    if db.get_database_backend() != DbBackend::MySql {
+    if db.get_database_backend() != DbBackend::MySql || !table_exists(db, HALF_APPLIED).await? {
         return Ok(());
     }
     let mut delete = Query::delete();
@@ -156,13 +197,17 @@ pub async fn clear_half_applied(db: &DatabaseConnection, name: Option<&str>) -> 
 }
 
 /// Every migration file in order, with its state. An applied migration whose file is missing is
-/// an error: the history cannot be trusted without it.
+/// an error: the history cannot be trusted without it. Nothing is created: without the tracking
+/// table nothing is applied.
 pub async fn states(
     db: &DatabaseConnection,
     migrations: Vec<Box<dyn MigrationTrait>>,
 ) -> Result<Vec<MigrationState>, Error> {
-    ensure_tracking_tables(db).await?;
-    let rows = seaql_migrations::Entity::find().all(db).await?;
+    let rows = if table_exists(db, TRACKING_TABLE).await? {
+        seaql_migrations::Entity::find().all(db).await?
+    } else {
+        Vec::new()
+    };
     let applied: BTreeMap<String, i64> = rows
         .into_iter()
         .map(|m| (m.version, m.applied_at))
@@ -183,8 +228,12 @@ pub async fn states(
         .collect())
 }
 
-/// The tables this project's migrations created.
+/// The tables this project's migrations created (none while the table that records them is
+/// missing).
 pub async fn owned_tables<C: ConnectionTrait>(db: &C) -> Result<BTreeSet<String>, DbErr> {
+    if !table_exists(db, OWNED_TABLES).await? {
+        return Ok(BTreeSet::new());
+    }
     let sql = format!("SELECT table_name FROM {OWNED_TABLES}");
     let rows = introspect::query(db, &sql, vec![]).await?;
     rows.iter()
@@ -299,13 +348,29 @@ pub async fn check_foreign_keys<C: ConnectionTrait>(conn: &C, before: usize) -> 
 }
 
 /// Records a migration as applied (or not) without running it: Django's `--fake`, for a
-/// migration that was completed (or undone) by hand.
+/// migration that was completed (or undone) by hand. Faked down, the migration's tables that are
+/// gone (dropped by hand) stop being this project's; those still there stay its own, so that
+/// `migrate` after `rollback --fake` finds the records as a real run leaves them.
 pub async fn record_only(
     db: &DatabaseConnection,
     name: &str,
     direction: Direction,
 ) -> Result<(), DbErr> {
-    record_version(db, name, direction).await
+    ensure_tracking_tables(db).await?;
+    let txn = db.begin().await?;
+    record_version(&txn, name, direction).await?;
+    if direction == Direction::Down {
+        let present = table_names(&txn).await?;
+        let sql = format!("SELECT table_name, created_by FROM {OWNED_TABLES}");
+        for row in introspect::query(&txn, &sql, vec![]).await? {
+            let table: String = row.try_get("", "table_name")?;
+            let created_by: String = row.try_get("", "created_by")?;
+            if created_by == name && !present.contains(&table) {
+                forget_owned(&txn, &table).await?;
+            }
+        }
+    }
+    txn.commit().await
 }
 
 /// Records a baseline as applied on the database it describes, and its tables as this
@@ -315,16 +380,12 @@ pub async fn record_baseline(
     name: &str,
     tables: &[&str],
 ) -> Result<(), DbErr> {
+    ensure_tracking_tables(db).await?;
     let txn = db.begin().await?;
     record_version(&txn, name, Direction::Up).await?;
     let owned = owned_tables(&txn).await?;
     for table in tables.iter().filter(|t| !owned.contains(**t)) {
-        let insert = Query::insert()
-            .into_table(OWNED_TABLES.to_string())
-            .columns(["table_name".to_string(), "created_by".to_string()])
-            .values_panic([(*table).into(), name.into()])
-            .to_owned();
-        txn.execute(&insert).await?;
+        own(&txn, table, name).await?;
     }
     txn.commit().await
 }
@@ -361,21 +422,36 @@ async fn record<C: ConnectionTrait>(
     record_version(conn, name, direction).await?;
     let after = table_names(conn).await?;
     for created in after.difference(tables_before) {
-        let insert = Query::insert()
-            .into_table(OWNED_TABLES.to_string())
-            .columns(["table_name".to_string(), "created_by".to_string()])
-            .values_panic([created.as_str().into(), name.into()])
-            .to_owned();
-        conn.execute(&insert).await?;
+        own(conn, created, name).await?;
     }
     for dropped in tables_before.difference(&after) {
-        let delete = Query::delete()
-            .from_table(OWNED_TABLES.to_string())
-            .and_where(Expr::col("table_name".to_string()).eq(dropped.as_str()))
-            .to_owned();
-        conn.execute(&delete).await?;
+        forget_owned(conn, dropped).await?;
     }
     Ok(())
+}
+
+/// Records `table` as created by `migration`, over any record left from before (a table dropped
+/// by hand after `rollback --fake`, created again by `migrate`).
+async fn own<C: ConnectionTrait>(conn: &C, table: &str, migration: &str) -> Result<(), DbErr> {
+    let insert = Query::insert()
+        .into_table(OWNED_TABLES.to_string())
+        .columns(["table_name".to_string(), "created_by".to_string()])
+        .values_panic([table.into(), migration.into()])
+        .on_conflict(
+            OnConflict::column("table_name".to_string())
+                .update_column("created_by".to_string())
+                .to_owned(),
+        )
+        .to_owned();
+    conn.execute(&insert).await.map(|_| ())
+}
+
+async fn forget_owned<C: ConnectionTrait>(conn: &C, table: &str) -> Result<(), DbErr> {
+    let delete = Query::delete()
+        .from_table(OWNED_TABLES.to_string())
+        .and_where(Expr::col("table_name".to_string()).eq(table))
+        .to_owned();
+    conn.execute(&delete).await.map(|_| ())
 }
 
 /// Writes (up) or deletes (down) the tracking row.
@@ -391,6 +467,13 @@ async fn record_version<C: ConnectionTrait>(
                 .into_table(TRACKING_TABLE.to_string())
                 .columns(["version".to_string(), "applied_at".to_string()])
                 .values_panic([name.into(), now.into()])
+                // A row left from before (`migrate --fake` over a recorded migration, or a
+                // record the user restored) is brought up to date rather than refused.
+                .on_conflict(
+                    OnConflict::column("version".to_string())
+                        .update_column("applied_at".to_string())
+                        .to_owned(),
+                )
                 .to_owned();
             conn.execute(&insert).await?;
         }

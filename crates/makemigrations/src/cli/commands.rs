@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use makemigrations_core::ops::{sanitize_name, suggest_name};
 use makemigrations_core::render::{render_migration, MigrationFile};
 use makemigrations_core::Operation;
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use super::{Cli, Command, MakemigrationsArgs, RollbackArgs};
 use crate::autodetect;
@@ -479,6 +479,8 @@ async fn migrate(
     retry: bool,
     yes: bool,
 ) -> Result<ExitCode, Error> {
+    // The commands that change the database are the ones that create the tool's tables.
+    executor::ensure_tracking_tables(db).await?;
     let states = executor::states(db, (project.migrations)()).await?;
     let resolved = half_applied_gate(db, Direction::Up, fake || retry).await?;
     let last = match target {
@@ -594,6 +596,8 @@ async fn rollback(
     db: &DatabaseConnection,
     args: &RollbackArgs,
 ) -> Result<ExitCode, Error> {
+    // The commands that change the database are the ones that create the tool's tables.
+    executor::ensure_tracking_tables(db).await?;
     let states = executor::states(db, (project.migrations)()).await?;
     let resolved = half_applied_gate(db, Direction::Down, args.fake || args.retry).await?;
     let applied: Vec<&MigrationState> = states.iter().filter(|s| s.applied_at.is_some()).collect();
@@ -745,44 +749,26 @@ async fn history(
     Ok(ExitCode::SUCCESS)
 }
 
-/// With migrations pending, the comparison runs inside a transaction in which they are applied
-/// and which is then rolled back, so `check` can tell pending work from missing migrations
-/// without changing anything.
+/// Reads only: nothing is created and no migration runs, so a read-only user can run it and it
+/// holds no lock. With migrations pending the entities are not compared (the database is not at
+/// the point they describe): `check` lists what is pending and exits 1. Trying the pending
+/// migrations in the scratch place would need the live schema rebuilt there first, which is not
+/// cheap (docs/guide.md, "check").
 async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, Error> {
     let states = executor::states(db, (project.migrations)()).await?;
     let pending: Vec<&MigrationState> = states.iter().filter(|s| s.applied_at.is_none()).collect();
-    let mysql_pending =
-        !pending.is_empty() && db.get_database_backend() == sea_orm::DbBackend::MySql;
     let names: Vec<&str> = pending.iter().map(|s| s.name()).collect();
     let apply_plan = gate::apply_plan(project.migration_facts, &names, |f| {
         project.shown_migration_file(f)
     });
     let placeholders = apply_plan.placeholders;
-    // sea-query cannot even write an array column off PostgreSQL: such a file is not tried.
     let postgres_only_here = db.get_database_backend() != sea_orm::DbBackend::Postgres
         && !apply_plan.postgres_only.is_empty();
     let changes = if pending.is_empty() {
         let compared = autodetect::compare(project, db).await?;
         (compared.operations(), compared.unmanaged)
-    } else if mysql_pending || !placeholders.is_empty() || postgres_only_here {
-        // MySQL commits DDL at once: pending migrations cannot be tried and taken back. A
-        // placeholder fails by design: the migration cannot be tried either.
-        (Vec::new(), Vec::new())
     } else {
-        if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
-            db.execute_unprepared("PRAGMA foreign_keys = OFF").await?;
-        }
-        let txn = db.begin().await?;
-        let result = async {
-            for state in &pending {
-                executor::run_in(&txn, state.migration.as_ref(), Direction::Up).await?;
-            }
-            let compared = autodetect::compare(project, &txn).await?;
-            Ok::<_, Error>((compared.operations(), compared.unmanaged))
-        }
-        .await;
-        txn.rollback().await?;
-        result?
+        (Vec::new(), Vec::new())
     };
     let (operations, unmanaged) = changes;
     print_unseen(project);
@@ -807,10 +793,7 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
             p.file, p.line, p.migration
         );
     }
-    if !placeholders.is_empty() && !mysql_pending {
-        println!("Entities not compared: a pending migration cannot run until its placeholder is replaced");
-    }
-    if postgres_only_here && !mysql_pending {
+    if postgres_only_here {
         for m in &apply_plan.postgres_only {
             println!(
                 "PostgreSQL-only: {} ({}) cannot run on this database: {}",
@@ -819,10 +802,14 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
                 m.lines.join("; ")
             );
         }
-        println!("Entities not compared: a pending migration runs only on PostgreSQL");
     }
-    if mysql_pending {
-        println!("Entities not compared: on MySQL the pending migrations cannot be tried in a transaction; run `migrate`, then `check` again");
+    // Why the entities were not compared, and what lets `check` compare them.
+    if !placeholders.is_empty() {
+        println!("Entities not compared: a pending migration cannot run until its placeholder is replaced; then run `migrate`, and `check` again");
+    } else if postgres_only_here {
+        println!("Entities not compared: a pending migration runs only on PostgreSQL; apply the history there, or check a database that has it applied");
+    } else if !pending.is_empty() {
+        println!("Entities not compared: check compares them once no migration is pending (it never runs one); run `migrate`, then `check` again");
     }
     if !operations.is_empty() {
         println!("Entity changes with no migration: run `makemigrations`");

@@ -128,8 +128,32 @@ pub async fn discover<C: ConnectionTrait>(conn: &C, schema_name: &str) -> Result
             ),
         );
     }
+    let key_rows = query(conn, FOREIGN_KEYS, arg()).await?;
+    // MariaDB shows a key in REFERENTIAL_CONSTRAINTS only to a user with more than SELECT on its
+    // table: a read-only user reads the rules of the keys it misses from SHOW CREATE TABLE (one
+    // query per such table; none for a user with the usual rights).
+    let mut unruled: BTreeSet<String> = BTreeSet::new();
+    for row in &key_rows {
+        let id: (String, String) = (row.try_get("", "table_name")?, row.try_get("", "name")?);
+        if !rules.contains_key(&id) {
+            unruled.insert(id.0);
+        }
+    }
+    for table in unruled {
+        let sql = format!(
+            "SHOW CREATE TABLE {}.{}",
+            quote_identifier(schema_name),
+            quote_identifier(&table)
+        );
+        for row in query(conn, &sql, vec![]).await? {
+            let create: String = row.try_get_by_index(1)?;
+            for (name, on_update, on_delete) in rules_in_create_table(&create) {
+                rules.insert((table.clone(), name), (on_update, on_delete));
+            }
+        }
+    }
     let mut keys: BTreeMap<(String, String), ForeignKey> = BTreeMap::new();
-    for row in query(conn, FOREIGN_KEYS, arg()).await? {
+    for row in key_rows {
         let id: (String, String) = (row.try_get("", "table_name")?, row.try_get("", "name")?);
         let (on_update, on_delete) = rules
             .get(&id)
@@ -224,6 +248,47 @@ fn is_foreign_key_index(table: &Table, index: &Index) -> bool {
 /// The rule as declared. InnoDB treats RESTRICT and NO ACTION alike (the differ compares them as
 /// equal here) and reports RESTRICT where nothing was declared; generated files always state
 /// both actions, so their keys read back exactly.
+fn quote_identifier(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+/// The rules of each foreign key in a `SHOW CREATE TABLE` text: `(name, on update, on delete)`.
+/// A rule the text leaves out is RESTRICT, as REFERENTIAL_CONSTRAINTS reports it.
+fn rules_in_create_table(create: &str) -> Vec<(String, ForeignKeyAction, ForeignKeyAction)> {
+    let rule_after = |line: &str, clause: &str| {
+        let Some(at) = line.find(clause) else {
+            return ForeignKeyAction::Restrict;
+        };
+        let rest = &line[at + clause.len()..];
+        [
+            "SET DEFAULT",
+            "SET NULL",
+            "NO ACTION",
+            "CASCADE",
+            "RESTRICT",
+        ]
+        .into_iter()
+        .find(|rule| rest.starts_with(rule))
+        .map(action)
+        .unwrap_or(ForeignKeyAction::Restrict)
+    };
+    create
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim();
+            let quoted = line.strip_prefix("CONSTRAINT `")?;
+            let end = quoted.find("` FOREIGN KEY ")?;
+            let name = quoted[..end].replace("``", "`");
+            let references = &quoted[quoted.find(" REFERENCES ")?..];
+            Some((
+                name,
+                rule_after(references, " ON UPDATE "),
+                rule_after(references, " ON DELETE "),
+            ))
+        })
+        .collect()
+}
+
 fn action(rule: &str) -> ForeignKeyAction {
     match rule {
         "RESTRICT" => ForeignKeyAction::Restrict,
@@ -236,4 +301,34 @@ fn action(rule: &str) -> ForeignKeyAction {
 
 fn non_empty(text: Option<String>) -> Option<String> {
     text.filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_are_read_from_show_create_table() {
+        let create = "CREATE TABLE `b` (\n  `id` int(11) NOT NULL,\n  `a_id` int(11) DEFAULT NULL,\n  PRIMARY KEY (`id`),\n  KEY `fk` (`a_id`),\n  CONSTRAINT `fk` FOREIGN KEY (`a_id`) REFERENCES `a` (`id`) ON DELETE CASCADE,\n  CONSTRAINT `odd``name` FOREIGN KEY (`a_id`) REFERENCES `a` (`id`) ON DELETE SET NULL ON UPDATE NO ACTION,\n  CONSTRAINT `plain` FOREIGN KEY (`a_id`) REFERENCES `a` (`id`)\n) ENGINE=InnoDB";
+        assert_eq!(
+            rules_in_create_table(create),
+            vec![
+                (
+                    "fk".to_string(),
+                    ForeignKeyAction::Restrict,
+                    ForeignKeyAction::Cascade
+                ),
+                (
+                    "odd`name".to_string(),
+                    ForeignKeyAction::NoAction,
+                    ForeignKeyAction::SetNull
+                ),
+                (
+                    "plain".to_string(),
+                    ForeignKeyAction::Restrict,
+                    ForeignKeyAction::Restrict
+                ),
+            ]
+        );
+    }
 }
