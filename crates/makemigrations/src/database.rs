@@ -32,18 +32,61 @@ fn flag_or_env(explicit: Option<String>, var: &str) -> Option<String> {
 
 /// The URL with any password replaced by `***`, for messages.
 pub fn redact(url: &str) -> String {
-    match password_of(url) {
-        Some(password) if !password.is_empty() => redact_in(url, url),
-        _ => url.to_string(),
-    }
+    redact_in(url, url)
 }
 
-/// The password in `scheme://user:password@host/...`, if there is one.
-fn password_of(url: &str) -> Option<&str> {
-    let (_, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '?']).next()?;
-    let (userinfo, _) = authority.rsplit_once('@')?;
-    userinfo.split_once(':').map(|(_, password)| password)
+/// Every spelling of a password that `url` carries: the one in `user:password@` (which may hold
+/// `/` or `?`, and after `scheme:/` as well as `scheme://`), a `password=` query parameter, and
+/// each of them percent-decoded, as a driver may quote it. Longest first, so that a password
+/// that contains another is replaced whole.
+fn passwords_of(url: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    if let Some((_, rest)) = url.split_once(':') {
+        let rest = rest.trim_start_matches('/');
+        // The userinfo ends at the last `@`: a password may hold `/`, `?` or `#`.
+        if let Some((userinfo, _)) = rest.rsplit_once('@') {
+            if let Some((_, password)) = userinfo.split_once(':') {
+                found.push(password.to_string());
+            }
+        }
+    }
+    if let Some((_, query)) = url.split_once('?') {
+        for pair in query.split('&') {
+            if let Some(value) = pair.strip_prefix("password=") {
+                found.push(value.to_string());
+            }
+        }
+    }
+    let decoded: Vec<String> = found.iter().map(|p| percent_decoded(p)).collect();
+    found.extend(decoded);
+    found.retain(|p| !p.is_empty());
+    found.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    found.dedup();
+    found
+}
+
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 pub fn backend_of_url(url: &str) -> Result<Backend, Error> {
@@ -99,14 +142,14 @@ pub fn driver_url(url: &str) -> String {
     }
 }
 
-/// Removes the password of `url` from a message (a driver may quote the URL).
+/// Removes the password of `url` from a message (a driver may quote the URL), whatever the
+/// shape of the URL.
 pub(crate) fn redact_in(message: &str, url: &str) -> String {
-    match password_of(url) {
-        Some(p) if !p.is_empty() => message
-            .replace(&format!(":{p}@"), ":***@")
-            .replace(p, "***"),
-        _ => message.to_string(),
+    let mut message = message.to_string();
+    for password in passwords_of(url) {
+        message = message.replace(&password, "***");
     }
+    message
 }
 
 #[cfg(test)]
@@ -128,5 +171,23 @@ mod tests {
             redact_in("bad password s3cret", "postgres://a:s3cret@h/d"),
             "bad password ***"
         );
+        // The shapes that leaked: `/` or `?` in the password, a `password=` parameter, one slash,
+        // a percent-encoded password quoted decoded.
+        for (url, secret) in [
+            ("postgres://app:pa/ss@db/shop", "pa/ss"),
+            ("postgres://app:pa?ss@db/shop", "pa?ss"),
+            (
+                "postgres://app@db/shop?password=s3cret&sslmode=off",
+                "s3cret",
+            ),
+            ("postgres:/app:s3cret@db/shop", "s3cret"),
+            ("mysql://app:p%40ss@db/shop", "p@ss"),
+        ] {
+            let shown = redact(url);
+            assert!(!shown.contains(secret), "{url} shown as {shown}");
+            assert!(shown.contains("***"), "{url} shown as {shown}");
+            let message = redact_in(&format!("error with {secret} in {url}"), url);
+            assert!(!message.contains(secret), "{message}");
+        }
     }
 }

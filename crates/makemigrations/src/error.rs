@@ -150,7 +150,7 @@ fn lock_timeout_message(
         Some(h) => (
             format!(" (it holds the lock: {})", h.who),
             format!(
-                "; if that run is stuck, end it (`{}`) and run again",
+                "; if that run is stuck, stop the process that runs it (for a server, ending only the lock's own idle connection, `{}`, frees the lock while the run goes on)",
                 h.stop
             ),
         ),

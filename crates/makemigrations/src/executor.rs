@@ -83,12 +83,16 @@ pub async fn ensure_tracking_tables(db: &DatabaseConnection) -> Result<(), DbErr
     Ok(())
 }
 
-/// Whether the table `name` is there, found as an unqualified name in a statement finds it (on
-/// PostgreSQL through `search_path`). Reading a catalog needs no right on the table.
+/// Whether the table `name` is in the current schema (where CREATE TABLE puts it). Reading a
+/// catalog needs no right on the table.
 pub async fn table_exists<C: ConnectionTrait>(conn: &C, name: &str) -> Result<bool, DbErr> {
     let (sql, values): (&str, Vec<sea_orm::Value>) = match conn.get_database_backend() {
         DbBackend::Postgres => (
-            "SELECT COUNT(*) AS found FROM (SELECT to_regclass($1) AS r) t WHERE r IS NOT NULL",
+            // In the schema that CREATE TABLE writes to, not anywhere on search_path: with
+            // `search_path=sales,public` the tables of `public` belong to another history.
+            "SELECT COUNT(*) AS found FROM pg_class \
+             WHERE relnamespace = current_schema()::regnamespace AND relname = $1 \
+               AND relkind IN ('r', 'p')",
             vec![name.into()],
         ),
         DbBackend::MySql => (
@@ -358,7 +362,7 @@ pub async fn record_only(
 ) -> Result<(), DbErr> {
     ensure_tracking_tables(db).await?;
     let txn = db.begin().await?;
-    record_version(&txn, name, direction).await?;
+    record_version(&txn, name, direction, Recording::Fake).await?;
     if direction == Direction::Down {
         let present = table_names(&txn).await?;
         let sql = format!("SELECT table_name, created_by FROM {OWNED_TABLES}");
@@ -382,7 +386,7 @@ pub async fn record_baseline(
 ) -> Result<(), DbErr> {
     ensure_tracking_tables(db).await?;
     let txn = db.begin().await?;
-    record_version(&txn, name, Direction::Up).await?;
+    record_version(&txn, name, Direction::Up, Recording::Fake).await?;
     let owned = owned_tables(&txn).await?;
     for table in tables.iter().filter(|t| !owned.contains(**t)) {
         own(&txn, table, name).await?;
@@ -419,7 +423,7 @@ async fn record<C: ConnectionTrait>(
     direction: Direction,
     tables_before: &BTreeSet<String>,
 ) -> Result<(), DbErr> {
-    record_version(conn, name, direction).await?;
+    record_version(conn, name, direction, Recording::Run).await?;
     let after = table_names(conn).await?;
     for created in after.difference(tables_before) {
         own(conn, created, name).await?;
@@ -455,26 +459,39 @@ async fn forget_owned<C: ConnectionTrait>(conn: &C, table: &str) -> Result<(), D
 }
 
 /// Writes (up) or deletes (down) the tracking row.
+/// How a tracking row is written.
+#[derive(Clone, Copy, PartialEq)]
+enum Recording {
+    /// A migration that ran: a row already there means another run applied it too, and the
+    /// primary key must refuse (the migration's transaction is rolled back with it).
+    Run,
+    /// `--fake` or a baseline: a row left from before is brought up to date.
+    Fake,
+}
+
 async fn record_version<C: ConnectionTrait>(
     conn: &C,
     name: &str,
     direction: Direction,
+    recording: Recording,
 ) -> Result<(), DbErr> {
     match direction {
         Direction::Up => {
             let now = chrono::Utc::now().timestamp();
-            let insert = Query::insert()
+            let mut insert = Query::insert()
                 .into_table(TRACKING_TABLE.to_string())
                 .columns(["version".to_string(), "applied_at".to_string()])
                 .values_panic([name.into(), now.into()])
+                .to_owned();
+            if recording == Recording::Fake {
                 // A row left from before (`migrate --fake` over a recorded migration, or a
                 // record the user restored) is brought up to date rather than refused.
-                .on_conflict(
+                insert.on_conflict(
                     OnConflict::column("version".to_string())
                         .update_column("applied_at".to_string())
                         .to_owned(),
-                )
-                .to_owned();
+                );
+            }
             conn.execute(&insert).await?;
         }
         Direction::Down => {

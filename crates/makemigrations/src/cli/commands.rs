@@ -7,7 +7,7 @@ use makemigrations_core::render::{render_migration, MigrationFile};
 use makemigrations_core::Operation;
 use sea_orm::DatabaseConnection;
 
-use super::{Cli, Command, MakemigrationsArgs, RollbackArgs};
+use super::{Cli, Command, MakemigrationsArgs, RollbackArgs, DEFAULT_LOCK_TIMEOUT_SECS};
 use crate::autodetect;
 use crate::database::{self, core_backend};
 use crate::error::Error;
@@ -33,7 +33,7 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
     let db = database::connect(&url).await?;
     drop(phase);
     let code = match cli.command {
-        Command::Makemigrations(args) => makemigrations(&project, &db, &args).await?,
+        Command::Makemigrations(args) => makemigrations(&project, &db, &url, &args).await?,
         Command::Migrate {
             target,
             fake,
@@ -175,6 +175,7 @@ fn pending_guard(states: &[MigrationState]) -> Result<(), Error> {
 async fn makemigrations(
     project: &Project,
     db: &DatabaseConnection,
+    url: &str,
     args: &MakemigrationsArgs,
 ) -> Result<ExitCode, Error> {
     let given = super::answers::given(args)?;
@@ -190,7 +191,7 @@ async fn makemigrations(
         )));
     }
     if args.baseline || (states.is_empty() && autodetect::adoptable(&compared)) {
-        return baseline(project, db, args, &compared).await;
+        return baseline(project, db, url, args, &compared).await;
     }
     if !json {
         print_unseen(project);
@@ -295,6 +296,7 @@ async fn makemigrations(
 async fn baseline(
     project: &Project,
     db: &DatabaseConnection,
+    url: &str,
     args: &MakemigrationsArgs,
     compared: &autodetect::Compared,
 ) -> Result<ExitCode, Error> {
@@ -344,8 +346,17 @@ async fn baseline(
         print_differences(&differences);
         return Ok(ExitCode::from(u8::from(args.check)));
     }
-    let path = writer::write_migration(project.migrations_dir.as_ref(), &module, &source)?;
-    executor::record_baseline(db, &module, &tables).await?;
+    // Recording writes the tracking tables, as `migrate` does: under the same run lock, taken
+    // before the file is written so that a timeout leaves nothing behind.
+    let lock = run_lock(url, db, DEFAULT_LOCK_TIMEOUT_SECS).await?;
+    let recorded = async {
+        let path = writer::write_migration(project.migrations_dir.as_ref(), &module, &source)?;
+        executor::record_baseline(db, &module, &tables).await?;
+        Ok::<_, Error>(path)
+    }
+    .await;
+    lock.release().await;
+    let path = recorded?;
     if json {
         let written = crate::shown_path(&path);
         println!(

@@ -10,6 +10,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::Project;
 
+/// How long `migrate`, `rollback` and an adoption wait for another run's lock by default.
+pub(crate) const DEFAULT_LOCK_TIMEOUT_SECS: u64 = 60;
 #[derive(Debug, Parser)]
 #[command(
     name = "migration",
@@ -56,7 +58,7 @@ pub enum Command {
         yes: bool,
         /// How long to wait for another `migrate` or `rollback` on this database to finish (it
         /// holds the lock); then exit 4 with nothing applied.
-        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+        #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_LOCK_TIMEOUT_SECS)]
         lock_timeout: u64,
     },
     /// Revert applied migrations: the last one, the last N, down to TARGET, or all.
@@ -166,7 +168,7 @@ pub struct RollbackArgs {
     pub force: bool,
     /// How long to wait for another `migrate` or `rollback` on this database to finish (it holds
     /// the lock); then exit 4 with nothing reverted.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_LOCK_TIMEOUT_SECS)]
     pub lock_timeout: u64,
 }
 
