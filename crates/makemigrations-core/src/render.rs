@@ -40,8 +40,8 @@ pub fn render_baseline(file: &MigrationFile<'_>) -> String {
             _ => None,
         })
         .collect();
-    // The guard makes `check` and an application's `Migrator::up` record it where the tables
-    // exist, as `migrate` does.
+    // The guard makes an application's own `Migrator::up` skip it where the tables exist, as
+    // `migrate` does.
     let up = "    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {\n";
     let guard = format!(
         "{up}        // A baseline: where its tables exist (the adopted database) there is nothing to create.\n        \

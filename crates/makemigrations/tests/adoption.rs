@@ -496,9 +496,9 @@ async fn adopt(db: &Backend, empty: &Backend, production: &Backend) {
         alike(changed_schema.clone()),
         "{name}: built from the history"
     );
-    // Production has the hand-written database and receives the history: `check` tries the
-    // pending migrations without changing anything (the baseline's guard skips its tables),
-    // `migrate` records the baseline and applies the change, every row kept.
+    // Production has the hand-written database and receives the history: `check` lists the
+    // pending migrations without running them, `migrate` records the baseline and applies the
+    // change, every row kept.
     production.execute(hand_written_schema(production)).await;
     production.execute(ROWS).await;
     production.execute(backend_rows(production)).await;

@@ -47,8 +47,8 @@ pub fn todo_backfill(table: &str, column: &str) -> Result<(), DbErr> {
 
 /// The guard at the top of a baseline's `up`: `true` where all of its tables exist (the adopted
 /// database: nothing to create), `false` where none do (an empty database: create them), an
-/// error naming both lists in between. So `check` and an application's own `Migrator::up` treat
-/// a baseline as `migrate` does.
+/// error naming both lists in between. So an application's own `Migrator::up` treats a baseline
+/// as `migrate` does.
 pub async fn baseline_tables_exist(
     manager: &SchemaManager<'_>,
     tables: &[&str],
