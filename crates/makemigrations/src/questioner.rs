@@ -76,6 +76,7 @@ impl Terminal {
                 }
             },
             _ = tokio::signal::ctrl_c() => {
+                crate::interrupt::seen();
                 println!();
                 Err(Interrupted)
             }

@@ -519,6 +519,7 @@ where
             let desired = tokio::select! {
                 desired = work => desired?,
                 _ = tokio::signal::ctrl_c() => {
+                    crate::interrupt::seen();
                     if shadow_url.is_some() {
                         return Err(Error::Refused(
                             "interrupted; the shadow database may keep some of the tables built there\n  fix: empty it before the next run".into(),
