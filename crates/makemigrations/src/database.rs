@@ -102,6 +102,15 @@ pub fn backend_of_url(url: &str) -> Result<Backend, Error> {
     }
 }
 
+/// The backend as messages name it.
+pub fn backend_label(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => "PostgreSQL",
+        DbBackend::MySql => "MySQL/MariaDB",
+        _ => "SQLite",
+    }
+}
+
 pub fn core_backend(backend: DbBackend) -> Backend {
     match backend {
         DbBackend::Postgres => Backend::Postgres,

@@ -371,10 +371,7 @@ pub fn core_type(t: &sea_query::ColumnType) -> Result<ColumnType, String> {
 
 /// Why an array column stops `makemigrations` on MySQL or SQLite, and what to do instead.
 fn array_elsewhere(col_type: &ColumnType, backend: DbBackend) -> String {
-    let backend = match backend {
-        DbBackend::MySql => "MySQL/MariaDB",
-        _ => "SQLite",
-    };
+    let backend = crate::database::backend_label(backend);
     format!(
         "it is an array ({}), and arrays exist only on PostgreSQL; this database is {backend}\n  \
          fix: run makemigrations against PostgreSQL, or store the values another way on {backend} \

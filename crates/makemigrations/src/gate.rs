@@ -75,13 +75,27 @@ pub fn baseline_step(
     name: &str,
     existing_tables: &std::collections::BTreeSet<String>,
 ) -> BaselineStep {
-    let Some(fact) = find(facts, name).filter(|f| f.baseline) else {
-        return BaselineStep::Run;
-    };
-    let (present, missing): (Vec<&str>, Vec<&str>) = fact
-        .created_tables
-        .iter()
-        .partition(|t| existing_tables.contains(**t));
+    match baseline_tables(facts, name) {
+        Some(tables) => baseline_step_for(tables, existing_tables),
+        None => BaselineStep::Run,
+    }
+}
+
+/// The tables a baseline creates; `None` for any other migration.
+pub fn baseline_tables<'a>(facts: &'a [MigrationFacts], name: &str) -> Option<&'a [&'static str]> {
+    find(facts, name)
+        .filter(|f| f.baseline)
+        .map(|f| f.created_tables)
+}
+
+/// What to do with a baseline creating `tables`, where `existing_tables` are there. The guard a
+/// baseline's own `up` runs (`runtime::baseline_tables_exist`) decides the same way.
+pub fn baseline_step_for(
+    tables: &[&str],
+    existing_tables: &std::collections::BTreeSet<String>,
+) -> BaselineStep {
+    let (present, missing): (Vec<&str>, Vec<&str>) =
+        tables.iter().partition(|t| existing_tables.contains(**t));
     let owned = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<_>>();
     match (present.is_empty(), missing.is_empty()) {
         (true, _) => BaselineStep::Run,

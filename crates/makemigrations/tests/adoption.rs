@@ -202,17 +202,7 @@ async fn backend_values(db: &Backend) -> String {
         Backend::MySql { .. } => "SELECT CONCAT(code, ' ', flags, ' ', updated_at IS NOT NULL) AS v FROM customers WHERE id = 1",
         _ => "SELECT last_seen AS v FROM customers WHERE id = 1",
     };
-    let conn = db.connect().await;
-    let row = conn
-        .query_one_raw(sea_orm::Statement::from_string(
-            conn.get_database_backend(),
-            sql,
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    conn.close().await.unwrap();
-    row.try_get::<String>("", "v").unwrap()
+    support::texts(db, sql).await.remove(0)
 }
 
 /// MySQL's own account of a table: collations and ON UPDATE, which the fingerprint leaves out.
@@ -220,17 +210,9 @@ async fn show_create(db: &Backend, table: &str) -> String {
     if !matches!(db, Backend::MySql { .. }) {
         return String::new();
     }
-    let conn = db.connect().await;
-    let row = conn
-        .query_one_raw(sea_orm::Statement::from_string(
-            conn.get_database_backend(),
-            format!("SHOW CREATE TABLE {table}"),
-        ))
+    support::texts_at(db, &format!("SHOW CREATE TABLE {table}"), 1)
         .await
-        .unwrap()
-        .unwrap();
-    conn.close().await.unwrap();
-    row.try_get_by_index::<String>(1).unwrap()
+        .remove(0)
 }
 
 const ROWS: &str = "INSERT INTO customers (email, name, note) VALUES ('ada@example.com', 'Ada', 'first'), ('alan@example.com', 'Alan', NULL);

@@ -65,21 +65,8 @@ async fn fresh(name: &str) -> Option<Backend> {
     Some(backends.swap_remove(i))
 }
 
-/// Adopts `db` as it is: the initial migration is generated against `empty` (an empty database
-/// of the same backend) and recorded on `db` as applied with `migrate --fake`. The one place to
-/// switch to `makemigrations --baseline` once it exists.
-fn baseline(project: &TestProject, empty: &Backend, db: &Backend) {
-    let out = project.run(empty, &["makemigrations", "-m", "initial"]);
-    assert!(out.success, "{}", out.text);
-    project.build();
-    let out = project.run(db, &["migrate", "--fake"]);
-    assert!(out.success, "{}", out.text);
-}
-
 /// The rows of `posts`, `columns` (`a, b`) as PostgreSQL prints them, NULL as `NULL`.
 async fn rows(db: &Backend, columns: &str) -> Vec<String> {
-    use sea_orm::ConnectionTrait;
-    let conn = db.connect().await;
     let shown: Vec<String> = columns
         .split(", ")
         .map(|c| format!("coalesce({c}::text, 'NULL')"))
@@ -88,17 +75,7 @@ async fn rows(db: &Backend, columns: &str) -> Vec<String> {
         "SELECT concat_ws('|', {}) AS v FROM posts ORDER BY id",
         shown.join(", ")
     );
-    let rows = conn
-        .query_all_raw(sea_orm::Statement::from_string(
-            conn.get_database_backend(),
-            sql,
-        ))
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
-    rows.iter()
-        .map(|r| r.try_get::<String>("", "v").unwrap())
-        .collect()
+    support::texts(db, &sql).await
 }
 
 fn assert_no_changes(project: &TestProject, db: &Backend) {
@@ -118,7 +95,7 @@ async fn postgres_arrays_are_adopted_added_narrowed_and_rolled_back_exactly() {
     };
     db.execute(HAND_WRITTEN).await;
     let project = sea_orm_cli_project();
-    baseline(&project, &empty, &db);
+    project.fake_initial(&empty, &db);
     let initial = project.newest_migration_source();
     assert!(
         initial.contains("// postgres-only: posts.tags (varchar[]) is an array")

@@ -181,17 +181,6 @@ fn hand_written_sql(backend: &Backend) -> String {
     )
 }
 
-/// Adoption: the initial migration is written against an empty database of the same backend,
-/// then recorded as applied to the hand-written one. (One place, for when `makemigrations
-/// --baseline` replaces it.)
-fn baseline(project: &TestProject, live: &Backend, empty: &Backend) {
-    let out = project.run(empty, &["makemigrations", "-m", "initial", "--no-input"]);
-    assert!(out.success, "{}: {}", live.name(), out.text);
-    project.build();
-    let out = project.run(live, &["migrate", "--fake"]);
-    assert!(out.success, "{}: {}", live.name(), out.text);
-}
-
 /// `schema_fingerprint` plus every index, constraint and key as the catalog names it, InnoDB's
 /// own foreign-key indexes included: a rollback must give back the names too.
 async fn strict_fingerprint(backend: &Backend) -> Vec<String> {
@@ -316,7 +305,7 @@ async fn indexes_and_keys_are_matched_by_what_they_are() {
     for backend in &backends {
         backend.execute(&hand_written_sql(backend)).await;
     }
-    baseline(&project, &backends[0], &empties[0]);
+    project.fake_initial(&empties[0], &backends[0]);
     let mut before = Vec::new();
     let mut kept_rows = Vec::new();
     for backend in &backends[1..] {

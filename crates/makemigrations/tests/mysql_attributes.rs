@@ -6,7 +6,6 @@
 
 mod support;
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use support::{enabled_backends, position, Backend, TestProject};
 
 /// The database as a team has it: a table default charset and collation of its own, a column
@@ -81,34 +80,10 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 ";
 
-/// Records the entities as the schema the database already has. Today: an initial migration
-/// generated against an empty database, recorded on the real one with `migrate --fake`.
-fn baseline(project: &TestProject, db: &Backend, empty: &Backend) {
-    let out = project.run(empty, &["makemigrations", "--no-input", "-m", "initial"]);
-    assert!(out.success, "initial migration:\n{}", out.text);
-    project.build();
-    let out = project.run(db, &["migrate", "--fake"]);
-    assert!(out.success, "migrate --fake:\n{}", out.text);
-}
-
 async fn show_create(db: &Backend, table: &str) -> String {
-    rows(db, &format!("SHOW CREATE TABLE `{table}`"), 1)
+    support::texts_at(db, &format!("SHOW CREATE TABLE `{table}`"), 1)
         .await
         .remove(0)
-}
-
-/// Column `column` of every row of `sql`, as text (`NULL` for null).
-async fn rows(db: &Backend, sql: &str, column: usize) -> Vec<String> {
-    let conn = db.connect().await;
-    let rows = conn
-        .query_all_raw(Statement::from_string(DbBackend::MySql, sql))
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
-    rows.iter()
-        .map(|r| r.try_get_by_index::<Option<String>>(column).unwrap())
-        .map(|v| v.unwrap_or_else(|| "NULL".into()))
-        .collect()
 }
 
 const DATA: &str = "SELECT CONCAT_WS('|', id, IFNULL(code, 'NULL'), status, created_at, \
@@ -148,7 +123,7 @@ async fn column_collation_and_on_update_survive_changes_and_rollback() {
         ("accounts.rs", ACCOUNTS),
     ]);
     project.build();
-    baseline(&project, &db, &empty);
+    project.fake_initial(&empty, &db);
 
     // Neither the own collations nor ON UPDATE are differences to undo.
     let out = project.run(&db, &["makemigrations", "--check"]);
@@ -156,7 +131,7 @@ async fn column_collation_and_on_update_survive_changes_and_rollback() {
     assert!(out.text.contains("No changes detected"), "{}", out.text);
 
     let original = show_create(&db, "accounts").await;
-    let original_rows = rows(&db, DATA, 0).await;
+    let original_rows = support::texts_at(&db, DATA, 0).await;
     assert!(
         column_line(&original, "updated_at").contains("ON UPDATE")
             && column_line(&original, "code").contains("COLLATE utf8mb4_bin")
@@ -206,7 +181,11 @@ async fn column_collation_and_on_update_survive_changes_and_rollback() {
          NOT NULL DEFAULT 'new'",
         "{widened}"
     );
-    assert_eq!(rows(&db, DATA, 0).await, original_rows, "rows after up");
+    assert_eq!(
+        support::texts_at(&db, DATA, 0).await,
+        original_rows,
+        "rows after up"
+    );
     let out = project.run(&db, &["makemigrations", "--check"]);
     assert_eq!(out.code, Some(0), "after widen:\n{}", out.text);
 
@@ -227,7 +206,11 @@ async fn column_collation_and_on_update_survive_changes_and_rollback() {
         "`updated_at` timestamp NULL DEFAULT NULL ON UPDATE current_timestamp()",
         "{without_default}"
     );
-    assert_eq!(rows(&db, DATA, 0).await, original_rows, "rows after up");
+    assert_eq!(
+        support::texts_at(&db, DATA, 0).await,
+        original_rows,
+        "rows after up"
+    );
     let out = project.run(&db, &["makemigrations", "--check"]);
     assert_eq!(out.code, Some(0), "after no_default:\n{}", out.text);
 
@@ -238,7 +221,7 @@ async fn column_collation_and_on_update_survive_changes_and_rollback() {
     assert_ok(&out, "rollback widen");
     assert_eq!(show_create(&db, "accounts").await, original);
     assert_eq!(
-        rows(&db, DATA, 0).await,
+        support::texts_at(&db, DATA, 0).await,
         original_rows,
         "rows after rollback"
     );
@@ -246,7 +229,7 @@ async fn column_collation_and_on_update_survive_changes_and_rollback() {
     // And ON UPDATE still works: an update stamps the row.
     db.execute("UPDATE accounts SET code = 'xyz' WHERE id = 3")
         .await;
-    let stamped = rows(
+    let stamped = support::texts_at(
         &db,
         "SELECT CAST(updated_at AS CHAR) FROM accounts WHERE id = 3",
         0,

@@ -29,18 +29,7 @@ async fn tables(db: &Backend) -> Vec<String> {
         ),
         _ => "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1".to_string(),
     };
-    let conn = db.connect().await;
-    let rows = conn
-        .query_all_raw(sea_orm::Statement::from_string(
-            conn.get_database_backend(),
-            sql,
-        ))
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
-    rows.iter()
-        .map(|r| r.try_get::<String>("", "name").unwrap())
-        .collect()
+    support::texts(db, &sql).await
 }
 
 /// The rows of the tool's record of owned tables, as `table by migration`.

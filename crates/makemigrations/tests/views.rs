@@ -11,36 +11,7 @@
 
 mod support;
 
-use sea_orm::{ConnectionTrait, Statement};
 use support::{enabled_backends, position, Backend, TestProject};
-
-/// Records the entities as the database's starting point: the initial migration is generated
-/// against an empty database of the same backend and recorded as applied (`--fake`) on the
-/// hand-written one. (To be switched to `makemigrations --baseline` when there is one.)
-fn baseline(project: &TestProject, database: &Backend, empty: &Backend) {
-    let out = project.run(empty, &["makemigrations", "-m", "initial"]);
-    assert!(out.success, "initial migration:\n{}", out.text);
-    project.build();
-    let out = project.run(database, &["migrate", "--fake"]);
-    assert!(out.success, "migrate --fake:\n{}", out.text);
-}
-
-/// The first column of every row, as text.
-async fn column_values(backend: &Backend, sql: &str) -> Vec<String> {
-    let db = backend.connect().await;
-    let rows = db
-        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    db.close().await.unwrap();
-    rows.iter()
-        .map(|r| {
-            r.try_get_by_index::<Option<String>>(0)
-                .unwrap()
-                .unwrap_or_else(|| "NULL".into())
-        })
-        .collect()
-}
 
 fn run_ok(project: &TestProject, backend: &Backend, args: &[&str]) -> String {
     let out = project.run(backend, args);
@@ -139,9 +110,9 @@ async fn sqlite_rebuild_keeps_views_and_triggers_and_spellings_are_notes() {
     project.build();
     let (database, empty) = (Backend::sqlite(), Backend::sqlite());
     database.execute(SQLITE_SCHEMA).await;
-    let objects = column_values(&database, SQLITE_OBJECTS).await;
+    let objects = support::texts(&database, SQLITE_OBJECTS).await;
     assert_eq!(objects.len(), 3, "{objects:?}");
-    baseline(&project, &database, &empty);
+    project.fake_initial(&empty, &database);
 
     // `DEFAULT NULL` is no default, and INT / NVARCHAR(70) are spellings: nothing to do, two notes.
     let text = run_ok(&project, &database, &["makemigrations", "--check"]);
@@ -188,17 +159,17 @@ async fn sqlite_rebuild_keeps_views_and_triggers_and_spellings_are_notes() {
         let (database, objects) = (&database, &objects);
         async move {
             assert_eq!(
-                &column_values(database, SQLITE_OBJECTS).await,
+                &support::texts(database, SQLITE_OBJECTS).await,
                 objects,
                 "views and triggers after {after}"
             );
             assert_eq!(
-                column_values(database, "SELECT name FROM popular_names").await,
+                support::texts(database, "SELECT name FROM popular_names").await,
                 ["Ada"],
                 "the views after {after}"
             );
             assert_eq!(
-                column_values(
+                support::texts(
                     database,
                     "SELECT name || ':' || plays || ':' || code FROM artists ORDER BY id"
                 )
@@ -215,7 +186,7 @@ async fn sqlite_rebuild_keeps_views_and_triggers_and_spellings_are_notes() {
         .execute("INSERT INTO artists (name, plays, code) VALUES ('Cy', 30, 'C')")
         .await;
     assert_eq!(
-        column_values(
+        support::texts(
             &database,
             "SELECT what || ' ' || artist_id || ' ' || (SELECT rating FROM artists WHERE id = 3) FROM artist_log"
         )
@@ -224,7 +195,7 @@ async fn sqlite_rebuild_keeps_views_and_triggers_and_spellings_are_notes() {
         "the trigger fires after the rebuild, and the new default applies"
     );
     assert_eq!(
-        column_values(&database, "SELECT name FROM popular_names ORDER BY name").await,
+        support::texts(&database, "SELECT name FROM popular_names ORDER BY name").await,
         ["Ada", "Cy"]
     );
     database.execute("DELETE FROM artists WHERE id = 3").await;
@@ -233,7 +204,7 @@ async fn sqlite_rebuild_keeps_views_and_triggers_and_spellings_are_notes() {
     run_ok(&project, &database, &["rollback"]);
     keeps_everything("rollback").await;
     assert_eq!(
-        column_values(
+        support::texts(
             &database,
             "SELECT coalesce(dflt_value, 'none') FROM pragma_table_info('artists') WHERE name = 'rating'"
         )
@@ -366,10 +337,10 @@ async fn postgres_type_change_recreates_the_views_that_read_the_column() {
     ]);
     project.build();
     database.execute(POSTGRES_SCHEMA).await;
-    let views = column_values(database, POSTGRES_VIEWS).await;
+    let views = support::texts(database, POSTGRES_VIEWS).await;
     assert_eq!(views.len(), 2, "{views:?}");
-    let types = column_values(database, POSTGRES_VIEW_TYPES).await;
-    baseline(&project, database, empty);
+    let types = support::texts(database, POSTGRES_VIEW_TYPES).await;
+    project.fake_initial(empty, database);
     let text = run_ok(&project, database, &["makemigrations", "--check"]);
     assert!(text.contains("No changes detected"), "{text}");
 
@@ -382,9 +353,9 @@ async fn postgres_type_change_recreates_the_views_that_read_the_column() {
     assert!(text.contains("~ Alter column customers.visits"), "{text}");
     project.build();
     run_ok(&project, database, &["migrate"]);
-    assert_eq!(column_values(database, POSTGRES_VIEWS).await, views);
+    assert_eq!(support::texts(database, POSTGRES_VIEWS).await, views);
     assert_eq!(
-        column_values(database, POSTGRES_VIEW_TYPES).await,
+        support::texts(database, POSTGRES_VIEW_TYPES).await,
         [
             "customer_initials.initial text",
             "customer_initials.visits bigint",
@@ -394,7 +365,7 @@ async fn postgres_type_change_recreates_the_views_that_read_the_column() {
         ]
     );
     assert_eq!(
-        column_values(
+        support::texts(
             database,
             "SELECT initial || visits FROM customer_initials ORDER BY 1"
         )
@@ -405,10 +376,10 @@ async fn postgres_type_change_recreates_the_views_that_read_the_column() {
     assert!(text.contains("No changes detected"), "{text}");
 
     run_ok(&project, database, &["rollback"]);
-    assert_eq!(column_values(database, POSTGRES_VIEWS).await, views);
-    assert_eq!(column_values(database, POSTGRES_VIEW_TYPES).await, types);
+    assert_eq!(support::texts(database, POSTGRES_VIEWS).await, views);
+    assert_eq!(support::texts(database, POSTGRES_VIEW_TYPES).await, types);
     assert_eq!(
-        column_values(database, "SELECT name FROM customer_names ORDER BY id").await,
+        support::texts(database, "SELECT name FROM customer_names ORDER BY id").await,
         ["Ada", "Cy"]
     );
 }
@@ -436,7 +407,7 @@ async fn postgres_type_change_refuses_around_a_materialized_view() {
     database
         .execute("CREATE MATERIALIZED VIEW visit_totals AS SELECT sum(visits) AS total FROM customer_names")
         .await;
-    baseline(&project, database, empty);
+    project.fake_initial(empty, database);
     project.edit_entity("customers.rs", "pub visits: i32", "pub visits: i64");
     project.build();
     run_ok(&project, database, &["makemigrations", "-m", "wider"]);
@@ -451,11 +422,11 @@ async fn postgres_type_change_refuses_around_a_materialized_view() {
         out.text
     );
     assert_eq!(
-        column_values(database, "SELECT total::text FROM visit_totals").await,
+        support::texts(database, "SELECT total::text FROM visit_totals").await,
         ["10"]
     );
     assert_eq!(
-        column_values(
+        support::texts(
             database,
             "SELECT data_type FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'visits'"
         )
@@ -554,13 +525,13 @@ async fn postgres_enum_change_recreates_the_views_that_read_its_columns() {
     ]);
     project.build();
     database.execute(POSTGRES_ENUM_SCHEMA).await;
-    let views = column_values(database, POSTGRES_VIEWS).await;
+    let views = support::texts(database, POSTGRES_VIEWS).await;
     assert_eq!(views.len(), 2, "{views:?}");
     assert!(
         views[0].starts_with("happy_days: ") && views[0].ends_with(" -- the good ones -- as felt"),
         "{views:?}"
     );
-    let types = column_values(database, POSTGRES_ENUM_VIEW_TYPES).await;
+    let types = support::texts(database, POSTGRES_ENUM_VIEW_TYPES).await;
     assert_eq!(
         types,
         [
@@ -569,7 +540,7 @@ async fn postgres_enum_change_recreates_the_views_that_read_its_columns() {
             "happy_wishes.wish mood",
         ]
     );
-    baseline(&project, database, empty);
+    project.fake_initial(empty, database);
     let text = run_ok(&project, database, &["makemigrations", "--check"]);
     assert!(text.contains("No changes detected"), "{text}");
 
@@ -579,22 +550,22 @@ async fn postgres_enum_change_recreates_the_views_that_read_its_columns() {
         let (views, types) = (views.clone(), types.clone());
         async move {
             assert_eq!(
-                column_values(database, POSTGRES_VIEWS).await,
+                support::texts(database, POSTGRES_VIEWS).await,
                 views,
                 "the views after {after}"
             );
             assert_eq!(
-                column_values(database, POSTGRES_ENUM_VIEW_TYPES).await,
+                support::texts(database, POSTGRES_ENUM_VIEW_TYPES).await,
                 types,
                 "the views' types after {after}"
             );
             assert_eq!(
-                column_values(database, rows).await,
+                support::texts(database, rows).await,
                 ["SUN:happy:sad", "TEA:happy:-"],
                 "the views' rows after {after}"
             );
             assert_eq!(
-                column_values(
+                support::texts(
                     database,
                     "SELECT typname::text FROM pg_type WHERE typname LIKE 'mood%'"
                 )
@@ -620,7 +591,7 @@ async fn postgres_enum_change_recreates_the_views_that_read_its_columns() {
     run_ok(&project, database, &["migrate"]);
     kept("migrate").await;
     assert_eq!(
-        column_values(
+        support::texts(
             database,
             "SELECT array_to_string(enum_range(NULL::mood), ',')"
         )
@@ -631,7 +602,7 @@ async fn postgres_enum_change_recreates_the_views_that_read_its_columns() {
         .execute("UPDATE diary SET wish = 'calm' WHERE note = 'tea'")
         .await;
     assert_eq!(
-        column_values(database, rows).await,
+        support::texts(database, rows).await,
         ["SUN:happy:sad", "TEA:happy:calm"],
         "the view reads the new value"
     );
@@ -644,7 +615,7 @@ async fn postgres_enum_change_recreates_the_views_that_read_its_columns() {
     run_ok(&project, database, &["rollback"]);
     kept("rollback").await;
     assert_eq!(
-        column_values(
+        support::texts(
             database,
             "SELECT array_to_string(enum_range(NULL::mood), ',')"
         )
@@ -678,7 +649,7 @@ async fn postgres_enum_change_refuses_around_a_materialized_view() {
     database
         .execute("CREATE MATERIALIZED VIEW wish_counts AS SELECT wish, count(*) AS n FROM diary GROUP BY wish")
         .await;
-    baseline(&project, database, empty);
+    project.fake_initial(empty, database);
     project.edit_entity(
         "sea_orm_active_enums.rs",
         "    Sad,\n",
@@ -697,7 +668,7 @@ async fn postgres_enum_change_refuses_around_a_materialized_view() {
         out.text
     );
     assert_eq!(
-        column_values(
+        support::texts(
             database,
             "SELECT array_to_string(enum_range(NULL::mood), ',')"
         )
@@ -705,7 +676,7 @@ async fn postgres_enum_change_refuses_around_a_materialized_view() {
         ["happy,sad"]
     );
     assert_eq!(
-        column_values(database, "SELECT count(*)::text FROM wish_counts").await,
+        support::texts(database, "SELECT count(*)::text FROM wish_counts").await,
         ["2"]
     );
 }

@@ -514,11 +514,7 @@ async fn migrate(
     let backend = db.get_database_backend();
     if !fake && !plan.postgres_only.is_empty() && backend != sea_orm::DbBackend::Postgres {
         return Err(Error::PostgresOnly {
-            backend: if backend == sea_orm::DbBackend::MySql {
-                "MySQL/MariaDB"
-            } else {
-                "SQLite"
-            },
+            backend: database::backend_label(backend),
             migrations: plan.postgres_only,
         });
     }
@@ -543,8 +539,16 @@ async fn migrate(
         println!("No migrations to apply.");
         return Ok(ExitCode::SUCCESS);
     }
-    // Baselines are decided before anything runs: recorded where their tables exist.
-    let existing_tables = executor::table_names(db).await?;
+    // Baselines are decided before anything runs: recorded where their tables exist. Only a
+    // pending baseline needs the table list.
+    let existing_tables = if to_apply
+        .iter()
+        .any(|s| gate::baseline_tables(project.migration_facts, s.name()).is_some())
+    {
+        executor::table_names(db).await?
+    } else {
+        Default::default()
+    };
     let mut steps = Vec::new();
     for state in &to_apply {
         let step = gate::baseline_step(project.migration_facts, state.name(), &existing_tables);
@@ -564,7 +568,7 @@ async fn migrate(
         );
         for state in to_apply {
             // A baseline's tables become the project's, however it is recorded.
-            match baseline_tables(project, state.name()) {
+            match gate::baseline_tables(project.migration_facts, state.name()) {
                 Some(tables) => executor::record_baseline(db, state.name(), tables).await?,
                 None => executor::record_only(db, state.name(), Direction::Up).await?,
             }
@@ -576,7 +580,8 @@ async fn migrate(
     for (state, step) in to_apply.into_iter().zip(steps) {
         print!("  {} ...", state.name());
         if step == gate::BaselineStep::Record {
-            let tables = baseline_tables(project, state.name()).unwrap_or_default();
+            let tables =
+                gate::baseline_tables(project.migration_facts, state.name()).unwrap_or_default();
             executor::record_baseline(db, state.name(), tables).await?;
             println!(" RECORDED (a baseline whose tables exist here)");
             continue;
@@ -591,15 +596,6 @@ async fn migrate(
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The tables a baseline migration creates; `None` for any other migration.
-fn baseline_tables(project: &Project, name: &str) -> Option<&'static [&'static str]> {
-    project
-        .migration_facts
-        .iter()
-        .find(|f| f.name == name && f.baseline)
-        .map(|f| f.created_tables)
 }
 
 async fn rollback(
@@ -775,13 +771,13 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
     let placeholders = apply_plan.placeholders;
     let postgres_only_here = db.get_database_backend() != sea_orm::DbBackend::Postgres
         && !apply_plan.postgres_only.is_empty();
-    let changes = if pending.is_empty() {
+    // Pending migrations are never run here: the entities are compared only without them.
+    let (operations, unmanaged) = if pending.is_empty() {
         let compared = autodetect::compare(project, db).await?;
         (compared.operations(), compared.unmanaged)
     } else {
         (Vec::new(), Vec::new())
     };
-    let (operations, unmanaged) = changes;
     print_unseen(project);
     print_unmanaged(&unmanaged);
     let half_applied = executor::half_applied(db).await?;

@@ -54,12 +54,10 @@ pub async fn baseline_tables_exist(
     tables: &[&str],
 ) -> Result<bool, DbErr> {
     let existing = crate::executor::table_names(manager.get_connection()).await?;
-    let (present, missing): (Vec<&str>, Vec<&str>) =
-        tables.iter().partition(|t| existing.contains(**t));
-    match (present.is_empty(), missing.is_empty()) {
-        (true, _) => Ok(false),
-        (false, true) => Ok(true),
-        (false, false) => Err(DbErr::Migration(format!(
+    match crate::gate::baseline_step_for(tables, &existing) {
+        crate::gate::BaselineStep::Run => Ok(false),
+        crate::gate::BaselineStep::Record => Ok(true),
+        crate::gate::BaselineStep::Refuse { present, missing } => Err(DbErr::Migration(format!(
             "this baseline's tables are partly here ({}) and partly missing ({}): create the missing \
              ones (or drop the partial ones) so that the database is either empty or the adopted one",
             present.join(", "),

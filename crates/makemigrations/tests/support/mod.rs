@@ -124,6 +124,21 @@ impl TestProject {
         );
     }
 
+    /// The adoption path that needs no baseline: the initial migration generated on the empty
+    /// database `empty`, then recorded as applied on `db` with `migrate --fake`.
+    pub fn fake_initial(&self, empty: &Backend, db: &Backend) {
+        let out = self.run(empty, &["makemigrations", "--no-input", "-m", "initial"]);
+        assert!(
+            out.success,
+            "{}: initial migration:\n{}",
+            db.name(),
+            out.text
+        );
+        self.build();
+        let out = self.run(db, &["migrate", "--fake"]);
+        assert!(out.success, "{}: migrate --fake:\n{}", db.name(), out.text);
+    }
+
     pub fn build(&self) {
         let status = Command::new(env!("CARGO"))
             .args(["build", "--quiet", "-p", "migration"])
@@ -508,6 +523,31 @@ async fn scratch_database(
     let base = admin_url.split('?').next().unwrap();
     let url = format!("{}/{database}", &base[..base.rfind('/').unwrap()]);
     Some((url, admin_url, database))
+}
+
+/// The first column of every row of `sql`, as text (`NULL` for null).
+pub async fn texts(db: &Backend, sql: &str) -> Vec<String> {
+    texts_at(db, sql, 0).await
+}
+
+/// Column `column` of every row of `sql`, as text (`NULL` for null).
+pub async fn texts_at(db: &Backend, sql: &str, column: usize) -> Vec<String> {
+    let conn = db.connect().await;
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            sql,
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{}: {sql}: {e}", db.name()));
+    conn.close().await.unwrap();
+    rows.iter()
+        .map(|r| {
+            r.try_get_by_index::<Option<String>>(column)
+                .unwrap()
+                .unwrap_or_else(|| "NULL".into())
+        })
+        .collect()
 }
 
 /// The index of the backend called `name` (`sqlite`, `postgres`, `mysql`), if it is enabled.
