@@ -86,6 +86,39 @@ pub enum Error {
     },
     #[error("the lock that keeps two migration runs on {database} apart was taken, but this session does not hold it: the connection goes through a pooler in transaction mode (such as pgbouncer with pool_mode = transaction), which hands each statement to another server connection and so breaks session locks; nothing was applied\n  fix: run `migrate` and `rollback` with a DATABASE_URL that reaches PostgreSQL directly, or a pool in session mode")]
     LockNotHeld { database: String },
+    #[error("cannot {purpose}: `{tool}` is not on PATH; nothing was changed and no file was written\n  fix: {install}, or put it on PATH")]
+    BackupToolMissing {
+        tool: String,
+        purpose: &'static str,
+        install: &'static str,
+    },
+    #[error("{}", no_space_message(dir, *needed, *available))]
+    BackupNoSpace {
+        dir: String,
+        /// The database's size as its catalog tells, in bytes.
+        needed: u64,
+        available: u64,
+    },
+    #[error("the backup of {database} failed: {reason}\n  nothing was changed, and no backup file was left\n  fix: correct the cause the message above names (a client program older than the server needs upgrading), then run the command again")]
+    BackupFailed { database: String, reason: String },
+    #[error("{file} cannot be restored: {why}; nothing was changed\n  fix: give a file that `backup` wrote for this database (`backups` lists them)")]
+    BadBackupFile { file: String, why: String },
+    #[error("restoring {file} replaces everything in {database}, and nobody was asked: standard input is not a terminal; nothing was changed\n  fix: run `restore {file} --yes` to confirm")]
+    RestoreUnconfirmed { file: String, database: String },
+    #[error("{}", restore_failed_message(file, database, reason, *unchanged))]
+    RestoreFailed {
+        file: String,
+        database: String,
+        reason: String,
+        /// The restore ran in one transaction that was rolled back (PostgreSQL, SQLite).
+        unchanged: bool,
+    },
+    #[error("{failure}\n{restore}")]
+    NotRestored {
+        /// What made `migrate` restore (a failed migration, a failed validation).
+        failure: Box<Error>,
+        restore: Box<Error>,
+    },
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
@@ -102,6 +135,12 @@ impl Error {
             Error::Unanswered(_) => 3,
             Error::Interrupted => 130,
             Error::LockTimeout { .. } => 4,
+            Error::RestoreUnconfirmed { .. } => 3,
+            Error::BackupToolMissing { .. }
+            | Error::BackupNoSpace { .. }
+            | Error::BackupFailed { .. }
+            | Error::RestoreFailed { .. }
+            | Error::NotRestored { .. } => 9,
             _ => 2,
         }
     }
@@ -134,9 +173,42 @@ impl Error {
             Error::PostgresOnly { .. } => "postgres_only",
             Error::LockTimeout { .. } => "lock_timeout",
             Error::LockNotHeld { .. } => "lock_not_held",
+            Error::BackupToolMissing { .. } => "backup_tool_missing",
+            Error::BackupNoSpace { .. } => "backup_no_space",
+            Error::BackupFailed { .. } => "backup_failed",
+            Error::BadBackupFile { .. } => "bad_backup_file",
+            Error::RestoreUnconfirmed { .. } => "restore_unconfirmed",
+            Error::RestoreFailed { .. } => "restore_failed",
+            Error::NotRestored { .. } => "not_restored",
             Error::Db(_) => "database",
             Error::Io(_) => "io",
         }
+    }
+}
+
+/// Too little room for a backup, said before anything is written.
+fn no_space_message(dir: &str, needed: u64, available: u64) -> String {
+    let mib = |bytes: u64| format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0));
+    format!(
+        "not enough free space for the backup in {dir}: the database takes {} and the file system has {} free; nothing was changed and no file was written\n  \
+         fix: free some space there, or give another directory with `--backup-dir DIR` (or MAKEMIGRATIONS_BACKUP_DIR)",
+        mib(needed),
+        mib(available)
+    )
+}
+
+/// A restore that failed, and what state it left.
+fn restore_failed_message(file: &str, database: &str, reason: &str, unchanged: bool) -> String {
+    if unchanged {
+        format!(
+            "restoring {file} into {database} failed: {reason}\n  it ran in one transaction, which was rolled back: the database is as it was before the restore\n  \
+             fix: correct the cause above, then run `restore {file} --yes` again"
+        )
+    } else {
+        format!(
+            "restoring {file} into {database} failed: {reason}\n  MySQL commits each statement at once: the database's tables were dropped and only part of the backup was loaded\n  \
+             fix: correct the cause above, then run `restore {file} --yes` again (it drops what is there and loads the whole file)"
+        )
     }
 }
 

@@ -7,6 +7,7 @@
 //! part that prints. [`prelude`] is what generated migrations import.
 
 pub mod autodetect;
+pub mod backup;
 pub mod cli;
 pub mod database;
 pub mod entities;

@@ -40,9 +40,20 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
             retry,
             yes,
             lock_timeout,
+            safety,
         } => {
             let lock = run_lock(&url, &db, lock_timeout).await?;
-            let result = migrate(&project, &db, target.as_deref(), fake, retry, yes).await;
+            let safety = super::backups::Safety::from_args(&url, &safety);
+            let result = migrate(
+                &project,
+                &db,
+                target.as_deref(),
+                fake,
+                retry,
+                yes,
+                safety.as_ref(),
+            )
+            .await;
             lock.release().await;
             result?
         }
@@ -56,6 +67,16 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
         Command::Current => current(&project, &db).await?,
         Command::History { limit } => history(&project, &db, limit).await?,
         Command::Check => check(&project, &db).await?,
+        Command::Backup { name, dir } => {
+            super::backups::backup_command(&db, &url, name.as_deref(), &dir).await?
+        }
+        Command::Backups { dir } => super::backups::list_command(&db, &url, &dir).await?,
+        Command::Restore {
+            file,
+            yes,
+            dir,
+            lock_timeout,
+        } => super::backups::restore_command(&db, &url, &file, yes, &dir, lock_timeout).await?,
     };
     db.close().await?;
     Ok(code)
@@ -63,7 +84,7 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
 
 /// Takes the lock that keeps two `migrate`/`rollback` runs on this database apart, before the
 /// migration states are read: a run that had to wait then sees what the other one applied.
-async fn run_lock(
+pub(super) async fn run_lock(
     url: &str,
     db: &DatabaseConnection,
     timeout_secs: u64,
@@ -489,6 +510,7 @@ async fn migrate(
     fake: bool,
     retry: bool,
     yes: bool,
+    safety: Option<&super::backups::Safety>,
 ) -> Result<ExitCode, Error> {
     // The commands that change the database are the ones that create the tool's tables.
     executor::ensure_tracking_tables(db).await?;
@@ -532,6 +554,13 @@ async fn migrate(
             }
         }
     }
+    // `--backup`: after every check that can refuse, before anything changes.
+    let backup = match safety {
+        Some(s) if !to_apply.is_empty() => {
+            Some(super::backups::make(db, &s.url, &s.dir, None).await?)
+        }
+        _ => None,
+    };
     if let Some(record) = resolved {
         executor::clear_half_applied(db, Some(&record.name)).await?;
     }
@@ -577,7 +606,7 @@ async fn migrate(
         return Ok(ExitCode::SUCCESS);
     }
     println!("Applying {} migration(s):", to_apply.len());
-    for (state, step) in to_apply.into_iter().zip(steps) {
+    for (committed, (state, step)) in to_apply.into_iter().zip(steps).enumerate() {
         print!("  {} ...", state.name());
         if step == gate::BaselineStep::Record {
             let tables =
@@ -591,7 +620,8 @@ async fn migrate(
             Ok(elapsed) => println!(" OK ({:.2}s)", elapsed.as_secs_f64()),
             Err(e) => {
                 println!(" FAILED");
-                return Err(e);
+                let backup = backup.as_ref();
+                return Err(super::backups::after_failure(db, safety, backup, committed, e).await);
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The command line: the only part of the tool that prints, prompts or picks exit codes.
 
 mod answers;
+mod backups;
 mod commands;
 mod plan_output;
 
@@ -58,6 +59,34 @@ pub enum Command {
         yes: bool,
         /// How long to wait for another `migrate` or `rollback` on this database to finish (it
         /// holds the lock); then exit 4 with nothing applied.
+        #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_LOCK_TIMEOUT_SECS)]
+        lock_timeout: u64,
+        #[command(flatten)]
+        safety: MigrateBackupArgs,
+    },
+    /// Save the database to a timestamped file (pg_dump, mysqldump, or a SQLite copy).
+    Backup {
+        /// A label for the file name: `<time>_<database>.<NAME>.<ext>`.
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        #[command(flatten)]
+        dir: BackupDirArg,
+    },
+    /// List the backup files of this database: name, size, date.
+    Backups {
+        #[command(flatten)]
+        dir: BackupDirArg,
+    },
+    /// Replace everything in the database with a backup file (asks first).
+    Restore {
+        /// The backup file (a path, or a name in the backup directory).
+        file: std::path::PathBuf,
+        /// Restore without asking (needed when standard input is not a terminal).
+        #[arg(short = 'y', long)]
+        yes: bool,
+        #[command(flatten)]
+        dir: BackupDirArg,
+        /// How long to wait for a `migrate` or `rollback` on this database to finish.
         #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_LOCK_TIMEOUT_SECS)]
         lock_timeout: u64,
     },
@@ -135,6 +164,28 @@ pub struct MakemigrationsArgs {
     /// Answers by question id, as JSON (docs/json.md); `-` reads standard input.
     #[arg(long, value_name = "FILE")]
     pub answers: Option<String>,
+}
+
+/// Where backup files go.
+#[derive(Debug, Args)]
+pub struct BackupDirArg {
+    /// The directory of backup files; default MAKEMIGRATIONS_BACKUP_DIR, else `backups/`.
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<std::path::PathBuf>,
+}
+
+/// `migrate --backup --restore-on-failure`.
+#[derive(Debug, Args)]
+pub struct MigrateBackupArgs {
+    /// Save the database to a backup file before applying anything (see `backup`).
+    #[arg(long)]
+    pub backup: bool,
+    /// When a migration fails, restore that backup, so the database is as before this run
+    /// (implies --backup).
+    #[arg(long)]
+    pub restore_on_failure: bool,
+    #[command(flatten)]
+    pub dir: BackupDirArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

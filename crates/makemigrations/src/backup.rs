@@ -1,0 +1,1009 @@
+//! Backups of the whole database to a file, and restoring one: `backup`, `backups`, `restore`,
+//! and `migrate --backup --restore-on-failure`. The CLI only prints what these return.
+//!
+//! - PostgreSQL: `pg_dump -Fc` (custom format, compressed). Restoring turns it back into SQL with
+//!   `pg_restore` and runs it through `psql --single-transaction`, after statements that drop
+//!   what the database holds now: a restore either replaces everything or changes nothing.
+//! - MySQL/MariaDB: `mysqldump`/`mariadb-dump --single-transaction --routines --triggers`
+//!   (a consistent snapshot of InnoDB tables without locking them). Restoring drops the
+//!   database's tables, views and routines and feeds the dump to the `mysql` client; MySQL
+//!   commits DDL at once, so a restore that fails halfway is said to have done so.
+//! - SQLite: `VACUUM INTO`, an online, consistent copy made in one read transaction on the open
+//!   connection (sqlx offers no handle to SQLite's backup API; a second SQLite library for it
+//!   would clash with the one sqlx links). Restoring attaches the copy and replaces every table,
+//!   index, view and trigger in one transaction, so other connections to the file stay valid
+//!   (copying the file over an open database would corrupt what they see).
+//!
+//! Passwords reach the client programs through the environment (`PGPASSWORD`, `MYSQL_PWD`),
+//! never their command line, where any user of the machine could read them.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
+
+use crate::database::{redact, redact_in};
+use crate::error::Error;
+use crate::introspect;
+
+/// Where backups go without `--backup-dir`: this variable, else `backups/`.
+pub const DIR_VAR: &str = "MAKEMIGRATIONS_BACKUP_DIR";
+const DEFAULT_DIR: &str = "backups";
+/// A dump being written; renamed to its final name only once it is complete.
+const PARTIAL: &str = ".partial";
+const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
+const PG_MAGIC: &[u8] = b"PGDMP";
+/// The last line mysqldump and mariadb-dump write; a dump without it was cut short.
+const MYSQL_COMPLETED: &str = "-- Dump completed";
+
+/// A backup file that was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backup {
+    pub path: PathBuf,
+    pub size: u64,
+    /// The database it holds, as messages show it (password hidden; for SQLite, its file).
+    pub database: String,
+}
+
+/// A backup that was restored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restored {
+    pub path: PathBuf,
+    /// The database it replaced, as messages show it.
+    pub database: String,
+}
+
+/// A backup file of this database found in the directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub path: PathBuf,
+    pub size: u64,
+    /// When it was taken (UTC), read from its name.
+    pub taken: chrono::NaiveDateTime,
+    /// The `--name` it was given, if any.
+    pub label: Option<String>,
+}
+
+/// `--backup-dir`, else `MAKEMIGRATIONS_BACKUP_DIR`, else `backups/` in the working directory.
+pub fn directory(flag: Option<PathBuf>) -> PathBuf {
+    flag.filter(|p| !p.as_os_str().is_empty())
+        .or_else(|| {
+            std::env::var_os(DIR_VAR)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DIR))
+}
+
+/// How the client programs reach the database.
+enum Target {
+    Postgres {
+        /// The URL for libpq, without the password.
+        url: String,
+        password: Option<String>,
+        database: String,
+    },
+    MySql {
+        host: String,
+        port: u16,
+        user: String,
+        password: Option<String>,
+        database: String,
+    },
+    Sqlite {
+        file: PathBuf,
+    },
+}
+
+impl Target {
+    /// The name used in backup file names.
+    fn name(&self) -> String {
+        let raw = match self {
+            Target::Postgres { database, .. } | Target::MySql { database, .. } => database.clone(),
+            Target::Sqlite { file } => file
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "sqlite".into()),
+        };
+        file_name_part(&raw)
+    }
+
+    fn extension(&self) -> &'static str {
+        match self {
+            Target::Postgres { .. } => "dump",
+            Target::MySql { .. } => "sql",
+            Target::Sqlite { .. } => "sqlite3",
+        }
+    }
+
+    fn shown(&self, url: &str) -> String {
+        match self {
+            Target::Sqlite { file } => file.display().to_string(),
+            _ => redact(url),
+        }
+    }
+}
+
+/// Letters, digits, `_` and `-` only, so a name is one part of a file name; `.` separates the
+/// label (`20261201_221500_shop.pre_release.dump`).
+fn file_name_part(raw: &str) -> String {
+    let part: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if part.is_empty() {
+        "db".into()
+    } else {
+        part
+    }
+}
+
+async fn target(db: &DatabaseConnection, url: &str) -> Result<Target, Error> {
+    match db.get_database_backend() {
+        DbBackend::Postgres | DbBackend::MySql => server_target(db.get_database_backend(), url),
+        _ => {
+            let rows = introspect::query(db, "PRAGMA database_list", vec![]).await?;
+            let file = rows
+                .iter()
+                .find(|r| r.try_get::<String>("", "name").as_deref() == Ok("main"))
+                .and_then(|r| r.try_get::<String>("", "file").ok())
+                .unwrap_or_default();
+            if file.is_empty() {
+                return Err(Error::Refused(
+                    "an in-memory SQLite database has no file to back up or restore\n  fix: use a SQLite file (sqlite://file.sqlite3?mode=rwc)".into(),
+                ));
+            }
+            Ok(Target::Sqlite {
+                file: PathBuf::from(file),
+            })
+        }
+    }
+}
+
+fn server_target(backend: DbBackend, url: &str) -> Result<Target, Error> {
+    let bad = |reason: &str| Error::BadUrl {
+        url: redact(url),
+        reason: reason.to_string(),
+    };
+    let mut parsed = url::Url::parse(&crate::database::driver_url(url))
+        .map_err(|e| bad(&e.to_string()))?;
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let mut password = parsed.password().map(decode);
+    let database = decode(parsed.path().trim_start_matches('/'));
+    if database.is_empty() {
+        return Err(bad("it names no database"));
+    }
+    let query: Vec<(String, String)> = parsed
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if let Some((_, p)) = query.iter().find(|(k, _)| k == "password") {
+        password = Some(p.clone());
+    }
+    if backend == DbBackend::MySql {
+        return Ok(Target::MySql {
+            host: parsed.host_str().unwrap_or("localhost").to_string(),
+            port: parsed.port().unwrap_or(3306),
+            user: decode(parsed.username()),
+            password,
+            database,
+        });
+    }
+    // libpq refuses parameters it does not know (sqlx has a few of its own).
+    const LIBPQ: &[&str] = &[
+        "sslmode",
+        "sslrootcert",
+        "sslcert",
+        "sslkey",
+        "options",
+        "application_name",
+        "connect_timeout",
+        "host",
+        "port",
+        "user",
+        "target_session_attrs",
+    ];
+    let _ = parsed.set_password(None);
+    parsed.set_query(None);
+    {
+        let mut pairs = parsed.query_pairs_mut();
+        for (k, v) in query.iter().filter(|(k, _)| LIBPQ.contains(&k.as_str())) {
+            pairs.append_pair(k, v);
+        }
+    }
+    let mut libpq = parsed.to_string();
+    if libpq.ends_with('?') {
+        libpq.pop();
+    }
+    Ok(Target::Postgres {
+        url: libpq,
+        password,
+        database,
+    })
+}
+
+/// The first of `names` found on PATH.
+fn find_tool(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).find_map(|dir| {
+        names.iter().find_map(|name| {
+            let candidate = dir.join(name);
+            is_executable(&candidate).then_some(candidate)
+        })
+    })
+}
+
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        path.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file() || path.with_extension("exe").is_file()
+    }
+}
+
+/// The client program `names` stands for, or the error that says how to get it.
+fn tool(names: &[&str], backend: DbBackend, purpose: &'static str) -> Result<PathBuf, Error> {
+    find_tool(names).ok_or_else(|| Error::BackupToolMissing {
+        tool: names.join(" or "),
+        purpose,
+        install: match backend {
+            DbBackend::Postgres => "install PostgreSQL's client programs, of the server's major version or newer (Debian/Ubuntu: `apt-get install postgresql-client`; macOS: `brew install libpq`)",
+            _ => "install the MySQL or MariaDB client programs (Debian/Ubuntu: `apt-get install mariadb-client`, or `mysql-client` for MySQL; macOS: `brew install mysql-client`)",
+        },
+    })
+}
+
+/// How many bytes the backup may take: the database's size as its catalog tells (the dump is
+/// usually smaller: compressed on PostgreSQL, without indexes on MySQL, compacted on SQLite).
+pub async fn estimated_size(db: &DatabaseConnection) -> Result<u64, Error> {
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => "SELECT pg_database_size(current_database())::bigint AS size",
+        DbBackend::MySql => {
+            "SELECT CAST(COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) AS SIGNED) AS size \
+             FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
+        }
+        _ => {
+            "SELECT (page_count - freelist_count) * page_size AS size \
+             FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()"
+        }
+    };
+    let rows = introspect::query(db, sql, vec![]).await?;
+    let size: i64 = match rows.first() {
+        Some(row) => row.try_get("", "size")?,
+        None => 0,
+    };
+    Ok(size.max(0) as u64)
+}
+
+/// Refuses when the directory's file system has less room than the backup may take.
+pub fn check_space(dir: &Path, needed: u64, available: u64) -> Result<(), Error> {
+    if available >= needed {
+        return Ok(());
+    }
+    Err(Error::BackupNoSpace {
+        dir: dir.display().to_string(),
+        needed,
+        available,
+    })
+}
+
+/// Saves the database to a new file in `dir`, named `YYYYMMDD_HHMMSS_<database>[.<label>].<ext>`
+/// (UTC). Checks the client program and the free space first; on failure, the partial file is
+/// removed. `progress` is called a few times a second with the bytes written so far.
+pub async fn create(
+    db: &DatabaseConnection,
+    url: &str,
+    dir: &Path,
+    label: Option<&str>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Backup, Error> {
+    let target = target(db, url).await?;
+    let backend = db.get_database_backend();
+    let program = match &target {
+        Target::Postgres { .. } => Some(tool(&["pg_dump"], backend, "back up PostgreSQL")?),
+        Target::MySql { .. } => Some(tool(
+            &["mysqldump", "mariadb-dump"],
+            backend,
+            "back up MySQL/MariaDB",
+        )?),
+        Target::Sqlite { .. } => None,
+    };
+    let label = label
+        .map(makemigrations_core::ops::sanitize_name)
+        .filter(|l| !l.is_empty());
+    let needed = estimated_size(db).await?;
+    std::fs::create_dir_all(dir).map_err(|e| backup_failed(&target.shown(url), dir, e))?;
+    let available = fs4::available_space(dir).map_err(|e| backup_failed(&target.shown(url), dir, e))?;
+    check_space(dir, needed, available)?;
+    let path = next_path(dir, &target, label.as_deref()).await;
+    let mut partial = path.clone().into_os_string();
+    partial.push(PARTIAL);
+    let partial = PathBuf::from(partial);
+    let written = match (&target, program) {
+        (Target::Sqlite { .. }, _) => sqlite_backup(db, &partial, progress).await,
+        (_, Some(program)) => dump(&target, &program, &partial, progress).await,
+        (_, None) => unreachable!("a server backup has its program"),
+    };
+    let shown = target.shown(url);
+    if let Err(reason) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(Error::BackupFailed {
+            database: shown,
+            reason: redact_in(&reason, url),
+        });
+    }
+    std::fs::rename(&partial, &path).map_err(|e| {
+        let _ = std::fs::remove_file(&partial);
+        backup_failed(&shown, &path, e)
+    })?;
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    Ok(Backup {
+        path,
+        size,
+        database: shown,
+    })
+}
+
+fn backup_failed(database: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::BackupFailed {
+        database: database.to_string(),
+        reason: format!("{}: {e}", path.display()),
+    }
+}
+
+/// A name not taken yet: two backups within one second wait for the next.
+async fn next_path(dir: &Path, target: &Target, label: Option<&str>) -> PathBuf {
+    loop {
+        let stamp = chrono::Utc::now().format("%Y%m%d_%H%M%S");
+        let label = label.map(|l| format!(".{l}")).unwrap_or_default();
+        let path = dir.join(format!(
+            "{stamp}_{}{label}.{}",
+            target.name(),
+            target.extension()
+        ));
+        if !path.exists() {
+            return path;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Runs the dump program into `partial`, reporting its size while it grows.
+async fn dump(
+    target: &Target,
+    program: &Path,
+    partial: &Path,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(), String> {
+    let mut command = Command::new(program);
+    match target {
+        Target::Postgres { url, password, .. } => {
+            command
+                .arg("--format=custom")
+                .arg("--no-password")
+                .arg(format!("--file={}", partial.display()))
+                .arg(format!("--dbname={url}"));
+            if let Some(p) = password {
+                command.env("PGPASSWORD", p);
+            }
+        }
+        Target::MySql {
+            host,
+            port,
+            user,
+            password,
+            database,
+        } => {
+            mysql_connection_args(&mut command, host, *port, user, password.as_deref());
+            command
+                .args([
+                    "--single-transaction",
+                    "--routines",
+                    "--triggers",
+                    "--events",
+                    "--hex-blob",
+                    "--no-tablespaces",
+                    "--default-character-set=utf8mb4",
+                ])
+                .arg(format!("--result-file={}", partial.display()))
+                .arg("--")
+                .arg(database);
+        }
+        Target::Sqlite { .. } => unreachable!("SQLite is copied by the connection"),
+    }
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{} could not start: {e}", program.display()))?;
+    let (status, stderr) = wait_reporting(child, partial, progress).await?;
+    if status.success() {
+        return Ok(());
+    }
+    Err(format!("{} failed ({status}): {}", tool_name(program), stderr.trim()))
+}
+
+fn tool_name(program: &Path) -> String {
+    program
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn mysql_connection_args(
+    command: &mut Command,
+    host: &str,
+    port: u16,
+    user: &str,
+    password: Option<&str>,
+) {
+    command
+        .arg(format!("--host={host}"))
+        .arg(format!("--port={port}"))
+        .arg("--protocol=TCP")
+        .arg(format!("--user={user}"));
+    // Set even when empty, so that no option file's password is used instead.
+    command.env("MYSQL_PWD", password.unwrap_or_default());
+}
+
+/// Waits for `child`, calling `progress` with the size of `file` meanwhile; returns its status
+/// and what it wrote to stderr (read on a thread, so a chatty program never blocks on it).
+async fn wait_reporting(
+    mut child: Child,
+    file: &Path,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(std::process::ExitStatus, String), String> {
+    let stderr = child.stderr.take().map(|mut pipe| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    });
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        progress(std::fs::metadata(file).map(|m| m.len()).unwrap_or(0));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let stderr = stderr
+        .and_then(|t| t.join().ok())
+        .unwrap_or_default();
+    Ok((status, stderr))
+}
+
+/// `VACUUM INTO`: one read transaction, so the copy is consistent while others keep working.
+async fn sqlite_backup(
+    db: &DatabaseConnection,
+    partial: &Path,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(), String> {
+    let _ = std::fs::remove_file(partial);
+    let sql = format!(
+        "VACUUM INTO '{}'",
+        partial.display().to_string().replace('\'', "''")
+    );
+    let copy = db.execute_unprepared(&sql);
+    tokio::pin!(copy);
+    loop {
+        tokio::select! {
+            done = &mut copy => return done.map(|_| ()).map_err(|e| e.to_string()),
+            _ = tokio::time::sleep(Duration::from_millis(100)) => {
+                progress(std::fs::metadata(partial).map(|m| m.len()).unwrap_or(0));
+            }
+        }
+    }
+}
+
+/// The backups of this database in `dir`, oldest first.
+pub async fn list(db: &DatabaseConnection, url: &str, dir: &Path) -> Result<Vec<Listed>, Error> {
+    let target = target(db, url).await?;
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some((taken, label)) = parse_name(&name, &target.name(), target.extension()) {
+            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            found.push(Listed {
+                path: entry.path(),
+                size,
+                taken,
+                label,
+            });
+        }
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(found)
+}
+
+/// `YYYYMMDD_HHMMSS_<database>[.<label>].<ext>` of this database: when, and the label.
+fn parse_name(
+    name: &str,
+    database: &str,
+    extension: &str,
+) -> Option<(chrono::NaiveDateTime, Option<String>)> {
+    let stem = name.strip_suffix(&format!(".{extension}"))?;
+    let taken = chrono::NaiveDateTime::parse_from_str(stem.get(..15)?, "%Y%m%d_%H%M%S").ok()?;
+    let rest = stem.get(15..)?.strip_prefix('_')?.strip_prefix(database)?;
+    match rest {
+        "" => Some((taken, None)),
+        _ => Some((taken, Some(rest.strip_prefix('.')?.to_string()))),
+    }
+}
+
+/// Replaces the database's whole content with the backup `file`. The caller holds the run lock.
+pub async fn restore(db: &DatabaseConnection, url: &str, file: &Path) -> Result<Restored, Error> {
+    let target = target(db, url).await?;
+    let database = target.shown(url);
+    check_file(&target, file)?;
+    let backend = db.get_database_backend();
+    let failed = |reason: String, unchanged: bool| Error::RestoreFailed {
+        file: file.display().to_string(),
+        database: database.clone(),
+        reason: redact_in(&reason, url),
+        unchanged,
+    };
+    match &target {
+        Target::Postgres { url: libpq, password, .. } => {
+            let pg_restore = tool(&["pg_restore"], backend, "restore a PostgreSQL backup")?;
+            let psql = tool(&["psql"], backend, "restore a PostgreSQL backup")?;
+            let preamble = postgres_clear_statements(db).await?;
+            postgres_restore(&pg_restore, &psql, libpq, password.as_deref(), file, &preamble)
+                .map_err(|reason| failed(reason, true))?;
+        }
+        Target::MySql {
+            host,
+            port,
+            user,
+            password,
+            ..
+        } => {
+            let client = tool(&["mysql", "mariadb"], backend, "restore a MySQL/MariaDB backup")?;
+            let preamble = mysql_clear_statements(db).await?;
+            let mut command = Command::new(&client);
+            mysql_connection_args(&mut command, host, *port, user, password.as_deref());
+            let database = match &target {
+                Target::MySql { database, .. } => database.clone(),
+                _ => unreachable!(),
+            };
+            command
+                .arg("--default-character-set=utf8mb4")
+                .arg("--batch")
+                .arg(format!("--database={database}"));
+            feed(command, &preamble, file).map_err(|reason| failed(reason, false))?;
+        }
+        Target::Sqlite { .. } => {
+            sqlite_restore(db, file)
+                .await
+                .map_err(|e| failed(e.to_string(), true))?;
+        }
+    }
+    Ok(Restored {
+        path: file.to_path_buf(),
+        database,
+    })
+}
+
+/// After a migration (or the validation after `migrate`) failed: puts back the backup taken
+/// before the run, so the database is as it was before it, tracking tables included (a
+/// half-applied record written by the failed run goes with them).
+pub async fn restore_after_failure(
+    db: &DatabaseConnection,
+    url: &str,
+    backup: &Backup,
+) -> Result<Restored, Error> {
+    restore(db, url, &backup.path).await
+}
+
+/// Checks that `file` is a backup this database can take, before anyone is asked; returns the
+/// database as messages show it.
+pub async fn check(db: &DatabaseConnection, url: &str, file: &Path) -> Result<String, Error> {
+    let target = target(db, url).await?;
+    check_file(&target, file)?;
+    Ok(target.shown(url))
+}
+
+/// Whether `migrate --restore-on-failure` restores after `failure`: unless the failed
+/// migration's transaction took it back whole and nothing of the run was applied before it
+/// (`committed`). Earlier migrations of the run committed, so the backup is what brings the
+/// database back to where the run started.
+pub fn restore_needed(failure: &Error, committed: usize) -> bool {
+    let undone = match failure {
+        Error::MigrationFailed { .. } => true,
+        Error::MigrationFailedOnMySql { ran, .. } => ran.is_empty(),
+        _ => false,
+    };
+    committed > 0 || !undone
+}
+
+/// Refuses a file that is missing or is not a backup of this kind of database, before
+/// anything is changed.
+fn check_file(target: &Target, file: &Path) -> Result<(), Error> {
+    let bad = |why: String| Error::BadBackupFile {
+        file: file.display().to_string(),
+        why,
+    };
+    let mut head = vec![0u8; 16];
+    let read = std::fs::File::open(file)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| bad(e.to_string()))?;
+    head.truncate(read);
+    let (magic, kind): (&[u8], &str) = match target {
+        Target::Postgres { .. } => (PG_MAGIC, "a pg_dump custom-format file (made by `backup` on PostgreSQL)"),
+        Target::Sqlite { .. } => (SQLITE_MAGIC, "a SQLite database file (made by `backup` on SQLite)"),
+        Target::MySql { .. } => {
+            let text = std::fs::read(file).map_err(|e| bad(e.to_string()))?;
+            let tail = String::from_utf8_lossy(&text[text.len().saturating_sub(200)..]).into_owned();
+            if !tail.contains(MYSQL_COMPLETED) {
+                return Err(bad(format!(
+                    "it is not a complete mysqldump/mariadb-dump file (made by `backup` on MySQL/MariaDB): its last line is not `{MYSQL_COMPLETED} ...`"
+                )));
+            }
+            return Ok(());
+        }
+    };
+    if !head.starts_with(magic) {
+        return Err(bad(format!("it is not {kind}")));
+    }
+    Ok(())
+}
+
+/// PostgreSQL: the statements that empty the database before the dump's own run: every
+/// non-system schema but `public` is dropped (the dump creates those it holds); in `public`,
+/// which the dump expects to exist, every table, view, sequence, type and routine is dropped,
+/// except those of extensions (the dump's `CREATE EXTENSION IF NOT EXISTS` keeps them).
+async fn postgres_clear_statements(db: &DatabaseConnection) -> Result<String, Error> {
+    let schemas = introspect::query(
+        db,
+        "SELECT nspname::text AS name FROM pg_namespace \
+         WHERE nspname NOT IN ('public', 'information_schema') AND nspname NOT LIKE 'pg\\_%' \
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass \
+                           AND d.objid = pg_namespace.oid AND d.deptype = 'e') \
+         ORDER BY 1",
+        vec![],
+    )
+    .await?;
+    let mut sql = String::new();
+    for row in schemas {
+        let name: String = row.try_get("", "name")?;
+        sql.push_str(&format!(
+            "DROP SCHEMA IF EXISTS \"{}\" CASCADE;\n",
+            name.replace('"', "\"\"")
+        ));
+    }
+    sql.push_str(
+        r#"DO $makemigrations_restore$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT c.relname, c.relkind FROM pg_class c
+           WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                             AND d.objid = c.oid AND d.deptype = 'e') LOOP
+    EXECUTE format('DROP %s IF EXISTS public.%I CASCADE',
+      CASE r.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+                     WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, r.relname);
+  END LOOP;
+  FOR r IN SELECT t.typname, t.typtype FROM pg_type t
+           WHERE t.typnamespace = 'public'::regnamespace AND t.typtype IN ('e', 'd', 'r', 'c')
+             AND (t.typtype <> 'c' OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
+                             AND d.objid = t.oid AND d.deptype = 'e') LOOP
+    EXECUTE format('DROP %s IF EXISTS public.%I CASCADE',
+      CASE r.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, r.typname);
+  END LOOP;
+  FOR r IN SELECT p.oid::regprocedure::text AS signature FROM pg_proc p
+           WHERE p.pronamespace = 'public'::regnamespace
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                             AND d.objid = p.oid AND d.deptype = 'e') LOOP
+    EXECUTE 'DROP ROUTINE IF EXISTS ' || r.signature || ' CASCADE';
+  END LOOP;
+END
+$makemigrations_restore$;
+"#,
+    );
+    Ok(sql)
+}
+
+/// `pg_restore -f -` (the dump as SQL) piped into `psql --single-transaction` after `preamble`.
+fn postgres_restore(
+    pg_restore: &Path,
+    psql: &Path,
+    url: &str,
+    password: Option<&str>,
+    file: &Path,
+    preamble: &str,
+) -> Result<(), String> {
+    let mut source = Command::new(pg_restore)
+        .args(["--no-owner", "--file=-"])
+        .arg(file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{} could not start: {e}", pg_restore.display()))?;
+    let mut sink = Command::new(psql);
+    sink.args([
+        "--no-psqlrc",
+        "--quiet",
+        "--no-password",
+        "--single-transaction",
+        "--set=ON_ERROR_STOP=1",
+    ])
+    .arg(format!("--dbname={url}"));
+    if let Some(p) = password {
+        sink.env("PGPASSWORD", p);
+    }
+    let mut stdout = source.stdout.take().expect("piped");
+    let source_err = source.stderr.take().map(read_on_thread);
+    let fed = feed_from(sink, preamble, &mut stdout);
+    drop(stdout);
+    let status = source.wait().map_err(|e| e.to_string())?;
+    let source_err = source_err.and_then(|t| t.join().ok()).unwrap_or_default();
+    fed?;
+    if !status.success() {
+        return Err(format!("pg_restore failed ({status}): {}", source_err.trim()));
+    }
+    Ok(())
+}
+
+fn read_on_thread<R: Read + Send + 'static>(mut pipe: R) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        text
+    })
+}
+
+/// Runs `command` with `preamble` and then `file` on its standard input.
+fn feed(command: Command, preamble: &str, file: &Path) -> Result<(), String> {
+    let mut input = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    feed_from(command, preamble, &mut input)
+}
+
+fn feed_from(mut command: Command, preamble: &str, input: &mut dyn Read) -> Result<(), String> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{program} could not start: {e}"))?;
+    let stderr = child.stderr.take().map(read_on_thread);
+    let mut stdin = child.stdin.take().expect("piped");
+    // A write fails when the program stopped early; its status and stderr say why.
+    let _ = stdin
+        .write_all(preamble.as_bytes())
+        .and_then(|()| std::io::copy(input, &mut stdin).map(|_| ()));
+    drop(stdin);
+    let status = child.wait().map_err(|e| e.to_string())?;
+    let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+    if status.success() {
+        return Ok(());
+    }
+    let name = Path::new(&program)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or(program);
+    Err(format!("{name} failed ({status}): {}", stderr.trim()))
+}
+
+/// MySQL/MariaDB: drops every view, table, routine and event of the database, so that the dump
+/// (whose own `DROP TABLE IF EXISTS` covers only the tables it holds) leaves nothing newer.
+async fn mysql_clear_statements(db: &DatabaseConnection) -> Result<String, Error> {
+    let quote = |name: &str| format!("`{}`", name.replace('`', "``"));
+    let mut sql = String::from("SET FOREIGN_KEY_CHECKS = 0;\n");
+    let tables = introspect::query(
+        db,
+        "SELECT CAST(TABLE_NAME AS CHAR) AS name, CAST(TABLE_TYPE AS CHAR) AS kind \
+         FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
+         ORDER BY TABLE_TYPE = 'VIEW' DESC, TABLE_NAME",
+        vec![],
+    )
+    .await?;
+    for row in tables {
+        let name: String = row.try_get("", "name")?;
+        let kind: String = row.try_get("", "kind")?;
+        let what = match kind.as_str() {
+            "VIEW" => "VIEW",
+            "SEQUENCE" => "SEQUENCE",
+            _ => "TABLE",
+        };
+        sql.push_str(&format!("DROP {what} IF EXISTS {};\n", quote(&name)));
+    }
+    let routines = introspect::query(
+        db,
+        "SELECT CAST(ROUTINE_NAME AS CHAR) AS name, CAST(ROUTINE_TYPE AS CHAR) AS kind \
+         FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()",
+        vec![],
+    )
+    .await?;
+    for row in routines {
+        let name: String = row.try_get("", "name")?;
+        let kind: String = row.try_get("", "kind")?;
+        let what = if kind == "FUNCTION" { "FUNCTION" } else { "PROCEDURE" };
+        sql.push_str(&format!("DROP {what} IF EXISTS {};\n", quote(&name)));
+    }
+    let events = introspect::query(
+        db,
+        "SELECT CAST(EVENT_NAME AS CHAR) AS name FROM information_schema.EVENTS \
+         WHERE EVENT_SCHEMA = DATABASE()",
+        vec![],
+    )
+    .await?;
+    for row in events {
+        let name: String = row.try_get("", "name")?;
+        sql.push_str(&format!("DROP EVENT IF EXISTS {};\n", quote(&name)));
+    }
+    Ok(sql)
+}
+
+/// SQLite: attaches the backup and, in one transaction, drops every table, view and trigger
+/// of the database and creates them again from the backup with their rows.
+async fn sqlite_restore(db: &DatabaseConnection, file: &Path) -> Result<(), sea_orm::DbErr> {
+    const ALIAS: &str = "makemigrations_backup";
+    db.execute_unprepared("PRAGMA foreign_keys = OFF").await?;
+    let attach = format!(
+        "ATTACH DATABASE '{}' AS {ALIAS}",
+        file.display().to_string().replace('\'', "''")
+    );
+    let result = async {
+        db.execute_unprepared(&attach).await?;
+        let txn = db.begin().await?;
+        let outcome = sqlite_replace(&txn, ALIAS).await;
+        match outcome {
+            Ok(()) => txn.commit().await,
+            Err(e) => {
+                txn.rollback().await?;
+                Err(e)
+            }
+        }
+    }
+    .await;
+    let _ = db
+        .execute_unprepared(&format!("DETACH DATABASE {ALIAS}"))
+        .await;
+    db.execute_unprepared("PRAGMA foreign_keys = ON").await?;
+    result
+}
+
+async fn sqlite_replace<C: ConnectionTrait>(conn: &C, alias: &str) -> Result<(), sea_orm::DbErr> {
+    let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
+    let objects = |schema: &str| {
+        format!(
+            "SELECT type, name, sql FROM {schema}.sqlite_master \
+             WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql IS NOT NULL \
+             ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid"
+        )
+    };
+    let read = |rows: Vec<sea_orm::QueryResult>| -> Result<Vec<(String, String, String)>, sea_orm::DbErr> {
+        rows.iter()
+            .map(|r| Ok((r.try_get("", "type")?, r.try_get("", "name")?, r.try_get("", "sql")?)))
+            .collect()
+    };
+    let current = read(introspect::query(conn, &objects("main"), vec![]).await?)?;
+    // Views and triggers first: a table is dropped with its indexes.
+    for (kind, name, _) in current.iter().rev() {
+        match kind.as_str() {
+            "view" => conn.execute_unprepared(&format!("DROP VIEW IF EXISTS main.{}", quote(name))).await?,
+            "trigger" => conn.execute_unprepared(&format!("DROP TRIGGER IF EXISTS main.{}", quote(name))).await?,
+            _ => continue,
+        };
+    }
+    for (kind, name, _) in &current {
+        if kind == "table" {
+            conn.execute_unprepared(&format!("DROP TABLE IF EXISTS main.{}", quote(name)))
+                .await?;
+        }
+    }
+    let saved = read(introspect::query(conn, &objects(alias), vec![]).await?)?;
+    for (kind, name, sql) in &saved {
+        if kind != "table" {
+            continue;
+        }
+        conn.execute_unprepared(sql).await?;
+        conn.execute_unprepared(&format!(
+            "INSERT INTO main.{table} SELECT * FROM {alias}.{table}",
+            table = quote(name)
+        ))
+        .await?;
+    }
+    // AUTOINCREMENT counters, so new rows do not reuse the ids of rows deleted before the backup.
+    let counters = format!(
+        "SELECT COUNT(*) AS found FROM {alias}.sqlite_master WHERE name = 'sqlite_sequence'"
+    );
+    let has_counters = introspect::query(conn, &counters, vec![])
+        .await?
+        .first()
+        .map(|r| r.try_get::<i64>("", "found"))
+        .transpose()?
+        .unwrap_or(0)
+        > 0;
+    if has_counters && crate::executor::table_exists(conn, "sqlite_sequence").await? {
+        conn.execute_unprepared("DELETE FROM main.sqlite_sequence").await?;
+        conn.execute_unprepared(&format!(
+            "INSERT INTO main.sqlite_sequence SELECT * FROM {alias}.sqlite_sequence"
+        ))
+        .await?;
+    }
+    for (kind, _, sql) in &saved {
+        if kind != "table" {
+            conn.execute_unprepared(sql).await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_back() {
+        let stamp = chrono::NaiveDateTime::parse_from_str("20261201_221500", "%Y%m%d_%H%M%S").unwrap();
+        assert_eq!(
+            parse_name("20261201_221500_shop.dump", "shop", "dump"),
+            Some((stamp, None))
+        );
+        assert_eq!(
+            parse_name("20261201_221500_shop.pre_migration_manual.dump", "shop", "dump"),
+            Some((stamp, Some("pre_migration_manual".into())))
+        );
+        // Another database whose name starts alike, another backend, a partial file.
+        assert_eq!(parse_name("20261201_221500_shop_eu.dump", "shop", "dump"), None);
+        assert_eq!(parse_name("20261201_221500_shop.sql", "shop", "dump"), None);
+        assert_eq!(parse_name("20261201_221500_shop.dump.partial", "shop", "dump"), None);
+        assert_eq!(file_name_part("my db/é"), "my-db--");
+    }
+
+    #[test]
+    fn too_little_space_is_refused() {
+        assert!(check_space(Path::new("b"), 10, 10).is_ok());
+        let err = check_space(Path::new("b"), 11, 10).unwrap_err();
+        assert_eq!(err.exit_code(), 9);
+    }
+
+    #[test]
+    fn the_password_goes_to_the_environment() {
+        match server_target(DbBackend::Postgres, "postgres://app:s%2Fecret@db:5433/shop?sslmode=disable&statement-cache-capacity=0").unwrap() {
+            Target::Postgres { url, password, database } => {
+                assert_eq!(url, "postgres://app@db:5433/shop?sslmode=disable");
+                assert_eq!(password.as_deref(), Some("s/ecret"));
+                assert_eq!(database, "shop");
+            }
+            _ => panic!(),
+        }
+        match server_target(DbBackend::MySql, "mariadb://root:pw@127.0.0.1/test").unwrap() {
+            Target::MySql { host, port, user, password, database } => {
+                assert_eq!((host.as_str(), port, user.as_str()), ("127.0.0.1", 3306, "root"));
+                assert_eq!(password.as_deref(), Some("pw"));
+                assert_eq!(database, "test");
+            }
+            _ => panic!(),
+        }
+    }
+}
