@@ -516,12 +516,17 @@ async fn sqlite_backup(
     }
 }
 
-/// The backups of this database in `dir`, oldest first.
-pub async fn list(db: &DatabaseConnection, url: &str, dir: &Path) -> Result<Vec<Listed>, Error> {
+/// The backups of this database in `dir`, oldest first, and the database as messages show it.
+pub async fn list(
+    db: &DatabaseConnection,
+    url: &str,
+    dir: &Path,
+) -> Result<(String, Vec<Listed>), Error> {
     let target = target(db, url).await?;
+    let shown = target.shown(url);
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((shown, Vec::new())),
         Err(e) => return Err(e.into()),
     };
     let mut found = Vec::new();
@@ -538,7 +543,7 @@ pub async fn list(db: &DatabaseConnection, url: &str, dir: &Path) -> Result<Vec<
         }
     }
     found.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(found)
+    Ok((shown, found))
 }
 
 /// `YYYYMMDD_HHMMSS_<database>[.<label>].<ext>` of this database: when, and the label.
@@ -703,7 +708,8 @@ BEGIN
   FOR r IN SELECT c.relname, c.relkind FROM pg_class c
            WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-                             AND d.objid = c.oid AND d.deptype = 'e') LOOP
+                             AND d.objid = c.oid AND d.deptype IN ('e', 'i'))
+           ORDER BY c.relkind IN ('r', 'p') DESC LOOP
     EXECUTE format('DROP %s IF EXISTS public.%I CASCADE',
       CASE r.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
                      WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, r.relname);

@@ -84,8 +84,7 @@ pub(super) async fn list_command(
     dir: &BackupDirArg,
 ) -> Result<ExitCode, Error> {
     let dir = backup::directory(dir.backup_dir.clone());
-    let found = backup::list(db, url, &dir).await?;
-    let database = crate::database::redact(url);
+    let (database, found) = backup::list(db, url, &dir).await?;
     if found.is_empty() {
         println!("No backups of {database} in {}.", dir.display());
         return Ok(ExitCode::SUCCESS);
