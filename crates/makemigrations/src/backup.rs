@@ -173,8 +173,8 @@ fn server_target(backend: DbBackend, url: &str) -> Result<Target, Error> {
         url: redact(url),
         reason: reason.to_string(),
     };
-    let mut parsed = url::Url::parse(&crate::database::driver_url(url))
-        .map_err(|e| bad(&e.to_string()))?;
+    let mut parsed =
+        url::Url::parse(&crate::database::driver_url(url)).map_err(|e| bad(&e.to_string()))?;
     let decode = |s: &str| {
         percent_encoding::percent_decode_str(s)
             .decode_utf8_lossy()
@@ -304,16 +304,17 @@ pub fn check_space(dir: &Path, needed: u64, available: u64) -> Result<(), Error>
     })
 }
 
-/// Saves the database to a new file in `dir`, named `YYYYMMDD_HHMMSS_<database>[.<label>].<ext>`
-/// (UTC). Checks the client program and the free space first; on failure, the partial file is
-/// removed. `progress` is called a few times a second with the bytes written so far.
-pub async fn create(
+/// Checks what a backup needs before anything changes: the client program, and room for the
+/// file in `dir` (created if missing). `migrate --backup` calls it before it touches the database.
+pub async fn preflight(db: &DatabaseConnection, url: &str, dir: &Path) -> Result<(), Error> {
+    preflight_target(db, url, dir).await.map(|_| ())
+}
+
+async fn preflight_target(
     db: &DatabaseConnection,
     url: &str,
     dir: &Path,
-    label: Option<&str>,
-    progress: &mut dyn FnMut(u64),
-) -> Result<Backup, Error> {
+) -> Result<(Target, Option<PathBuf>), Error> {
     let target = target(db, url).await?;
     let backend = db.get_database_backend();
     let program = match &target {
@@ -325,13 +326,28 @@ pub async fn create(
         )?),
         Target::Sqlite { .. } => None,
     };
+    let needed = estimated_size(db).await?;
+    std::fs::create_dir_all(dir).map_err(|e| backup_failed(&target.shown(url), dir, e))?;
+    let available =
+        fs4::available_space(dir).map_err(|e| backup_failed(&target.shown(url), dir, e))?;
+    check_space(dir, needed, available)?;
+    Ok((target, program))
+}
+
+/// Saves the database to a new file in `dir`, named `YYYYMMDD_HHMMSS_<database>[.<label>].<ext>`
+/// (UTC). Checks the client program and the free space first; on failure, the partial file is
+/// removed. `progress` is called a few times a second with the bytes written so far.
+pub async fn create(
+    db: &DatabaseConnection,
+    url: &str,
+    dir: &Path,
+    label: Option<&str>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Backup, Error> {
+    let (target, program) = preflight_target(db, url, dir).await?;
     let label = label
         .map(makemigrations_core::ops::sanitize_name)
         .filter(|l| !l.is_empty());
-    let needed = estimated_size(db).await?;
-    std::fs::create_dir_all(dir).map_err(|e| backup_failed(&target.shown(url), dir, e))?;
-    let available = fs4::available_space(dir).map_err(|e| backup_failed(&target.shown(url), dir, e))?;
-    check_space(dir, needed, available)?;
     let path = next_path(dir, &target, label.as_deref()).await;
     let mut partial = path.clone().into_os_string();
     partial.push(PARTIAL);
@@ -438,7 +454,11 @@ async fn dump(
     if status.success() {
         return Ok(());
     }
-    Err(format!("{} failed ({status}): {}", tool_name(program), stderr.trim()))
+    Err(format!(
+        "{} failed ({status}): {}",
+        tool_name(program),
+        stderr.trim()
+    ))
 }
 
 fn tool_name(program: &Path) -> String {
@@ -487,9 +507,7 @@ async fn wait_reporting(
         progress(std::fs::metadata(file).map(|m| m.len()).unwrap_or(0));
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let stderr = stderr
-        .and_then(|t| t.join().ok())
-        .unwrap_or_default();
+    let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
     Ok((status, stderr))
 }
 
@@ -574,12 +592,23 @@ pub async fn restore(db: &DatabaseConnection, url: &str, file: &Path) -> Result<
         unchanged,
     };
     match &target {
-        Target::Postgres { url: libpq, password, .. } => {
+        Target::Postgres {
+            url: libpq,
+            password,
+            ..
+        } => {
             let pg_restore = tool(&["pg_restore"], backend, "restore a PostgreSQL backup")?;
             let psql = tool(&["psql"], backend, "restore a PostgreSQL backup")?;
             let preamble = postgres_clear_statements(db).await?;
-            postgres_restore(&pg_restore, &psql, libpq, password.as_deref(), file, &preamble)
-                .map_err(|reason| failed(reason, true))?;
+            postgres_restore(
+                &pg_restore,
+                &psql,
+                libpq,
+                password.as_deref(),
+                file,
+                &preamble,
+            )
+            .map_err(|reason| failed(reason, true))?;
         }
         Target::MySql {
             host,
@@ -588,7 +617,11 @@ pub async fn restore(db: &DatabaseConnection, url: &str, file: &Path) -> Result<
             password,
             ..
         } => {
-            let client = tool(&["mysql", "mariadb"], backend, "restore a MySQL/MariaDB backup")?;
+            let client = tool(
+                &["mysql", "mariadb"],
+                backend,
+                "restore a MySQL/MariaDB backup",
+            )?;
             let preamble = mysql_clear_statements(db).await?;
             let mut command = Command::new(&client);
             mysql_connection_args(&mut command, host, *port, user, password.as_deref());
@@ -638,11 +671,9 @@ pub async fn check(db: &DatabaseConnection, url: &str, file: &Path) -> Result<St
 /// (`committed`). Earlier migrations of the run committed, so the backup is what brings the
 /// database back to where the run started.
 pub fn restore_needed(failure: &Error, committed: usize) -> bool {
-    let undone = match failure {
-        Error::MigrationFailed { .. } => true,
-        Error::MigrationFailedOnMySql { ran, .. } => ran.is_empty(),
-        _ => false,
-    };
+    // On MySQL even a failure with no statement journaled is restored: a statement that went
+    // around the journal may have committed, and restoring an unchanged database costs only time.
+    let undone = matches!(failure, Error::MigrationFailed { .. });
     committed > 0 || !undone
 }
 
@@ -659,11 +690,18 @@ fn check_file(target: &Target, file: &Path) -> Result<(), Error> {
         .map_err(|e| bad(e.to_string()))?;
     head.truncate(read);
     let (magic, kind): (&[u8], &str) = match target {
-        Target::Postgres { .. } => (PG_MAGIC, "a pg_dump custom-format file (made by `backup` on PostgreSQL)"),
-        Target::Sqlite { .. } => (SQLITE_MAGIC, "a SQLite database file (made by `backup` on SQLite)"),
+        Target::Postgres { .. } => (
+            PG_MAGIC,
+            "a pg_dump custom-format file (made by `backup` on PostgreSQL)",
+        ),
+        Target::Sqlite { .. } => (
+            SQLITE_MAGIC,
+            "a SQLite database file (made by `backup` on SQLite)",
+        ),
         Target::MySql { .. } => {
             let text = std::fs::read(file).map_err(|e| bad(e.to_string()))?;
-            let tail = String::from_utf8_lossy(&text[text.len().saturating_sub(200)..]).into_owned();
+            let tail =
+                String::from_utf8_lossy(&text[text.len().saturating_sub(200)..]).into_owned();
             if !tail.contains(MYSQL_COMPLETED) {
                 return Err(bad(format!(
                     "it is not a complete mysqldump/mariadb-dump file (made by `backup` on MySQL/MariaDB): its last line is not `{MYSQL_COMPLETED} ...`"
@@ -772,7 +810,10 @@ fn postgres_restore(
     let source_err = source_err.and_then(|t| t.join().ok()).unwrap_or_default();
     fed?;
     if !status.success() {
-        return Err(format!("pg_restore failed ({status}): {}", source_err.trim()));
+        return Err(format!(
+            "pg_restore failed ({status}): {}",
+            source_err.trim()
+        ));
     }
     Ok(())
 }
@@ -851,7 +892,11 @@ async fn mysql_clear_statements(db: &DatabaseConnection) -> Result<String, Error
     for row in routines {
         let name: String = row.try_get("", "name")?;
         let kind: String = row.try_get("", "kind")?;
-        let what = if kind == "FUNCTION" { "FUNCTION" } else { "PROCEDURE" };
+        let what = if kind == "FUNCTION" {
+            "FUNCTION"
+        } else {
+            "PROCEDURE"
+        };
         sql.push_str(&format!("DROP {what} IF EXISTS {};\n", quote(&name)));
     }
     let events = introspect::query(
@@ -906,17 +951,30 @@ async fn sqlite_replace<C: ConnectionTrait>(conn: &C, alias: &str) -> Result<(),
              ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 WHEN 'view' THEN 2 ELSE 3 END, rowid"
         )
     };
-    let read = |rows: Vec<sea_orm::QueryResult>| -> Result<Vec<(String, String, String)>, sea_orm::DbErr> {
-        rows.iter()
-            .map(|r| Ok((r.try_get("", "type")?, r.try_get("", "name")?, r.try_get("", "sql")?)))
-            .collect()
-    };
+    let read =
+        |rows: Vec<sea_orm::QueryResult>| -> Result<Vec<(String, String, String)>, sea_orm::DbErr> {
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get("", "type")?,
+                        r.try_get("", "name")?,
+                        r.try_get("", "sql")?,
+                    ))
+                })
+                .collect()
+        };
     let current = read(introspect::query(conn, &objects("main"), vec![]).await?)?;
     // Views and triggers first: a table is dropped with its indexes.
     for (kind, name, _) in current.iter().rev() {
         match kind.as_str() {
-            "view" => conn.execute_unprepared(&format!("DROP VIEW IF EXISTS main.{}", quote(name))).await?,
-            "trigger" => conn.execute_unprepared(&format!("DROP TRIGGER IF EXISTS main.{}", quote(name))).await?,
+            "view" => {
+                conn.execute_unprepared(&format!("DROP VIEW IF EXISTS main.{}", quote(name)))
+                    .await?
+            }
+            "trigger" => {
+                conn.execute_unprepared(&format!("DROP TRIGGER IF EXISTS main.{}", quote(name)))
+                    .await?
+            }
             _ => continue,
         };
     }
@@ -950,7 +1008,8 @@ async fn sqlite_replace<C: ConnectionTrait>(conn: &C, alias: &str) -> Result<(),
         .unwrap_or(0)
         > 0;
     if has_counters && crate::executor::table_exists(conn, "sqlite_sequence").await? {
-        conn.execute_unprepared("DELETE FROM main.sqlite_sequence").await?;
+        conn.execute_unprepared("DELETE FROM main.sqlite_sequence")
+            .await?;
         conn.execute_unprepared(&format!(
             "INSERT INTO main.sqlite_sequence SELECT * FROM {alias}.sqlite_sequence"
         ))
@@ -970,19 +1029,30 @@ mod tests {
 
     #[test]
     fn names_parse_back() {
-        let stamp = chrono::NaiveDateTime::parse_from_str("20261201_221500", "%Y%m%d_%H%M%S").unwrap();
+        let stamp =
+            chrono::NaiveDateTime::parse_from_str("20261201_221500", "%Y%m%d_%H%M%S").unwrap();
         assert_eq!(
             parse_name("20261201_221500_shop.dump", "shop", "dump"),
             Some((stamp, None))
         );
         assert_eq!(
-            parse_name("20261201_221500_shop.pre_migration_manual.dump", "shop", "dump"),
+            parse_name(
+                "20261201_221500_shop.pre_migration_manual.dump",
+                "shop",
+                "dump"
+            ),
             Some((stamp, Some("pre_migration_manual".into())))
         );
         // Another database whose name starts alike, another backend, a partial file.
-        assert_eq!(parse_name("20261201_221500_shop_eu.dump", "shop", "dump"), None);
+        assert_eq!(
+            parse_name("20261201_221500_shop_eu.dump", "shop", "dump"),
+            None
+        );
         assert_eq!(parse_name("20261201_221500_shop.sql", "shop", "dump"), None);
-        assert_eq!(parse_name("20261201_221500_shop.dump.partial", "shop", "dump"), None);
+        assert_eq!(
+            parse_name("20261201_221500_shop.dump.partial", "shop", "dump"),
+            None
+        );
         assert_eq!(file_name_part("my db/é"), "my-db--");
     }
 
@@ -995,8 +1065,17 @@ mod tests {
 
     #[test]
     fn the_password_goes_to_the_environment() {
-        match server_target(DbBackend::Postgres, "postgres://app:s%2Fecret@db:5433/shop?sslmode=disable&statement-cache-capacity=0").unwrap() {
-            Target::Postgres { url, password, database } => {
+        match server_target(
+            DbBackend::Postgres,
+            "postgres://app:s%2Fecret@db:5433/shop?sslmode=disable&statement-cache-capacity=0",
+        )
+        .unwrap()
+        {
+            Target::Postgres {
+                url,
+                password,
+                database,
+            } => {
                 assert_eq!(url, "postgres://app@db:5433/shop?sslmode=disable");
                 assert_eq!(password.as_deref(), Some("s/ecret"));
                 assert_eq!(database, "shop");
@@ -1004,8 +1083,17 @@ mod tests {
             _ => panic!(),
         }
         match server_target(DbBackend::MySql, "mariadb://root:pw@127.0.0.1/test").unwrap() {
-            Target::MySql { host, port, user, password, database } => {
-                assert_eq!((host.as_str(), port, user.as_str()), ("127.0.0.1", 3306, "root"));
+            Target::MySql {
+                host,
+                port,
+                user,
+                password,
+                database,
+            } => {
+                assert_eq!(
+                    (host.as_str(), port, user.as_str()),
+                    ("127.0.0.1", 3306, "root")
+                );
                 assert_eq!(password.as_deref(), Some("pw"));
                 assert_eq!(database, "test");
             }

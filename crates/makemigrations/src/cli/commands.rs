@@ -44,6 +44,13 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
         } => {
             let lock = run_lock(&url, &db, lock_timeout).await?;
             let safety = super::backups::Safety::from_args(&url, &safety);
+            // A backup that cannot be made stops the run before anything changes.
+            if let Some(s) = &safety {
+                if let Err(e) = crate::backup::preflight(&db, &s.url, &s.dir).await {
+                    lock.release().await;
+                    return Err(e);
+                }
+            }
             let result = migrate(
                 &project,
                 &db,
