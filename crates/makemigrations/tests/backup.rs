@@ -47,11 +47,11 @@ async fn applied(db: &Backend) -> Vec<String> {
     support::texts(db, "SELECT version FROM seaql_migrations ORDER BY version").await
 }
 
-/// The one file whose name contains `part`, as a path.
-fn only_file(dir: &Path, part: &str) -> PathBuf {
+/// The one file whose name contains `part` and is not in `before`, as a path.
+fn only_file(dir: &Path, part: &str, before: &[String]) -> PathBuf {
     let found: Vec<String> = files_in(dir)
         .into_iter()
-        .filter(|n| n.contains(part))
+        .filter(|n| n.contains(part) && !before.contains(n))
         .collect();
     assert_eq!(
         found.len(),
@@ -117,9 +117,10 @@ async fn backup_restore_and_migrate_restore_on_failure() {
         let tables_before = tables(db).await;
 
         // backup --name: a file in backups/ named for the time, the database and the label.
+        let files_before = files_in(&backups);
         let out = project.run(db, &["backup", "--name", "pre migration manual"]);
         assert!(out.success, "{name}: {}", out.text);
-        let file = only_file(&backups, ".pre_migration_manual.");
+        let file = only_file(&backups, ".pre_migration_manual.", &files_before);
         let shown = file
             .strip_prefix(project.path())
             .unwrap()
@@ -222,7 +223,7 @@ async fn backup_restore_and_migrate_restore_on_failure() {
                 "{name}: {}",
                 out.text
             );
-            let secret_file = only_file(&backups, ".secret.");
+            let secret_file = only_file(&backups, ".secret.", &[]);
             let out = project.run(&secret_db, &["backups"]);
             assert!(
                 out.success && !out.text.contains("S3cr3t-bk"),
@@ -248,7 +249,8 @@ async fn backup_restore_and_migrate_restore_on_failure() {
     }
 
     // Two migrations: one that works, then one that fails on its third statement.
-    for (label, body) in [("good", CREATE_GOOD), ("broken", BROKEN)] {
+    // Written within one second, they sort by name: the names keep their order.
+    for (label, body) in [("step1_good", CREATE_GOOD), ("step2_broken", BROKEN)] {
         let out = project.run(&generator, &["makemigrations", "--empty", "--name", label]);
         assert!(out.success, "{}", out.text);
         project.edit_newest_migration(
@@ -352,10 +354,10 @@ async fn missing_tools_and_full_disk_change_nothing() {
     let empty_path = tempfile::tempdir().unwrap();
     let backups = project.path().join("backups");
 
-    // A file system with 16 KiB: less than any of the databases takes.
+    // A file system with 4 KiB: less than any of the databases takes.
     let small = tempfile::tempdir().unwrap();
     let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=16k", "tmpfs"])
+        .args(["-t", "tmpfs", "-o", "size=4k", "tmpfs"])
         .arg(small.path())
         .status()
         .expect("mount runs");
@@ -373,7 +375,11 @@ async fn missing_tools_and_full_disk_change_nothing() {
 
     for db in &backends {
         let name = db.name();
-        // Nothing applied yet: `migrate --backup` would apply the initial migration.
+        // A table with a row, so that even the SQLite file takes more than the 4 KiB there are;
+        // nothing applied yet: `migrate --backup` would apply the initial migration.
+        db.execute("CREATE TABLE filler (id INTEGER PRIMARY KEY)")
+            .await;
+        db.execute("INSERT INTO filler (id) VALUES (1)").await;
         let before = tables(db).await;
 
         let out = project.run(
