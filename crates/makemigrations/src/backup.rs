@@ -17,6 +17,10 @@
 //! Passwords reach the client programs through the environment (`PGPASSWORD`, `MYSQL_PWD`),
 //! never their command line, where any user of the machine could read them.
 
+// The crate's one `Error` enum is large (a failed MySQL migration carries its statements), as
+// for every other module's plain functions.
+#![allow(clippy::result_large_err)]
+
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -352,11 +356,24 @@ pub async fn create(
     let mut partial = path.clone().into_os_string();
     partial.push(PARTIAL);
     let partial = PathBuf::from(partial);
-    let written = match (&target, program) {
-        (Target::Sqlite { .. }, _) => sqlite_backup(db, &partial, progress).await,
-        (_, Some(program)) => dump(&target, &program, &partial, progress).await,
-        (_, None) => unreachable!("a server backup has its program"),
+    let work = async {
+        match (&target, program) {
+            (Target::Sqlite { .. }, _) => sqlite_backup(db, &partial, progress).await,
+            (_, Some(program)) => dump(&target, &program, &partial, progress).await,
+            (_, None) => unreachable!("a server backup has its program"),
+        }
     };
+    // Ctrl-C: no partial file is left (at a terminal the dump program gets the signal too).
+    let handled = crate::interrupt::Handled::new();
+    let written = tokio::select! {
+        written = work => written,
+        _ = tokio::signal::ctrl_c() => {
+            crate::interrupt::seen();
+            let _ = std::fs::remove_file(&partial);
+            return Err(Error::Interrupted);
+        }
+    };
+    drop(handled);
     let shown = target.shown(url);
     if let Err(reason) = written {
         let _ = std::fs::remove_file(&partial);
@@ -433,7 +450,6 @@ async fn dump(
                     "--single-transaction",
                     "--routines",
                     "--triggers",
-                    "--events",
                     "--hex-blob",
                     "--no-tablespaces",
                     "--default-character-set=utf8mb4",
@@ -859,7 +875,7 @@ fn feed_from(mut command: Command, preamble: &str, input: &mut dyn Read) -> Resu
     Err(format!("{name} failed ({status}): {}", stderr.trim()))
 }
 
-/// MySQL/MariaDB: drops every view, table, routine and event of the database, so that the dump
+/// MySQL/MariaDB: drops every view, table and routine of the database, so that the dump
 /// (whose own `DROP TABLE IF EXISTS` covers only the tables it holds) leaves nothing newer.
 async fn mysql_clear_statements(db: &DatabaseConnection) -> Result<String, Error> {
     let quote = |name: &str| format!("`{}`", name.replace('`', "``"));
@@ -898,17 +914,6 @@ async fn mysql_clear_statements(db: &DatabaseConnection) -> Result<String, Error
             "PROCEDURE"
         };
         sql.push_str(&format!("DROP {what} IF EXISTS {};\n", quote(&name)));
-    }
-    let events = introspect::query(
-        db,
-        "SELECT CAST(EVENT_NAME AS CHAR) AS name FROM information_schema.EVENTS \
-         WHERE EVENT_SCHEMA = DATABASE()",
-        vec![],
-    )
-    .await?;
-    for row in events {
-        let name: String = row.try_get("", "name")?;
-        sql.push_str(&format!("DROP EVENT IF EXISTS {};\n", quote(&name)));
     }
     Ok(sql)
 }
