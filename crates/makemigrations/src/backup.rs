@@ -1062,6 +1062,35 @@ mod tests {
     }
 
     #[test]
+    fn a_failure_restores_unless_nothing_of_the_run_stayed() {
+        let error = || sea_orm::DbErr::Custom("boom".into());
+        let undone = Error::MigrationFailed {
+            name: "m".into(),
+            source: error(),
+        };
+        assert!(!restore_needed(&undone, 0));
+        assert!(
+            restore_needed(&undone, 1),
+            "earlier migrations of the run committed"
+        );
+        let partial = Error::MigrationFailedPartially {
+            name: "m".into(),
+            source: error(),
+        };
+        assert!(restore_needed(&partial, 0));
+        let mysql = Error::MigrationFailedOnMySql {
+            name: "m".into(),
+            source: error(),
+            ran: Vec::new(),
+            failed: None,
+        };
+        assert!(
+            restore_needed(&mysql, 0),
+            "a statement may have gone around the journal"
+        );
+    }
+
+    #[test]
     fn too_little_space_is_refused() {
         assert!(check_space(Path::new("b"), 10, 10).is_ok());
         let err = check_space(Path::new("b"), 11, 10).unwrap_err();
