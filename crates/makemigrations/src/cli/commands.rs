@@ -44,13 +44,6 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
         } => {
             let lock = run_lock(&url, &db, lock_timeout).await?;
             let safety = super::backups::Safety::from_args(&url, &safety);
-            // A backup that cannot be made stops the run before anything changes.
-            if let Some(s) = &safety {
-                if let Err(e) = crate::backup::preflight(&db, &s.url, &s.dir).await {
-                    lock.release().await;
-                    return Err(e);
-                }
-            }
             let result = migrate(
                 &project,
                 &db,
@@ -519,6 +512,10 @@ async fn migrate(
     yes: bool,
     safety: Option<&super::backups::Safety>,
 ) -> Result<ExitCode, Error> {
+    // A backup that cannot be made stops the run before anything changes.
+    if let Some(s) = safety {
+        crate::backup::preflight(db, &s.url, &s.dir).await?;
+    }
     // The commands that change the database are the ones that create the tool's tables.
     executor::ensure_tracking_tables(db).await?;
     let states = executor::states(db, (project.migrations)()).await?;
