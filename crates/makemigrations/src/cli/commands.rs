@@ -18,7 +18,22 @@ use crate::questioner::{NoInput, Terminal};
 use crate::{writer, Project};
 
 pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Error> {
-    let url = database::resolve_url(cli.database_url.clone());
+    let target = database::resolve(cli.database_url.clone())?;
+    // A command that changes a database says first which one (stderr keeps stdout parseable):
+    // without DATABASE_URL that is a local SQLite file, maybe not the server that was meant.
+    if !cli.command.only_reads() {
+        eprintln!("Database: {}", target.describe());
+    }
+    let url = match target.source {
+        // Read as empty, and not created, by a command that only reads.
+        database::UrlSource::Default
+            if cli.command.only_reads()
+                && !std::path::Path::new(database::DEFAULT_FILE).exists() =>
+        {
+            "sqlite::memory:".to_string()
+        }
+        _ => target.url.clone(),
+    };
     let mut project = project;
     project
         .ignore_tables
@@ -30,10 +45,14 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
         }
     }
     let phase = crate::timings::phase("connect");
-    let db = database::connect(&url).await?;
+    let db = database::connect_within(
+        &url,
+        std::time::Duration::from_secs(cli.connect_timeout.max(1)),
+    )
+    .await?;
     drop(phase);
     let code = match cli.command {
-        Command::Makemigrations(args) => makemigrations(&project, &db, &url, &args).await?,
+        Command::Makemigrations(args) => makemigrations(&project, &db, &target, &args).await?,
         Command::Migrate {
             target,
             fake,
@@ -175,7 +194,7 @@ fn pending_guard(states: &[MigrationState]) -> Result<(), Error> {
 async fn makemigrations(
     project: &Project,
     db: &DatabaseConnection,
-    url: &str,
+    target: &database::Target,
     args: &MakemigrationsArgs,
 ) -> Result<ExitCode, Error> {
     let given = super::answers::given(args)?;
@@ -191,7 +210,7 @@ async fn makemigrations(
         )));
     }
     if args.baseline || (states.is_empty() && autodetect::adoptable(&compared)) {
-        return baseline(project, db, url, args, &compared).await;
+        return baseline(project, db, target, args, &compared).await;
     }
     if !json {
         print_unseen(project);
@@ -296,7 +315,7 @@ async fn makemigrations(
 async fn baseline(
     project: &Project,
     db: &DatabaseConnection,
-    url: &str,
+    target: &database::Target,
     args: &MakemigrationsArgs,
     compared: &autodetect::Compared,
 ) -> Result<ExitCode, Error> {
@@ -348,7 +367,8 @@ async fn baseline(
     }
     // Recording writes the tracking tables, as `migrate` does: under the same run lock, taken
     // before the file is written so that a timeout leaves nothing behind.
-    let lock = run_lock(url, db, DEFAULT_LOCK_TIMEOUT_SECS).await?;
+    eprintln!("Database: {}", target.describe());
+    let lock = run_lock(&target.url, db, DEFAULT_LOCK_TIMEOUT_SECS).await?;
     let recorded = async {
         let path = writer::write_migration(project.migrations_dir.as_ref(), &module, &source)?;
         executor::record_baseline(db, &module, &tables).await?;

@@ -31,6 +31,9 @@ pub struct Cli {
     /// overrides SHADOW_DATABASE_URL.
     #[arg(long, global = true, value_name = "URL")]
     pub shadow_url: Option<String>,
+    /// How long to wait for the database server to answer before giving up (exit 5).
+    #[arg(long, global = true, value_name = "SECONDS", env = "MAKEMIGRATIONS_CONNECT_TIMEOUT", default_value_t = crate::database::DEFAULT_CONNECT_TIMEOUT.as_secs())]
+    pub connect_timeout: u64,
     /// A table to leave alone (glob pattern, `*` and `?`); repeatable.
     #[arg(long = "ignore-table", global = true, value_name = "PATTERN")]
     pub ignore_tables: Vec<String>,
@@ -75,6 +78,23 @@ pub enum Command {
     },
     /// Exit 0 when nothing is pending and the entities match the database; 1 otherwise.
     Check,
+}
+
+impl Command {
+    /// Whether the command only reads the database: then a missing default SQLite file reads as
+    /// an empty database and is not created. (`makemigrations` writes only files, and records a
+    /// baseline only in a database that has tables.) Every other command, including any added
+    /// later, may change the database and says first which one it uses.
+    pub fn only_reads(&self) -> bool {
+        matches!(
+            self,
+            Command::Makemigrations(_)
+                | Command::Showmigrations
+                | Command::Current
+                | Command::History { .. }
+                | Command::Check
+        )
+    }
 }
 
 #[derive(Debug, Args)]
