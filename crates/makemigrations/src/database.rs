@@ -158,9 +158,44 @@ pub fn sqlite_file(url: &str) -> Option<String> {
     (!in_memory).then(|| percent_decoded(file))
 }
 
-/// The URL with any password replaced by `***`, for messages.
+/// The URL with any password replaced by `***`, for messages: the one in `user:password@` and a
+/// `password=` parameter, replaced where they stand (a short password is not also replaced
+/// inside the scheme or the host).
 pub fn redact(url: &str) -> String {
-    redact_in(url, url)
+    let (head, rest) = match url.split_once(':') {
+        Some((scheme, rest)) => {
+            let slashes = rest.len() - rest.trim_start_matches('/').len();
+            let slashes = slashes.min(2);
+            (format!("{scheme}:{}", &rest[..slashes]), &rest[slashes..])
+        }
+        None => (String::new(), url),
+    };
+    // The userinfo ends at the last `@`: a password may hold `/`, `?` or `#`.
+    let (userinfo, location) = match rest.rsplit_once('@') {
+        Some((userinfo, location)) => (Some(userinfo), location),
+        None => (None, rest),
+    };
+    let mut shown = head;
+    if let Some(userinfo) = userinfo {
+        match userinfo.split_once(':') {
+            Some((user, _)) => shown.push_str(&format!("{user}:***@")),
+            None => shown.push_str(&format!("{userinfo}@")),
+        }
+    }
+    match location.split_once('?') {
+        Some((path, query)) => {
+            let pairs: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some(("password", _)) => "password=***".to_string(),
+                    _ => pair.to_string(),
+                })
+                .collect();
+            shown.push_str(&format!("{path}?{}", pairs.join("&")));
+        }
+        None => shown.push_str(location),
+    }
+    shown
 }
 
 /// Every spelling of a password that `url` carries: the one in `user:password@` (which may hold
@@ -328,7 +363,7 @@ async fn no_answer(url: &str, timeout: Duration) -> Error {
             _ => Ok(()),
         }
     };
-    match tokio::time::timeout(Duration::from_secs(2), attempt).await {
+    match tokio::time::timeout(Duration::from_secs(1), attempt).await {
         Ok(Err(e)) => classify(url, &e).unwrap_or_else(|| Error::Unreachable {
             url: redact(url),
             reason: redact_in(&e.to_string(), url),
@@ -349,6 +384,13 @@ async fn connect_error(url: &str, error: &sea_orm::DbErr, timeout: Duration) -> 
             }
         }
         DbErr::ConnectionAcquire(ConnAcquireErr::Timeout) => return no_answer(url, timeout).await,
+        // sea-orm's own parse of the URL.
+        DbErr::Conn(RuntimeErr::Internal(message)) if message.contains("cannot be parsed") => {
+            return Error::BadUrl {
+                url: redact(url),
+                reason: "it cannot be parsed as a URL".into(),
+            }
+        }
         _ => {}
     }
     match sqlite_file(url) {
@@ -413,6 +455,41 @@ pub(crate) fn classify(url: &str, error: &sea_orm::sqlx::Error) -> Option<Error>
             })
         }
         _ => None,
+    }
+}
+
+/// A database error that says the user may not write (PostgreSQL 42501, MySQL's "command
+/// denied" numbers, SQLite's read-only database) becomes [`Error::NoPermission`]; any other
+/// error is returned as it is.
+pub fn explain_permission(error: Error) -> Error {
+    use sea_orm::{DbErr, RuntimeErr};
+    let Error::Db(DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) =
+        &error
+    else {
+        return error;
+    };
+    let sea_orm::sqlx::Error::Database(db) = &**e else {
+        return error;
+    };
+    let code = db.code().unwrap_or_default();
+    let denied = if let Some(mysql) =
+        db.try_downcast_ref::<sea_orm::sqlx::mysql::MySqlDatabaseError>()
+    {
+        matches!(mysql.number(), 1044 | 1142 | 1143 | 1227 | 1370)
+    } else if db
+        .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+        .is_some()
+    {
+        // SQLITE_READONLY and its extended codes (8 + 256 * n).
+        code.parse::<u32>().is_ok_and(|c| c & 0xff == 8)
+    } else {
+        code == "42501"
+    };
+    if !denied {
+        return error;
+    }
+    Error::NoPermission {
+        reason: db.message().to_string(),
     }
 }
 
@@ -543,5 +620,103 @@ mod tests {
             let message = redact_in(&format!("error with {secret} in {url}"), url);
             assert!(!message.contains(secret), "{message}");
         }
+    }
+
+    #[test]
+    fn redacts_in_place_not_by_likeness() {
+        // A one-letter password is hidden where it stands, not in the scheme or the host.
+        assert_eq!(redact("mongodb://a:b@h/d"), "mongodb://a:***@h/d");
+        assert_eq!(
+            redact("postgres://app:p@ss/w?rd@db:5432/shop?sslmode=off&password=x"),
+            "postgres://app:***@db:5432/shop?sslmode=off&password=***"
+        );
+        assert_eq!(
+            redact("postgres://app:s#3@db/shop"),
+            "postgres://app:***@db/shop"
+        );
+        assert_eq!(redact("nonsense"), "nonsense");
+    }
+
+    #[test]
+    fn server_errors_at_login_are_named() {
+        use ConnectFailure::*;
+        // PostgreSQL: 28P01 wrong password, 28000 a role that may not log in (or none).
+        assert_eq!(
+            connect_failure_kind(Some("28P01"), None),
+            Some(Authentication)
+        );
+        assert_eq!(
+            connect_failure_kind(Some("28000"), None),
+            Some(Authentication)
+        );
+        assert_eq!(
+            connect_failure_kind(Some("3D000"), None),
+            Some(MissingDatabase)
+        );
+        assert_eq!(connect_failure_kind(Some("53300"), None), None);
+        // MySQL/MariaDB by error number (their SQLSTATE 42000 covers syntax errors too).
+        assert_eq!(
+            connect_failure_kind(Some("28000"), Some(1045)),
+            Some(Authentication)
+        );
+        assert_eq!(
+            connect_failure_kind(Some("42000"), Some(1044)),
+            Some(Authentication)
+        );
+        assert_eq!(
+            connect_failure_kind(Some("42000"), Some(1049)),
+            Some(MissingDatabase)
+        );
+        assert_eq!(connect_failure_kind(Some("HY000"), Some(1040)), None);
+    }
+
+    #[test]
+    fn urls_are_checked_before_connecting() {
+        assert_eq!(
+            backend_of_url("postgresql://db/shop").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(backend_of_url("mariadb://db/shop").unwrap(), Backend::MySql);
+        assert_eq!(backend_of_url("sqlite::memory:").unwrap(), Backend::Sqlite);
+        for (url, reason) in [
+            ("db.sqlite3", "no scheme"),
+            ("redis://h/0", "unknown scheme `redis`"),
+            ("postgres:/app:s3cret@db/shop", "must be followed by `//`"),
+            ("mysql:///shop", "names no host"),
+        ] {
+            let error = backend_of_url(url).unwrap_err().to_string();
+            assert!(error.contains(reason), "{url}: {error}");
+            assert!(!error.contains("s3cret"), "{error}");
+        }
+        assert_eq!(
+            database_of("postgres://a:b/c@db:5432/my%20shop?x=1").as_deref(),
+            Some("my shop")
+        );
+        assert_eq!(database_of("postgres://db:5432"), None);
+    }
+
+    #[test]
+    fn sqlite_files_and_what_is_shown() {
+        assert_eq!(sqlite_file(DEFAULT_URL).as_deref(), Some("db.sqlite3"));
+        assert_eq!(
+            sqlite_file("sqlite:/tmp/a.db").as_deref(),
+            Some("/tmp/a.db")
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("sqlite://x.db?mode=memory"), None);
+        assert_eq!(sqlite_file("postgres://db/x"), None);
+        let default = Target {
+            url: DEFAULT_URL.into(),
+            source: UrlSource::Default,
+        };
+        assert_eq!(
+            default.describe(),
+            "SQLite file db.sqlite3 (DATABASE_URL is not set)"
+        );
+        let server = Target {
+            url: "postgres://app:s3cret@db:5432/app".into(),
+            source: UrlSource::Environment,
+        };
+        assert_eq!(server.describe(), "postgres://app:***@db:5432/app");
     }
 }

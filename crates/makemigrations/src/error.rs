@@ -3,7 +3,7 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    #[error("DATABASE_URL `{url}` is not usable: {reason}\n  fix: use postgres://user:pass@host:5432/db, mysql://user:pass@host:3306/db or sqlite://file.sqlite3?mode=rwc")]
+    #[error("the database URL `{url}` is not usable: {reason}\n  fix: use postgres://user:pass@host:5432/db, mysql://user:pass@host:3306/db or sqlite://file.sqlite3?mode=rwc, and write `@`, `/`, `?`, `#`, `%` and `:` in a user name or password as %40, %2F, %3F, %23, %25 and %3A")]
     BadUrl { url: String, reason: String },
     #[error("cannot connect to {url}: {reason}\n  fix: check that the server runs and that DATABASE_URL (environment or .env) is right")]
     Connect { url: String, reason: String },
@@ -16,7 +16,7 @@ pub enum Error {
     BadDotenv { path: String, reason: String },
     #[error("{url} refused the login: {reason}\n  fix: check the user name and password in DATABASE_URL (environment or .env); write `@`, `/`, `?`, `#`, `%` and `:` in a password as %40, %2F, %3F, %23, %25 and %3A")]
     AuthFailed { url: String, reason: String },
-    #[error("the database `{database}` does not exist on the server of {url}\n  fix: create it (`{create}` as a user who may) or correct the database name at the end of DATABASE_URL")]
+    #[error("the database `{database}` does not exist on the server of {url}\n  fix: create it, as a user who may, with: {create}; or correct the database name at the end of DATABASE_URL")]
     MissingDatabase {
         url: String,
         database: String,
@@ -33,6 +33,8 @@ pub enum Error {
     },
     #[error("cannot use the lock file {path} that keeps two migration runs on this SQLite database apart: {reason}; nothing was applied\n  fix: let the user running the command create and write files in that directory (or that file), or remove a lock file another user left there")]
     LockFile { path: String, reason: String },
+    #[error("the database user may not change this database: {reason}; nothing was applied or reverted\n  fix: run this command as a user who may create and change tables there (the schema's owner, say); the read-only commands (showmigrations, current, history, check) work for this user")]
+    NoPermission { reason: String },
     #[error("{count} migration(s) not applied yet: {names}\n  fix: run `migrate` first, so the new migration starts from the latest schema")]
     PendingMigrations { count: usize, names: String },
     #[error("migration {0} is applied in the database but its file is missing from the migrations folder\n  fix: restore the file (e.g. from git), or roll the database back with the code that has it")]
@@ -150,6 +152,7 @@ impl Error {
             Error::Unreachable { .. } => "unreachable",
             Error::SqliteOpen { .. } => "sqlite_open",
             Error::LockFile { .. } => "lock_file",
+            Error::NoPermission { .. } => "no_permission",
             Error::PendingMigrations { .. } => "pending_migrations",
             Error::MissingFile(_) => "missing_file",
             Error::UnknownTarget(_) => "unknown_target",

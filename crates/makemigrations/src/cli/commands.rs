@@ -510,14 +510,15 @@ async fn migrate(
     retry: bool,
     yes: bool,
 ) -> Result<ExitCode, Error> {
-    // The commands that change the database are the ones that create the tool's tables.
-    executor::ensure_tracking_tables(db).await?;
     let states = executor::states(db, (project.migrations)()).await?;
     let resolved = half_applied_gate(db, Direction::Up, fake || retry).await?;
     let last = match target {
         Some(target) => find_target(&states, target)?,
         None => states.len().saturating_sub(1),
     };
+    // The commands that change the database are the ones that create the tool's tables (once
+    // the target is known to be right: a typo changes nothing).
+    executor::ensure_tracking_tables(db).await?;
     let to_apply: Vec<&MigrationState> = states
         .iter()
         .take(last + 1)
@@ -623,11 +624,19 @@ async fn rollback(
     db: &DatabaseConnection,
     args: &RollbackArgs,
 ) -> Result<ExitCode, Error> {
-    // The commands that change the database are the ones that create the tool's tables.
-    executor::ensure_tracking_tables(db).await?;
+    // The commands that change the database are the ones that create the tool's tables; without
+    // the tracking table nothing is applied, and nothing needs creating to say so.
+    if executor::table_exists(db, executor::TRACKING_TABLE).await? {
+        executor::ensure_tracking_tables(db).await?;
+    }
     let states = executor::states(db, (project.migrations)()).await?;
     let resolved = half_applied_gate(db, Direction::Down, args.fake || args.retry).await?;
     let applied: Vec<&MigrationState> = states.iter().filter(|s| s.applied_at.is_some()).collect();
+    if applied.is_empty() && !args.all {
+        return Err(Error::Refused(
+            "no migration is applied to this database, so there is nothing to roll back; nothing was changed\n  fix: check that DATABASE_URL names the database you meant (`showmigrations` lists what is applied there)".into(),
+        ));
+    }
     let count = if args.all {
         applied.len()
     } else if let Some(target) = &args.to {

@@ -166,7 +166,7 @@ pub enum Format {
 #[derive(Debug, Args)]
 pub struct RollbackArgs {
     /// Revert the last N migrations.
-    #[arg(short = 's', long = "steps", value_name = "N", conflicts_with_all = ["to", "all"])]
+    #[arg(short = 's', long = "steps", value_name = "N", conflicts_with_all = ["to", "all"], value_parser = at_least_one)]
     pub steps: Option<usize>,
     /// Revert every migration applied after TARGET (TARGET itself stays applied).
     #[arg(long = "to", value_name = "TARGET", conflicts_with = "all")]
@@ -192,12 +192,24 @@ pub struct RollbackArgs {
     pub lock_timeout: u64,
 }
 
+/// `--steps`: a count of migrations to revert, which 0 is not (it would do nothing and say OK).
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("0 reverts nothing: give 1 or more (or `--all`)".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e}: give a number of migrations, 1 or more")),
+    }
+}
+
 /// Parses the process arguments and runs the command. The migration crate's `main` is this call.
 pub async fn run(project: Project) -> ExitCode {
     let cli = Cli::parse();
     crate::interrupt::exit_on_ctrl_c();
     let json = matches!(&cli.command, Command::Makemigrations(args) if args.format == Format::Json);
-    match commands::dispatch(project, cli).await {
+    match commands::dispatch(project, cli)
+        .await
+        .map_err(crate::database::explain_permission)
+    {
         Ok(code) => code,
         Err(error) => {
             if json {
