@@ -421,6 +421,10 @@ pub(crate) fn classify(url: &str, error: &sea_orm::sqlx::Error) -> Option<Error>
                         "connection refused at {} (no server listens there)",
                         host_of(url)
                     ),
+                    _ if io.to_string().contains("lookup address") => format!(
+                        "the host name in {} is not known (it does not resolve)",
+                        host_of(url)
+                    ),
                     _ => reason(),
                 },
             },
@@ -463,8 +467,13 @@ pub(crate) fn classify(url: &str, error: &sea_orm::sqlx::Error) -> Option<Error>
 /// error is returned as it is.
 pub fn explain_permission(error: Error) -> Error {
     use sea_orm::{DbErr, RuntimeErr};
-    let Error::Db(DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) =
-        &error
+    // Also a migration whose first write is refused: the user, not the migration, is wrong.
+    let source = match &error {
+        Error::Db(source) | Error::MigrationFailed { source, .. } => source,
+        Error::MigrationFailedOnMySql { source, ran, .. } if ran.is_empty() => source,
+        _ => return error,
+    };
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = source
     else {
         return error;
     };
@@ -472,19 +481,18 @@ pub fn explain_permission(error: Error) -> Error {
         return error;
     };
     let code = db.code().unwrap_or_default();
-    let denied = if let Some(mysql) =
-        db.try_downcast_ref::<sea_orm::sqlx::mysql::MySqlDatabaseError>()
-    {
-        matches!(mysql.number(), 1044 | 1142 | 1143 | 1227 | 1370)
-    } else if db
-        .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
-        .is_some()
-    {
-        // SQLITE_READONLY and its extended codes (8 + 256 * n).
-        code.parse::<u32>().is_ok_and(|c| c & 0xff == 8)
-    } else {
-        code == "42501"
-    };
+    let denied =
+        if let Some(mysql) = db.try_downcast_ref::<sea_orm::sqlx::mysql::MySqlDatabaseError>() {
+            matches!(mysql.number(), 1044 | 1142 | 1143 | 1227 | 1370)
+        } else if db
+            .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+            .is_some()
+        {
+            // SQLITE_READONLY and its extended codes (8 + 256 * n).
+            code.parse::<u32>().is_ok_and(|c| c & 0xff == 8)
+        } else {
+            code == "42501"
+        };
     if !denied {
         return error;
     }

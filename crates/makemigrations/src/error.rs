@@ -33,7 +33,7 @@ pub enum Error {
     },
     #[error("cannot use the lock file {path} that keeps two migration runs on this SQLite database apart: {reason}; nothing was applied\n  fix: let the user running the command create and write files in that directory (or that file), or remove a lock file another user left there")]
     LockFile { path: String, reason: String },
-    #[error("the database user may not change this database: {reason}; nothing was applied or reverted\n  fix: run this command as a user who may create and change tables there (the schema's owner, say); the read-only commands (showmigrations, current, history, check) work for this user")]
+    #[error("the database user may not change this database: {reason}; the step that needed it was not applied\n  fix: run this command as a user who may create and change tables there (the schema's owner, say); the read-only commands (showmigrations, current, history, check) work for this user")]
     NoPermission { reason: String },
     #[error("{count} migration(s) not applied yet: {names}\n  fix: run `migrate` first, so the new migration starts from the latest schema")]
     PendingMigrations { count: usize, names: String },

@@ -204,9 +204,9 @@ async fn the_command_line_guards_and_flags() {
     );
     let unreachable = Backend::Url("postgres://app:s3cret@127.0.0.1:1/shop".into());
     let out = project.run(&unreachable, &["migrate"]);
-    assert_eq!(out.code, Some(2));
+    assert_eq!(out.code, Some(5));
     assert!(
-        out.text.contains("cannot connect")
+        out.text.contains("cannot reach the database server")
             && out.text.contains("app:***@")
             && !out.text.contains("s3cret"),
         "{}",
