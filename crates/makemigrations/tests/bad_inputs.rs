@@ -154,9 +154,10 @@ fn project() -> (TestProject, String, String) {
         &["makemigrations", "--no-input", "--name", "initial"],
     );
     assert!(out.success, "{}", out.text);
+    // Written in the same second as `initial`: named to sort after it.
     let out = project.run(
         &generator,
-        &["makemigrations", "--empty", "--name", "fragile"],
+        &["makemigrations", "--empty", "--name", "then_fragile"],
     );
     assert!(out.success, "{}", out.text);
     project.edit_newest_migration("        Ok(())\n    }", FRAGILE_UP);
@@ -399,13 +400,25 @@ async fn the_default_database_is_named_and_not_created_by_reading() {
         assert!(!out.text.contains("Database:"), "{args:?}\n{}", out.text);
         assert!(!file.exists(), "{args:?} created db.sqlite3");
     }
-    let out = run_without_url(&project, &["migrate"], &[]);
-    assert!(out.success, "{}", out.text);
+    let out = std::process::Command::new(project.binary())
+        .arg("migrate")
+        .env_remove("DATABASE_URL")
+        .current_dir(project.path())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    // On stderr, before anything else; stdout keeps only the command's own lines.
     assert!(
-        out.text
-            .starts_with("Database: SQLite file db.sqlite3 (DATABASE_URL is not set)\n"),
-        "{}",
-        out.text
+        stderr.starts_with("Database: SQLite file db.sqlite3 (DATABASE_URL is not set)\n"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.starts_with("Applying 2 migration(s):") && !stdout.contains("Database:"),
+        "{stdout}"
     );
     assert!(file.exists());
     // A server URL is shown with its password hidden.
@@ -785,6 +798,8 @@ async fn bad_commands_on_a_database() {
         if let Backend::Sqlite { .. } = db {
             let file = makemigrations::database::sqlite_file(db.url()).unwrap();
             let lock = makemigrations::lock::sqlite_lock_path(Path::new(&file));
+            // The earlier runs left the lock's file; a directory in its place cannot be opened.
+            std::fs::remove_file(&lock).unwrap();
             std::fs::create_dir(&lock).unwrap();
             let out = project.run(&db, &["migrate"]);
             assert_refused(
