@@ -276,7 +276,12 @@ pub fn backend_of_url(url: &str) -> Result<Backend, Error> {
             "`{scheme}:` must be followed by `//` and the host"
         )));
     }
-    if backend != Backend::Sqlite && host_of(url).is_empty() {
+    // A Unix socket (`?host=/run/postgresql`, `?socket=...`) needs no host.
+    let socket = url.contains("?host=")
+        || url.contains("&host=")
+        || url.contains("?socket=")
+        || url.contains("&socket=");
+    if backend != Backend::Sqlite && host_of(url).is_empty() && !socket {
         return Err(bad("it names no host".into()));
     }
     Ok(backend)
@@ -336,6 +341,15 @@ pub async fn connect_within(url: &str, timeout: Duration) -> Result<DatabaseConn
     if backend == Backend::Sqlite {
         options.max_connections(1).min_connections(1);
     }
+    if refused_at_once(url, backend, timeout).await {
+        return Err(Error::Unreachable {
+            url: redact(url),
+            reason: format!(
+                "connection refused at {} (no server listens there)",
+                host_of(url)
+            ),
+        });
+    }
     let connected = tokio::time::timeout(timeout, Database::connect(options)).await;
     let mut db = match connected {
         Ok(Ok(db)) => db,
@@ -346,6 +360,33 @@ pub async fn connect_within(url: &str, timeout: Duration) -> Result<DatabaseConn
         db.set_metric_callback(crate::journal::record);
     }
     Ok(db)
+}
+
+/// Whether the server's port refuses a TCP connection right away: the pool would retry that
+/// silently until its timeout. Anything else (a socket URL, a name that does not resolve, no
+/// answer) is left to the driver, whose error says more.
+async fn refused_at_once(url: &str, backend: Backend, timeout: Duration) -> bool {
+    let host = host_of(url);
+    if backend == Backend::Sqlite || host.is_empty() || host.contains(',') {
+        return false;
+    }
+    let default_port = if backend == Backend::MySql {
+        3306
+    } else {
+        5432
+    };
+    let address = match host.rsplit_once(':') {
+        Some((name, port)) if !port.contains(']') => match port.parse::<u16>() {
+            Ok(port) => (name.trim_matches(['[', ']']).to_string(), port),
+            Err(_) => return false,
+        },
+        _ => (host.trim_matches(['[', ']']).to_string(), default_port),
+    };
+    let address = (percent_decoded(&address.0), address.1);
+    matches!(
+        tokio::time::timeout(timeout, tokio::net::TcpStream::connect(address)).await,
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused
+    )
 }
 
 /// The pool gave no connection within `timeout`: it retries a refused connection silently, so
@@ -701,6 +742,9 @@ mod tests {
             Some("my shop")
         );
         assert_eq!(database_of("postgres://db:5432"), None);
+        // A Unix socket needs no host.
+        assert!(backend_of_url("postgres:///shop?host=/run/postgresql").is_ok());
+        assert!(backend_of_url("mysql://app@/shop?socket=/run/mysqld/mysqld.sock").is_ok());
     }
 
     #[test]
