@@ -3,10 +3,38 @@
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    #[error("DATABASE_URL `{url}` is not usable: {reason}\n  fix: use postgres://user:pass@host:5432/db, mysql://user:pass@host:3306/db or sqlite://file.sqlite3?mode=rwc")]
+    #[error("the database URL `{url}` is not usable: {reason}\n  fix: use postgres://user:pass@host:5432/db, mysql://user:pass@host:3306/db or sqlite://file.sqlite3?mode=rwc, and write `@`, `/`, `?`, `#`, `%` and `:` in a user name or password as %40, %2F, %3F, %23, %25 and %3A")]
     BadUrl { url: String, reason: String },
     #[error("cannot connect to {url}: {reason}\n  fix: check that the server runs and that DATABASE_URL (environment or .env) is right")]
     Connect { url: String, reason: String },
+    #[error("{origin} is set but empty, so it names no database; nothing was done\n  fix: set it to the database's URL (postgres://user:pass@host:5432/db, mysql://user:pass@host:3306/db or sqlite://file.sqlite3?mode=rwc), or unset it to use the SQLite file db.sqlite3 in the working directory")]
+    EmptyUrl {
+        /// `--database-url`, `DATABASE_URL in the environment`, `DATABASE_URL in .env`.
+        origin: String,
+    },
+    #[error("the file {path} cannot be read as `NAME=value` lines: {reason}; nothing was done\n  fix: correct that line (quote a value that holds spaces or `#`: NAME=\"a value\"), or remove the file")]
+    BadDotenv { path: String, reason: String },
+    #[error("{url} refused the login: {reason}\n  fix: check the user name and password in DATABASE_URL (environment or .env); write `@`, `/`, `?`, `#`, `%` and `:` in a password as %40, %2F, %3F, %23, %25 and %3A")]
+    AuthFailed { url: String, reason: String },
+    #[error("the database `{database}` does not exist on the server of {url}\n  fix: create it, as a user who may, with: {create}; or correct the database name at the end of DATABASE_URL")]
+    MissingDatabase {
+        url: String,
+        database: String,
+        /// The statement that creates it.
+        create: String,
+    },
+    #[error("cannot reach the database server of {url}: {reason}\n  fix: check that the server runs and accepts connections at that host and port, and that DATABASE_URL (environment or .env) names them; `--connect-timeout SECONDS` waits longer for a slow network")]
+    Unreachable { url: String, reason: String },
+    #[error("cannot open the SQLite database {path}: {reason}\n  fix: {fix}")]
+    SqliteOpen {
+        path: String,
+        reason: String,
+        fix: String,
+    },
+    #[error("cannot use the lock file {path} that keeps two migration runs on this SQLite database apart: {reason}; nothing was applied\n  fix: let the user running the command create and write files in that directory (or that file), or remove a lock file another user left there")]
+    LockFile { path: String, reason: String },
+    #[error("the database user may not change this database: {reason}; the step that needed it was not applied\n  fix: run this command as a user who may create and change tables there (the schema's owner, say); the read-only commands (showmigrations, current, history, check) work for this user")]
+    NoPermission { reason: String },
     #[error("{count} migration(s) not applied yet: {names}\n  fix: run `migrate` first, so the new migration starts from the latest schema")]
     PendingMigrations { count: usize, names: String },
     #[error("migration {0} is applied in the database but its file is missing from the migrations folder\n  fix: restore the file (e.g. from git), or roll the database back with the code that has it")]
@@ -128,8 +156,9 @@ pub enum Error {
 impl Error {
     /// The process exit code: 3 for an unanswered question (as Django's non-interactive
     /// questioner), 4 when another migration run held the lock for longer than `--lock-timeout`
-    /// (a caller may simply try again), 130 for Ctrl-C or the end of input at a prompt, 2 for
-    /// every other error.
+    /// (a caller may simply try again), 5 when the database cannot be reached or opened (a
+    /// caller may retry once it runs), 130 for Ctrl-C or the end of input at a prompt, 2 for
+    /// every other error (docs/guide.md, "When something is wrong").
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Unanswered(_) => 3,
@@ -141,6 +170,11 @@ impl Error {
             | Error::BackupFailed { .. }
             | Error::RestoreFailed { .. }
             | Error::NotRestored { .. } => 9,
+            Error::Connect { .. }
+            | Error::AuthFailed { .. }
+            | Error::MissingDatabase { .. }
+            | Error::Unreachable { .. }
+            | Error::SqliteOpen { .. } => 5,
             _ => 2,
         }
     }
@@ -150,6 +184,14 @@ impl Error {
         match self {
             Error::BadUrl { .. } => "bad_url",
             Error::Connect { .. } => "connect",
+            Error::EmptyUrl { .. } => "empty_url",
+            Error::BadDotenv { .. } => "bad_dotenv",
+            Error::AuthFailed { .. } => "auth_failed",
+            Error::MissingDatabase { .. } => "missing_database",
+            Error::Unreachable { .. } => "unreachable",
+            Error::SqliteOpen { .. } => "sqlite_open",
+            Error::LockFile { .. } => "lock_file",
+            Error::NoPermission { .. } => "no_permission",
             Error::PendingMigrations { .. } => "pending_migrations",
             Error::MissingFile(_) => "missing_file",
             Error::UnknownTarget(_) => "unknown_target",

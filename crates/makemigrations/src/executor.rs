@@ -410,10 +410,14 @@ async fn run_direction(
     migration: &dyn MigrationTrait,
     direction: Direction,
 ) -> Result<(), DbErr> {
-    match direction {
-        Direction::Up => migration.up(manager).await,
-        Direction::Down => migration.down(manager).await,
-    }
+    // A panic in the migration's code is reported like a failure, its transaction rolled back.
+    crate::unwind::catch_panic(async {
+        match direction {
+            Direction::Up => migration.up(manager).await,
+            Direction::Down => migration.down(manager).await,
+        }
+    })
+    .await
 }
 
 /// Writes the tracking row, and which tables the migration created or dropped.

@@ -25,6 +25,7 @@ pub mod runtime;
 pub mod shadow;
 pub mod shadow_cache;
 pub mod timings;
+pub mod unwind;
 pub mod writer;
 
 pub use entities::EntityDef;

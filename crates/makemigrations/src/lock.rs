@@ -71,6 +71,13 @@ pub fn postgres_key(database: &str, schema: &str) -> i64 {
     i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
 }
 
+/// How `pg_locks` shows a bigint advisory key: `(classid, objid)`, the high and the low 32 bits
+/// as unsigned numbers (with `objsubid` 1).
+pub fn pg_locks_key(key: i64) -> (i64, i64) {
+    let key = key as u64;
+    ((key >> 32) as i64, (key & 0xffff_ffff) as i64)
+}
+
 /// The MySQL/MariaDB lock name (at most 64 characters, the servers' limit).
 pub fn mysql_lock_name(database: &str) -> String {
     let name = format!("makemigrations:{database}");
@@ -188,17 +195,20 @@ async fn postgres(
             .map_err(err)?;
     let key = postgres_key(&database, &schema);
     // pg_locks shows a bigint key as classid (high half) and objid (low half), objsubid 1.
-    let (high, low) = ((key as u64 >> 32) as i64, (key as u64 & 0xffff_ffff) as i64);
+    let (high, low) = pg_locks_key(key);
     let mut waited: Option<Option<Holder>> = None;
     let pid = loop {
         // `before`: this session held the key before asking, so it was taken by another client
         // whose statements a pooler ran on the same server connection.
+        // The subquery (fenced by OFFSET 0) is computed before the outer list, so `before` is
+        // read before the lock is tried, never after it (which would see this very lock).
         let (pid, before, taken): (i32, bool, bool) = sqlx::query_as(
-            "SELECT pg_backend_pid(), \
-                    EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
-                            AND pid = pg_backend_pid() AND classid::bigint = $2 \
-                            AND objid::bigint = $3 AND objsubid = 1), \
-                    pg_try_advisory_lock($1)",
+            "SELECT pid, before, pg_try_advisory_lock($1) FROM ( \
+                 SELECT pg_backend_pid() AS pid, \
+                        EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                                AND pid = pg_backend_pid() AND classid::bigint = $2 \
+                                AND objid::bigint = $3 AND objsubid = 1) AS before \
+                 OFFSET 0) AS session",
         )
         .bind(key)
         .bind(high)
@@ -217,6 +227,7 @@ async fn postgres(
         }
         let holder: Option<i32> = sqlx::query_scalar(
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
              AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1 LIMIT 1",
         )
         .bind(high)
@@ -339,18 +350,23 @@ async fn sqlite(
         return Ok(Inner::None);
     }
     let path = sqlite_lock_path(std::path::Path::new(&file));
+    let lock_file_error = |e: std::io::Error| Error::LockFile {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
     let mut lock_file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
-        .open(&path)?;
+        .open(&path)
+        .map_err(lock_file_error)?;
     let mut waited = false;
     loop {
         match fs4::FileExt::try_lock(&lock_file) {
             Ok(()) => break,
             Err(fs4::TryLockError::WouldBlock) => {}
-            Err(fs4::TryLockError::Error(e)) => return Err(e.into()),
+            Err(fs4::TryLockError::Error(e)) => return Err(lock_file_error(e)),
         }
         let holder = std::fs::read_to_string(&path)
             .ok()
@@ -374,10 +390,12 @@ async fn sqlite(
     }
     // The holder's process id, for the message of a run that waits.
     use std::io::{Seek, Write};
-    lock_file.set_len(0)?;
-    lock_file.seek(std::io::SeekFrom::Start(0))?;
-    write!(lock_file, "{}", std::process::id())?;
-    lock_file.flush()?;
+    let written = lock_file
+        .set_len(0)
+        .and_then(|()| lock_file.seek(std::io::SeekFrom::Start(0)))
+        .and_then(|_| write!(lock_file, "{}", std::process::id()))
+        .and_then(|()| lock_file.flush());
+    written.map_err(lock_file_error)?;
     Ok(Inner::Sqlite(lock_file))
 }
 
@@ -395,6 +413,17 @@ mod tests {
             postgres_key("shop", "public"),
             postgres_key("shop2", "public")
         );
+    }
+
+    #[test]
+    fn pg_locks_shows_a_key_as_two_unsigned_halves() {
+        assert_eq!(pg_locks_key(0x0000_0001_0000_0002), (1, 2));
+        // Negative keys: both halves stay unsigned, as the oid columns show them.
+        assert_eq!(pg_locks_key(-1), (0xffff_ffff, 0xffff_ffff));
+        assert_eq!(pg_locks_key(i64::MIN), (0x8000_0000, 0));
+        let key = postgres_key("shop", "public");
+        let (high, low) = pg_locks_key(key);
+        assert_eq!(((high as u64) << 32 | low as u64) as i64, key);
     }
 
     #[test]

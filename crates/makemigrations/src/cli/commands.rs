@@ -18,7 +18,22 @@ use crate::questioner::{NoInput, Terminal};
 use crate::{writer, Project};
 
 pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Error> {
-    let url = database::resolve_url(cli.database_url.clone());
+    let target = database::resolve(cli.database_url.clone())?;
+    // A command that changes a database says first which one (stderr keeps stdout parseable):
+    // without DATABASE_URL that is a local SQLite file, maybe not the server that was meant.
+    if !cli.command.only_reads() {
+        eprintln!("Database: {}", target.describe());
+    }
+    let url = match target.source {
+        // Read as empty, and not created, by a command that only reads.
+        database::UrlSource::Default
+            if cli.command.only_reads()
+                && !std::path::Path::new(database::DEFAULT_FILE).exists() =>
+        {
+            "sqlite::memory:".to_string()
+        }
+        _ => target.url.clone(),
+    };
     let mut project = project;
     project
         .ignore_tables
@@ -30,10 +45,14 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
         }
     }
     let phase = crate::timings::phase("connect");
-    let db = database::connect(&url).await?;
+    let db = database::connect_within(
+        &url,
+        std::time::Duration::from_secs(cli.connect_timeout.max(1)),
+    )
+    .await?;
     drop(phase);
     let code = match cli.command {
-        Command::Makemigrations(args) => makemigrations(&project, &db, &url, &args).await?,
+        Command::Makemigrations(args) => makemigrations(&project, &db, &target, &args).await?,
         Command::Migrate {
             target,
             fake,
@@ -196,7 +215,7 @@ fn pending_guard(states: &[MigrationState]) -> Result<(), Error> {
 async fn makemigrations(
     project: &Project,
     db: &DatabaseConnection,
-    url: &str,
+    target: &database::Target,
     args: &MakemigrationsArgs,
 ) -> Result<ExitCode, Error> {
     let given = super::answers::given(args)?;
@@ -212,7 +231,7 @@ async fn makemigrations(
         )));
     }
     if args.baseline || (states.is_empty() && autodetect::adoptable(&compared)) {
-        return baseline(project, db, url, args, &compared).await;
+        return baseline(project, db, target, args, &compared).await;
     }
     if !json {
         print_unseen(project);
@@ -317,7 +336,7 @@ async fn makemigrations(
 async fn baseline(
     project: &Project,
     db: &DatabaseConnection,
-    url: &str,
+    target: &database::Target,
     args: &MakemigrationsArgs,
     compared: &autodetect::Compared,
 ) -> Result<ExitCode, Error> {
@@ -369,7 +388,8 @@ async fn baseline(
     }
     // Recording writes the tracking tables, as `migrate` does: under the same run lock, taken
     // before the file is written so that a timeout leaves nothing behind.
-    let lock = run_lock(url, db, DEFAULT_LOCK_TIMEOUT_SECS).await?;
+    eprintln!("Database: {}", target.describe());
+    let lock = run_lock(&target.url, db, DEFAULT_LOCK_TIMEOUT_SECS).await?;
     let recorded = async {
         let path = writer::write_migration(project.migrations_dir.as_ref(), &module, &source)?;
         executor::record_baseline(db, &module, &tables).await?;
@@ -516,14 +536,15 @@ async fn migrate(
     if let Some(s) = safety {
         crate::backup::preflight(db, &s.url, &s.dir).await?;
     }
-    // The commands that change the database are the ones that create the tool's tables.
-    executor::ensure_tracking_tables(db).await?;
     let states = executor::states(db, (project.migrations)()).await?;
     let resolved = half_applied_gate(db, Direction::Up, fake || retry).await?;
     let last = match target {
         Some(target) => find_target(&states, target)?,
         None => states.len().saturating_sub(1),
     };
+    // The commands that change the database are the ones that create the tool's tables (once
+    // the target is known to be right: a typo changes nothing).
+    executor::ensure_tracking_tables(db).await?;
     let to_apply: Vec<&MigrationState> = states
         .iter()
         .take(last + 1)
@@ -637,11 +658,19 @@ async fn rollback(
     db: &DatabaseConnection,
     args: &RollbackArgs,
 ) -> Result<ExitCode, Error> {
-    // The commands that change the database are the ones that create the tool's tables.
-    executor::ensure_tracking_tables(db).await?;
+    // The commands that change the database are the ones that create the tool's tables; without
+    // the tracking table nothing is applied, and nothing needs creating to say so.
+    if executor::table_exists(db, executor::TRACKING_TABLE).await? {
+        executor::ensure_tracking_tables(db).await?;
+    }
     let states = executor::states(db, (project.migrations)()).await?;
     let resolved = half_applied_gate(db, Direction::Down, args.fake || args.retry).await?;
     let applied: Vec<&MigrationState> = states.iter().filter(|s| s.applied_at.is_some()).collect();
+    if applied.is_empty() && !args.all {
+        return Err(Error::Refused(
+            "no migration is applied to this database, so there is nothing to roll back; nothing was changed\n  fix: check that DATABASE_URL names the database you meant (`showmigrations` lists what is applied there)".into(),
+        ));
+    }
     let count = if args.all {
         applied.len()
     } else if let Some(target) = &args.to {

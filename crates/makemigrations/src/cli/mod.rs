@@ -32,6 +32,9 @@ pub struct Cli {
     /// overrides SHADOW_DATABASE_URL.
     #[arg(long, global = true, value_name = "URL")]
     pub shadow_url: Option<String>,
+    /// How long to wait for the database server to answer before giving up (exit 5).
+    #[arg(long, global = true, value_name = "SECONDS", env = "MAKEMIGRATIONS_CONNECT_TIMEOUT", default_value_t = crate::database::DEFAULT_CONNECT_TIMEOUT.as_secs())]
+    pub connect_timeout: u64,
     /// A table to leave alone (glob pattern, `*` and `?`); repeatable.
     #[arg(long = "ignore-table", global = true, value_name = "PATTERN")]
     pub ignore_tables: Vec<String>,
@@ -104,6 +107,23 @@ pub enum Command {
     },
     /// Exit 0 when nothing is pending and the entities match the database; 1 otherwise.
     Check,
+}
+
+impl Command {
+    /// Whether the command only reads the database: then a missing default SQLite file reads as
+    /// an empty database and is not created. (`makemigrations` writes only files, and records a
+    /// baseline only in a database that has tables.) Every other command, including any added
+    /// later, may change the database and says first which one it uses.
+    pub fn only_reads(&self) -> bool {
+        matches!(
+            self,
+            Command::Makemigrations(_)
+                | Command::Showmigrations
+                | Command::Current
+                | Command::History { .. }
+                | Command::Check
+        )
+    }
 }
 
 #[derive(Debug, Args)]
@@ -197,7 +217,7 @@ pub enum Format {
 #[derive(Debug, Args)]
 pub struct RollbackArgs {
     /// Revert the last N migrations.
-    #[arg(short = 's', long = "steps", value_name = "N", conflicts_with_all = ["to", "all"])]
+    #[arg(short = 's', long = "steps", value_name = "N", conflicts_with_all = ["to", "all"], value_parser = at_least_one)]
     pub steps: Option<usize>,
     /// Revert every migration applied after TARGET (TARGET itself stays applied).
     #[arg(long = "to", value_name = "TARGET", conflicts_with = "all")]
@@ -223,12 +243,24 @@ pub struct RollbackArgs {
     pub lock_timeout: u64,
 }
 
+/// `--steps`: a count of migrations to revert, which 0 is not (it would do nothing and say OK).
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("0 reverts nothing: give 1 or more (or `--all`)".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e}: give a number of migrations, 1 or more")),
+    }
+}
+
 /// Parses the process arguments and runs the command. The migration crate's `main` is this call.
 pub async fn run(project: Project) -> ExitCode {
     let cli = Cli::parse();
     crate::interrupt::exit_on_ctrl_c();
     let json = matches!(&cli.command, Command::Makemigrations(args) if args.format == Format::Json);
-    match commands::dispatch(project, cli).await {
+    match commands::dispatch(project, cli)
+        .await
+        .map_err(crate::database::explain_permission)
+    {
         Ok(code) => code,
         Err(error) => {
             if json {

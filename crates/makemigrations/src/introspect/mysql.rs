@@ -275,11 +275,9 @@ fn rules_in_create_table(create: &str) -> Vec<(String, ForeignKeyAction, Foreign
     create
         .lines()
         .filter_map(|line| {
-            let line = line.trim();
-            let quoted = line.strip_prefix("CONSTRAINT `")?;
-            let end = quoted.find("` FOREIGN KEY ")?;
-            let name = quoted[..end].replace("``", "`");
-            let references = &quoted[quoted.find(" REFERENCES ")?..];
+            let (name, rest) = identifier(line.trim().strip_prefix("CONSTRAINT ")?)?;
+            let rest = rest.strip_prefix(" FOREIGN KEY ")?;
+            let references = &rest[rest.find(" REFERENCES ")?..];
             Some((
                 name,
                 rule_after(references, " ON UPDATE "),
@@ -287,6 +285,32 @@ fn rules_in_create_table(create: &str) -> Vec<(String, ForeignKeyAction, Foreign
             ))
         })
         .collect()
+}
+
+/// The identifier at the start of `text` and what follows it, as `SHOW CREATE TABLE` writes it:
+/// quoted with backticks, with double quotes under `sql_mode=ANSI_QUOTES` (a quote inside the
+/// name is doubled either way), or bare with `sql_quote_show_create=0`.
+fn identifier(text: &str) -> Option<(String, &str)> {
+    let quote = match text.chars().next()? {
+        q @ ('`' | '"') => q,
+        _ => {
+            let end = text.find(' ')?;
+            return Some((text[..end].to_string(), &text[end..]));
+        }
+    };
+    let mut name = String::new();
+    let mut chars = text.char_indices().skip(1).peekable();
+    while let Some((i, c)) = chars.next() {
+        if c != quote {
+            name.push(c);
+        } else if chars.peek().is_some_and(|&(_, next)| next == quote) {
+            name.push(quote);
+            chars.next();
+        } else {
+            return Some((name, &text[i + c.len_utf8()..]));
+        }
+    }
+    None
 }
 
 fn action(rule: &str) -> ForeignKeyAction {
@@ -306,6 +330,32 @@ fn non_empty(text: Option<String>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rules_are_read_whatever_the_quotes() {
+        // sql_mode=ANSI_QUOTES quotes identifiers with `"`; sql_quote_show_create=0 not at all.
+        let create = "CREATE TABLE \"b\" (\n  \"id\" int(11) NOT NULL,\n  CONSTRAINT \"fk\" FOREIGN KEY (\"a_id\") REFERENCES \"a\" (\"id\") ON DELETE CASCADE,\n  CONSTRAINT \"odd\"\"name\" FOREIGN KEY (\"a_id\") REFERENCES \"a\" (\"id\") ON DELETE SET NULL ON UPDATE CASCADE,\n  CONSTRAINT bare FOREIGN KEY (a_id) REFERENCES a (id) ON UPDATE SET NULL\n)";
+        assert_eq!(
+            rules_in_create_table(create),
+            vec![
+                (
+                    "fk".to_string(),
+                    ForeignKeyAction::Restrict,
+                    ForeignKeyAction::Cascade
+                ),
+                (
+                    "odd\"name".to_string(),
+                    ForeignKeyAction::Cascade,
+                    ForeignKeyAction::SetNull
+                ),
+                (
+                    "bare".to_string(),
+                    ForeignKeyAction::SetNull,
+                    ForeignKeyAction::Restrict
+                ),
+            ]
+        );
+    }
 
     #[test]
     fn rules_are_read_from_show_create_table() {
