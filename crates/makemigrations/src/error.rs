@@ -86,6 +86,12 @@ pub enum Error {
     },
     #[error("the lock that keeps two migration runs on {database} apart was taken, but this session does not hold it: the connection goes through a pooler in transaction mode (such as pgbouncer with pool_mode = transaction), which hands each statement to another server connection and so breaks session locks; nothing was applied\n  fix: run `migrate` and `rollback` with a DATABASE_URL that reaches PostgreSQL directly, or a pool in session mode")]
     LockNotHeld { database: String },
+    #[error("{}", validation_message(report, *after_migrate))]
+    ValidationFailed {
+        report: crate::validate::Report,
+        /// Found right after `migrate` applied migrations (which stay applied).
+        after_migrate: bool,
+    },
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
@@ -102,6 +108,7 @@ impl Error {
             Error::Unanswered(_) => 3,
             Error::Interrupted => 130,
             Error::LockTimeout { .. } => 4,
+            Error::ValidationFailed { .. } => 8,
             _ => 2,
         }
     }
@@ -134,10 +141,31 @@ impl Error {
             Error::PostgresOnly { .. } => "postgres_only",
             Error::LockTimeout { .. } => "lock_timeout",
             Error::LockNotHeld { .. } => "lock_not_held",
+            Error::ValidationFailed { .. } => "validation_failed",
             Error::Db(_) => "database",
             Error::Io(_) => "io",
         }
     }
+}
+
+/// What the integrity checks found, each with the table, the constraint and a sample of keys.
+fn validation_message(report: &crate::validate::Report, after_migrate: bool) -> String {
+    let mut text = format!(
+        "validation failed: {} integrity problem(s) in the data{}:\n",
+        report.failures.len(),
+        if after_migrate {
+            " after the migrations (they were applied and recorded)"
+        } else {
+            ""
+        }
+    );
+    for problem in &report.failures {
+        text.push_str(&format!("    {}\n", problem.describe()));
+    }
+    text.push_str(
+        "  fix: correct or delete the rows shown (or drop and rebuild an invalid index), or fix the migration that let them in; then run `validate` to check again",
+    );
+    text
 }
 
 /// Another run kept the lock for the whole `--lock-timeout`.
