@@ -191,10 +191,10 @@ async fn identity<C: ConnectionTrait>(db: &C) -> Result<Identity, DbErr> {
     let mut place = get("place")?;
     if backend == DbBackend::Sqlite {
         // SQLite has no users: the operating system's account ran the step.
-        user = ["USER", "USERNAME"]
+        user = ["USER", "LOGNAME", "USERNAME"]
             .iter()
-            .find_map(|v| std::env::var(v).ok())
-            .unwrap_or_default();
+            .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+            .unwrap_or_else(|| "unknown".to_string());
         if place.is_empty() {
             place = "in memory".to_string();
         }

@@ -342,7 +342,7 @@ async fn postgres_not_valid<C: ConnectionTrait>(
                     FROM unnest(c.confkey) WITH ORDINALITY AS k(n, o) \
                     JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n) AS ref_cols, \
                  (SELECT json_agg(a.attname::text ORDER BY k.o)::text \
-                    FROM pg_index x, unnest(x.indkey::int2[]) WITH ORDINALITY AS k(n, o) \
+                    FROM pg_index x CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(n, o) \
                     JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.n \
                     WHERE x.indrelid = c.conrelid AND x.indisprimary) AS pk \
                FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid \

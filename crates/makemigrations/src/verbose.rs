@@ -8,6 +8,7 @@
 //! never sees), each exactly once. Every line goes through `database::hide_secrets`.
 
 use std::fmt::Debug;
+use std::io::Write;
 
 use tracing::field::{Field, Visit};
 use tracing::Level;
@@ -61,7 +62,13 @@ impl<S: tracing::Subscriber> Layer<S> for Printer {
             };
             format!("{level}: {}", fields.message)
         };
-        eprintln!("{}", crate::database::hide_secrets(&line));
+        // Never panics (eprintln! would, on a closed pipe): this may run on a driver's worker
+        // thread, whose death would stall the command.
+        let _ = writeln!(
+            std::io::stderr(),
+            "{}",
+            crate::database::hide_secrets(&line)
+        );
     }
 }
 
