@@ -432,7 +432,15 @@ async fn logged(
     let started = Instant::now();
     let result = step.await;
     let error = result.as_ref().err().map(|e| e.to_string());
-    crate::run_log::write(db, name, action, started_at, started.elapsed(), error.as_deref()).await;
+    crate::run_log::write(
+        db,
+        name,
+        action,
+        started_at,
+        started.elapsed(),
+        error.as_deref(),
+    )
+    .await;
     result
 }
 

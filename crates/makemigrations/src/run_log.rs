@@ -99,7 +99,9 @@ pub async fn write<C: ConnectionTrait>(
 ) {
     let ms = duration.as_millis();
     match error {
-        None => tracing::info!(target: "makemigrations", "{version} {} ok ({ms} ms)", action.as_str()),
+        None => {
+            tracing::info!(target: "makemigrations", "{version} {} ok ({ms} ms)", action.as_str())
+        }
         Some(e) => tracing::info!(
             target: "makemigrations",
             "{version} {} FAILED ({ms} ms): {}",
@@ -244,9 +246,7 @@ pub async fn read<C: ConnectionTrait>(
     if !table_exists(db, LOG_TABLE).await? {
         return Ok(None);
     }
-    let limit = limit
-        .map(|n| format!(" LIMIT {n}"))
-        .unwrap_or_default();
+    let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
     let sql = format!(
         "SELECT version, action, outcome, duration_ms, error, database_name, db_user, \
            client_host, tool_version, started_at FROM {LOG_TABLE} ORDER BY id DESC{limit}"

@@ -158,8 +158,7 @@ pub async fn validate<C: ConnectionTrait>(conn: &C, scope: &Scope) -> Result<Rep
                     .unwrap_or_default(),
                 _ => String::new(),
             };
-            let schema =
-                introspect::discover(conn, core_backend(backend), &schema_name).await?;
+            let schema = introspect::discover(conn, core_backend(backend), &schema_name).await?;
             report.tables = schema.tables.keys().filter(|t| scope.covers(t)).count();
             if backend == DbBackend::Sqlite {
                 sqlite_foreign_keys(conn, scope, &mut report).await?;
@@ -396,7 +395,12 @@ async fn postgres_not_valid<C: ConnectionTrait>(
                 .iter()
                 .map(|c| as_text(DbBackend::Postgres, &quote(DbBackend::Postgres, c)))
                 .collect();
-            sample(conn, &format!("SELECT {} {failing}", columns.join(", ")), &pk).await?
+            sample(
+                conn,
+                &format!("SELECT {} {failing}", columns.join(", ")),
+                &pk,
+            )
+            .await?
         };
         report.push(Problem {
             kind: Kind::Check,
@@ -416,7 +420,8 @@ async fn postgres_invalid_indexes<C: ConnectionTrait>(
     scope: &Scope,
     report: &mut Report,
 ) -> Result<(), DbErr> {
-    let sql = "SELECT t.relname::text AS tbl, i.relname::text AS name, x.indisunique AS is_unique, \
+    let sql =
+        "SELECT t.relname::text AS tbl, i.relname::text AS name, x.indisunique AS is_unique, \
                  x.indrelid::regclass::text AS tbl_sql, 0 = ANY (x.indkey::int2[]) AS has_expr, \
                  (SELECT json_agg(a.attname::text ORDER BY k.o)::text \
                     FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k(n, o) \
@@ -442,8 +447,7 @@ async fn postgres_invalid_indexes<C: ConnectionTrait>(
         };
         if row.try_get::<bool>("", "is_unique")? && !row.try_get::<bool>("", "has_expr")? {
             let table_sql: String = row.try_get("", "tbl_sql")?;
-            let (count, keys) =
-                duplicates(conn, DbBackend::Postgres, &table_sql, &columns).await?;
+            let (count, keys) = duplicates(conn, DbBackend::Postgres, &table_sql, &columns).await?;
             problem.count = count;
             problem.sample = keys;
         }
@@ -494,6 +498,10 @@ fn duplicate_groups(
     )
 }
 
+/// A SQLite foreign key: its columns, the parent table and the referenced columns (none when it
+/// references the parent's primary key).
+type SqliteKey = (Vec<String>, String, Vec<String>);
+
 /// SQLite: `PRAGMA foreign_key_check` finds every violating row of the database in one
 /// statement; the keys' columns come from one catalog query, the sample from the rows' rowids.
 async fn sqlite_foreign_keys<C: ConnectionTrait>(
@@ -524,8 +532,7 @@ async fn sqlite_foreign_keys<C: ConnectionTrait>(
                  f.\"to\" AS ref_col \
                FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
                WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq";
-    // (table, fk id) -> (columns, parent, referenced columns)
-    let mut keys: BTreeMap<(String, i64), (Vec<String>, String, Vec<String>)> = BTreeMap::new();
+    let mut keys: BTreeMap<(String, i64), SqliteKey> = BTreeMap::new();
     for row in introspect::query(conn, sql, vec![]).await? {
         let table: String = row.try_get("", "tbl")?;
         let id: i64 = row.try_get("", "id")?;

@@ -49,10 +49,7 @@ impl<S: tracing::Subscriber> Layer<S> for Printer {
                 "" => fields.summary.trim(),
                 whole => whole,
             };
-            format!(
-                "sql ({:.1} ms): {statement}",
-                fields.elapsed_secs * 1000.0
-            )
+            format!("sql ({:.1} ms): {statement}", fields.elapsed_secs * 1000.0)
         } else {
             let level = match *event.metadata().level() {
                 Level::ERROR => "error",

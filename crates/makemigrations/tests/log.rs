@@ -18,7 +18,10 @@ async fn with_password(db: &Backend) -> (Backend, String, Vec<String>) {
     match db {
         // PostgreSQL here trusts local connections: the password is sent and ignored.
         Backend::Postgres { .. } => (
-            Backend::Url(db.url().replacen("postgres@", &format!("postgres:{PASSWORD}@"), 1)),
+            Backend::Url(
+                db.url()
+                    .replacen("postgres@", &format!("postgres:{PASSWORD}@"), 1),
+            ),
             "postgres".to_string(),
             Vec::new(),
         ),
@@ -29,7 +32,9 @@ async fn with_password(db: &Backend) -> (Backend, String, Vec<String>) {
                  GRANT ALL ON `{database}`.* TO '{user}'@'%'"
             ))
             .await;
-            let url = db.url().replacen("root@", &format!("{user}:{PASSWORD}@"), 1);
+            let url = db
+                .url()
+                .replacen("root@", &format!("{user}:{PASSWORD}@"), 1);
             (
                 Backend::Url(url),
                 user.clone(),
@@ -99,14 +104,27 @@ async fn every_step_is_logged_and_history_shows_it() {
     let project = TestProject::new();
     project.build();
     // A portable history: written once on SQLite, applied on every backend.
-    let out = project.run(&backends[0], &["makemigrations", "--no-input", "-m", "initial"]);
+    let out = project.run(
+        &backends[0],
+        &["makemigrations", "--no-input", "-m", "initial"],
+    );
     assert!(out.success, "{}", out.text);
-    let out = project.run(&backends[0], &["makemigrations", "--empty", "--name", "broken"]);
+    let out = project.run(
+        &backends[0],
+        &["makemigrations", "--empty", "--name", "broken"],
+    );
     assert!(out.success, "{}", out.text);
-    project.edit_newest_migration("        // Write the schema", &format!("        {FAILING_UP}\n        // Write the schema"));
+    project.edit_newest_migration(
+        "        // Write the schema",
+        &format!("        {FAILING_UP}\n        // Write the schema"),
+    );
     project.build();
-    let initial = project.migration_files()[0].trim_end_matches(".rs").to_string();
-    let broken = project.migration_files()[1].trim_end_matches(".rs").to_string();
+    let initial = project.migration_files()[0]
+        .trim_end_matches(".rs")
+        .to_string();
+    let broken = project.migration_files()[1]
+        .trim_end_matches(".rs")
+        .to_string();
     let version = format!("makemigrations {}", env!("CARGO_PKG_VERSION"));
 
     for admin in &backends {
@@ -118,13 +136,28 @@ async fn every_step_is_logged_and_history_shows_it() {
         // Before any command that changes the database, there is no log: history lists the
         // migrations as it always did, and creates nothing.
         let out = run(&["history"]);
-        assert!(out.success && out.text.contains(&format!("{broken}  pending")), "{name}: {}", out.text);
-        assert!(table_names(admin).await.is_empty(), "{name}: history created a table");
+        assert!(
+            out.success && out.text.contains(&format!("{broken}  pending")),
+            "{name}: {}",
+            out.text
+        );
+        assert!(
+            table_names(admin).await.is_empty(),
+            "{name}: history created a table"
+        );
 
         let out = run(&["-v", "migrate", &initial]);
         assert!(out.success, "{name}: {}", out.text);
-        assert!(out.text.contains(&format!("info: {initial} up ok (")), "{name}: -v names the step\n{}", out.text);
-        assert!(!out.text.contains("sql ("), "{name}: -v prints no statement\n{}", out.text);
+        assert!(
+            out.text.contains(&format!("info: {initial} up ok (")),
+            "{name}: -v names the step\n{}",
+            out.text
+        );
+        assert!(
+            !out.text.contains("sql ("),
+            "{name}: -v prints no statement\n{}",
+            out.text
+        );
         let out = run(&["rollback"]);
         assert!(out.success, "{name}: {}", out.text);
         let out = run(&["migrate", &initial, "--fake"]);
@@ -142,13 +175,18 @@ async fn every_step_is_logged_and_history_shows_it() {
             .filter(|l| l.starts_with("sql (") && l.contains(" ms): "))
             .collect();
         assert_eq!(
-            printed.iter().filter(|l| create_users.iter().any(|c| l.contains(c))).count(),
+            printed
+                .iter()
+                .filter(|l| create_users.iter().any(|c| l.contains(c)))
+                .count(),
             1,
             "{name}: CREATE TABLE users printed once\n{}",
             out.text
         );
         assert!(
-            printed.iter().any(|l| l.contains("INSERT INTO") && l.contains("seaql_migrations")),
+            printed
+                .iter()
+                .any(|l| l.contains("INSERT INTO") && l.contains("seaql_migrations")),
             "{name}: the tracking row's statement\n{}",
             out.text
         );
@@ -167,7 +205,11 @@ async fn every_step_is_logged_and_history_shows_it() {
             .map(|l| {
                 let words: Vec<&str> = l.split_whitespace().collect();
                 // `2026-12-01 21:13:55 UTC  up  ok  0.03s  m..._initial  by ...`
-                (words[3].to_string(), words[4].to_string(), words[6].to_string())
+                (
+                    words[3].to_string(),
+                    words[4].to_string(),
+                    words[6].to_string(),
+                )
             })
             .collect();
         let expected: Vec<(String, String, String)> = [
@@ -181,7 +223,11 @@ async fn every_step_is_logged_and_history_shows_it() {
         .iter()
         .map(|(a, o, v)| (a.to_string(), o.to_string(), v.to_string()))
         .collect();
-        assert_eq!(steps, expected, "{name}: history, newest first\n{}", out.text);
+        assert_eq!(
+            steps, expected,
+            "{name}: history, newest first\n{}",
+            out.text
+        );
         for line in &lines {
             assert!(
                 line.contains(&format!("by {user}@")) && line.contains(&version),
@@ -193,8 +239,16 @@ async fn every_step_is_logged_and_history_shows_it() {
                 "{name}: duration in {line}"
             );
         }
-        assert!(lines[0].contains("error: ") && lines[0].contains("no_such_table"), "{name}: {}", lines[0]);
-        assert!(!out.text.contains(PASSWORD), "{name}: history shows the password\n{}", out.text);
+        assert!(
+            lines[0].contains("error: ") && lines[0].contains("no_such_table"),
+            "{name}: {}",
+            lines[0]
+        );
+        assert!(
+            !out.text.contains(PASSWORD),
+            "{name}: history shows the password\n{}",
+            out.text
+        );
         let out = run(&["history", "--limit", "2"]);
         assert_eq!(out.text.lines().count(), 2, "{name}: {}", out.text);
 
@@ -206,19 +260,30 @@ async fn every_step_is_logged_and_history_shows_it() {
         };
         let rows = support::texts(admin, every_column).await;
         assert_eq!(rows.len(), 6, "{name}: {rows:?}");
-        assert!(rows.iter().all(|r| !r.contains(PASSWORD)), "{name}: {rows:?}");
+        assert!(
+            rows.iter().all(|r| !r.contains(PASSWORD)),
+            "{name}: {rows:?}"
+        );
 
         // A read-only user reads the log and creates nothing.
         let before = table_names(admin).await;
         let (ro, ro_cleanup) = read_only(admin).await;
         let out = project.run(&ro, &["history", "-l", "1"]);
-        assert!(out.success, "{name}: history as a read-only user\n{}", out.text);
+        assert!(
+            out.success,
+            "{name}: history as a read-only user\n{}",
+            out.text
+        );
         assert!(
             out.text.contains(&broken) && out.text.contains(" failed "),
             "{name}: {}",
             out.text
         );
-        assert_eq!(table_names(admin).await, before, "{name}: the read-only history created a table");
+        assert_eq!(
+            table_names(admin).await,
+            before,
+            "{name}: the read-only history created a table"
+        );
         for sql in ro_cleanup.iter().chain(&cleanup) {
             admin.execute(sql).await;
         }

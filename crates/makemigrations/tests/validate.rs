@@ -93,7 +93,10 @@ async fn validate_finds_rows_that_violate_foreign_keys() {
     let project = TestProject::new();
     project.build();
     // A portable history, written once on SQLite.
-    let out = project.run(&backends[0], &["makemigrations", "--no-input", "-m", "initial"]);
+    let out = project.run(
+        &backends[0],
+        &["makemigrations", "--no-input", "-m", "initial"],
+    );
     assert!(out.success, "{}", out.text);
     project.build();
 
@@ -103,7 +106,10 @@ async fn validate_finds_rows_that_violate_foreign_keys() {
         // Nothing to check yet: an empty database is clean, and validate creates nothing.
         let out = project.run(db, &["validate"]);
         assert_eq!(out.code, Some(0), "{name}: {}", out.text);
-        assert!(table_names(db).await.is_empty(), "{name}: validate created a table");
+        assert!(
+            table_names(db).await.is_empty(),
+            "{name}: validate created a table"
+        );
 
         let out = project.run(db, &["migrate"]);
         assert!(
@@ -114,23 +120,36 @@ async fn validate_finds_rows_that_violate_foreign_keys() {
         db.seed().await;
         let out = project.run(db, &["validate"]);
         assert_eq!(out.code, Some(0), "{name}: a clean database\n{}", out.text);
-        assert!(out.text.contains("OK: 8 table(s) checked"), "{name}: {}", out.text);
+        assert!(
+            out.text.contains("OK: 8 table(s) checked"),
+            "{name}: {}",
+            out.text
+        );
 
         let constraint = insert_orphan(db).await;
         let before = table_names(db).await;
         let out = project.run(db, &["validate"]);
         assert_eq!(out.code, Some(8), "{name}: {}", out.text);
         assert_names_orphans(name, &out.text, &constraint);
-        assert_eq!(table_names(db).await, before, "{name}: validate created a table");
+        assert_eq!(
+            table_names(db).await,
+            before,
+            "{name}: validate created a table"
+        );
         constraints.push(constraint);
     }
 
     // A migration applied on top: `migrate` applies it, then validation fails with exit 8 and
     // says what (the migration stays applied).
-    let out = project.run(&backends[0], &["makemigrations", "--empty", "--name", "noop"]);
+    let out = project.run(
+        &backends[0],
+        &["makemigrations", "--empty", "--name", "noop"],
+    );
     assert!(out.success, "{}", out.text);
     project.build();
-    let noop = project.migration_files()[1].trim_end_matches(".rs").to_string();
+    let noop = project.migration_files()[1]
+        .trim_end_matches(".rs")
+        .to_string();
     for (db, constraint) in backends.iter().zip(&constraints) {
         let name = db.name();
         let out = project.run(db, &["migrate"]);
@@ -144,10 +163,15 @@ async fn validate_finds_rows_that_violate_foreign_keys() {
         );
         assert_names_orphans(name, &out.text, constraint);
         let out = project.run(db, &["current"]);
-        assert!(out.text.contains(&format!("{noop} (head)")), "{name}: {}", out.text);
+        assert!(
+            out.text.contains(&format!("{noop} (head)")),
+            "{name}: {}",
+            out.text
+        );
 
         // The rows fixed, both pass.
-        db.execute("DELETE FROM orders WHERE user_id IN (4242, 4343)").await;
+        db.execute("DELETE FROM orders WHERE user_id IN (4242, 4343)")
+            .await;
         let out = project.run(db, &["validate"]);
         assert_eq!(out.code, Some(0), "{name}: {}", out.text);
     }
@@ -180,17 +204,21 @@ async fn validate_finds_rows_that_violate_foreign_keys() {
         assert!(
             out.text.contains("dup: index dup_code is invalid")
                 && out.text.contains("code=a")
-                && out.text.contains("categories: index categories_name_prefix is invalid"),
+                && out
+                    .text
+                    .contains("categories: index categories_name_prefix is invalid"),
             "{}",
             out.text
         );
-        db.execute("DROP INDEX dup_code; DROP INDEX categories_name_prefix").await;
+        db.execute("DROP INDEX dup_code; DROP INDEX categories_name_prefix")
+            .await;
         db.execute("ALTER TABLE dup ADD CONSTRAINT positive CHECK (id > 0) NOT VALID")
             .await;
         let out = project.run(db, &["validate"]);
         assert_eq!(out.code, Some(0), "{}", out.text);
         assert!(
-            out.text.contains("warning: dup: constraint positive is NOT VALID"),
+            out.text
+                .contains("warning: dup: constraint positive is NOT VALID"),
             "{}",
             out.text
         );
