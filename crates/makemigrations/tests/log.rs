@@ -109,6 +109,8 @@ async fn every_step_is_logged_and_history_shows_it() {
         &["makemigrations", "--no-input", "-m", "initial"],
     );
     assert!(out.success, "{}", out.text);
+    // Built first, so that the binary knows the initial migration and names the next one after it.
+    project.build();
     let out = project.run(
         &backends[0],
         &["makemigrations", "--empty", "--name", "broken"],
