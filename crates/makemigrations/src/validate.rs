@@ -103,6 +103,10 @@ impl Problem {
                 "{} row(s) fail NOT VALID check constraint {}",
                 self.count, self.constraint
             ),
+            Kind::InvalidIndex if self.count > 0 => format!(
+                "index {} is invalid (not used, enforces nothing); {} key(s) appear more than once",
+                self.constraint, self.count
+            ),
             Kind::InvalidIndex => {
                 format!("index {} is invalid (not used, enforces nothing)", self.constraint)
             }
