@@ -333,11 +333,16 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, Error> {
 /// per-connection pragmas, which must apply to every statement that follows.
 pub async fn connect_within(url: &str, timeout: Duration) -> Result<DatabaseConnection, Error> {
     let backend = backend_of_url(url)?;
+    remember_secrets(url);
     let mut options = ConnectOptions::new(driver_url(url));
     options
         .connect_timeout(timeout)
         .acquire_timeout(Duration::from_secs(30))
-        .sqlx_logging(false);
+        // Every statement at debug level, slow ones too: printed by `-vv` (crate::verbose), and
+        // nearly free otherwise (sqlx asks the subscriber first).
+        .sqlx_logging(true)
+        .sqlx_logging_level(log::LevelFilter::Debug)
+        .sqlx_slow_statements_logging_settings(log::LevelFilter::Debug, Duration::from_secs(1));
     if backend == Backend::Sqlite {
         options.max_connections(1).min_connections(1);
     }
@@ -630,6 +635,30 @@ pub(crate) fn redact_in(message: &str, url: &str) -> String {
         message = message.replace(&password, "***");
     }
     message
+}
+
+/// The passwords of every URL this process connected with, for [`hide_secrets`].
+static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn remember_secrets(url: &str) {
+    let mut secrets = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
+    for password in passwords_of(url) {
+        if !secrets.contains(&password) {
+            secrets.push(password);
+        }
+    }
+    secrets.sort_by_key(|p| std::cmp::Reverse(p.len()));
+}
+
+/// `text` without any password of a URL this process connected with: for what is written
+/// where the URL is not at hand (the log table, the `-v` trace).
+pub fn hide_secrets(text: &str) -> String {
+    let secrets = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
+    let mut text = text.to_string();
+    for password in secrets.iter() {
+        text = text.replace(password.as_str(), "***");
+    }
+    text
 }
 
 #[cfg(test)]

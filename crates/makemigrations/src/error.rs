@@ -147,6 +147,12 @@ pub enum Error {
         failure: Box<Error>,
         restore: Box<Error>,
     },
+    #[error("{}", validation_message(report, *after_migrate))]
+    ValidationFailed {
+        report: crate::validate::Report,
+        /// Found right after `migrate` applied migrations (which stay applied).
+        after_migrate: bool,
+    },
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
@@ -175,6 +181,7 @@ impl Error {
             | Error::MissingDatabase { .. }
             | Error::Unreachable { .. }
             | Error::SqliteOpen { .. } => 5,
+            Error::ValidationFailed { .. } => 8,
             _ => 2,
         }
     }
@@ -222,6 +229,7 @@ impl Error {
             Error::RestoreUnconfirmed { .. } => "restore_unconfirmed",
             Error::RestoreFailed { .. } => "restore_failed",
             Error::NotRestored { .. } => "not_restored",
+            Error::ValidationFailed { .. } => "validation_failed",
             Error::Db(_) => "database",
             Error::Io(_) => "io",
         }
@@ -255,6 +263,26 @@ fn restore_failed_message(file: &str, database: &str, reason: &str, unchanged: b
              fix: correct the cause above, then run `restore {file} --yes` again (it drops what is there and loads the whole file)"
         )
     }
+}
+
+/// What the integrity checks found, each with the table, the constraint and a sample of keys.
+fn validation_message(report: &crate::validate::Report, after_migrate: bool) -> String {
+    let mut text = format!(
+        "validation failed: {} integrity problem(s) in the data{}:\n",
+        report.failures.len(),
+        if after_migrate {
+            " after this run's migrations"
+        } else {
+            ""
+        }
+    );
+    for problem in &report.failures {
+        text.push_str(&format!("    {}\n", problem.describe()));
+    }
+    text.push_str(
+        "  fix: correct or delete the rows shown (or drop and rebuild an invalid index), or fix the migration that let them in; then run `validate` to check again",
+    );
+    text
 }
 
 /// Another run kept the lock for the whole `--lock-timeout`.

@@ -80,6 +80,7 @@ pub async fn ensure_tracking_tables(db: &DatabaseConnection) -> Result<(), DbErr
             .to_owned();
         db.execute(&half_applied).await?;
     }
+    crate::run_log::ensure_table(db).await?;
     Ok(())
 }
 
@@ -246,8 +247,31 @@ pub async fn owned_tables<C: ConnectionTrait>(db: &C) -> Result<BTreeSet<String>
 }
 
 /// Runs one migration in `direction` and records it; returns how long it took. On failure the
-/// migration's transaction is rolled back, so the database is as it was before.
+/// migration's transaction is rolled back, so the database is as it was before. Either way the
+/// step is logged (`run_log`), after the transaction ended.
 pub async fn run_one(
+    db: &DatabaseConnection,
+    migration: &dyn MigrationTrait,
+    direction: Direction,
+) -> Result<Duration, Error> {
+    let started_at = chrono::Utc::now();
+    let started = Instant::now();
+    let result = run_one_unlogged(db, migration, direction).await;
+    let error = result.as_ref().err().map(|e| format!("{e:#}"));
+    let action = crate::run_log::Action::run(direction);
+    crate::run_log::write(
+        db,
+        migration.name(),
+        action,
+        started_at,
+        started.elapsed(),
+        error.as_deref(),
+    )
+    .await;
+    result
+}
+
+async fn run_one_unlogged(
     db: &DatabaseConnection,
     migration: &dyn MigrationTrait,
     direction: Direction,
@@ -360,6 +384,15 @@ pub async fn record_only(
     name: &str,
     direction: Direction,
 ) -> Result<(), DbErr> {
+    let action = crate::run_log::Action::fake(direction);
+    logged(db, name, action, record_only_unlogged(db, name, direction)).await
+}
+
+async fn record_only_unlogged(
+    db: &DatabaseConnection,
+    name: &str,
+    direction: Direction,
+) -> Result<(), DbErr> {
     ensure_tracking_tables(db).await?;
     let txn = db.begin().await?;
     record_version(&txn, name, direction, Recording::Fake).await?;
@@ -380,6 +413,38 @@ pub async fn record_only(
 /// Records a baseline as applied on the database it describes, and its tables as this
 /// project's own (an entity removed later drops its table, as for any table a migration made).
 pub async fn record_baseline(
+    db: &DatabaseConnection,
+    name: &str,
+    tables: &[&str],
+) -> Result<(), DbErr> {
+    let action = crate::run_log::Action::Baseline;
+    logged(db, name, action, record_baseline_unlogged(db, name, tables)).await
+}
+
+/// Runs `step` and logs it, failed or not.
+async fn logged(
+    db: &DatabaseConnection,
+    name: &str,
+    action: crate::run_log::Action,
+    step: impl std::future::Future<Output = Result<(), DbErr>>,
+) -> Result<(), DbErr> {
+    let started_at = chrono::Utc::now();
+    let started = Instant::now();
+    let result = step.await;
+    let error = result.as_ref().err().map(|e| e.to_string());
+    crate::run_log::write(
+        db,
+        name,
+        action,
+        started_at,
+        started.elapsed(),
+        error.as_deref(),
+    )
+    .await;
+    result
+}
+
+async fn record_baseline_unlogged(
     db: &DatabaseConnection,
     name: &str,
     tables: &[&str],

@@ -21,11 +21,14 @@ pub mod journal;
 pub mod lock;
 pub mod questioner;
 pub mod row_counts;
+pub mod run_log;
 pub mod runtime;
 pub mod shadow;
 pub mod shadow_cache;
 pub mod timings;
 pub mod unwind;
+pub mod validate;
+pub mod verbose;
 pub mod writer;
 
 pub use entities::EntityDef;
@@ -184,4 +187,5 @@ pub fn is_tool_table(table: &str) -> bool {
     table == executor::TRACKING_TABLE
         || table == executor::OWNED_TABLES
         || table == executor::HALF_APPLIED
+        || table == run_log::LOG_TABLE
 }

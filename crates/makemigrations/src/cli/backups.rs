@@ -196,7 +196,7 @@ pub(super) async fn after_failure(
     match backup::restore_after_failure(db, &safety.url, made).await {
         Ok(restored) => {
             println!(
-                "Restored {} into {}: the database is as it was before this run ({committed} migration(s) of the run undone with it, and the failed migration's record, half-applied included, cleared).",
+                "Restored {} into {}: the database is as it was before this run ({committed} migration(s) of the run undone with it, their records and any half-applied record included).",
                 restored.path.display(),
                 restored.database
             );

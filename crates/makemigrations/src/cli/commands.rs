@@ -96,6 +96,7 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
             dir,
             lock_timeout,
         } => super::backups::restore_command(&db, &url, &file, yes, &dir, lock_timeout).await?,
+        Command::Validate => validate(&db).await?,
     };
     db.close().await?;
     Ok(code)
@@ -631,6 +632,7 @@ async fn migrate(
         return Ok(ExitCode::SUCCESS);
     }
     println!("Applying {} migration(s):", to_apply.len());
+    let run_length = to_apply.len();
     for (committed, (state, step)) in to_apply.into_iter().zip(steps).enumerate() {
         print!("  {} ...", state.name());
         if step == gate::BaselineStep::Record {
@@ -650,6 +652,59 @@ async fn migrate(
             }
         }
     }
+    if let Err(failed) = validate_after_migrate(db).await {
+        // `--restore-on-failure` puts the database back as before the run; otherwise the
+        // migrations stay, and the user corrects the rows.
+        if !safety.is_some_and(|s| s.restore_on_failure) {
+            println!("The migrations of this run stay applied and recorded.");
+        }
+        let backup = backup.as_ref();
+        return Err(super::backups::after_failure(db, safety, backup, run_length, failed).await);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The integrity checks after migrations ran: what a migration (or a rebuild, or checks turned
+/// off) let into the data. A failure is exit 8; the migrations stay applied.
+async fn validate_after_migrate(db: &DatabaseConnection) -> Result<(), Error> {
+    let started = std::time::Instant::now();
+    let report = crate::validate::validate(db, &crate::validate::Scope::All).await?;
+    if !report.ok() {
+        println!("Validating ... FAILED");
+        return Err(Error::ValidationFailed {
+            report,
+            after_migrate: true,
+        });
+    }
+    println!(
+        "Validating ... OK ({} table(s), {:.2}s)",
+        report.tables,
+        started.elapsed().as_secs_f64()
+    );
+    print_validation_warnings(&report);
+    Ok(())
+}
+
+fn print_validation_warnings(report: &crate::validate::Report) {
+    for warning in &report.warnings {
+        println!("  warning: {}", warning.describe());
+    }
+}
+
+/// `validate`: the checks `migrate` runs after it applies, on demand. Reads only.
+async fn validate(db: &DatabaseConnection) -> Result<ExitCode, Error> {
+    let report = crate::validate::validate(db, &crate::validate::Scope::All).await?;
+    if !report.ok() {
+        return Err(Error::ValidationFailed {
+            report,
+            after_migrate: false,
+        });
+    }
+    println!(
+        "OK: {} table(s) checked, no integrity problem found.",
+        report.tables
+    );
+    print_validation_warnings(&report);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -809,6 +864,16 @@ async fn history(
     db: &DatabaseConnection,
     limit: Option<usize>,
 ) -> Result<ExitCode, Error> {
+    if let Some(steps) = crate::run_log::read(db, limit).await? {
+        if !steps.is_empty() {
+            for step in &steps {
+                println!("{}", log_line(step));
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    // No step logged yet (a database from before the log, or one only read so far): the
+    // migrations and their state.
     let states = executor::states(db, (project.migrations)()).await?;
     for state in states.iter().rev().take(limit.unwrap_or(usize::MAX)) {
         match state.applied_at {
@@ -817,6 +882,30 @@ async fn history(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One step of the log: when, what, how it ended and how long it took, who ran it where, and
+/// the first line of the error of a failed step.
+fn log_line(step: &crate::run_log::Step) -> String {
+    let mut line = format!(
+        "{}  {:<9} {:<6} {:>8.2}s  {}  by {}@{} on {}  makemigrations {}",
+        applied_when(step.started_at),
+        step.action,
+        step.outcome,
+        step.duration_ms as f64 / 1000.0,
+        step.version,
+        step.user,
+        step.client_host,
+        step.database,
+        step.tool_version
+    );
+    if let Some(error) = &step.error {
+        line.push_str(&format!(
+            "  error: {}",
+            error.lines().next().unwrap_or_default()
+        ));
+    }
+    line
 }
 
 /// Reads only: nothing is created and no migration runs, so a read-only user can run it and it

@@ -38,6 +38,10 @@ pub struct Cli {
     /// A table to leave alone (glob pattern, `*` and `?`); repeatable.
     #[arg(long = "ignore-table", global = true, value_name = "PATTERN")]
     pub ignore_tables: Vec<String>,
+    /// Print what happens to standard error: -v each migration step with its duration, -vv
+    /// also each SQL statement as it runs, with its duration.
+    #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -99,14 +103,18 @@ pub enum Command {
     Showmigrations,
     /// Show the latest applied migration.
     Current,
-    /// List migrations, newest first.
+    /// The log of every migration step (applied, reverted, faked, failed), newest first; the
+    /// migrations with their state where no step was logged yet.
     History {
-        /// Show at most N migrations.
+        /// Show at most N lines.
         #[arg(short = 'l', long = "limit", value_name = "N")]
         limit: Option<usize>,
     },
     /// Exit 0 when nothing is pending and the entities match the database; 1 otherwise.
     Check,
+    /// Check the data against the schema (foreign keys, NOT NULL, unique, invalid indexes);
+    /// exit 8 naming what fails. Reads only. `migrate` runs the same checks after it applies.
+    Validate,
 }
 
 impl Command {
@@ -122,6 +130,8 @@ impl Command {
                 | Command::Current
                 | Command::History { .. }
                 | Command::Check
+                | Command::Validate
+                | Command::Backups { .. }
         )
     }
 }
@@ -255,6 +265,7 @@ fn at_least_one(text: &str) -> Result<usize, String> {
 /// Parses the process arguments and runs the command. The migration crate's `main` is this call.
 pub async fn run(project: Project) -> ExitCode {
     let cli = Cli::parse();
+    crate::verbose::init(cli.verbose);
     crate::interrupt::exit_on_ctrl_c();
     let json = matches!(&cli.command, Command::Makemigrations(args) if args.format == Format::Json);
     match commands::dispatch(project, cli)

@@ -1,0 +1,273 @@
+//! The log of every step that `migrate` and `rollback` took: applied, reverted, faked, recorded
+//! as a baseline, or failed, with its duration, the database and user (never a password), the
+//! client's host and the tool's version. `history` shows it.
+//!
+//! The table is created only by the commands that change the database
+//! (`executor::ensure_tracking_tables`); reading a database without it is reading an empty log,
+//! so `history` works for a read-only user. A step is written after its transaction ended, so a
+//! failure on PostgreSQL or SQLite is kept although the migration's transaction rolled back.
+
+use std::time::Duration;
+
+use sea_orm::sea_query::{ColumnDef, Query, Table};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr};
+
+use crate::executor::{table_exists, Direction};
+use crate::introspect;
+
+pub const LOG_TABLE: &str = "makemigrations_log";
+
+/// What a step did to a migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Up,
+    Down,
+    /// `migrate --fake`.
+    FakeUp,
+    /// `rollback --fake`.
+    FakeDown,
+    /// A baseline recorded where its tables exist.
+    Baseline,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::FakeUp => "fake-up",
+            Action::FakeDown => "fake-down",
+            Action::Baseline => "baseline",
+        }
+    }
+
+    pub fn run(direction: Direction) -> Action {
+        match direction {
+            Direction::Up => Action::Up,
+            Direction::Down => Action::Down,
+        }
+    }
+
+    pub fn fake(direction: Direction) -> Action {
+        match direction {
+            Direction::Up => Action::FakeUp,
+            Direction::Down => Action::FakeDown,
+        }
+    }
+}
+
+/// Creates the log table when it is missing (the commands that change the database only).
+pub async fn ensure_table<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    if table_exists(db, LOG_TABLE).await? {
+        return Ok(());
+    }
+    let create = Table::create()
+        .table(LOG_TABLE.to_string())
+        .if_not_exists()
+        .col(
+            ColumnDef::new("id")
+                .big_integer()
+                .not_null()
+                .auto_increment()
+                .primary_key(),
+        )
+        .col(ColumnDef::new("version").string().not_null())
+        .col(ColumnDef::new("action").string_len(16).not_null())
+        .col(ColumnDef::new("outcome").string_len(16).not_null())
+        .col(ColumnDef::new("duration_ms").big_integer().not_null())
+        .col(ColumnDef::new("error").text().null())
+        .col(ColumnDef::new("database_name").string().not_null())
+        .col(ColumnDef::new("db_user").string().not_null())
+        .col(ColumnDef::new("client_host").string().not_null())
+        .col(ColumnDef::new("tool_version").string_len(32).not_null())
+        .col(ColumnDef::new("started_at").big_integer().not_null())
+        .to_owned();
+    db.execute(&create).await.map(|_| ())
+}
+
+/// Writes one step: `error` is `None` when it succeeded. Best effort: the step itself already
+/// happened (or failed) and is what the user must see, so a log that cannot be written is a
+/// warning on the trace (`-v`), not a second failure. Nothing is written where the table is
+/// missing (an application's own migrator, before any `migrate`).
+pub async fn write<C: ConnectionTrait>(
+    db: &C,
+    version: &str,
+    action: Action,
+    started_at: chrono::DateTime<chrono::Utc>,
+    duration: Duration,
+    error: Option<&str>,
+) {
+    let ms = duration.as_millis();
+    match error {
+        None => {
+            tracing::info!(target: "makemigrations", "{version} {} ok ({ms} ms)", action.as_str())
+        }
+        Some(e) => tracing::info!(
+            target: "makemigrations",
+            "{version} {} FAILED ({ms} ms): {}",
+            action.as_str(),
+            crate::database::hide_secrets(e)
+        ),
+    }
+    if let Err(e) = insert(db, version, action, started_at, duration, error).await {
+        tracing::warn!(target: "makemigrations", "the step of {version} was not logged: {e}");
+    }
+}
+
+async fn insert<C: ConnectionTrait>(
+    db: &C,
+    version: &str,
+    action: Action,
+    started_at: chrono::DateTime<chrono::Utc>,
+    duration: Duration,
+    error: Option<&str>,
+) -> Result<(), DbErr> {
+    if !table_exists(db, LOG_TABLE).await? {
+        return Ok(());
+    }
+    let who = identity(db).await?;
+    let insert = Query::insert()
+        .into_table(LOG_TABLE.to_string())
+        .columns(
+            [
+                "version",
+                "action",
+                "outcome",
+                "duration_ms",
+                "error",
+                "database_name",
+                "db_user",
+                "client_host",
+                "tool_version",
+                "started_at",
+            ]
+            .map(str::to_string),
+        )
+        .values_panic([
+            version.into(),
+            action.as_str().into(),
+            if error.is_some() { "failed" } else { "ok" }.into(),
+            (duration.as_millis() as i64).into(),
+            error.map(crate::database::hide_secrets).into(),
+            who.database.into(),
+            who.user.into(),
+            client_host().into(),
+            env!("CARGO_PKG_VERSION").into(),
+            started_at.timestamp().into(),
+        ])
+        .to_owned();
+    db.execute(&insert).await.map(|_| ())
+}
+
+/// Who ran a step where: asked of the connection itself, so no URL (and so no password) is
+/// ever involved.
+struct Identity {
+    /// `PostgreSQL 127.0.0.1:5432/shop`, `MySQL/MariaDB db-1:3306/shop`, `SQLite /srv/app.db`.
+    database: String,
+    user: String,
+}
+
+async fn identity<C: ConnectionTrait>(db: &C) -> Result<Identity, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "SELECT current_user::text AS db_user, \
+               COALESCE(host(inet_server_addr()) || ':' || inet_server_port()::text, 'local socket') \
+                 || '/' || current_database() AS place"
+        }
+        DbBackend::MySql => {
+            "SELECT CAST(SUBSTRING_INDEX(USER(), '@', 1) AS CHAR) AS db_user, \
+               CAST(CONCAT(@@hostname, ':', @@port, '/', COALESCE(DATABASE(), '')) AS CHAR) AS place"
+        }
+        _ => "SELECT '' AS db_user, file AS place FROM pragma_database_list WHERE name = 'main'",
+    };
+    let rows = introspect::query(db, sql, vec![]).await?;
+    let row = rows.first();
+    let get = |column: &str| -> Result<String, DbErr> {
+        Ok(match row {
+            Some(r) => r.try_get::<Option<String>>("", column)?.unwrap_or_default(),
+            None => String::new(),
+        })
+    };
+    let mut user = get("db_user")?;
+    let mut place = get("place")?;
+    if backend == DbBackend::Sqlite {
+        // SQLite has no users: the operating system's account ran the step.
+        user = ["USER", "LOGNAME", "USERNAME"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+            .unwrap_or_else(|| "unknown".to_string());
+        if place.is_empty() {
+            place = "in memory".to_string();
+        }
+    }
+    Ok(Identity {
+        database: format!("{} {place}", crate::database::backend_label(backend)),
+        user,
+    })
+}
+
+/// The name of the machine that ran the step.
+fn client_host() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+                .ok()
+        })
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// One row of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub version: String,
+    pub action: String,
+    pub outcome: String,
+    pub duration_ms: i64,
+    pub error: Option<String>,
+    pub database: String,
+    pub user: String,
+    pub client_host: String,
+    pub tool_version: String,
+    pub started_at: i64,
+}
+
+/// The log, newest first (at most `limit` steps); `None` where the database has no log (a
+/// database from before it, or one that only read-only commands have seen).
+pub async fn read<C: ConnectionTrait>(
+    db: &C,
+    limit: Option<usize>,
+) -> Result<Option<Vec<Step>>, DbErr> {
+    if !table_exists(db, LOG_TABLE).await? {
+        return Ok(None);
+    }
+    let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+    let sql = format!(
+        "SELECT version, action, outcome, duration_ms, error, database_name, db_user, \
+           client_host, tool_version, started_at FROM {LOG_TABLE} ORDER BY id DESC{limit}"
+    );
+    let rows = introspect::query(db, &sql, vec![]).await?;
+    let steps = rows
+        .iter()
+        .map(|r| {
+            Ok(Step {
+                version: r.try_get("", "version")?,
+                action: r.try_get("", "action")?,
+                outcome: r.try_get("", "outcome")?,
+                duration_ms: r.try_get("", "duration_ms")?,
+                error: r.try_get("", "error")?,
+                database: r.try_get("", "database_name")?,
+                user: r.try_get("", "db_user")?,
+                client_host: r.try_get("", "client_host")?,
+                tool_version: r.try_get("", "tool_version")?,
+                started_at: r.try_get("", "started_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    Ok(Some(steps))
+}
