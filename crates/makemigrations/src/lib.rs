@@ -14,6 +14,7 @@ pub mod error;
 pub mod executor;
 pub mod facts;
 pub mod gate;
+pub mod history;
 pub mod interrupt;
 pub mod introspect;
 pub mod journal;
@@ -182,4 +183,5 @@ pub fn is_tool_table(table: &str) -> bool {
     table == executor::TRACKING_TABLE
         || table == executor::OWNED_TABLES
         || table == executor::HALF_APPLIED
+        || table == executor::CHECKSUMS
 }

@@ -13,6 +13,7 @@ use crate::database::{self, core_backend};
 use crate::error::Error;
 use crate::executor::{self, Direction, MigrationState};
 use crate::gate;
+use crate::history;
 use crate::lock;
 use crate::questioner::{NoInput, Terminal};
 use crate::{writer, Project};
@@ -39,10 +40,32 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
             fake,
             retry,
             yes,
+            allow_out_of_order,
             lock_timeout,
         } => {
             let lock = run_lock(&url, &db, lock_timeout).await?;
-            let result = migrate(&project, &db, target.as_deref(), fake, retry, yes).await;
+            let options = MigrateOptions {
+                fake,
+                retry,
+                yes,
+                allow_out_of_order,
+            };
+            let result = migrate(&project, &db, target.as_deref(), options).await;
+            lock.release().await;
+            result?
+        }
+        Command::Rehash {
+            target,
+            dry_run: true,
+            ..
+        } => rehash(&project, &db, target.as_deref(), true).await?,
+        Command::Rehash {
+            target,
+            lock_timeout,
+            ..
+        } => {
+            let lock = run_lock(&url, &db, lock_timeout).await?;
+            let result = rehash(&project, &db, target.as_deref(), false).await;
             lock.release().await;
             result?
         }
@@ -351,7 +374,7 @@ async fn baseline(
     let lock = run_lock(url, db, DEFAULT_LOCK_TIMEOUT_SECS).await?;
     let recorded = async {
         let path = writer::write_migration(project.migrations_dir.as_ref(), &module, &source)?;
-        executor::record_baseline(db, &module, &tables).await?;
+        executor::record_baseline(db, &module, &tables, None).await?;
         Ok::<_, Error>(path)
     }
     .await;
@@ -482,17 +505,30 @@ fn find_target(states: &[MigrationState], target: &str) -> Result<usize, Error> 
     }
 }
 
+/// `migrate`'s flags besides TARGET.
+struct MigrateOptions {
+    fake: bool,
+    retry: bool,
+    yes: bool,
+    allow_out_of_order: bool,
+}
+
 async fn migrate(
     project: &Project,
     db: &DatabaseConnection,
     target: Option<&str>,
-    fake: bool,
-    retry: bool,
-    yes: bool,
+    options: MigrateOptions,
 ) -> Result<ExitCode, Error> {
-    // The commands that change the database are the ones that create the tool's tables.
-    executor::ensure_tracking_tables(db).await?;
-    let states = executor::states(db, (project.migrations)()).await?;
+    let MigrateOptions {
+        fake,
+        retry,
+        yes,
+        allow_out_of_order,
+    } = options;
+    // Every refusal is decided on what is read; the tool's tables are created only below, once
+    // something will be written.
+    let applied = executor::applied(db).await?;
+    let states = executor::states_from((project.migrations)(), &applied);
     let resolved = half_applied_gate(db, Direction::Up, fake || retry).await?;
     let last = match target {
         Some(target) => find_target(&states, target)?,
@@ -505,6 +541,13 @@ async fn migrate(
         .collect();
     // Decided before anything is touched, the half-applied record included.
     let names: Vec<&str> = to_apply.iter().map(|s| s.name()).collect();
+    let files: Vec<&str> = states.iter().map(|s| s.name()).collect();
+    let report = history::inspect(&files, project.migration_facts, &applied, |f| {
+        project.shown_migration_file(f)
+    });
+    if let Some(refusal) = report.refusal(&names, allow_out_of_order) {
+        return Err(Error::UntrustedHistory(refusal));
+    }
     let plan = gate::apply_plan(project.migration_facts, &names, |f| {
         project.shown_migration_file(f)
     });
@@ -517,27 +560,6 @@ async fn migrate(
             backend: database::backend_label(backend),
             migrations: plan.postgres_only,
         });
-    }
-    if !fake && !plan.data_loss.is_empty() {
-        println!("These steps lose data:");
-        print_marked(&plan.data_loss);
-        if let Some(mut terminal) = plan.asks(yes, true).then(Terminal::open).flatten() {
-            if !terminal
-                .yes_no("Apply?")
-                .await
-                .map_err(|_| Error::Interrupted)?
-            {
-                println!("Nothing applied.");
-                return Ok(ExitCode::from(1));
-            }
-        }
-    }
-    if let Some(record) = resolved {
-        executor::clear_half_applied(db, Some(&record.name)).await?;
-    }
-    if to_apply.is_empty() {
-        println!("No migrations to apply.");
-        return Ok(ExitCode::SUCCESS);
     }
     // Baselines are decided before anything runs: recorded where their tables exist. Only a
     // pending baseline needs the table list.
@@ -561,6 +583,37 @@ async fn migrate(
         }
         steps.push(step);
     }
+    if !fake && !plan.data_loss.is_empty() {
+        println!("These steps lose data:");
+        print_marked(&plan.data_loss);
+        if let Some(mut terminal) = plan.asks(yes, true).then(Terminal::open).flatten() {
+            if !terminal
+                .yes_no("Apply?")
+                .await
+                .map_err(|_| Error::Interrupted)?
+            {
+                println!("Nothing applied.");
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    // Migrations applied before checksums were recorded get theirs now, from their files.
+    let adoption = history::adoption(&applied, project.migration_facts);
+    if !to_apply.is_empty() || resolved.is_some() || adoption.is_some() {
+        // The commands that change the database are the ones that create the tool's tables.
+        executor::ensure_tracking_tables(db).await?;
+    }
+    if let Some(record) = resolved {
+        executor::clear_half_applied(db, Some(&record.name)).await?;
+    }
+    if let Some(rows) = adoption {
+        executor::record_checksums(db, &rows).await?;
+    }
+    if to_apply.is_empty() {
+        println!("No migrations to apply.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let checksum = |name: &str| history::file_checksum(project.migration_facts, name);
     if fake {
         println!(
             "Recording {} migration(s) as applied, without running them:",
@@ -569,8 +622,14 @@ async fn migrate(
         for state in to_apply {
             // A baseline's tables become the project's, however it is recorded.
             match gate::baseline_tables(project.migration_facts, state.name()) {
-                Some(tables) => executor::record_baseline(db, state.name(), tables).await?,
-                None => executor::record_only(db, state.name(), Direction::Up).await?,
+                Some(tables) => {
+                    executor::record_baseline(db, state.name(), tables, checksum(state.name()))
+                        .await?
+                }
+                None => {
+                    executor::record_only(db, state.name(), Direction::Up, checksum(state.name()))
+                        .await?
+                }
             }
             println!("  {} ... FAKED", state.name());
         }
@@ -582,11 +641,17 @@ async fn migrate(
         if step == gate::BaselineStep::Record {
             let tables =
                 gate::baseline_tables(project.migration_facts, state.name()).unwrap_or_default();
-            executor::record_baseline(db, state.name(), tables).await?;
+            executor::record_baseline(db, state.name(), tables, checksum(state.name())).await?;
             println!(" RECORDED (a baseline whose tables exist here)");
             continue;
         }
-        let elapsed = executor::run_one(db, state.migration.as_ref(), Direction::Up).await;
+        let elapsed = executor::run_one(
+            db,
+            state.migration.as_ref(),
+            Direction::Up,
+            checksum(state.name()),
+        )
+        .await;
         match elapsed {
             Ok(elapsed) => println!(" OK ({:.2}s)", elapsed.as_secs_f64()),
             Err(e) => {
@@ -603,37 +668,41 @@ async fn rollback(
     db: &DatabaseConnection,
     args: &RollbackArgs,
 ) -> Result<ExitCode, Error> {
-    // The commands that change the database are the ones that create the tool's tables.
-    executor::ensure_tracking_tables(db).await?;
-    let states = executor::states(db, (project.migrations)()).await?;
+    // Every refusal is decided on what is read; the tool's tables are created only below.
+    let (states, applied) = executor::states_and_applied(db, (project.migrations)()).await?;
     let resolved = half_applied_gate(db, Direction::Down, args.fake || args.retry).await?;
-    let applied: Vec<&MigrationState> = states.iter().filter(|s| s.applied_at.is_some()).collect();
+    // Newest applied last: after a late file was applied out of order, that file is reverted
+    // first, whatever its name.
+    let sequence = history::applied_sequence(&applied);
     let count = if args.all {
-        applied.len()
+        sequence.len()
     } else if let Some(target) = &args.to {
         let index = find_target(&states, target)?;
-        if states[index].applied_at.is_none() {
+        let Some(position) = sequence.iter().position(|n| *n == states[index].name()) else {
             return Err(Error::Refused(format!(
                 "{} is not applied, so there is nothing to roll back to\n  fix: pick an applied migration (see `showmigrations`)",
                 states[index].name()
             )));
-        }
-        applied
-            .iter()
-            .filter(|s| s.name() > states[index].name())
-            .count()
+        };
+        sequence.len() - position - 1
     } else {
         let steps = args.steps.unwrap_or(1);
-        if steps > applied.len() {
+        if steps > sequence.len() {
             return Err(Error::Refused(format!(
                 "cannot roll back {steps} migration(s): only {} applied\n  fix: use `rollback --all` to revert everything",
-                applied.len()
+                sequence.len()
             )));
         }
         steps
     };
+    let to_revert: Vec<&MigrationState> = sequence
+        .iter()
+        .rev()
+        .take(count)
+        .filter_map(|name| states.iter().find(|s| s.name() == *name))
+        .collect();
     if !args.fake {
-        let names: Vec<&str> = applied.iter().rev().take(count).map(|s| s.name()).collect();
+        let names: Vec<&str> = to_revert.iter().map(|s| s.name()).collect();
         let plan = gate::revert_plan(project.migration_facts, &names);
         if !plan.baselines.is_empty() {
             return Err(Error::BaselineRollback(plan.baselines));
@@ -641,6 +710,10 @@ async fn rollback(
         if !args.force && !plan.cannot_restore.is_empty() {
             return Err(Error::CannotRestore(plan.cannot_restore));
         }
+    }
+    if count > 0 || resolved.is_some() {
+        // The commands that change the database are the ones that create the tool's tables.
+        executor::ensure_tracking_tables(db).await?;
     }
     if let Some(record) = resolved {
         executor::clear_half_applied(db, Some(&record.name)).await?;
@@ -651,22 +724,76 @@ async fn rollback(
     }
     if args.fake {
         println!("Recording {count} migration(s) as not applied, without running their down:");
-        for state in applied.iter().rev().take(count) {
-            executor::record_only(db, state.name(), Direction::Down).await?;
+        for state in to_revert {
+            executor::record_only(db, state.name(), Direction::Down, None).await?;
             println!("  {} ... FAKED", state.name());
         }
         return Ok(ExitCode::SUCCESS);
     }
     println!("Reverting {count} migration(s):");
-    for state in applied.iter().rev().take(count) {
+    for state in to_revert {
         print!("  {} ...", state.name());
-        match executor::run_one(db, state.migration.as_ref(), Direction::Down).await {
+        match executor::run_one(db, state.migration.as_ref(), Direction::Down, None).await {
             Ok(elapsed) => println!(" OK ({:.2}s)", elapsed.as_secs_f64()),
             Err(e) => {
                 println!(" FAILED");
                 return Err(e);
             }
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Records again the checksum of applied migrations whose files were edited on purpose (all of
+/// them, or `target`), so that `check` and `migrate` take the files as they are now. Flyway calls
+/// this `repair`; here it re-records checksums and nothing else.
+async fn rehash(
+    project: &Project,
+    db: &DatabaseConnection,
+    target: Option<&str>,
+    dry_run: bool,
+) -> Result<ExitCode, Error> {
+    let applied = executor::applied(db).await?;
+    let states = executor::states_from((project.migrations)(), &applied);
+    let target = match target {
+        Some(target) => {
+            let state = &states[find_target(&states, target)?];
+            if state.applied_at.is_none() {
+                return Err(Error::Refused(format!(
+                    "{} is not applied, so no checksum of it is recorded; nothing was changed\n  fix: name an applied migration (see `showmigrations`); a pending one is checked when `migrate` applies it",
+                    state.name()
+                )));
+            }
+            Some(state.name())
+        }
+        None => None,
+    };
+    let files: Vec<&str> = states.iter().map(|s| s.name()).collect();
+    let report = history::inspect(&files, project.migration_facts, &applied, |f| {
+        project.shown_migration_file(f)
+    });
+    let plan = history::rehash_plan(&report, project.migration_facts, target);
+    if plan.is_empty() {
+        match target {
+            Some(name) => println!("{name} is as it was applied: nothing to re-record."),
+            None => println!("No applied migration was edited: nothing to re-record."),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if dry_run {
+        println!(
+            "Would record the checksum of {} edited migration(s) as their files are now:",
+            plan.len()
+        );
+    } else {
+        executor::rehash(db, &plan).await?;
+        println!(
+            "Recorded the checksum of {} edited migration(s) as their files are now:",
+            plan.len()
+        );
+    }
+    for (name, _) in &plan {
+        println!("  {name}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -762,7 +889,12 @@ async fn history(
 /// migrations in the scratch place would need the live schema rebuilt there first, which is not
 /// cheap (docs/guide.md, "check").
 async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, Error> {
-    let states = executor::states(db, (project.migrations)()).await?;
+    let applied = executor::applied(db).await?;
+    let states = executor::states_from((project.migrations)(), &applied);
+    let files: Vec<&str> = states.iter().map(|s| s.name()).collect();
+    let report = history::inspect(&files, project.migration_facts, &applied, |f| {
+        project.shown_migration_file(f)
+    });
     let pending: Vec<&MigrationState> = states.iter().filter(|s| s.applied_at.is_none()).collect();
     let names: Vec<&str> = pending.iter().map(|s| s.name()).collect();
     let apply_plan = gate::apply_plan(project.migration_facts, &names, |f| {
@@ -794,6 +926,7 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
             println!("  [ ] {}", state.name());
         }
     }
+    print_history_report(&report);
     for p in &placeholders {
         println!(
             "Backfill placeholder: {}:{} ({}) still calls todo_backfill; replace it with statements that fill the column",
@@ -822,9 +955,28 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
         println!("Entity changes with no migration: run `makemigrations`");
         print_operations(&operations);
     }
-    if pending.is_empty() && operations.is_empty() && half_applied.is_empty() {
+    if pending.is_empty() && operations.is_empty() && half_applied.is_empty() && report.is_empty() {
         println!("OK: no pending migrations, and the entities match the database.");
         return Ok(ExitCode::SUCCESS);
     }
     Ok(ExitCode::from(1))
+}
+
+/// `check`'s lines for a history that `migrate` would refuse.
+fn print_history_report(report: &history::Report) {
+    for e in &report.edited {
+        println!(
+            "Edited after it was applied: {} ({}); `migrate` refuses until the edit is undone or recorded with `rehash {}`",
+            e.migration, e.file, e.migration
+        );
+    }
+    for name in &report.missing {
+        println!("Missing file: {name} is applied, but its file is gone; restore it");
+    }
+    for o in &report.out_of_order {
+        println!(
+            "Out of order: {} is pending but older than {}, the newest applied; `migrate` applies it only with --allow-out-of-order",
+            o.migration, o.newest_applied
+        );
+    }
 }
