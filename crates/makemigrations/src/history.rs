@@ -4,6 +4,8 @@
 //! which the migrations were applied, which `rollback` follows. No IO: `executor` reads the rows,
 //! `cli` prints (docs/guide.md, "The history's integrity").
 
+use std::collections::BTreeSet;
+
 use crate::facts::MigrationFacts;
 
 /// One applied migration as recorded: its `seaql_migrations` row and, when there is one, its row
@@ -91,8 +93,10 @@ pub fn inspect(
     shown_file: impl Fn(&MigrationFacts) -> String,
 ) -> Report {
     let mut report = Report::default();
+    let file_set: BTreeSet<&str> = files.iter().copied().collect();
+    let applied_set: BTreeSet<&str> = applied.iter().map(|a| a.name.as_str()).collect();
     for record in applied {
-        if !files.contains(&record.name.as_str()) {
+        if !file_set.contains(record.name.as_str()) {
             report.missing.push(record.name.clone());
             continue;
         }
@@ -115,7 +119,7 @@ pub fn inspect(
     if let Some(newest) = applied.iter().map(|a| a.name.as_str()).max() {
         report.out_of_order = files
             .iter()
-            .filter(|f| **f < newest && !applied.iter().any(|a| a.name == **f))
+            .filter(|f| **f < newest && !applied_set.contains(**f))
             .map(|f| OutOfOrder {
                 migration: f.to_string(),
                 newest_applied: newest.to_string(),
@@ -151,6 +155,22 @@ pub fn applied_sequence(applied: &[Applied]) -> Vec<&str> {
         sequence.extend(next.map(|a| a.name.as_str()));
     }
     sequence
+}
+
+/// The applied migrations that were applied after one with a later name (`migrate
+/// --allow-out-of-order`), for `showmigrations` to mark.
+pub fn applied_out_of_order(applied: &[Applied]) -> BTreeSet<&str> {
+    let mut latest: Option<&str> = None;
+    let mut late = BTreeSet::new();
+    for name in applied_sequence(applied) {
+        match latest {
+            Some(newest) if name < newest => {
+                late.insert(name);
+            }
+            _ => latest = Some(name),
+        }
+    }
+    late
 }
 
 /// A row of `makemigrations_checksums` to write.
@@ -316,6 +336,7 @@ mod tests {
             applied("m3", 20, Some("v1:c"), Some(2)),
         ];
         assert_eq!(applied_sequence(&history), ["m1", "m3", "m2"]);
+        assert_eq!(applied_out_of_order(&history), BTreeSet::from(["m2"]));
         // Rows from before positions were recorded go by time, then name, among the others.
         let history = [
             applied("m5", 30, Some("v1:e"), Some(1)),
@@ -324,6 +345,7 @@ mod tests {
             applied("m9", 40, None, None),
         ];
         assert_eq!(applied_sequence(&history), ["m1", "m2", "m5", "m9"]);
+        assert!(applied_out_of_order(&history).is_empty());
     }
 
     #[test]

@@ -333,6 +333,17 @@ async fn a_late_file_is_refused_then_applied_and_reverted_first() {
             [initial.as_str(), THIRD, SECOND],
             "{name}"
         );
+        let out = project.run(db, &["showmigrations"]);
+        let marked: Vec<&str> = out
+            .text
+            .lines()
+            .filter(|l| l.contains("out of order"))
+            .collect();
+        assert!(
+            marked.len() == 1 && marked[0].contains(SECOND),
+            "{name}: showmigrations\n{}",
+            out.text
+        );
 
         // The migration applied last is reverted, not the newest by name.
         let out = project.run(db, &["rollback"]);

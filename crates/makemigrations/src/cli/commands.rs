@@ -830,7 +830,8 @@ fn applied_when(applied_at: i64) -> String {
 }
 
 async fn showmigrations(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, Error> {
-    let states = executor::states(db, (project.migrations)()).await?;
+    let (states, applied) = executor::states_and_applied(db, (project.migrations)()).await?;
+    let late = history::applied_out_of_order(&applied);
     println!("{}:", project.shown_migrations_dir());
     if states.is_empty() {
         println!(" (no migrations)");
@@ -844,7 +845,16 @@ async fn showmigrations(project: &Project, db: &DatabaseConnection) -> Result<Ex
                 state.name(),
                 h.ran.len()
             ),
-            (Some(at), None) => println!(" [X] {}  (applied {})", state.name(), applied_when(at)),
+            (Some(at), None) => println!(
+                " [X] {}  (applied {}{})",
+                state.name(),
+                applied_when(at),
+                if late.contains(state.name()) {
+                    ", out of order: after a newer one"
+                } else {
+                    ""
+                }
+            ),
             (None, None) => println!(" [ ] {}", state.name()),
         }
     }
