@@ -17,6 +17,9 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+mod checksum;
+pub use checksum::{checksum, CHECKSUM_VERSION};
+
 pub struct Config {
     entity_crate: String,
     entity_dir: PathBuf,
@@ -123,8 +126,8 @@ fn migrations_source(dir: &Path, shown_dir: &str) -> String {
     );
     out.push_str(
         "\n/// What `migrate`, `rollback` and `check` must know about each migration, read from its \
-         text:\n/// the `// !` lines of `up` and `down`, the `todo_backfill(` placeholders and the\n\
-         /// `// postgres-only:` lines.\n\
+         text:\n/// the `// !` lines of `up` and `down`, the `todo_backfill(` placeholders, the\n\
+         /// `// postgres-only:` lines and the checksum of its code.\n\
          pub const MIGRATION_FACTS: &[makemigrations::MigrationFacts] = &[\n",
     );
     for name in &names {
@@ -134,14 +137,16 @@ fn migrations_source(dir: &Path, shown_dir: &str) -> String {
             out,
             "    makemigrations::MigrationFacts {{\n        name: {name:?},\n        file: {:?},\n        \
              data_loss: &{:?},\n        cannot_restore: &{:?},\n        todo_backfill_lines: &{:?},\n        \
-             baseline: {:?},\n        created_tables: &{:?},\n        postgres_only: &{:?},\n    }},",
+             baseline: {:?},\n        created_tables: &{:?},\n        postgres_only: &{:?},\n        \
+             checksum: {:?},\n    }},",
             format!("{shown_dir}/{name}.rs"),
             facts.data_loss,
             facts.cannot_restore,
             facts.todo_backfill_lines,
             facts.baseline,
             facts.created_tables,
-            facts.postgres_only
+            facts.postgres_only,
+            checksum(&text)
         );
     }
     out.push_str("];\n");

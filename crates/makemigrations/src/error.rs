@@ -39,6 +39,13 @@ pub enum Error {
     PendingMigrations { count: usize, names: String },
     #[error("migration {0} is applied in the database but its file is missing from the migrations folder\n  fix: restore the file (e.g. from git), or roll the database back with the code that has it")]
     MissingFile(String),
+    #[error("{}", untrusted_history_message(.0))]
+    UntrustedHistory(crate::history::Report),
+    #[error("{}", corrupt_tracking_message(table, problem))]
+    CorruptTrackingTable {
+        table: &'static str,
+        problem: String,
+    },
     #[error("no migration matches `{0}`\n  fix: run `showmigrations` and give a full name or a unique prefix")]
     UnknownTarget(String),
     #[error("`{target}` matches several migrations: {matches}\n  fix: give more of the name")]
@@ -182,6 +189,9 @@ impl Error {
             | Error::Unreachable { .. }
             | Error::SqliteOpen { .. } => 5,
             Error::ValidationFailed { .. } => 8,
+            Error::MissingFile(_)
+            | Error::UntrustedHistory(_)
+            | Error::CorruptTrackingTable { .. } => 6,
             _ => 2,
         }
     }
@@ -201,6 +211,8 @@ impl Error {
             Error::NoPermission { .. } => "no_permission",
             Error::PendingMigrations { .. } => "pending_migrations",
             Error::MissingFile(_) => "missing_file",
+            Error::UntrustedHistory(_) => "untrusted_history",
+            Error::CorruptTrackingTable { .. } => "corrupt_tracking_table",
             Error::UnknownTarget(_) => "unknown_target",
             Error::AmbiguousTarget { .. } => "ambiguous_target",
             Error::Refused(_) => "refused",
@@ -283,6 +295,72 @@ fn validation_message(report: &crate::validate::Report, after_migrate: bool) -> 
         "  fix: correct or delete the rows shown (or drop and rebuild an invalid index), or fix the migration that let them in; then run `validate` to check again",
     );
     text
+}
+
+/// `migrate`'s refusal of a history that cannot be trusted: each migration, what is wrong, and the
+/// way on for each kind.
+fn untrusted_history_message(report: &crate::history::Report) -> String {
+    let mut text =
+        String::from("the history of this database cannot be trusted; nothing was applied:\n");
+    for e in &report.edited {
+        text.push_str(&format!(
+            "  edited:  {} ({}) was changed after it was applied: its code is not what ran\n",
+            e.migration, e.file
+        ));
+    }
+    for name in &report.missing {
+        text.push_str(&format!(
+            "  missing: {name} is applied, but its file is gone from the migrations folder\n"
+        ));
+    }
+    for o in &report.out_of_order {
+        text.push_str(&format!(
+            "  out of order: {} is pending but older than {}, the newest applied (a branch merged late?)\n",
+            o.migration, o.newest_applied
+        ));
+    }
+    let mut fixes = Vec::new();
+    if !report.edited.is_empty() {
+        fixes.push(
+            "undo the edit (`git diff` shows it), or, if it was deliberate and the database already \
+             is what the edited file makes, record the file as it is now with `rehash <migration>`"
+                .to_string(),
+        );
+    }
+    if !report.missing.is_empty() {
+        fixes.push(
+            "restore the missing file (e.g. from git), or run this with the code that has it"
+                .to_string(),
+        );
+    }
+    if !report.out_of_order.is_empty() {
+        fixes.push(
+            "check that the late migration does not depend on what the newer ones did, then apply \
+             it with `migrate --allow-out-of-order` (`rollback` then reverts it first), or give it \
+             a newer name (timestamp) so it runs in order"
+                .to_string(),
+        );
+    }
+    text.push_str(&format!("  fix: {}", fixes.join("; ")));
+    text
+}
+
+/// A tool table that is not what the tool wrote, and how to get a readable one back.
+fn corrupt_tracking_message(table: &str, problem: &str) -> String {
+    let fix = if table == crate::executor::CHECKSUMS {
+        format!(
+            "drop the table {table}: the next `migrate` records the checksums again, taking the \
+             migration files as they are now"
+        )
+    } else {
+        format!(
+            "restore {table} from a backup; it must have sea-orm-migration's columns version \
+             (text, the migration's name) and applied_at (integer, unix seconds)"
+        )
+    };
+    format!(
+        "the table {table} cannot be read: {problem}, so which migrations are applied is not known; nothing was changed\n  fix: {fix}"
+    )
 }
 
 /// Another run kept the lock for the whole `--lock-timeout`.

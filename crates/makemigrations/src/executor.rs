@@ -12,18 +12,22 @@ use std::time::{Duration, Instant};
 
 use sea_orm::sea_query::{ColumnDef, Expr, ExprTrait, OnConflict, Query, Table};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    Schema, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Schema,
+    TransactionTrait,
 };
 use sea_orm_migration::{seaql_migrations, MigrationTrait, SchemaManager};
 
 use crate::error::Error;
+use crate::history::{self, Applied};
 use crate::introspect;
 
 pub const TRACKING_TABLE: &str = "seaql_migrations";
 pub const OWNED_TABLES: &str = "makemigrations_owned_tables";
 /// MySQL only: migrations that failed after some of their statements had committed.
 pub const HALF_APPLIED: &str = "makemigrations_half_applied";
+/// The checksum of each applied migration's code and the position in which it was applied
+/// (`crate::history`). Beside `seaql_migrations`, which stays as sea-orm-migration reads it.
+pub const CHECKSUMS: &str = "makemigrations_checksums";
 
 /// A migration file and whether (and when, in unix seconds) it was applied.
 pub struct MigrationState {
@@ -81,6 +85,16 @@ pub async fn ensure_tracking_tables(db: &DatabaseConnection) -> Result<(), DbErr
         db.execute(&half_applied).await?;
     }
     crate::run_log::ensure_table(db).await?;
+    if !table_exists(db, CHECKSUMS).await? {
+        let checksums = Table::create()
+            .table(CHECKSUMS.to_string())
+            .if_not_exists()
+            .col(ColumnDef::new("version").string().not_null().primary_key())
+            .col(ColumnDef::new("checksum").string().null())
+            .col(ColumnDef::new("applied_order").big_integer().not_null())
+            .to_owned();
+        db.execute(&checksums).await?;
+    }
     Ok(())
 }
 
@@ -208,29 +222,190 @@ pub async fn states(
     db: &DatabaseConnection,
     migrations: Vec<Box<dyn MigrationTrait>>,
 ) -> Result<Vec<MigrationState>, Error> {
-    let rows = if table_exists(db, TRACKING_TABLE).await? {
-        seaql_migrations::Entity::find().all(db).await?
-    } else {
-        Vec::new()
-    };
-    let applied: BTreeMap<String, i64> = rows
-        .into_iter()
-        .map(|m| (m.version, m.applied_at))
-        .collect();
-    let names: BTreeSet<String> = migrations.iter().map(|m| m.name().to_string()).collect();
-    if let Some(missing) = applied.keys().find(|v| !names.contains(*v)) {
-        return Err(Error::MissingFile(missing.clone()));
+    Ok(states_and_applied(db, migrations).await?.0)
+}
+
+/// `states`, and the applied rows they come from (with checksums and positions).
+pub async fn states_and_applied(
+    db: &DatabaseConnection,
+    migrations: Vec<Box<dyn MigrationTrait>>,
+) -> Result<(Vec<MigrationState>, Vec<Applied>), Error> {
+    let applied = applied(db).await?;
+    let names: BTreeSet<&str> = migrations.iter().map(|m| m.name()).collect();
+    if let Some(missing) = applied.iter().find(|a| !names.contains(a.name.as_str())) {
+        return Err(Error::MissingFile(missing.name.clone()));
     }
-    Ok(migrations
+    Ok((states_from(migrations, &applied), applied))
+}
+
+/// Every migration file in order, with its state in `applied` (which may name files that are
+/// gone: `history::inspect` reports those).
+pub fn states_from(
+    migrations: Vec<Box<dyn MigrationTrait>>,
+    applied: &[Applied],
+) -> Vec<MigrationState> {
+    let applied_at: BTreeMap<&str, i64> = applied
+        .iter()
+        .map(|a| (a.name.as_str(), a.applied_at))
+        .collect();
+    migrations
         .into_iter()
         .map(|migration| {
-            let applied_at = applied.get(migration.name()).copied();
+            let applied_at = applied_at.get(migration.name()).copied();
             MigrationState {
                 migration,
                 applied_at,
             }
         })
-        .collect())
+        .collect()
+}
+
+/// The applied migrations as recorded: `seaql_migrations`, with the checksum and position that
+/// `makemigrations_checksums` holds for each. Reads only; a missing table reads as empty. A table
+/// without the expected columns, or a row that cannot be read, is `Error::CorruptTrackingTable`.
+pub async fn applied(db: &DatabaseConnection) -> Result<Vec<Applied>, Error> {
+    if !table_exists(db, TRACKING_TABLE).await? {
+        return Ok(Vec::new());
+    }
+    expect_columns(db, TRACKING_TABLE, &["version", "applied_at"]).await?;
+    let sql = format!("SELECT version, applied_at FROM {TRACKING_TABLE}");
+    let mut applied = Vec::new();
+    for (i, row) in introspect::query(db, &sql, vec![])
+        .await?
+        .iter()
+        .enumerate()
+    {
+        let unreadable = |e: DbErr| Error::CorruptTrackingTable {
+            table: TRACKING_TABLE,
+            problem: format!("row {} cannot be read ({e})", i + 1),
+        };
+        applied.push(Applied {
+            name: row.try_get("", "version").map_err(unreadable)?,
+            applied_at: row.try_get("", "applied_at").map_err(unreadable)?,
+            checksum: None,
+            order: None,
+        });
+    }
+    if table_exists(db, CHECKSUMS).await? {
+        expect_columns(db, CHECKSUMS, &["version", "checksum", "applied_order"]).await?;
+        let sql = format!("SELECT version, checksum, applied_order FROM {CHECKSUMS}");
+        for (i, row) in introspect::query(db, &sql, vec![])
+            .await?
+            .iter()
+            .enumerate()
+        {
+            let unreadable = |e: DbErr| Error::CorruptTrackingTable {
+                table: CHECKSUMS,
+                problem: format!("row {} cannot be read ({e})", i + 1),
+            };
+            let version: String = row.try_get("", "version").map_err(unreadable)?;
+            // A row of a migration that is no longer applied (reverted by another tool) is
+            // overwritten when it is applied again.
+            if let Some(record) = applied.iter_mut().find(|a| a.name == version) {
+                record.checksum = row.try_get("", "checksum").map_err(unreadable)?;
+                record.order = Some(row.try_get("", "applied_order").map_err(unreadable)?);
+            }
+        }
+    }
+    Ok(applied)
+}
+
+/// Fails with `Error::CorruptTrackingTable` when `table` lacks one of `columns`.
+async fn expect_columns(
+    db: &DatabaseConnection,
+    table: &'static str,
+    columns: &[&str],
+) -> Result<(), Error> {
+    let (sql, values): (&str, Vec<sea_orm::Value>) = match db.get_database_backend() {
+        // pg_attribute, not information_schema: that one hides the columns of a table the
+        // user has no right on, which would read as a table without columns.
+        DbBackend::Postgres => (
+            "SELECT a.attname::text AS name FROM pg_attribute a \
+             JOIN pg_class c ON c.oid = a.attrelid \
+             WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = $1 \
+               AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped",
+            vec![table.into()],
+        ),
+        DbBackend::MySql => (
+            "SELECT CAST(COLUMN_NAME AS CHAR) AS name FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+            vec![table.into()],
+        ),
+        _ => ("SELECT name FROM pragma_table_info(?)", vec![table.into()]),
+    };
+    let present: BTreeSet<String> = introspect::query(db, sql, values)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String>("", "name").map(|n| n.to_lowercase()))
+        .collect::<Result<_, _>>()?;
+    let missing: Vec<&str> = columns
+        .iter()
+        .copied()
+        .filter(|c| !present.contains(*c))
+        .collect();
+    // No column visible at all: the catalog hides them from this user; the read that follows
+    // reports what the server says.
+    if missing.is_empty() || present.is_empty() {
+        return Ok(());
+    }
+    Err(Error::CorruptTrackingTable {
+        table,
+        problem: format!(
+            "it has no column {} (it has: {})",
+            missing.join(", "),
+            present.into_iter().collect::<Vec<_>>().join(", ")
+        ),
+    })
+}
+
+/// Writes the checksum and position of applied migrations that had none (`history::adoption`),
+/// in one transaction.
+pub async fn record_checksums(
+    db: &DatabaseConnection,
+    rows: &[history::ChecksumRow],
+) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    for row in rows {
+        upsert_checksum(&txn, &row.version, row.checksum.as_deref(), row.order).await?;
+    }
+    txn.commit().await
+}
+
+async fn upsert_checksum<C: ConnectionTrait>(
+    conn: &C,
+    name: &str,
+    checksum: Option<&str>,
+    order: i64,
+) -> Result<(), DbErr> {
+    let insert = Query::insert()
+        .into_table(CHECKSUMS.to_string())
+        .columns(["version", "checksum", "applied_order"].map(str::to_string))
+        .values_panic([
+            name.into(),
+            checksum.map(str::to_string).into(),
+            order.into(),
+        ])
+        .on_conflict(
+            OnConflict::column("version".to_string())
+                .update_columns(["checksum", "applied_order"].map(str::to_string))
+                .to_owned(),
+        )
+        .to_owned();
+    conn.execute(&insert).await.map(|_| ())
+}
+
+/// Re-records the checksum of migrations edited on purpose (`rehash`), keeping their position.
+pub async fn rehash(db: &DatabaseConnection, rows: &[(String, String)]) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    for (name, checksum) in rows {
+        let update = Query::update()
+            .table(CHECKSUMS.to_string())
+            .value("checksum".to_string(), checksum.as_str())
+            .and_where(Expr::col("version".to_string()).eq(name.as_str()))
+            .to_owned();
+        txn.execute(&update).await?;
+    }
+    txn.commit().await
 }
 
 /// The tables this project's migrations created (none while the table that records them is
@@ -246,17 +421,19 @@ pub async fn owned_tables<C: ConnectionTrait>(db: &C) -> Result<BTreeSet<String>
         .collect()
 }
 
-/// Runs one migration in `direction` and records it; returns how long it took. On failure the
-/// migration's transaction is rolled back, so the database is as it was before. Either way the
-/// step is logged (`run_log`), after the transaction ended.
+/// Runs one migration in `direction` and records it (applied, with `checksum`, the file's code's
+/// checksum where known); returns how long it took. On failure the migration's transaction is
+/// rolled back, so the database is as it was before. Either way the step is logged (`run_log`),
+/// after the transaction ended.
 pub async fn run_one(
     db: &DatabaseConnection,
     migration: &dyn MigrationTrait,
     direction: Direction,
+    checksum: Option<&str>,
 ) -> Result<Duration, Error> {
     let started_at = chrono::Utc::now();
     let started = Instant::now();
-    let result = run_one_unlogged(db, migration, direction).await;
+    let result = run_one_unlogged(db, migration, direction, checksum).await;
     let error = result.as_ref().err().map(|e| format!("{e:#}"));
     let action = crate::run_log::Action::run(direction);
     crate::run_log::write(
@@ -275,6 +452,7 @@ async fn run_one_unlogged(
     db: &DatabaseConnection,
     migration: &dyn MigrationTrait,
     direction: Direction,
+    checksum: Option<&str>,
 ) -> Result<Duration, Error> {
     let started = Instant::now();
     let name = migration.name().to_string();
@@ -297,7 +475,7 @@ async fn run_one_unlogged(
         } else {
             0
         };
-        let outcome = match run_in(&txn, migration, direction).await {
+        let outcome = match run_in(&txn, migration, direction, checksum).await {
             Ok(()) if sqlite => check_foreign_keys(&txn, broken_before).await,
             other => other,
         };
@@ -344,7 +522,7 @@ async fn run_one_unlogged(
                 failed: record.failed,
             });
         }
-        record(db, &name, direction, &before).await?;
+        record(db, &name, direction, &before, checksum).await?;
     }
     Ok(started.elapsed())
 }
@@ -383,19 +561,27 @@ pub async fn record_only(
     db: &DatabaseConnection,
     name: &str,
     direction: Direction,
+    checksum: Option<&str>,
 ) -> Result<(), DbErr> {
     let action = crate::run_log::Action::fake(direction);
-    logged(db, name, action, record_only_unlogged(db, name, direction)).await
+    logged(
+        db,
+        name,
+        action,
+        record_only_unlogged(db, name, direction, checksum),
+    )
+    .await
 }
 
 async fn record_only_unlogged(
     db: &DatabaseConnection,
     name: &str,
     direction: Direction,
+    checksum: Option<&str>,
 ) -> Result<(), DbErr> {
     ensure_tracking_tables(db).await?;
     let txn = db.begin().await?;
-    record_version(&txn, name, direction, Recording::Fake).await?;
+    record_version(&txn, name, direction, Recording::Fake, checksum).await?;
     if direction == Direction::Down {
         let present = table_names(&txn).await?;
         let sql = format!("SELECT table_name, created_by FROM {OWNED_TABLES}");
@@ -412,13 +598,17 @@ async fn record_only_unlogged(
 
 /// Records a baseline as applied on the database it describes, and its tables as this
 /// project's own (an entity removed later drops its table, as for any table a migration made).
+/// `checksum` is `None` for a baseline just written: this binary has no facts of it yet, and the
+/// next `migrate` records its checksum.
 pub async fn record_baseline(
     db: &DatabaseConnection,
     name: &str,
     tables: &[&str],
+    checksum: Option<&str>,
 ) -> Result<(), DbErr> {
     let action = crate::run_log::Action::Baseline;
-    logged(db, name, action, record_baseline_unlogged(db, name, tables)).await
+    let step = record_baseline_unlogged(db, name, tables, checksum);
+    logged(db, name, action, step).await
 }
 
 /// Runs `step` and logs it, failed or not.
@@ -448,10 +638,11 @@ async fn record_baseline_unlogged(
     db: &DatabaseConnection,
     name: &str,
     tables: &[&str],
+    checksum: Option<&str>,
 ) -> Result<(), DbErr> {
     ensure_tracking_tables(db).await?;
     let txn = db.begin().await?;
-    record_version(&txn, name, Direction::Up, Recording::Fake).await?;
+    record_version(&txn, name, Direction::Up, Recording::Fake, checksum).await?;
     let owned = owned_tables(&txn).await?;
     for table in tables.iter().filter(|t| !owned.contains(**t)) {
         own(&txn, table, name).await?;
@@ -464,10 +655,11 @@ pub async fn run_in(
     txn: &DatabaseTransaction,
     migration: &dyn MigrationTrait,
     direction: Direction,
+    checksum: Option<&str>,
 ) -> Result<(), DbErr> {
     let before = table_names(txn).await?;
     run_direction(&SchemaManager::new(txn), migration, direction).await?;
-    record(txn, migration.name(), direction, &before).await
+    record(txn, migration.name(), direction, &before, checksum).await
 }
 
 async fn run_direction(
@@ -491,8 +683,9 @@ async fn record<C: ConnectionTrait>(
     name: &str,
     direction: Direction,
     tables_before: &BTreeSet<String>,
+    checksum: Option<&str>,
 ) -> Result<(), DbErr> {
-    record_version(conn, name, direction, Recording::Run).await?;
+    record_version(conn, name, direction, Recording::Run, checksum).await?;
     let after = table_names(conn).await?;
     for created in after.difference(tables_before) {
         own(conn, created, name).await?;
@@ -527,7 +720,6 @@ async fn forget_owned<C: ConnectionTrait>(conn: &C, table: &str) -> Result<(), D
     conn.execute(&delete).await.map(|_| ())
 }
 
-/// Writes (up) or deletes (down) the tracking row.
 /// How a tracking row is written.
 #[derive(Clone, Copy, PartialEq)]
 enum Recording {
@@ -538,11 +730,14 @@ enum Recording {
     Fake,
 }
 
+/// Writes (up) or deletes (down) the tracking row, and the row of its checksum and position
+/// (the next one: the run lock keeps two runs from taking the same).
 async fn record_version<C: ConnectionTrait>(
     conn: &C,
     name: &str,
     direction: Direction,
     recording: Recording,
+    checksum: Option<&str>,
 ) -> Result<(), DbErr> {
     match direction {
         Direction::Up => {
@@ -562,13 +757,21 @@ async fn record_version<C: ConnectionTrait>(
                 );
             }
             conn.execute(&insert).await?;
+            let sql = format!("SELECT COALESCE(MAX(applied_order), 0) AS last FROM {CHECKSUMS}");
+            let last = match introspect::query(conn, &sql, vec![]).await?.first() {
+                Some(row) => row.try_get::<i64>("", "last")?,
+                None => 0,
+            };
+            upsert_checksum(conn, name, checksum, last + 1).await?;
         }
         Direction::Down => {
-            let delete = Query::delete()
-                .from_table(TRACKING_TABLE.to_string())
-                .and_where(Expr::col("version".to_string()).eq(name))
-                .to_owned();
-            conn.execute(&delete).await?;
+            for table in [TRACKING_TABLE, CHECKSUMS] {
+                let delete = Query::delete()
+                    .from_table(table.to_string())
+                    .and_where(Expr::col("version".to_string()).eq(name))
+                    .to_owned();
+                conn.execute(&delete).await?;
+            }
         }
     }
     Ok(())

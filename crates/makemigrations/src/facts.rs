@@ -24,6 +24,11 @@ pub struct MigrationFacts {
     /// The `// postgres-only:` lines: what makes the file PostgreSQL-only (an array column,
     /// `users.tags (text[]) is an array`). `migrate` refuses the file on other backends.
     pub postgres_only: &'static [&'static str],
+    /// The checksum of the file's code (`v1:<sha-256>`): its tokens without comments, so that
+    /// formatting, comments and line endings do not change it and any changed statement does
+    /// (`makemigrations_build::checksum`). Recorded when the migration is applied; `check` and
+    /// `migrate` compare it (docs/guide.md, "The history's integrity"). Empty when unknown.
+    pub checksum: &'static str,
 }
 
 /// An entity in a module that is not `pub`: the migration crate cannot name it, so the tool does

@@ -175,6 +175,7 @@ mod tests {
             baseline: false,
             created_tables: &[],
             postgres_only: &[],
+            checksum: "",
         },
         MigrationFacts {
             name: "m2",
@@ -185,6 +186,7 @@ mod tests {
             baseline: false,
             created_tables: &[],
             postgres_only: &["users.tags (text[]) is an array"],
+            checksum: "",
         },
         MigrationFacts {
             name: "m0_baseline",
@@ -195,6 +197,7 @@ mod tests {
             baseline: true,
             created_tables: &["users", "orders"],
             postgres_only: &[],
+            checksum: "",
         },
     ];
 

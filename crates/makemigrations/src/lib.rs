@@ -15,6 +15,7 @@ pub mod error;
 pub mod executor;
 pub mod facts;
 pub mod gate;
+pub mod history;
 pub mod interrupt;
 pub mod introspect;
 pub mod journal;
@@ -188,4 +189,5 @@ pub fn is_tool_table(table: &str) -> bool {
         || table == executor::OWNED_TABLES
         || table == executor::HALF_APPLIED
         || table == run_log::LOG_TABLE
+        || table == executor::CHECKSUMS
 }

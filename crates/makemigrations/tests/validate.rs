@@ -157,7 +157,9 @@ async fn validate_finds_rows_that_violate_foreign_keys() {
         assert!(
             out.text.contains(&format!("{noop} ... OK"))
                 && out.text.contains("Validating ... FAILED")
-                && out.text.contains("The migrations of this run stay applied and recorded."),
+                && out
+                    .text
+                    .contains("The migrations of this run stay applied and recorded."),
             "{name}: {}",
             out.text
         );

@@ -13,6 +13,7 @@ use crate::database::{self, core_backend};
 use crate::error::Error;
 use crate::executor::{self, Direction, MigrationState};
 use crate::gate;
+use crate::history;
 use crate::lock;
 use crate::questioner::{NoInput, Terminal};
 use crate::{writer, Project};
@@ -58,21 +59,34 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
             fake,
             retry,
             yes,
+            allow_out_of_order,
             lock_timeout,
             safety,
         } => {
             let lock = run_lock(&url, &db, lock_timeout).await?;
             let safety = super::backups::Safety::from_args(&url, &safety);
-            let result = migrate(
-                &project,
-                &db,
-                target.as_deref(),
+            let options = MigrateOptions {
                 fake,
                 retry,
                 yes,
-                safety.as_ref(),
-            )
-            .await;
+                allow_out_of_order,
+            };
+            let result = migrate(&project, &db, target.as_deref(), options, safety.as_ref()).await;
+            lock.release().await;
+            result?
+        }
+        Command::Rehash {
+            target,
+            dry_run: true,
+            ..
+        } => rehash(&project, &db, target.as_deref(), true).await?,
+        Command::Rehash {
+            target,
+            lock_timeout,
+            ..
+        } => {
+            let lock = run_lock(&url, &db, lock_timeout).await?;
+            let result = rehash(&project, &db, target.as_deref(), false).await;
             lock.release().await;
             result?
         }
@@ -393,7 +407,7 @@ async fn baseline(
     let lock = run_lock(&target.url, db, DEFAULT_LOCK_TIMEOUT_SECS).await?;
     let recorded = async {
         let path = writer::write_migration(project.migrations_dir.as_ref(), &module, &source)?;
-        executor::record_baseline(db, &module, &tables).await?;
+        executor::record_baseline(db, &module, &tables, None).await?;
         Ok::<_, Error>(path)
     }
     .await;
@@ -524,20 +538,35 @@ fn find_target(states: &[MigrationState], target: &str) -> Result<usize, Error> 
     }
 }
 
+/// `migrate`'s flags besides TARGET.
+struct MigrateOptions {
+    fake: bool,
+    retry: bool,
+    yes: bool,
+    allow_out_of_order: bool,
+}
+
 async fn migrate(
     project: &Project,
     db: &DatabaseConnection,
     target: Option<&str>,
-    fake: bool,
-    retry: bool,
-    yes: bool,
+    options: MigrateOptions,
     safety: Option<&super::backups::Safety>,
 ) -> Result<ExitCode, Error> {
+    let MigrateOptions {
+        fake,
+        retry,
+        yes,
+        allow_out_of_order,
+    } = options;
     // A backup that cannot be made stops the run before anything changes.
     if let Some(s) = safety {
         crate::backup::preflight(db, &s.url, &s.dir).await?;
     }
-    let states = executor::states(db, (project.migrations)()).await?;
+    // Every refusal is decided on what is read; the tool's tables are created only below, once
+    // something will be written.
+    let applied = executor::applied(db).await?;
+    let states = executor::states_from((project.migrations)(), &applied);
     let resolved = half_applied_gate(db, Direction::Up, fake || retry).await?;
     let last = match target {
         Some(target) => find_target(&states, target)?,
@@ -553,6 +582,13 @@ async fn migrate(
         .collect();
     // Decided before anything is touched, the half-applied record included.
     let names: Vec<&str> = to_apply.iter().map(|s| s.name()).collect();
+    let files: Vec<&str> = states.iter().map(|s| s.name()).collect();
+    let report = history::inspect(&files, project.migration_facts, &applied, |f| {
+        project.shown_migration_file(f)
+    });
+    if let Some(refusal) = report.refusal(&names, allow_out_of_order) {
+        return Err(Error::UntrustedHistory(refusal));
+    }
     let plan = gate::apply_plan(project.migration_facts, &names, |f| {
         project.shown_migration_file(f)
     });
@@ -565,34 +601,6 @@ async fn migrate(
             backend: database::backend_label(backend),
             migrations: plan.postgres_only,
         });
-    }
-    if !fake && !plan.data_loss.is_empty() {
-        println!("These steps lose data:");
-        print_marked(&plan.data_loss);
-        if let Some(mut terminal) = plan.asks(yes, true).then(Terminal::open).flatten() {
-            if !terminal
-                .yes_no("Apply?")
-                .await
-                .map_err(|_| Error::Interrupted)?
-            {
-                println!("Nothing applied.");
-                return Ok(ExitCode::from(1));
-            }
-        }
-    }
-    // `--backup`: after every check that can refuse, before anything changes.
-    let backup = match safety {
-        Some(s) if !to_apply.is_empty() => {
-            Some(super::backups::make(db, &s.url, &s.dir, None).await?)
-        }
-        _ => None,
-    };
-    if let Some(record) = resolved {
-        executor::clear_half_applied(db, Some(&record.name)).await?;
-    }
-    if to_apply.is_empty() {
-        println!("No migrations to apply.");
-        return Ok(ExitCode::SUCCESS);
     }
     // Baselines are decided before anything runs: recorded where their tables exist. Only a
     // pending baseline needs the table list.
@@ -616,6 +624,44 @@ async fn migrate(
         }
         steps.push(step);
     }
+    if !fake && !plan.data_loss.is_empty() {
+        println!("These steps lose data:");
+        print_marked(&plan.data_loss);
+        if let Some(mut terminal) = plan.asks(yes, true).then(Terminal::open).flatten() {
+            if !terminal
+                .yes_no("Apply?")
+                .await
+                .map_err(|_| Error::Interrupted)?
+            {
+                println!("Nothing applied.");
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    // `--backup`: after every check that can refuse, before anything changes.
+    let backup = match safety {
+        Some(s) if !to_apply.is_empty() => {
+            Some(super::backups::make(db, &s.url, &s.dir, None).await?)
+        }
+        _ => None,
+    };
+    // Migrations applied before checksums were recorded get theirs now, from their files.
+    let adoption = history::adoption(&applied, project.migration_facts);
+    if !to_apply.is_empty() || resolved.is_some() || adoption.is_some() {
+        // The commands that change the database are the ones that create the tool's tables.
+        executor::ensure_tracking_tables(db).await?;
+    }
+    if let Some(record) = resolved {
+        executor::clear_half_applied(db, Some(&record.name)).await?;
+    }
+    if let Some(rows) = adoption {
+        executor::record_checksums(db, &rows).await?;
+    }
+    if to_apply.is_empty() {
+        println!("No migrations to apply.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let checksum = |name: &str| history::file_checksum(project.migration_facts, name);
     if fake {
         println!(
             "Recording {} migration(s) as applied, without running them:",
@@ -624,8 +670,14 @@ async fn migrate(
         for state in to_apply {
             // A baseline's tables become the project's, however it is recorded.
             match gate::baseline_tables(project.migration_facts, state.name()) {
-                Some(tables) => executor::record_baseline(db, state.name(), tables).await?,
-                None => executor::record_only(db, state.name(), Direction::Up).await?,
+                Some(tables) => {
+                    executor::record_baseline(db, state.name(), tables, checksum(state.name()))
+                        .await?
+                }
+                None => {
+                    executor::record_only(db, state.name(), Direction::Up, checksum(state.name()))
+                        .await?
+                }
             }
             println!("  {} ... FAKED", state.name());
         }
@@ -638,11 +690,25 @@ async fn migrate(
         if step == gate::BaselineStep::Record {
             let tables =
                 gate::baseline_tables(project.migration_facts, state.name()).unwrap_or_default();
-            executor::record_baseline(db, state.name(), tables).await?;
+            let recorded =
+                executor::record_baseline(db, state.name(), tables, checksum(state.name())).await;
+            if let Err(e) = recorded {
+                println!(" FAILED");
+                let backup = backup.as_ref();
+                return Err(
+                    super::backups::after_failure(db, safety, backup, committed, e.into()).await,
+                );
+            }
             println!(" RECORDED (a baseline whose tables exist here)");
             continue;
         }
-        let elapsed = executor::run_one(db, state.migration.as_ref(), Direction::Up).await;
+        let elapsed = executor::run_one(
+            db,
+            state.migration.as_ref(),
+            Direction::Up,
+            checksum(state.name()),
+        )
+        .await;
         match elapsed {
             Ok(elapsed) => println!(" OK ({:.2}s)", elapsed.as_secs_f64()),
             Err(e) => {
@@ -713,45 +779,46 @@ async fn rollback(
     db: &DatabaseConnection,
     args: &RollbackArgs,
 ) -> Result<ExitCode, Error> {
-    // The commands that change the database are the ones that create the tool's tables; without
-    // the tracking table nothing is applied, and nothing needs creating to say so.
-    if executor::table_exists(db, executor::TRACKING_TABLE).await? {
-        executor::ensure_tracking_tables(db).await?;
-    }
-    let states = executor::states(db, (project.migrations)()).await?;
+    // Every refusal is decided on what is read; the tool's tables are created only below.
+    let (states, applied) = executor::states_and_applied(db, (project.migrations)()).await?;
     let resolved = half_applied_gate(db, Direction::Down, args.fake || args.retry).await?;
-    let applied: Vec<&MigrationState> = states.iter().filter(|s| s.applied_at.is_some()).collect();
-    if applied.is_empty() && !args.all {
+    // Newest applied last: after a late file was applied out of order, that file is reverted
+    // first, whatever its name.
+    let sequence = history::applied_sequence(&applied);
+    if sequence.is_empty() && !args.all {
         return Err(Error::Refused(
             "no migration is applied to this database, so there is nothing to roll back; nothing was changed\n  fix: check that DATABASE_URL names the database you meant (`showmigrations` lists what is applied there)".into(),
         ));
     }
     let count = if args.all {
-        applied.len()
+        sequence.len()
     } else if let Some(target) = &args.to {
         let index = find_target(&states, target)?;
-        if states[index].applied_at.is_none() {
+        let Some(position) = sequence.iter().position(|n| *n == states[index].name()) else {
             return Err(Error::Refused(format!(
                 "{} is not applied, so there is nothing to roll back to\n  fix: pick an applied migration (see `showmigrations`)",
                 states[index].name()
             )));
-        }
-        applied
-            .iter()
-            .filter(|s| s.name() > states[index].name())
-            .count()
+        };
+        sequence.len() - position - 1
     } else {
         let steps = args.steps.unwrap_or(1);
-        if steps > applied.len() {
+        if steps > sequence.len() {
             return Err(Error::Refused(format!(
                 "cannot roll back {steps} migration(s): only {} applied\n  fix: use `rollback --all` to revert everything",
-                applied.len()
+                sequence.len()
             )));
         }
         steps
     };
+    let to_revert: Vec<&MigrationState> = sequence
+        .iter()
+        .rev()
+        .take(count)
+        .filter_map(|name| states.iter().find(|s| s.name() == *name))
+        .collect();
     if !args.fake {
-        let names: Vec<&str> = applied.iter().rev().take(count).map(|s| s.name()).collect();
+        let names: Vec<&str> = to_revert.iter().map(|s| s.name()).collect();
         let plan = gate::revert_plan(project.migration_facts, &names);
         if !plan.baselines.is_empty() {
             return Err(Error::BaselineRollback(plan.baselines));
@@ -759,6 +826,10 @@ async fn rollback(
         if !args.force && !plan.cannot_restore.is_empty() {
             return Err(Error::CannotRestore(plan.cannot_restore));
         }
+    }
+    if count > 0 || resolved.is_some() {
+        // The commands that change the database are the ones that create the tool's tables.
+        executor::ensure_tracking_tables(db).await?;
     }
     if let Some(record) = resolved {
         executor::clear_half_applied(db, Some(&record.name)).await?;
@@ -769,22 +840,76 @@ async fn rollback(
     }
     if args.fake {
         println!("Recording {count} migration(s) as not applied, without running their down:");
-        for state in applied.iter().rev().take(count) {
-            executor::record_only(db, state.name(), Direction::Down).await?;
+        for state in to_revert {
+            executor::record_only(db, state.name(), Direction::Down, None).await?;
             println!("  {} ... FAKED", state.name());
         }
         return Ok(ExitCode::SUCCESS);
     }
     println!("Reverting {count} migration(s):");
-    for state in applied.iter().rev().take(count) {
+    for state in to_revert {
         print!("  {} ...", state.name());
-        match executor::run_one(db, state.migration.as_ref(), Direction::Down).await {
+        match executor::run_one(db, state.migration.as_ref(), Direction::Down, None).await {
             Ok(elapsed) => println!(" OK ({:.2}s)", elapsed.as_secs_f64()),
             Err(e) => {
                 println!(" FAILED");
                 return Err(e);
             }
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Records again the checksum of applied migrations whose files were edited on purpose (all of
+/// them, or `target`), so that `check` and `migrate` take the files as they are now. Flyway calls
+/// this `repair`; here it re-records checksums and nothing else.
+async fn rehash(
+    project: &Project,
+    db: &DatabaseConnection,
+    target: Option<&str>,
+    dry_run: bool,
+) -> Result<ExitCode, Error> {
+    let applied = executor::applied(db).await?;
+    let states = executor::states_from((project.migrations)(), &applied);
+    let target = match target {
+        Some(target) => {
+            let state = &states[find_target(&states, target)?];
+            if state.applied_at.is_none() {
+                return Err(Error::Refused(format!(
+                    "{} is not applied, so no checksum of it is recorded; nothing was changed\n  fix: name an applied migration (see `showmigrations`); a pending one is checked when `migrate` applies it",
+                    state.name()
+                )));
+            }
+            Some(state.name())
+        }
+        None => None,
+    };
+    let files: Vec<&str> = states.iter().map(|s| s.name()).collect();
+    let report = history::inspect(&files, project.migration_facts, &applied, |f| {
+        project.shown_migration_file(f)
+    });
+    let plan = history::rehash_plan(&report, project.migration_facts, target);
+    if plan.is_empty() {
+        match target {
+            Some(name) => println!("{name} is as it was applied: nothing to re-record."),
+            None => println!("No applied migration was edited: nothing to re-record."),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if dry_run {
+        println!(
+            "Would record the checksum of {} edited migration(s) as their files are now:",
+            plan.len()
+        );
+    } else {
+        executor::rehash(db, &plan).await?;
+        println!(
+            "Recorded the checksum of {} edited migration(s) as their files are now:",
+            plan.len()
+        );
+    }
+    for (name, _) in &plan {
+        println!("  {name}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -821,7 +946,8 @@ fn applied_when(applied_at: i64) -> String {
 }
 
 async fn showmigrations(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, Error> {
-    let states = executor::states(db, (project.migrations)()).await?;
+    let (states, applied) = executor::states_and_applied(db, (project.migrations)()).await?;
+    let late = history::applied_out_of_order(&applied);
     println!("{}:", project.shown_migrations_dir());
     if states.is_empty() {
         println!(" (no migrations)");
@@ -835,7 +961,16 @@ async fn showmigrations(project: &Project, db: &DatabaseConnection) -> Result<Ex
                 state.name(),
                 h.ran.len()
             ),
-            (Some(at), None) => println!(" [X] {}  (applied {})", state.name(), applied_when(at)),
+            (Some(at), None) => println!(
+                " [X] {}  (applied {}{})",
+                state.name(),
+                applied_when(at),
+                if late.contains(state.name()) {
+                    ", out of order: after a newer one"
+                } else {
+                    ""
+                }
+            ),
             (None, None) => println!(" [ ] {}", state.name()),
         }
     }
@@ -914,7 +1049,12 @@ fn log_line(step: &crate::run_log::Step) -> String {
 /// migrations in the scratch place would need the live schema rebuilt there first, which is not
 /// cheap (docs/guide.md, "check").
 async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, Error> {
-    let states = executor::states(db, (project.migrations)()).await?;
+    let applied = executor::applied(db).await?;
+    let states = executor::states_from((project.migrations)(), &applied);
+    let files: Vec<&str> = states.iter().map(|s| s.name()).collect();
+    let report = history::inspect(&files, project.migration_facts, &applied, |f| {
+        project.shown_migration_file(f)
+    });
     let pending: Vec<&MigrationState> = states.iter().filter(|s| s.applied_at.is_none()).collect();
     let names: Vec<&str> = pending.iter().map(|s| s.name()).collect();
     let apply_plan = gate::apply_plan(project.migration_facts, &names, |f| {
@@ -946,6 +1086,7 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
             println!("  [ ] {}", state.name());
         }
     }
+    print_history_report(&report);
     for p in &placeholders {
         println!(
             "Backfill placeholder: {}:{} ({}) still calls todo_backfill; replace it with statements that fill the column",
@@ -974,9 +1115,28 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
         println!("Entity changes with no migration: run `makemigrations`");
         print_operations(&operations);
     }
-    if pending.is_empty() && operations.is_empty() && half_applied.is_empty() {
+    if pending.is_empty() && operations.is_empty() && half_applied.is_empty() && report.is_empty() {
         println!("OK: no pending migrations, and the entities match the database.");
         return Ok(ExitCode::SUCCESS);
     }
     Ok(ExitCode::from(1))
+}
+
+/// `check`'s lines for a history that `migrate` would refuse.
+fn print_history_report(report: &history::Report) {
+    for e in &report.edited {
+        println!(
+            "Edited after it was applied: {} ({}); `migrate` refuses until the edit is undone or recorded with `rehash {}`",
+            e.migration, e.file, e.migration
+        );
+    }
+    for name in &report.missing {
+        println!("Missing file: {name} is applied, but its file is gone; restore it");
+    }
+    for o in &report.out_of_order {
+        println!(
+            "Out of order: {} is pending but older than {}, the newest applied; `migrate` applies it only with --allow-out-of-order",
+            o.migration, o.newest_applied
+        );
+    }
 }

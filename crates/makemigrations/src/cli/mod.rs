@@ -64,6 +64,10 @@ pub enum Command {
         /// Apply without asking, even when a migration marks steps that lose data (`// !`).
         #[arg(short = 'y', long)]
         yes: bool,
+        /// Apply pending migrations that are older than the newest applied one (merged late from
+        /// another branch); without it `migrate` refuses them.
+        #[arg(long)]
+        allow_out_of_order: bool,
         /// How long to wait for another `migrate` or `rollback` on this database to finish (it
         /// holds the lock); then exit 4 with nothing applied.
         #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_LOCK_TIMEOUT_SECS)]
@@ -110,11 +114,24 @@ pub enum Command {
         #[arg(short = 'l', long = "limit", value_name = "N")]
         limit: Option<usize>,
     },
-    /// Exit 0 when nothing is pending and the entities match the database; 1 otherwise.
+    /// Exit 0 when nothing is pending, the history is intact and the entities match the
+    /// database; 1 otherwise.
     Check,
     /// Check the data against the schema (foreign keys, NOT NULL, unique, invalid indexes);
     /// exit 8 naming what fails. Reads only. `migrate` runs the same checks after it applies.
     Validate,
+    /// Record again the checksum of applied migrations edited on purpose (all, or TARGET), so
+    /// that `check` and `migrate` take their files as they are now.
+    Rehash {
+        /// A migration's full name or a unique prefix of it.
+        target: Option<String>,
+        /// Change nothing; list the migrations whose checksum would be recorded again.
+        #[arg(long)]
+        dry_run: bool,
+        /// How long to wait for another `migrate` or `rollback` on this database to finish.
+        #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_LOCK_TIMEOUT_SECS)]
+        lock_timeout: u64,
+    },
 }
 
 impl Command {
@@ -132,6 +149,7 @@ impl Command {
                 | Command::Check
                 | Command::Validate
                 | Command::Backups { .. }
+                | Command::Rehash { dry_run: true, .. }
         )
     }
 }
