@@ -71,6 +71,11 @@ pub fn postgres_key(database: &str, schema: &str) -> i64 {
     i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
 }
 
+/// pg_locks shows a bigint key as classid (high half) and objid (low half), objsubid 1.
+fn key_halves(key: i64) -> (i64, i64) {
+    ((key as u64 >> 32) as i64, (key as u64 & 0xffff_ffff) as i64)
+}
+
 /// The MySQL/MariaDB lock name (at most 64 characters, the servers' limit).
 pub fn mysql_lock_name(database: &str) -> String {
     let name = format!("makemigrations:{database}");
@@ -108,6 +113,53 @@ pub async fn acquire(
 }
 
 impl RunLock {
+    /// Checks that the lock is still held, before each migration: a server connection that was
+    /// closed under the run (a restart, a network cut, a pooler, a timeout) took the lock with it,
+    /// and another run may have started. `before` names the migration that would run next.
+    pub async fn ensure_held(&mut self, url: &str, before: &str) -> Result<(), Error> {
+        let held = match &mut self.inner {
+            Inner::Postgres { conn, key } => {
+                let (high, low) = key_halves(*key);
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                     AND pid = pg_backend_pid() AND classid::bigint = $1 \
+                     AND objid::bigint = $2 AND objsubid = 1",
+                )
+                .bind(high)
+                .bind(low)
+                .fetch_one(conn)
+                .await
+                .map(|n| n > 0)
+                .map_err(|e| redact_in(&e.to_string(), url))
+            }
+            Inner::MySql { conn, name } => {
+                sqlx::query_scalar::<_, Option<i64>>(
+                    "SELECT CAST(IS_USED_LOCK(?) = CONNECTION_ID() AS SIGNED)",
+                )
+                .bind(name.clone())
+                .fetch_one(conn)
+                .await
+                .map(|held| held == Some(1))
+                .map_err(|e| redact_in(&e.to_string(), url))
+            }
+            // A file lock lasts as long as the process holds the file open.
+            Inner::Sqlite(_) | Inner::None => Ok(true),
+        };
+        match held {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::LockLost {
+                database: redact(url),
+                before: before.to_string(),
+                why: "the lock's session no longer holds it".into(),
+            }),
+            Err(why) => Err(Error::LockLost {
+                database: redact(url),
+                before: before.to_string(),
+                why,
+            }),
+        }
+    }
+
     /// Gives the lock back. Errors are not reported: closing the lock's connection (or file)
     /// releases it anyway.
     pub async fn release(self) {
@@ -187,8 +239,7 @@ async fn postgres(
             .await
             .map_err(err)?;
     let key = postgres_key(&database, &schema);
-    // pg_locks shows a bigint key as classid (high half) and objid (low half), objsubid 1.
-    let (high, low) = ((key as u64 >> 32) as i64, (key as u64 & 0xffff_ffff) as i64);
+    let (high, low) = key_halves(key);
     let mut waited: Option<Option<Holder>> = None;
     let pid = loop {
         // `before`: this session held the key before asking, so it was taken by another client

@@ -41,14 +41,22 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
             yes,
             lock_timeout,
         } => {
-            let lock = run_lock(&url, &db, lock_timeout).await?;
-            let result = migrate(&project, &db, target.as_deref(), fake, retry, yes).await;
+            let mut lock = run_lock(&url, &db, lock_timeout).await?;
+            let held = HeldLock {
+                lock: &mut lock,
+                url: &url,
+            };
+            let result = migrate(&project, &db, held, target.as_deref(), fake, retry, yes).await;
             lock.release().await;
             result?
         }
         Command::Rollback(args) => {
-            let lock = run_lock(&url, &db, args.lock_timeout).await?;
-            let result = rollback(&project, &db, &args).await;
+            let mut lock = run_lock(&url, &db, args.lock_timeout).await?;
+            let held = HeldLock {
+                lock: &mut lock,
+                url: &url,
+            };
+            let result = rollback(&project, &db, held, &args).await;
             lock.release().await;
             result?
         }
@@ -59,6 +67,18 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
     };
     db.close().await?;
     Ok(code)
+}
+
+/// The run lock `migrate` and `rollback` hold, checked again before each migration.
+struct HeldLock<'a> {
+    lock: &'a mut lock::RunLock,
+    url: &'a str,
+}
+
+impl HeldLock<'_> {
+    async fn ensure_held(&mut self, before: &str) -> Result<(), Error> {
+        self.lock.ensure_held(self.url, before).await
+    }
 }
 
 /// Takes the lock that keeps two `migrate`/`rollback` runs on this database apart, before the
@@ -485,6 +505,7 @@ fn find_target(states: &[MigrationState], target: &str) -> Result<usize, Error> 
 async fn migrate(
     project: &Project,
     db: &DatabaseConnection,
+    mut lock: HeldLock<'_>,
     target: Option<&str>,
     fake: bool,
     retry: bool,
@@ -586,6 +607,10 @@ async fn migrate(
             println!(" RECORDED (a baseline whose tables exist here)");
             continue;
         }
+        if let Err(e) = lock.ensure_held(state.name()).await {
+            println!(" STOPPED");
+            return Err(e);
+        }
         let elapsed = executor::run_one(db, state.migration.as_ref(), Direction::Up).await;
         match elapsed {
             Ok(elapsed) => println!(" OK ({:.2}s)", elapsed.as_secs_f64()),
@@ -601,6 +626,7 @@ async fn migrate(
 async fn rollback(
     project: &Project,
     db: &DatabaseConnection,
+    mut lock: HeldLock<'_>,
     args: &RollbackArgs,
 ) -> Result<ExitCode, Error> {
     // The commands that change the database are the ones that create the tool's tables.
@@ -660,6 +686,10 @@ async fn rollback(
     println!("Reverting {count} migration(s):");
     for state in applied.iter().rev().take(count) {
         print!("  {} ...", state.name());
+        if let Err(e) = lock.ensure_held(state.name()).await {
+            println!(" STOPPED");
+            return Err(e);
+        }
         match executor::run_one(db, state.migration.as_ref(), Direction::Down).await {
             Ok(elapsed) => println!(" OK ({:.2}s)", elapsed.as_secs_f64()),
             Err(e) => {
