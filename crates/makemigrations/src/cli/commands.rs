@@ -742,6 +742,11 @@ async fn showmigrations(project: &Project, db: &DatabaseConnection) -> Result<Ex
     for state in &states {
         let stuck = half_applied.iter().find(|h| h.name == state.name());
         match (state.applied_at, stuck) {
+            (_, Some(h)) if h.interrupted => println!(
+                " [!] {}  (stopped halfway, killed or its connection lost, unless a run is going on now: {} statement(s) completed; see `migrate`)",
+                state.name(),
+                h.ran.len()
+            ),
             (_, Some(h)) => println!(
                 " [!] {}  (failed halfway: {} statement(s) applied; see `migrate`)",
                 state.name(),
@@ -812,8 +817,13 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
     print_unmanaged(&unmanaged);
     let half_applied = executor::half_applied(db).await?;
     for record in &half_applied {
+        let how = if record.interrupted {
+            "Stopped halfway (killed or its connection lost, unless a run is going on now)"
+        } else {
+            "Failed halfway"
+        };
         println!(
-            "Failed halfway: {} ({} statement(s) applied); run `migrate` to see them and what to do",
+            "{how}: {} ({} statement(s) applied); run `migrate` to see them and what to do",
             record.name,
             record.ran.len()
         );
