@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use sea_orm::{ConnectionTrait, Statement};
 use support::{texts, Backend, TestProject};
 
-/// Kills per backend, spread evenly over the measured run time.
+/// Kills per backend, spread over the measured run time.
 const KILLS: usize = 12;
 /// Rows of the data step: one, doubled this many times.
 const DOUBLINGS: u32 = 13;
@@ -24,7 +24,7 @@ const DOUBLINGS: u32 = 13;
 const CREATE_ITEMS: &str = "m20260101_000001_create_items";
 const FILL_ITEMS: &str = "m20260101_000002_fill_items";
 const SLOW_NOTE: &str = "m20260101_000003_slow_note";
-const WIDEN_QTY: &str = "m20260101_000004_widen_qty";
+const WIDEN_NAME: &str = "m20260101_000004_widen_name";
 
 const HEADER: &str = "use makemigrations::prelude::*;\n\n\
 #[derive(DeriveMigrationName)]\npub struct Migration;\n\n";
@@ -159,8 +159,8 @@ impl MigrationTrait for Migration {{
         alter_column(
             manager,
             "items",
-            ColumnDef::new("qty").integer().not_null().default(0),
-            ColumnDef::new("qty").big_integer().not_null().default(0),
+            ColumnDef::new("name").string_len(40).not_null(),
+            ColumnDef::new("name").string_len(80).not_null(),
         )
         .await
     }}
@@ -169,8 +169,8 @@ impl MigrationTrait for Migration {{
         alter_column(
             manager,
             "items",
-            ColumnDef::new("qty").big_integer().not_null().default(0),
-            ColumnDef::new("qty").integer().not_null().default(0),
+            ColumnDef::new("name").string_len(80).not_null(),
+            ColumnDef::new("name").string_len(40).not_null(),
         )
         .await
     }}
@@ -181,7 +181,7 @@ impl MigrationTrait for Migration {{
         (CREATE_ITEMS, create),
         (FILL_ITEMS, fill),
         (SLOW_NOTE, slow),
-        (WIDEN_QTY, widen),
+        (WIDEN_NAME, widen),
     ]
 }
 
@@ -346,10 +346,10 @@ async fn resolve_by_hand(project: &TestProject, db: &Backend, migration: &str) -
             }
             vec!["migrate".into(), "--retry".into()]
         }
-        WIDEN_QTY => {
-            db.execute("ALTER TABLE items MODIFY qty bigint NOT NULL DEFAULT 0")
+        WIDEN_NAME => {
+            db.execute("ALTER TABLE items MODIFY name varchar(80) NOT NULL")
                 .await;
-            vec!["migrate".into(), WIDEN_QTY.into(), "--fake".into()]
+            vec!["migrate".into(), WIDEN_NAME.into(), "--fake".into()]
         }
         other => panic!("no started-record expected for {other}"),
     };
@@ -368,7 +368,7 @@ async fn resolve_by_hand(project: &TestProject, db: &Backend, migration: &str) -
 async fn assert_at_head(db: &Backend, head: &[String], what: &str) {
     assert_eq!(
         recorded(db).await,
-        [CREATE_ITEMS, FILL_ITEMS, SLOW_NOTE, WIDEN_QTY],
+        [CREATE_ITEMS, FILL_ITEMS, SLOW_NOTE, WIDEN_NAME],
         "{}: {what}",
         db.name()
     );
@@ -419,7 +419,7 @@ async fn migrate_killed_at_any_moment_resumes_to_head() {
         // The schema after exactly k migrations, k = 1..=4, one `migrate <target>` at a time.
         prepare(&project, &db).await;
         let mut boundaries = vec![db.schema_fingerprint().await];
-        for target in [FILL_ITEMS, SLOW_NOTE, WIDEN_QTY] {
+        for target in [FILL_ITEMS, SLOW_NOTE, WIDEN_NAME] {
             let out = project.run(&db, &["migrate", target]);
             assert!(out.success, "{}: {}", db.name(), out.text);
             boundaries.push(db.schema_fingerprint().await);
@@ -440,7 +440,9 @@ async fn migrate_killed_at_any_moment_resumes_to_head() {
 
         let mut outcomes = Vec::new();
         for i in 0..KILLS {
-            let at = run_time.mul_f64((i as f64 + 0.5) / KILLS as f64);
+            // Denser early on, where process start-up and the short data step are.
+            let share = (i as f64 + 0.5) / KILLS as f64;
+            let at = run_time.mul_f64(share * share);
             prepare(&project, &db).await;
             let mut child = project
                 .command(&db, &["migrate"])
@@ -485,8 +487,18 @@ async fn migrate_killed_at_any_moment_resumes_to_head() {
                         db.name(),
                         shown.text
                     );
+                    let completed = out
+                        .text
+                        .split(" statement(s) of it had completed")
+                        .next()
+                        .and_then(|head| head.rsplit(' ').next())
+                        .unwrap_or("?")
+                        .to_string();
                     let done = resolve_by_hand(&project, &db, migration).await;
-                    format!("{} recorded, {migration} running -> {done}", applied.len())
+                    format!(
+                        "{} recorded, {migration} running after {completed} statement(s) -> {done}",
+                        applied.len()
+                    )
                 }
                 (_, []) => {
                     // At a boundary: the schema of exactly the recorded migrations.

@@ -14,6 +14,7 @@ use support::{texts, Backend, TestProject};
 const CREATE: &str = "m20260101_000001_create_parents";
 const WIDEN_THEN_FAIL: &str = "m20260101_000002_widen_then_fail";
 const BROKEN_KEY: &str = "m20260101_000003_broken_key";
+const DROP_NAME: &str = "m20260101_000004_drop_name";
 
 const HEADER: &str = "use makemigrations::prelude::*;\n\n\
 #[derive(DeriveMigrationName)]\npub struct Migration;\n\n";
@@ -31,6 +32,9 @@ impl MigrationTrait for Migration {{
                     .col(ColumnDef::new("name").string_len(40).not_null())
                     .to_owned(),
             )
+            .await?;
+        manager
+            .create_index(Index::create().name("idx-parents-name").table("parents").col("name").to_owned())
             .await?;
         manager
             .create_table(
@@ -111,8 +115,27 @@ impl MigrationTrait for Migration {{
     )
 }
 
+/// A rebuild (the column is indexed) that fails after the old table is gone: a view reads the
+/// dropped column, so it cannot be created again.
+fn drop_name() -> String {
+    format!(
+        r#"{HEADER}#[async_trait::async_trait]
+impl MigrationTrait for Migration {{
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
+        drop_column(manager, "parents", "name").await
+    }}
+
+    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {{
+        Ok(())
+    }}
+}}
+"#
+    )
+}
+
 /// What the application does at start-up, and what it then finds on its own connection.
 const APP: &str = r#"//! An application applying the migrations at start-up.
+use migration::MigratorTrait;
 use sea_orm_migration::sea_orm::{ConnectionTrait, Database, Statement};
 
 #[tokio::main]
@@ -175,7 +198,8 @@ async fn seed(project: &TestProject, db: &Backend) {
     assert!(out.success, "{}: {}", db.name(), out.text);
     db.execute(
         "INSERT INTO parents (id, name) VALUES (1, 'p1'), (2, 'p2'); \
-         INSERT INTO children (id, parent_id, other_id, label) VALUES (1, 1, 999, 'c1'), (2, 2, NULL, 'c2')",
+         INSERT INTO children (id, parent_id, other_id, label) VALUES (1, 1, 999, 'c1'), (2, 2, NULL, 'c2'); \
+         CREATE VIEW parent_names AS SELECT name FROM parents",
     )
     .await;
 }
@@ -248,7 +272,11 @@ async fn a_migration_failing_after_a_rebuild_leaves_rows_and_foreign_keys_on() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rebuild_that_fails_leaves_the_table_as_it_was() {
-    let project = project(&[(CREATE, create()), (BROKEN_KEY, broken_key())]);
+    let project = project(&[
+        (CREATE, create()),
+        (BROKEN_KEY, broken_key()),
+        (DROP_NAME, drop_name()),
+    ]);
     for db in backends().await {
         seed(&project, &db).await;
         let before = db.schema_fingerprint().await;
@@ -268,9 +296,46 @@ async fn a_rebuild_that_fails_leaves_the_table_as_it_was() {
                 db.name()
             );
         }
-        // Once the row is fixed, the same start-up applies it.
+        // Once the row is fixed, the same start-up applies it, and stops at the next rebuild,
+        // which fails after its DROP TABLE: the view reads the dropped column.
         db.execute("UPDATE children SET other_id = NULL WHERE other_id = 999")
             .await;
+        let out = run_app(&project, &db);
+        assert!(out.contains("up: error"), "{}: {out}", db.name());
+        assert_eq!(
+            texts(&db, "SELECT version FROM seaql_migrations ORDER BY version").await,
+            [CREATE, BROKEN_KEY],
+            "{}: {out}",
+            db.name()
+        );
+        assert!(
+            db.schema_fingerprint().await.contains(
+                &"  index idx-parents-name [\"name\"] unique=false".to_string()
+            ),
+            "{}: the table lost its index: {out}",
+            db.name()
+        );
+        assert_eq!(
+            texts(&db, "SELECT name FROM parent_names ORDER BY name").await,
+            ["p1", "p2"],
+            "{}: the view and the column it reads",
+            db.name()
+        );
+        assert_eq!(
+            texts(&db, "SELECT label FROM children ORDER BY id").await,
+            ["c1", "c2"],
+            "{}",
+            db.name()
+        );
+        if let Backend::Sqlite { .. } = db {
+            assert!(
+                out.contains("foreign_keys=1") && out.contains("cannot be created again"),
+                "{}: {out}",
+                db.name()
+            );
+        }
+        // Without the view, it applies.
+        db.execute("DROP VIEW parent_names").await;
         let out = run_app(&project, &db);
         assert!(out.contains("up: ok"), "{}: {out}", db.name());
         assert_eq!(
