@@ -207,7 +207,12 @@ async fn record_half_applied(db: &DatabaseConnection, record: &HalfApplied) -> R
             statements.into(),
             record.failed.clone().into(),
             record.failed_at.into(),
-            if record.interrupted { "running" } else { "failed" }.into(),
+            if record.interrupted {
+                "running"
+            } else {
+                "failed"
+            }
+            .into(),
         ])
         .on_conflict(
             OnConflict::column("version".to_string())

@@ -132,16 +132,14 @@ impl RunLock {
                 .map(|n| n > 0)
                 .map_err(|e| redact_in(&e.to_string(), url))
             }
-            Inner::MySql { conn, name } => {
-                sqlx::query_scalar::<_, Option<i64>>(
-                    "SELECT CAST(IS_USED_LOCK(?) = CONNECTION_ID() AS SIGNED)",
-                )
-                .bind(name.clone())
-                .fetch_one(conn)
-                .await
-                .map(|held| held == Some(1))
-                .map_err(|e| redact_in(&e.to_string(), url))
-            }
+            Inner::MySql { conn, name } => sqlx::query_scalar::<_, Option<i64>>(
+                "SELECT CAST(IS_USED_LOCK(?) = CONNECTION_ID() AS SIGNED)",
+            )
+            .bind(name.clone())
+            .fetch_one(conn)
+            .await
+            .map(|held| held == Some(1))
+            .map_err(|e| redact_in(&e.to_string(), url)),
             // A file lock lasts as long as the process holds the file open.
             Inner::Sqlite(_) | Inner::None => Ok(true),
         };

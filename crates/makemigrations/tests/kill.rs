@@ -425,7 +425,11 @@ async fn migrate_killed_at_any_moment_resumes_to_head() {
             boundaries.push(db.schema_fingerprint().await);
         }
         let head = boundaries[3].clone();
-        eprintln!("kill {}: boundaries after {:.1}s", db.name(), test_started.elapsed().as_secs_f64());
+        eprintln!(
+            "kill {}: boundaries after {:.1}s",
+            db.name(),
+            test_started.elapsed().as_secs_f64()
+        );
         assert_at_head(&db, &head, "applied one by one").await;
         assert_ne!(boundaries[1], boundaries[2], "{}", db.name());
         assert_ne!(boundaries[2], boundaries[3], "{}", db.name());
@@ -471,7 +475,8 @@ async fn migrate_killed_at_any_moment_resumes_to_head() {
                     let out = project.run(&db, &["migrate"]);
                     assert_eq!(out.code, Some(2), "{}: {what}\n{}", db.name(), out.text);
                     assert!(
-                        out.text.contains(&format!("migration {migration} was interrupted"))
+                        out.text
+                            .contains(&format!("migration {migration} was interrupted"))
                             && out.text.contains("statement(s) of it had completed")
                             && out.text.contains("may also have completed")
                             && out.text.contains("migrate --retry")
@@ -482,7 +487,9 @@ async fn migrate_killed_at_any_moment_resumes_to_head() {
                     );
                     let shown = project.run(&db, &["showmigrations"]);
                     assert!(
-                        shown.text.contains(&format!("[!] {migration}  (stopped halfway")),
+                        shown
+                            .text
+                            .contains(&format!("[!] {migration}  (stopped halfway")),
                         "{}: {}",
                         db.name(),
                         shown.text
@@ -520,7 +527,11 @@ async fn migrate_killed_at_any_moment_resumes_to_head() {
             assert!(out.success, "{}: {what}\n{}", db.name(), out.text);
             assert_at_head(&db, &head, &what).await;
             assert!(half_applied(&db).await.is_empty(), "{}", db.name());
-            eprintln!("kill {} {i}: {:.2}s: {outcome}", db.name(), at.as_secs_f64());
+            eprintln!(
+                "kill {} {i}: {:.2}s: {outcome}",
+                db.name(),
+                at.as_secs_f64()
+            );
             outcomes.push(format!("{:.2}s: {outcome}", at.as_secs_f64()));
         }
         eprintln!(
@@ -573,5 +584,77 @@ async fn migrate_after_rollback_fake_applies_again() {
         let out = project.run(&db, &["rollback", "--all"]);
         assert!(out.success, "{}: {}", db.name(), out.text);
         assert!(recorded(&db).await.is_empty(), "{}", db.name());
+    }
+}
+
+/// The run lock's own connection ended under a run (a pooler, a network cut, an administrator's
+/// `pg_terminate_backend` or `KILL`): the lock went with it, so `migrate` stops before the next
+/// migration rather than go on unlocked, and the next run finishes the job.
+#[tokio::test(flavor = "multi_thread")]
+async fn migrate_stops_when_its_lock_is_lost() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let project = project();
+    let servers: Vec<Backend> = support::enabled_backends()
+        .await
+        .into_iter()
+        .filter(|b| !matches!(b, Backend::Sqlite { .. }))
+        .collect();
+    for db in servers {
+        prepare(&project, &db).await;
+        let child = project
+            .command(&db, &["migrate"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let holder_sql = match db {
+            Backend::Postgres { .. } => {
+                "SELECT CAST(COALESCE(MAX(pid), 0) AS bigint) FROM pg_locks WHERE locktype = 'advisory' \
+                 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            }
+            _ => "SELECT COALESCE(IS_USED_LOCK(CONCAT('makemigrations:', DATABASE())), 0)",
+        };
+        let started = Instant::now();
+        let holder = loop {
+            let holder = count(&db, holder_sql).await;
+            if holder != 0 {
+                break holder;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{}: the run never took its lock",
+                db.name()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        match db {
+            Backend::Postgres { .. } => {
+                db.execute(&format!("SELECT pg_terminate_backend({holder})"))
+                    .await
+            }
+            _ => db.execute(&format!("KILL {holder}")).await,
+        }
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {text}", db.name());
+        assert!(
+            text.contains("the lock that keeps two migration runs on")
+                && text.contains("was lost before migration m2026")
+                && text.contains("fix: run the command again"),
+            "{}: {text}",
+            db.name()
+        );
+        let applied = recorded(&db).await;
+        assert!(applied.len() < 4, "{}: went on to head: {text}", db.name());
+        let out = project.run(&db, &["migrate"]);
+        assert!(out.success, "{}: {}", db.name(), out.text);
+        let head = recorded(&db).await;
+        assert_eq!(head.len(), 4, "{}: {}", db.name(), out.text);
+        eprintln!(
+            "lock lost {}: stopped with {} migration(s) recorded",
+            db.name(),
+            applied.len()
+        );
     }
 }

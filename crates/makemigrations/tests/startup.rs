@@ -181,15 +181,21 @@ fn project(migrations: &[(&str, String)]) -> TestProject {
 }
 
 fn run_app(project: &TestProject, db: &Backend) -> String {
-    let binary = project
-        .binary()
-        .with_file_name(format!("app-{}", project.crates().file_name().unwrap().to_string_lossy()));
+    let binary = project.binary().with_file_name(format!(
+        "app-{}",
+        project.crates().file_name().unwrap().to_string_lossy()
+    ));
     let out = std::process::Command::new(binary)
         .env("DATABASE_URL", db.url())
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{}: the application crashed:\n{text}", db.name());
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{}: the application crashed:\n{text}",
+        db.name()
+    );
     text
 }
 
@@ -309,9 +315,9 @@ async fn a_rebuild_that_fails_leaves_the_table_as_it_was() {
             db.name()
         );
         assert!(
-            db.schema_fingerprint().await.contains(
-                &"  index idx-parents-name [\"name\"] unique=false".to_string()
-            ),
+            db.schema_fingerprint()
+                .await
+                .contains(&"  index idx-parents-name [\"name\"] unique=false".to_string()),
             "{}: the table lost its index: {out}",
             db.name()
         );
