@@ -658,3 +658,63 @@ async fn migrate_stops_when_its_lock_is_lost() {
         );
     }
 }
+
+/// MySQL: a `makemigrations_half_applied` made before the started-record (no `state` column)
+/// still works: its rows read as failures, and `migrate` adds the column.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_half_applied_table_of_the_older_layout_still_works() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let project = project();
+    for db in support::enabled_backends().await {
+        let Backend::MySql { .. } = db else { continue };
+        prepare(&project, &db).await;
+        db.execute(
+            "DROP TABLE makemigrations_half_applied; \
+             CREATE TABLE makemigrations_half_applied (version varchar(255) NOT NULL PRIMARY KEY, \
+               direction varchar(255) NOT NULL, statements text NOT NULL, failed_statement text NULL, \
+               failed_at bigint NOT NULL)",
+        )
+        .await;
+        db.execute(&format!(
+            "INSERT INTO makemigrations_half_applied VALUES ('{FILL_ITEMS}', 'up', \
+             '[\"INSERT INTO items (name, qty) VALUES (''gen'', 0)\"]', 'INSERT INTO items ...', 1764547200); \
+             INSERT INTO items (name, qty) VALUES ('gen', 0)"
+        ))
+        .await;
+        let out = project.run(&db, &["showmigrations"]);
+        assert!(
+            out.success
+                && out
+                    .text
+                    .contains(&format!("[!] {FILL_ITEMS}  (failed halfway")),
+            "{}",
+            out.text
+        );
+        let out = project.run(&db, &["migrate"]);
+        assert_eq!(out.code, Some(2), "{}", out.text);
+        assert!(
+            out.text
+                .contains(&format!("migration {FILL_ITEMS} failed halfway"))
+                && out
+                    .text
+                    .contains("1. INSERT INTO items (name, qty) VALUES ('gen', 0)"),
+            "{}",
+            out.text
+        );
+        assert!(
+            count(
+                &db,
+                "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+                 AND TABLE_NAME = 'makemigrations_half_applied' AND COLUMN_NAME = 'state'"
+            )
+            .await
+                == 1,
+            "the state column was not added"
+        );
+        resolve_by_hand(&project, &db, FILL_ITEMS).await;
+        let out = project.run(&db, &["migrate"]);
+        assert!(out.success, "{}", out.text);
+        assert_eq!(recorded(&db).await.len(), 4, "{}", out.text);
+        assert!(half_applied(&db).await.is_empty());
+    }
+}
