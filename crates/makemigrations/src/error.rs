@@ -244,7 +244,8 @@ fn half_applied_message(record: &crate::executor::HalfApplied) -> String {
     if record.interrupted {
         return format!(
             "migration {} was interrupted while being {verb}: the run stopped without an error (it was killed, or its connection was lost) after {} statement(s) of it had completed (last recorded {when}); it is not recorded as {verb}:\n{}  \
-             the statement after these may also have completed: a run killed between a statement finishing and its record being written stops one statement later than its record says\n  \
+             the statement after these may also have completed: a run killed between a statement finishing and its record being written stops one statement later than its record says; \
+             statements the migration sent with `execute_unprepared` are not seen by the tool and not listed\n  \
              fix: undo those statements (and the next one of the migration, if it ran) by hand and run `{command} --retry`, or finish the migration by hand and record it with `{command} {fake}`",
             record.name,
             record.ran.len(),

@@ -2,9 +2,10 @@
 //! or a lost connection can say exactly what stayed applied: MySQL commits each DDL statement at
 //! once, and no transaction can take it back (docs/ARCHITECTURE.md, decision 7).
 //!
-//! sea-orm reports every statement it runs through a connection's metric callback, whatever API
-//! sent it (`SchemaManager`, `execute`, `execute_unprepared`); the callback is installed when a
-//! MySQL connection is made, and keeps entries only while a journal is open. The callback runs
+//! sea-orm reports the statements it runs through a connection's metric callback (`SchemaManager`,
+//! `execute`, `execute_raw`, queries; not `execute_unprepared`, which sea-orm 2.0 runs without
+//! it); the callback is installed when a MySQL connection is made, and keeps entries only while a
+//! journal is open. The callback runs
 //! after the statement and before the next one can start, so a progress hook given to [`open`]
 //! sees each statement before the migration goes on.
 

@@ -92,12 +92,14 @@ impl MigrationTrait for Migration {{
         r#"{HEADER}#[async_trait::async_trait]
 impl MigrationTrait for Migration {{
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
+        // `execute_raw`: a statement sea-orm reports, so MySQL's record lists it.
         let db = manager.get_connection();
-        db.execute_unprepared("INSERT INTO items (name, qty) VALUES ('gen', 0)").await?;
+        let sql = |text: &str| sea_orm::Statement::from_string(manager.get_database_backend(), text);
+        db.execute_raw(sql("INSERT INTO items (name, qty) VALUES ('gen', 0)")).await?;
         for _ in 0..{DOUBLINGS} {{
-            db.execute_unprepared(
+            db.execute_raw(sql(
                 "INSERT INTO items (name, qty) SELECT name, qty FROM items WHERE name = 'gen'",
-            )
+            ))
             .await?;
         }}
         Ok(())
@@ -128,7 +130,10 @@ impl MigrationTrait for Migration {{
         pause(manager).await?;
         manager
             .get_connection()
-            .execute_unprepared("UPDATE items SET note = 'noted'")
+            .execute_raw(sea_orm::Statement::from_string(
+                manager.get_database_backend(),
+                "UPDATE items SET note = 'noted'",
+            ))
             .await?;
         pause(manager).await?;
         manager
