@@ -297,17 +297,23 @@ async fn half_applied(db: &Backend) -> Vec<(String, String)> {
     versions.into_iter().zip(states).collect()
 }
 
-/// MySQL: waits until no other connection works on this database, so that the statement a killed
-/// run had sent has finished on the server before the test looks at (or undoes) its work.
+/// Waits until no other connection works on this database, so that what a killed run had sent
+/// (a statement, or the COMMIT of its last migration) has finished on the server before the test
+/// looks at (or undoes) its work.
 async fn wait_for_server_side_end(db: &Backend) {
+    let sql = match db {
+        Backend::Postgres { .. } => {
+            "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        }
+        _ => {
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+             WHERE DB = DATABASE() AND ID <> CONNECTION_ID()"
+        }
+    };
     let started = Instant::now();
     loop {
-        let others = count(
-            db,
-            "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
-             WHERE DB = DATABASE() AND ID <> CONNECTION_ID()",
-        )
-        .await;
+        let others = count(db, sql).await;
         if others == 0 {
             return;
         }
@@ -468,7 +474,7 @@ async fn migrate_killed_at_any_moment_resumes_to_head() {
                 run_time.as_secs_f64(),
                 String::from_utf8_lossy(&killed.stdout)
             );
-            if let Backend::MySql { .. } = db {
+            if !matches!(db, Backend::Sqlite { .. }) {
                 wait_for_server_side_end(&db).await;
             }
             let applied = recorded(&db).await;
