@@ -343,14 +343,14 @@ async fn a_held_lock_times_out_with_nothing_changed() {
         // Released, the lock is free again: the same command applies the migration.
         let out = project.run(&db, &["migrate", "--lock-timeout", "1"]);
         assert!(out.success, "{}:\n{}", db.name(), out.text);
-        assert_eq!(recorded(&db).await, [file.clone()]);
+        assert_eq!(recorded(&db).await, std::slice::from_ref(&file));
 
         // `rollback` waits for the same lock.
         let (_, held) = hold_lock(&db).await;
         let out = project.run(&db, &["rollback", "--lock-timeout", "1"]);
         assert_eq!(out.code, Some(4), "{}:\n{}", db.name(), out.text);
         assert!(out.text.contains("nothing was applied or reverted"));
-        assert_eq!(recorded(&db).await, [file.clone()]);
+        assert_eq!(recorded(&db).await, std::slice::from_ref(&file));
         held.release().await;
         eprintln!(
             "lock timeout {}: `migrate --lock-timeout 1` gave up after {:.2}s",

@@ -191,7 +191,7 @@ impl MigrationTrait for Migration {{
 }
 
 /// The two tests take turns: a build beside the kills would skew their timing.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn project() -> TestProject {
     let project = TestProject::new();
@@ -423,7 +423,7 @@ async fn assert_at_head(db: &Backend, head: &[String], what: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn migrate_killed_at_any_moment_resumes_to_head() {
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = ONE_AT_A_TIME.lock().await;
     let project = project();
     for db in support::enabled_backends().await {
         let test_started = Instant::now();
@@ -560,7 +560,7 @@ async fn migrate_killed_at_any_moment_resumes_to_head() {
 /// what was left).
 #[tokio::test(flavor = "multi_thread")]
 async fn migrate_after_rollback_fake_applies_again() {
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = ONE_AT_A_TIME.lock().await;
     let project = project();
     for db in support::enabled_backends().await {
         let out = project.run(&db, &["migrate", CREATE_ITEMS]);
@@ -603,7 +603,7 @@ async fn migrate_after_rollback_fake_applies_again() {
 /// migration rather than go on unlocked, and the next run finishes the job.
 #[tokio::test(flavor = "multi_thread")]
 async fn migrate_stops_when_its_lock_is_lost() {
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = ONE_AT_A_TIME.lock().await;
     let project = project();
     let servers: Vec<Backend> = support::enabled_backends()
         .await
@@ -674,7 +674,7 @@ async fn migrate_stops_when_its_lock_is_lost() {
 /// still works: its rows read as failures, and `migrate` adds the column.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_half_applied_table_of_the_older_layout_still_works() {
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _turn = ONE_AT_A_TIME.lock().await;
     let project = project();
     for db in support::enabled_backends().await {
         let Backend::MySql { .. } = db else { continue };
