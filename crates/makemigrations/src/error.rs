@@ -160,6 +160,13 @@ pub enum Error {
         /// Found right after `migrate` applied migrations (which stay applied).
         after_migrate: bool,
     },
+    #[error("the lock that keeps two migration runs on {database} apart was lost before migration {before} ({why}): its connection was closed (a server restart, a network cut, a pooler, a timeout), so another run may have started; stopped before {before}, and the migrations before it are applied and recorded\n  fix: run the command again (it goes on from what is recorded); if this repeats, connect to the server directly rather than through a pooler or a proxy that closes idle connections")]
+    LockLost {
+        database: String,
+        /// The migration that would have run next.
+        before: String,
+        why: String,
+    },
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
@@ -242,6 +249,7 @@ impl Error {
             Error::RestoreFailed { .. } => "restore_failed",
             Error::NotRestored { .. } => "not_restored",
             Error::ValidationFailed { .. } => "validation_failed",
+            Error::LockLost { .. } => "lock_lost",
             Error::Db(_) => "database",
             Error::Io(_) => "io",
         }
@@ -442,7 +450,8 @@ fn partial_state(name: &str, ran: &[String], failed: Option<&str>) -> String {
     text
 }
 
-/// The refusal to go on from a half-applied migration.
+/// The refusal to go on from a half-applied migration: one that failed, or a run that was killed
+/// or lost its connection while it ran (its record still says `running`).
 fn half_applied_message(record: &crate::executor::HalfApplied) -> String {
     let (command, verb) = match record.direction {
         crate::executor::Direction::Up => ("migrate", "applied"),
@@ -451,16 +460,27 @@ fn half_applied_message(record: &crate::executor::HalfApplied) -> String {
     let when = chrono::DateTime::from_timestamp(record.failed_at, 0)
         .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
         .unwrap_or_default();
+    let fake = match record.direction {
+        crate::executor::Direction::Up => format!("{} --fake", record.name),
+        crate::executor::Direction::Down => "--fake".to_string(),
+    };
+    if record.interrupted {
+        return format!(
+            "migration {} was interrupted while being {verb}: the run stopped without an error (it was killed, or its connection was lost) after {} statement(s) of it had completed (last recorded {when}); it is not recorded as {verb}:\n{}  \
+             the statement after these may also have completed: a run killed between a statement finishing and its record being written stops one statement later than its record says; \
+             statements the migration sent with `execute_unprepared` are not seen by the tool and not listed\n  \
+             fix: undo those statements (and the next one of the migration, if it ran) by hand and run `{command} --retry`, or finish the migration by hand and record it with `{command} {fake}`",
+            record.name,
+            record.ran.len(),
+            statement_list(&record.ran, None),
+        );
+    }
     format!(
         "migration {} failed halfway on {when} while being {verb}: {} statement(s) of it stayed applied and it is not recorded as {verb}:\n{}  \
-         fix: undo those statements by hand and run `{command} --retry`, or finish the migration by hand and record it with `{command} {}--fake`",
+         fix: undo those statements by hand and run `{command} --retry`, or finish the migration by hand and record it with `{command} {fake}`",
         record.name,
         record.ran.len(),
         statement_list(&record.ran, record.failed.as_deref()),
-        match record.direction {
-            crate::executor::Direction::Up => format!("{} ", record.name),
-            crate::executor::Direction::Down => String::new(),
-        }
     )
 }
 

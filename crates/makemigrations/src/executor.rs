@@ -23,7 +23,8 @@ use crate::introspect;
 
 pub const TRACKING_TABLE: &str = "seaql_migrations";
 pub const OWNED_TABLES: &str = "makemigrations_owned_tables";
-/// MySQL only: migrations that failed after some of their statements had committed.
+/// MySQL only: the migration that is running, or that failed, was killed or lost its connection
+/// after some of its statements had committed (`progress`).
 pub const HALF_APPLIED: &str = "makemigrations_half_applied";
 /// The checksum of each applied migration's code and the position in which it was applied
 /// (`crate::history`). Beside `seaql_migrations`, which stays as sea-orm-migration reads it.
@@ -81,8 +82,20 @@ pub async fn ensure_tracking_tables(db: &DatabaseConnection) -> Result<(), DbErr
             .col(ColumnDef::new("statements").text().not_null())
             .col(ColumnDef::new("failed_statement").text().null())
             .col(ColumnDef::new("failed_at").big_integer().not_null())
+            .col(
+                ColumnDef::new("state")
+                    .string_len(16)
+                    .not_null()
+                    .default("failed"),
+            )
             .to_owned();
         db.execute(&half_applied).await?;
+    } else if backend == DbBackend::MySql && !has_state_column(db).await? {
+        // A table of the layout before the started-record: its rows are failures.
+        db.execute_unprepared(&format!(
+            "ALTER TABLE {HALF_APPLIED} ADD COLUMN state varchar(16) NOT NULL DEFAULT 'failed'"
+        ))
+        .await?;
     }
     crate::run_log::ensure_table(db).await?;
     if !table_exists(db, CHECKSUMS).await? {
@@ -96,6 +109,20 @@ pub async fn ensure_tracking_tables(db: &DatabaseConnection) -> Result<(), DbErr
         db.execute(&checksums).await?;
     }
     Ok(())
+}
+
+async fn has_state_column(db: &DatabaseConnection) -> Result<bool, DbErr> {
+    let rows = introspect::query(
+        db,
+        "SELECT COUNT(*) AS found FROM information_schema.COLUMNS \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'state'",
+        vec![HALF_APPLIED.into()],
+    )
+    .await?;
+    match rows.first() {
+        Some(row) => Ok(row.try_get::<i64>("", "found")? > 0),
+        None => Ok(false),
+    }
 }
 
 /// Whether the table `name` is in the current schema (where CREATE TABLE puts it). Reading a
@@ -127,9 +154,10 @@ pub async fn table_exists<C: ConnectionTrait>(conn: &C, name: &str) -> Result<bo
     }
 }
 
-/// A migration that failed on MySQL after some of its statements had committed: the database is
-/// between two versions, and `migrate`/`rollback` refuse to go on until the user says how it was
-/// resolved (Atlas and Prisma keep such a record; Alembic and Django keep none).
+/// A migration that failed, was killed or lost its connection on MySQL after some of its
+/// statements had committed: the database is between two versions, and `migrate`/`rollback`
+/// refuse to go on until the user says how it was resolved (Atlas and Prisma keep such a record;
+/// Alembic and Django keep none).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HalfApplied {
     pub name: String,
@@ -137,7 +165,11 @@ pub struct HalfApplied {
     /// The statements that stayed applied, in order.
     pub ran: Vec<String>,
     pub failed: Option<String>,
+    /// When the record was last written (unix seconds).
     pub failed_at: i64,
+    /// The run stopped without failing (killed, or its connection lost) while the migration was
+    /// running: the statement after `ran` may have completed too.
+    pub interrupted: bool,
 }
 
 /// The half-applied migrations (none where DDL is transactional).
@@ -145,9 +177,8 @@ pub async fn half_applied(db: &DatabaseConnection) -> Result<Vec<HalfApplied>, D
     if db.get_database_backend() != DbBackend::MySql || !table_exists(db, HALF_APPLIED).await? {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "SELECT version, direction, statements, failed_statement, failed_at FROM {HALF_APPLIED} ORDER BY version"
-    );
+    // `*`: a table of the layout before `state` reads as failures.
+    let sql = format!("SELECT * FROM {HALF_APPLIED} ORDER BY version");
     let rows = introspect::query(db, &sql, vec![]).await?;
     rows.iter()
         .map(|row| {
@@ -160,6 +191,7 @@ pub async fn half_applied(db: &DatabaseConnection) -> Result<Vec<HalfApplied>, D
                 ran: introspect::json_strings(row.try_get("", "statements")?)?,
                 failed: row.try_get("", "failed_statement")?,
                 failed_at: row.try_get("", "failed_at")?,
+                interrupted: row.try_get::<String>("", "state").ok().as_deref() == Some("running"),
             })
         })
         .collect()
@@ -176,6 +208,7 @@ async fn record_half_applied(db: &DatabaseConnection, record: &HalfApplied) -> R
                 "statements",
                 "failed_statement",
                 "failed_at",
+                "state",
             ]
             .map(str::to_string),
         )
@@ -189,12 +222,24 @@ async fn record_half_applied(db: &DatabaseConnection, record: &HalfApplied) -> R
             statements.into(),
             record.failed.clone().into(),
             record.failed_at.into(),
+            if record.interrupted {
+                "running"
+            } else {
+                "failed"
+            }
+            .into(),
         ])
         .on_conflict(
             OnConflict::column("version".to_string())
                 .update_columns(
-                    ["direction", "statements", "failed_statement", "failed_at"]
-                        .map(str::to_string),
+                    [
+                        "direction",
+                        "statements",
+                        "failed_statement",
+                        "failed_at",
+                        "state",
+                    ]
+                    .map(str::to_string),
                 )
                 .to_owned(),
         )
@@ -203,7 +248,10 @@ async fn record_half_applied(db: &DatabaseConnection, record: &HalfApplied) -> R
 }
 
 /// Forgets that `name` (or, with `None`, every migration) was half-applied.
-pub async fn clear_half_applied(db: &DatabaseConnection, name: Option<&str>) -> Result<(), DbErr> {
+pub async fn clear_half_applied<C: ConnectionTrait>(
+    db: &C,
+    name: Option<&str>,
+) -> Result<(), DbErr> {
     if db.get_database_backend() != DbBackend::MySql || !table_exists(db, HALF_APPLIED).await? {
         return Ok(());
     }
@@ -490,41 +538,69 @@ async fn run_one_unlogged(
             db.execute_unprepared("PRAGMA foreign_keys = ON").await?;
         }
         committed?;
+    } else if db.get_database_backend() == DbBackend::MySql {
+        run_on_mysql(db, migration, direction, checksum).await?;
     } else {
         let before = table_names(db).await?;
-        let mysql = db.get_database_backend() == DbBackend::MySql;
-        if mysql {
-            crate::journal::open();
-        }
-        let outcome = run_direction(&SchemaManager::new(db), migration, direction).await;
-        let journal = crate::journal::close();
-        if let Err(source) = outcome {
-            if !mysql {
-                return Err(Error::MigrationFailedPartially { name, source });
-            }
-            let (failed, ran): (Vec<_>, Vec<_>) = journal.into_iter().partition(|e| e.failed);
-            let record = HalfApplied {
-                name,
-                direction,
-                ran: ran.into_iter().map(|e| e.sql).collect(),
-                failed: failed.into_iter().next().map(|e| e.sql),
-                failed_at: chrono::Utc::now().timestamp(),
-            };
-            if !record.ran.is_empty() {
-                // The failure is what the user must see; a record that cannot be written only
-                // loses the refusal of the next run.
-                let _ = record_half_applied(db, &record).await;
-            }
-            return Err(Error::MigrationFailedOnMySql {
-                name: record.name,
-                source,
-                ran: record.ran,
-                failed: record.failed,
-            });
+        if let Err(source) = run_direction(&SchemaManager::new(db), migration, direction).await {
+            return Err(Error::MigrationFailedPartially { name, source });
         }
         record(db, &name, direction, &before, checksum).await?;
     }
     Ok(started.elapsed())
+}
+
+/// MySQL: no transaction can take DDL back, so the migration runs with its started-record kept
+/// up to date after each statement (`progress`); the record is deleted in the transaction that
+/// writes the tracking row, or marked failed with what completed.
+async fn run_on_mysql(
+    db: &DatabaseConnection,
+    migration: &dyn MigrationTrait,
+    direction: Direction,
+    checksum: Option<&str>,
+) -> Result<(), Error> {
+    let name = migration.name().to_string();
+    let before = table_names(db).await?;
+    let recorder = crate::progress::Recorder::start(db, &name, direction)?;
+    crate::journal::open(Some(recorder.progress()));
+    let outcome = run_direction(&SchemaManager::new(db), migration, direction).await;
+    let journal = crate::journal::close();
+    if let Err(source) = outcome {
+        let (failed, ran): (Vec<_>, Vec<_>) = journal.into_iter().partition(|e| e.failed);
+        let record = HalfApplied {
+            name,
+            direction,
+            ran: ran.into_iter().map(|e| e.sql).collect(),
+            failed: failed.into_iter().next().map(|e| e.sql),
+            failed_at: chrono::Utc::now().timestamp(),
+            interrupted: false,
+        };
+        // The failure is what the user must see; a record that cannot be written only loses the
+        // refusal of the next run.
+        if record.ran.is_empty() {
+            drop(recorder);
+            let _ = clear_half_applied(db, Some(&record.name)).await;
+        } else if recorder.failed(&record.ran, record.failed.clone()).is_err() {
+            drop(recorder);
+            let _ = record_half_applied(db, &record).await;
+        } else {
+            recorder.finish();
+        }
+        return Err(Error::MigrationFailedOnMySql {
+            name: record.name,
+            source,
+            ran: record.ran,
+            failed: record.failed,
+        });
+    }
+    recorder.finish();
+    // The tracking row and the end of the started-record together (InnoDB rows are
+    // transactional): a kill in between leaves the record, never neither.
+    let txn = db.begin().await?;
+    record(&txn, &name, direction, &before, checksum).await?;
+    clear_half_applied(&txn, Some(&name)).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 async fn foreign_key_violations<C: ConnectionTrait>(conn: &C) -> Result<usize, DbErr> {

@@ -20,6 +20,7 @@ pub mod interrupt;
 pub mod introspect;
 pub mod journal;
 pub mod lock;
+pub mod progress;
 pub mod questioner;
 pub mod row_counts;
 pub mod run_log;

@@ -115,6 +115,51 @@ pub async fn acquire(
 }
 
 impl RunLock {
+    /// Checks that the lock is still held, before each migration: a server connection that was
+    /// closed under the run (a restart, a network cut, a pooler, a timeout) took the lock with it,
+    /// and another run may have started. `before` names the migration that would run next.
+    pub async fn ensure_held(&mut self, url: &str, before: &str) -> Result<(), Error> {
+        let held = match &mut self.inner {
+            Inner::Postgres { conn, key } => {
+                let (high, low) = pg_locks_key(*key);
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                     AND pid = pg_backend_pid() AND classid::bigint = $1 \
+                     AND objid::bigint = $2 AND objsubid = 1",
+                )
+                .bind(high)
+                .bind(low)
+                .fetch_one(conn)
+                .await
+                .map(|n| n > 0)
+                .map_err(|e| redact_in(&e.to_string(), url))
+            }
+            Inner::MySql { conn, name } => sqlx::query_scalar::<_, Option<i64>>(
+                "SELECT CAST(IS_USED_LOCK(?) = CONNECTION_ID() AS SIGNED)",
+            )
+            .bind(name.clone())
+            .fetch_one(conn)
+            .await
+            .map(|held| held == Some(1))
+            .map_err(|e| redact_in(&e.to_string(), url)),
+            // A file lock lasts as long as the process holds the file open.
+            Inner::Sqlite(_) | Inner::None => Ok(true),
+        };
+        match held {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::LockLost {
+                database: redact(url),
+                before: before.to_string(),
+                why: "the lock's session no longer holds it".into(),
+            }),
+            Err(why) => Err(Error::LockLost {
+                database: redact(url),
+                before: before.to_string(),
+                why,
+            }),
+        }
+    }
+
     /// Gives the lock back. Errors are not reported: closing the lock's connection (or file)
     /// releases it anyway.
     pub async fn release(self) {

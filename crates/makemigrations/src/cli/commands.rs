@@ -63,7 +63,7 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
             lock_timeout,
             safety,
         } => {
-            let lock = run_lock(&url, &db, lock_timeout).await?;
+            let mut lock = run_lock(&url, &db, lock_timeout).await?;
             let safety = super::backups::Safety::from_args(&url, &safety);
             let options = MigrateOptions {
                 fake,
@@ -71,7 +71,19 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
                 yes,
                 allow_out_of_order,
             };
-            let result = migrate(&project, &db, target.as_deref(), options, safety.as_ref()).await;
+            let held = HeldLock {
+                lock: &mut lock,
+                url: &url,
+            };
+            let result = migrate(
+                &project,
+                &db,
+                held,
+                target.as_deref(),
+                options,
+                safety.as_ref(),
+            )
+            .await;
             lock.release().await;
             result?
         }
@@ -91,8 +103,12 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
             result?
         }
         Command::Rollback(args) => {
-            let lock = run_lock(&url, &db, args.lock_timeout).await?;
-            let result = rollback(&project, &db, &args).await;
+            let mut lock = run_lock(&url, &db, args.lock_timeout).await?;
+            let held = HeldLock {
+                lock: &mut lock,
+                url: &url,
+            };
+            let result = rollback(&project, &db, held, &args).await;
             lock.release().await;
             result?
         }
@@ -114,6 +130,18 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
     };
     db.close().await?;
     Ok(code)
+}
+
+/// The run lock `migrate` and `rollback` hold, checked again before each migration.
+struct HeldLock<'a> {
+    lock: &'a mut lock::RunLock,
+    url: &'a str,
+}
+
+impl HeldLock<'_> {
+    async fn ensure_held(&mut self, before: &str) -> Result<(), Error> {
+        self.lock.ensure_held(self.url, before).await
+    }
 }
 
 /// Takes the lock that keeps two `migrate`/`rollback` runs on this database apart, before the
@@ -549,6 +577,7 @@ struct MigrateOptions {
 async fn migrate(
     project: &Project,
     db: &DatabaseConnection,
+    mut lock: HeldLock<'_>,
     target: Option<&str>,
     options: MigrateOptions,
     safety: Option<&super::backups::Safety>,
@@ -702,6 +731,10 @@ async fn migrate(
             println!(" RECORDED (a baseline whose tables exist here)");
             continue;
         }
+        if let Err(e) = lock.ensure_held(state.name()).await {
+            println!(" STOPPED");
+            return Err(e);
+        }
         let elapsed = executor::run_one(
             db,
             state.migration.as_ref(),
@@ -777,6 +810,7 @@ async fn validate(db: &DatabaseConnection) -> Result<ExitCode, Error> {
 async fn rollback(
     project: &Project,
     db: &DatabaseConnection,
+    mut lock: HeldLock<'_>,
     args: &RollbackArgs,
 ) -> Result<ExitCode, Error> {
     // Every refusal is decided on what is read; the tool's tables are created only below.
@@ -849,6 +883,10 @@ async fn rollback(
     println!("Reverting {count} migration(s):");
     for state in to_revert {
         print!("  {} ...", state.name());
+        if let Err(e) = lock.ensure_held(state.name()).await {
+            println!(" STOPPED");
+            return Err(e);
+        }
         match executor::run_one(db, state.migration.as_ref(), Direction::Down, None).await {
             Ok(elapsed) => println!(" OK ({:.2}s)", elapsed.as_secs_f64()),
             Err(e) => {
@@ -956,6 +994,11 @@ async fn showmigrations(project: &Project, db: &DatabaseConnection) -> Result<Ex
     for state in &states {
         let stuck = half_applied.iter().find(|h| h.name == state.name());
         match (state.applied_at, stuck) {
+            (_, Some(h)) if h.interrupted => println!(
+                " [!] {}  (stopped halfway, killed or its connection lost, unless a run is going on now: {} statement(s) completed; see `migrate`)",
+                state.name(),
+                h.ran.len()
+            ),
             (_, Some(h)) => println!(
                 " [!] {}  (failed halfway: {} statement(s) applied; see `migrate`)",
                 state.name(),
@@ -1074,8 +1117,13 @@ async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, E
     print_unmanaged(&unmanaged);
     let half_applied = executor::half_applied(db).await?;
     for record in &half_applied {
+        let how = if record.interrupted {
+            "Stopped halfway (killed or its connection lost, unless a run is going on now)"
+        } else {
+            "Failed halfway"
+        };
         println!(
-            "Failed halfway: {} ({} statement(s) applied); run `migrate` to see them and what to do",
+            "{how}: {} ({} statement(s) applied); run `migrate` to see them and what to do",
             record.name,
             record.ran.len()
         );

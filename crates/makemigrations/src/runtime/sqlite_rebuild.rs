@@ -4,11 +4,12 @@
 //! The table is read back from the database when the migration runs (so the file only states the
 //! change), edited in the neutral model, created under a temporary name, filled with the old rows,
 //! and renamed into place after the old table is dropped; then its indexes are created again.
-//! Foreign-key enforcement must be off meanwhile: with it on, SQLite rewrites other tables'
-//! references on rename and cascades the DROP into their rows. `migrate` turns it off around each
-//! SQLite migration; outside a transaction this helper does it itself; inside someone else's
-//! transaction with enforcement on, it refuses rather than lose rows. `foreign_key_check` reports
-//! anything left broken before the transaction commits.
+//! Foreign-key enforcement must be off meanwhile for a table that others reference: with it on,
+//! the DROP runs their ON DELETE actions on their rows. `migrate` turns it off around each SQLite
+//! migration; outside a transaction (an application's own `Migrator::up`) this helper turns it
+//! off, rebuilds in a transaction of its own and turns it on again; inside someone else's
+//! transaction with enforcement on, it refuses such a table rather than lose rows (see
+//! [`rebuild`]). `foreign_key_check` reports anything left broken before the transaction commits.
 //!
 //! Views and triggers are not part of the model, but they depend on the table by name: `DROP
 //! TABLE` takes the table's triggers with it, and the `RENAME` refuses while any view or trigger
@@ -20,8 +21,8 @@
 
 use makemigrations_core::{Column, Default, DefaultValue, Table};
 use sea_orm::sea_query::ColumnDef;
-use sea_orm::{DbBackend, DbErr};
-use sea_orm_migration::SchemaManager;
+use sea_orm::{DbBackend, DbErr, TransactionTrait};
+use sea_orm_migration::{SchemaManager, SchemaManagerConnection};
 
 use super::{default_sql, exec, ident, type_sql};
 use crate::introspect;
@@ -66,12 +67,58 @@ pub(super) fn column_from_def(def: &ColumnDef) -> (Column, bool) {
 
 /// Rebuilds `table` after `edit` changed its model. Columns present before and after keep their
 /// rows; new columns get their defaults.
+///
+/// The rebuild is always atomic and never leaves foreign-key enforcement off:
+/// - inside a transaction (`migrate`, or a migration whose `use_transaction()` asks for one) it
+///   runs in that transaction. With enforcement on there (it cannot change inside one), a table
+///   that other tables (or itself) reference is refused: its `DROP TABLE` would delete or null
+///   their rows through ON DELETE actions. Any other table is rebuilt with enforcement on.
+/// - outside one (an application's own `Migrator::up`, which runs SQLite migrations without a
+///   transaction), it turns enforcement off, opens a transaction of its own on the same
+///   connection, and turns enforcement back on afterwards, whatever happened.
 pub(super) async fn rebuild(
     manager: &SchemaManager<'_>,
     table: &str,
     edit: impl FnOnce(&mut Table),
 ) -> Result<(), DbErr> {
+    let SchemaManagerConnection::Connection(db) = manager.get_connection() else {
+        return rebuild_here(manager, table, edit).await;
+    };
+    let turned_off = foreign_keys_enabled(manager).await?;
+    if turned_off {
+        exec(manager, "PRAGMA foreign_keys = OFF").await?;
+    }
+    let outcome = async {
+        let txn = db.begin().await?;
+        match rebuild_here(&SchemaManager::new(&txn), table, edit).await {
+            Ok(()) => txn.commit().await,
+            Err(e) => {
+                txn.rollback().await?;
+                Err(e)
+            }
+        }
+    }
+    .await;
+    if turned_off {
+        let restored = exec(manager, "PRAGMA foreign_keys = ON").await;
+        // The rebuild's own error says more than one from restoring the setting.
+        outcome?;
+        restored?;
+        return Ok(());
+    }
+    outcome
+}
+
+/// The rebuild itself, on the connection or transaction of `manager`.
+async fn rebuild_here(
+    manager: &SchemaManager<'_>,
+    table: &str,
+    edit: impl FnOnce(&mut Table),
+) -> Result<(), DbErr> {
     let mut model = read_table(manager, table).await?;
+    if foreign_keys_enabled(manager).await? {
+        refuse_if_referenced(manager, table).await?;
+    }
     let old_columns: Vec<String> = model.columns.iter().map(|c| c.name.clone()).collect();
     edit(&mut model);
     let copied: Vec<String> = model
@@ -83,7 +130,6 @@ pub(super) async fn rebuild(
     let temporary = ident(&format!("{NEW_PREFIX}{table}"));
     let target = ident(table);
 
-    let turned_off = foreign_keys_off(manager).await?;
     let dependents = dependents(manager, table).await?;
     model.name = format!("{NEW_PREFIX}{table}");
     exec(manager, &create_table_sql(&model)).await?;
@@ -125,9 +171,6 @@ pub(super) async fn rebuild(
         .await?;
     }
     recreate(manager, table, &dependents).await?;
-    if turned_off {
-        exec(manager, "PRAGMA foreign_keys = ON").await?;
-    }
 
     let broken = introspect::query(
         manager.get_connection(),
@@ -146,6 +189,37 @@ pub(super) async fn rebuild(
         )));
     }
     Ok(())
+}
+
+/// With enforcement on, `DROP TABLE` first deletes the table's rows, running the ON DELETE
+/// actions of every foreign key that references it: the rebuild would empty or break the
+/// referencing tables. Enforcement cannot be turned off inside a transaction, so such a table
+/// is refused (the transaction is rolled back by its owner).
+async fn refuse_if_referenced(manager: &SchemaManager<'_>, table: &str) -> Result<(), DbErr> {
+    let rows = introspect::query(
+        manager.get_connection(),
+        "SELECT DISTINCT m.name AS name FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
+         WHERE m.type = 'table' AND f.\"table\" = ? COLLATE NOCASE ORDER BY m.name",
+        vec![table.into()],
+    )
+    .await?;
+    let referencing: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get::<String>("", "name"))
+        .collect::<Result<_, _>>()?;
+    if referencing.is_empty() {
+        return Ok(());
+    }
+    Err(DbErr::Migration(format!(
+        "SQLite must rebuild table {table}, which {} reference(s) with foreign keys; inside a \
+         transaction with foreign-key enforcement on (it cannot change there), dropping the old \
+         table would delete or change their rows, so nothing was changed\n  fix: apply \
+         migrations with the `migrate` command, or run this migration without a transaction \
+         (`use_transaction()` returning `None`, the default: the rebuild then makes a transaction \
+         of its own with enforcement off), or turn enforcement off on the connection before \
+         `Migrator::up` (`PRAGMA foreign_keys = OFF`) and back on after it",
+        referencing.join(", ")
+    )))
 }
 
 /// A view or trigger that names the rebuilt table, directly or through a view, as
@@ -260,23 +334,6 @@ fn database_message(error: &DbErr) -> String {
         Some(at) if text.contains("(code: ") => text[at + 2..].to_string(),
         _ => text,
     }
-}
-
-/// Makes sure foreign-key enforcement is off; says whether this call turned it off.
-async fn foreign_keys_off(manager: &SchemaManager<'_>) -> Result<bool, DbErr> {
-    if !foreign_keys_enabled(manager).await? {
-        return Ok(false);
-    }
-    exec(manager, "PRAGMA foreign_keys = OFF").await?;
-    if foreign_keys_enabled(manager).await? {
-        return Err(DbErr::Migration(
-            "SQLite must rebuild a table here, which is only safe with foreign-key enforcement off, \
-             and that cannot change inside a transaction\n  fix: apply migrations with the \
-             `migrate` command (or `makemigrations::executor`), which turns it off around each migration"
-                .into(),
-        ));
-    }
-    Ok(true)
 }
 
 async fn foreign_keys_enabled(manager: &SchemaManager<'_>) -> Result<bool, DbErr> {

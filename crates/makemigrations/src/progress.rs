@@ -1,0 +1,212 @@
+//! MySQL/MariaDB's started-record: the progress of a migration that cannot run in a transaction,
+//! kept in `makemigrations_half_applied` so that a failure, a kill or a lost connection halfway
+//! leaves a record of what completed (Atlas and Prisma keep such a record; docs/guide.md, "If
+//! a migration fails halfway on MySQL").
+//!
+//! The record is written before the first statement (state `running`, no statement), brought up
+//! to date after each statement that completed, and marked `failed` (with the statement the
+//! server refused) when the migration returns an error. On success the executor deletes it in
+//! the transaction that writes the tracking row. A `running` record that a later run finds (it
+//! holds the run lock, so the run that wrote it is gone) is a run that was killed or lost its
+//! connection.
+//!
+//! The writes go through a connection of their own, on a thread of their own: the journal's
+//! callback runs inside the migration's statement, synchronously, so it hands each write to that
+//! thread and waits for it to be committed before the migration's next statement starts. The one
+//! window left is between a statement finishing on the server and its record being written: a
+//! run killed there completed one statement more than its record says.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use sea_orm::sqlx::{self, Connection};
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::executor::{Direction, HALF_APPLIED};
+
+// The table is `HALF_APPLIED`, spelled out: sqlx takes only literal SQL.
+const STARTED_SQL: &str = "INSERT INTO makemigrations_half_applied \
+     (version, direction, statements, failed_statement, failed_at, state) \
+     VALUES (?, ?, '[]', NULL, ?, 'running') \
+     ON DUPLICATE KEY UPDATE direction = VALUES(direction), statements = '[]', \
+     failed_statement = NULL, failed_at = VALUES(failed_at), state = 'running'";
+const PROGRESS_SQL: &str = "UPDATE makemigrations_half_applied \
+     SET statements = ?, failed_statement = ?, failed_at = ?, state = ? WHERE version = ?";
+
+/// A write of the record, and where to say it is done.
+struct Request {
+    statements: Vec<String>,
+    /// `Some` once the migration failed: the statement the server refused, if sea-orm reported it.
+    failed: Option<Option<String>>,
+    done: mpsc::SyncSender<Result<(), String>>,
+}
+
+/// The thread and connection that keep one migration's record.
+pub struct Recorder {
+    requests: Option<mpsc::Sender<Request>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Recorder {
+    /// Opens the record's connection and writes the started-record of `name` (over any record
+    /// left from before, which `--retry` resolved).
+    pub fn start(db: &DatabaseConnection, name: &str, direction: Direction) -> Result<Self, DbErr> {
+        let options = db.get_mysql_connection_pool().connect_options();
+        let (requests, inbox) = mpsc::channel::<Request>();
+        let (started_tx, started_rx) = mpsc::sync_channel::<Result<(), String>>(1);
+        let name = name.to_string();
+        let direction = match direction {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        };
+        let thread = std::thread::Builder::new()
+            .name("makemigrations-progress".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = started_tx.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let mut conn = match sqlx::mysql::MySqlConnection::connect_with(&options).await
+                    {
+                        Ok(conn) => conn,
+                        Err(e) => {
+                            let _ = started_tx.send(Err(e.to_string()));
+                            return;
+                        }
+                    };
+                    let started = write_started(&mut conn, &name, direction).await;
+                    let ok = started.is_ok();
+                    let _ = started_tx.send(started.map_err(|e| e.to_string()));
+                    if !ok {
+                        return;
+                    }
+                    while let Ok(request) = inbox.recv() {
+                        let written = write_progress(&mut conn, &name, &request)
+                            .await
+                            .map_err(|e| e.to_string());
+                        let _ = request.done.send(written);
+                    }
+                    let _ = conn.close().await;
+                });
+            })
+            .map_err(|e| DbErr::Custom(format!("starting the progress record: {e}")))?;
+        let recorder = Recorder {
+            requests: Some(requests),
+            thread: Some(thread),
+        };
+        match started_rx.recv() {
+            Ok(Ok(())) => Ok(recorder),
+            Ok(Err(e)) => Err(DbErr::Custom(format!(
+                "writing the progress record of {HALF_APPLIED} before the migration: {e}"
+            ))),
+            Err(_) => Err(DbErr::Custom(
+                "the progress record's thread stopped before the migration".into(),
+            )),
+        }
+    }
+
+    /// A handle for the journal's callback: writes the completed statements and waits until
+    /// they are committed.
+    pub fn progress(&self) -> crate::journal::Progress {
+        let requests = self.requests.clone().expect("open until finish");
+        Box::new(move |completed: &[String]| {
+            let _ = send(&requests, completed.to_vec(), None);
+        })
+    }
+
+    /// Marks the record failed, with what completed and the statement that failed.
+    pub fn failed(&self, completed: &[String], failed: Option<String>) -> Result<(), String> {
+        match &self.requests {
+            Some(requests) => send(requests, completed.to_vec(), Some(failed)),
+            None => Err("the record was closed".into()),
+        }
+    }
+
+    /// Closes the record's connection (the record itself stays as last written).
+    pub fn finish(mut self) {
+        self.requests.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Recorder {
+    /// Without [`Recorder::finish`] (an error, or a migration that panicked while the journal
+    /// still holds a handle): the thread ends once the last handle is gone; nothing waits for it.
+    fn drop(&mut self) {
+        self.requests.take();
+    }
+}
+
+fn send(
+    requests: &mpsc::Sender<Request>,
+    statements: Vec<String>,
+    failed: Option<Option<String>>,
+) -> Result<(), String> {
+    let (done, written) = mpsc::sync_channel(1);
+    requests
+        .send(Request {
+            statements,
+            failed,
+            done,
+        })
+        .map_err(|_| "the progress record's connection is closed".to_string())?;
+    written
+        .recv()
+        .map_err(|_| "the progress record's connection is closed".to_string())?
+}
+
+async fn write_started(
+    conn: &mut sqlx::mysql::MySqlConnection,
+    name: &str,
+    direction: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(STARTED_SQL)
+        .bind(name)
+        .bind(direction)
+        .bind(chrono::Utc::now().timestamp())
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+async fn write_progress(
+    conn: &mut sqlx::mysql::MySqlConnection,
+    name: &str,
+    request: &Request,
+) -> Result<(), sqlx::Error> {
+    let statements = serde_json::to_string(&request.statements).unwrap_or_default();
+    let (state, failed) = match &request.failed {
+        Some(failed) => ("failed", failed.clone()),
+        None => ("running", None),
+    };
+    sqlx::query(PROGRESS_SQL)
+        .bind(statements)
+        .bind(failed)
+        .bind(chrono::Utc::now().timestamp())
+        .bind(state)
+        .bind(name)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_record_is_written_to_the_half_applied_table() {
+        for sql in [STARTED_SQL, PROGRESS_SQL] {
+            assert!(sql.contains(&format!(" {HALF_APPLIED} ")), "{sql}");
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! An application that applies the migrations from its own start-up code
+//! (`Migrator::up(&db, None)`, sea-orm-migration's loop, not this tool's `migrate`): on SQLite that
+//! loop runs a migration without a transaction, so the table rebuild makes one of its own, with
+//! foreign-key enforcement off around it and on again afterwards, whatever happens. A rebuild
+//! that fails leaves the table, its rows and the rows that reference it (ON DELETE CASCADE) as
+//! they were; so does one that succeeds inside a migration that fails afterwards (the rebuild's
+//! DROP TABLE must not run the referencing table's cascade). On PostgreSQL the loop uses a
+//! transaction per migration, so nothing of the failed migration stays.
+
+mod support;
+
+use support::{texts, Backend, TestProject};
+
+const CREATE: &str = "m20260101_000001_create_parents";
+const WIDEN_THEN_FAIL: &str = "m20260101_000002_widen_then_fail";
+const BROKEN_KEY: &str = "m20260101_000003_broken_key";
+const DROP_NAME: &str = "m20260101_000004_drop_name";
+
+const HEADER: &str = "use makemigrations::prelude::*;\n\n\
+#[derive(DeriveMigrationName)]\npub struct Migration;\n\n";
+
+fn create() -> String {
+    format!(
+        r#"{HEADER}#[async_trait::async_trait]
+impl MigrationTrait for Migration {{
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
+        manager
+            .create_table(
+                Table::create()
+                    .table("parents")
+                    .col(ColumnDef::new("id").integer().not_null().primary_key())
+                    .col(ColumnDef::new("name").string_len(40).not_null())
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(Index::create().name("idx-parents-name").table("parents").col("name").to_owned())
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table("children")
+                    .col(ColumnDef::new("id").integer().not_null().primary_key())
+                    .col(ColumnDef::new("parent_id").integer().not_null())
+                    .col(ColumnDef::new("other_id").integer().null())
+                    .col(ColumnDef::new("label").string_len(40).not_null())
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk-children-parent_id")
+                            .from("children", "parent_id")
+                            .to("parents", "id")
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }}
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
+        manager.drop_table(Table::drop().table("children").to_owned()).await?;
+        manager.drop_table(Table::drop().table("parents").to_owned()).await
+    }}
+}}
+"#
+    )
+}
+
+/// A rebuild of `parents` (referenced with ON DELETE CASCADE) that succeeds, then a failure.
+fn widen_then_fail() -> String {
+    format!(
+        r#"{HEADER}#[async_trait::async_trait]
+impl MigrationTrait for Migration {{
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
+        alter_column(
+            manager,
+            "parents",
+            ColumnDef::new("name").string_len(40).not_null(),
+            ColumnDef::new("name").string_len(80).not_null(),
+        )
+        .await?;
+        Err(DbErr::Migration("a deliberate failure after the rebuild".into()))
+    }}
+
+    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {{
+        Ok(())
+    }}
+}}
+"#
+    )
+}
+
+/// A rebuild that fails itself, after its DROP TABLE and RENAME: the foreign key it adds is
+/// broken by a row.
+fn broken_key() -> String {
+    format!(
+        r#"{HEADER}#[async_trait::async_trait]
+impl MigrationTrait for Migration {{
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
+        add_foreign_key(
+            manager,
+            ForeignKey::create()
+                .name("fk-children-other_id")
+                .from("children", "other_id")
+                .to("parents", "id")
+                .to_owned(),
+        )
+        .await
+    }}
+
+    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {{
+        Ok(())
+    }}
+}}
+"#
+    )
+}
+
+/// A rebuild (the column is indexed) that fails after the old table is gone: a view reads the
+/// dropped column, so it cannot be created again.
+fn drop_name() -> String {
+    format!(
+        r#"{HEADER}#[async_trait::async_trait]
+impl MigrationTrait for Migration {{
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
+        drop_column(manager, "parents", "name").await
+    }}
+
+    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {{
+        Ok(())
+    }}
+}}
+"#
+    )
+}
+
+/// What the application does at start-up, and what it then finds on its own connection.
+const APP: &str = r#"//! An application applying the migrations at start-up.
+use migration::MigratorTrait;
+use sea_orm_migration::sea_orm::{ConnectionTrait, Database, Statement};
+
+#[tokio::main]
+async fn main() {
+    let url = std::env::var("DATABASE_URL").unwrap();
+    let db = Database::connect(&url).await.unwrap();
+    match migration::Migrator::up(&db, None).await {
+        Ok(()) => println!("up: ok"),
+        Err(e) => println!("up: error: {e}"),
+    }
+    if db.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Sqlite {
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), "PRAGMA foreign_keys"))
+            .await
+            .unwrap()
+            .unwrap();
+        println!("foreign_keys={}", row.try_get_by_index::<i64>(0).unwrap());
+    }
+}
+"#;
+
+fn project(migrations: &[(&str, String)]) -> TestProject {
+    let project = TestProject::new();
+    let crates = project.crates();
+    for (name, source) in migrations {
+        std::fs::write(
+            crates.join(format!("migration/src/migrations/{name}.rs")),
+            source,
+        )
+        .unwrap();
+    }
+    // The application's binary, named after the project like the tool's (a shared target dir).
+    let sub = crates.file_name().unwrap().to_string_lossy().into_owned();
+    std::fs::write(crates.join("migration/src/app.rs"), APP).unwrap();
+    let manifest = crates.join("migration/Cargo.toml");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.push_str(&format!(
+        "\n[[bin]]\nname = \"app-{sub}\"\npath = \"src/app.rs\"\n"
+    ));
+    std::fs::write(manifest, text).unwrap();
+    project.build();
+    project
+}
+
+fn run_app(project: &TestProject, db: &Backend) -> String {
+    let binary = project.binary().with_file_name(format!(
+        "app-{}",
+        project.crates().file_name().unwrap().to_string_lossy()
+    ));
+    let out = std::process::Command::new(binary)
+        .env("DATABASE_URL", db.url())
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{}: the application crashed:\n{text}",
+        db.name()
+    );
+    text
+}
+
+async fn seed(project: &TestProject, db: &Backend) {
+    let out = project.run(db, &["migrate", CREATE]);
+    assert!(out.success, "{}: {}", db.name(), out.text);
+    db.execute(
+        "INSERT INTO parents (id, name) VALUES (1, 'p1'), (2, 'p2'); \
+         INSERT INTO children (id, parent_id, other_id, label) VALUES (1, 1, 999, 'c1'), (2, 2, NULL, 'c2'); \
+         CREATE VIEW parent_names AS SELECT name FROM parents",
+    )
+    .await;
+}
+
+async fn assert_rows_intact(db: &Backend, what: &str) {
+    assert_eq!(
+        texts(db, "SELECT name FROM parents ORDER BY id").await,
+        ["p1", "p2"],
+        "{}: {what}",
+        db.name()
+    );
+    assert_eq!(
+        texts(db, "SELECT label FROM children ORDER BY id").await,
+        ["c1", "c2"],
+        "{}: {what}: the referencing rows",
+        db.name()
+    );
+    assert_eq!(
+        texts(db, "SELECT version FROM seaql_migrations ORDER BY version").await,
+        [CREATE],
+        "{}: {what}: only the first migration is recorded",
+        db.name()
+    );
+    let tables = {
+        let conn = db.connect().await;
+        let tables = makemigrations::executor::table_names(&conn).await.unwrap();
+        conn.close().await.unwrap();
+        tables
+    };
+    assert!(
+        !tables.iter().any(|t| t.starts_with("_makemigrations_new_")),
+        "{}: {what}: a half-made table is left: {tables:?}",
+        db.name()
+    );
+}
+
+/// The backends where an application's `Migrator::up` is transactional (PostgreSQL) or made
+/// safe by the rebuild (SQLite); MySQL commits each statement, which `migrate` records instead.
+async fn backends() -> Vec<Backend> {
+    support::enabled_backends()
+        .await
+        .into_iter()
+        .filter(|b| !matches!(b, Backend::MySql { .. }))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_migration_failing_after_a_rebuild_leaves_rows_and_foreign_keys_on() {
+    let project = project(&[(CREATE, create()), (WIDEN_THEN_FAIL, widen_then_fail())]);
+    for db in backends().await {
+        seed(&project, &db).await;
+        let before = db.schema_fingerprint().await;
+        let out = run_app(&project, &db);
+        assert!(
+            out.contains("up: error") && out.contains("a deliberate failure after the rebuild"),
+            "{}: {out}",
+            db.name()
+        );
+        assert_rows_intact(&db, "a migration failing after a rebuild").await;
+        match db {
+            Backend::Sqlite { .. } => {
+                assert!(out.contains("foreign_keys=1"), "{}: {out}", db.name());
+                assert!(texts(&db, "PRAGMA foreign_key_check").await.is_empty());
+            }
+            // One transaction for the whole migration: the change is gone with it.
+            _ => assert_eq!(db.schema_fingerprint().await, before, "{}", db.name()),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rebuild_that_fails_leaves_the_table_as_it_was() {
+    let project = project(&[
+        (CREATE, create()),
+        (BROKEN_KEY, broken_key()),
+        (DROP_NAME, drop_name()),
+    ]);
+    for db in backends().await {
+        seed(&project, &db).await;
+        let before = db.schema_fingerprint().await;
+        let out = run_app(&project, &db);
+        assert!(out.contains("up: error"), "{}: {out}", db.name());
+        assert_rows_intact(&db, "a rebuild that failed").await;
+        assert_eq!(
+            db.schema_fingerprint().await,
+            before,
+            "{}: the table changed: {out}",
+            db.name()
+        );
+        if let Backend::Sqlite { .. } = db {
+            assert!(
+                out.contains("foreign_keys=1") && out.contains("point nowhere"),
+                "{}: {out}",
+                db.name()
+            );
+        }
+        // Once the row is fixed, the same start-up applies it, and stops at the next rebuild,
+        // which fails after its DROP TABLE: the view reads the dropped column.
+        db.execute("UPDATE children SET other_id = NULL WHERE other_id = 999")
+            .await;
+        let out = run_app(&project, &db);
+        assert!(out.contains("up: error"), "{}: {out}", db.name());
+        assert_eq!(
+            texts(&db, "SELECT version FROM seaql_migrations ORDER BY version").await,
+            [CREATE, BROKEN_KEY],
+            "{}: {out}",
+            db.name()
+        );
+        assert!(
+            db.schema_fingerprint()
+                .await
+                .contains(&"  index idx-parents-name [\"name\"] unique=false".to_string()),
+            "{}: the table lost its index: {out}",
+            db.name()
+        );
+        assert_eq!(
+            texts(&db, "SELECT name FROM parent_names ORDER BY name").await,
+            ["p1", "p2"],
+            "{}: the view and the column it reads",
+            db.name()
+        );
+        assert_eq!(
+            texts(&db, "SELECT label FROM children ORDER BY id").await,
+            ["c1", "c2"],
+            "{}",
+            db.name()
+        );
+        if let Backend::Sqlite { .. } = db {
+            assert!(
+                out.contains("foreign_keys=1") && out.contains("cannot be created again"),
+                "{}: {out}",
+                db.name()
+            );
+        }
+        // Without the view, it applies.
+        db.execute("DROP VIEW parent_names").await;
+        let out = run_app(&project, &db);
+        assert!(out.contains("up: ok"), "{}: {out}", db.name());
+        assert_eq!(
+            texts(&db, "SELECT label FROM children ORDER BY id").await,
+            ["c1", "c2"],
+            "{}",
+            db.name()
+        );
+    }
+}
