@@ -21,7 +21,7 @@
 // for every other module's plain functions.
 #![allow(clippy::result_large_err)]
 
-use std::io::{Read, Write};
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -310,8 +310,33 @@ pub fn check_space(dir: &Path, needed: u64, available: u64) -> Result<(), Error>
 
 /// Checks what a backup needs before anything changes: the client program, and room for the
 /// file in `dir` (created if missing). `migrate --backup` calls it before it touches the database.
-pub async fn preflight(db: &DatabaseConnection, url: &str, dir: &Path) -> Result<(), Error> {
-    preflight_target(db, url, dir).await.map(|_| ())
+pub async fn preflight(
+    db: &DatabaseConnection,
+    url: &str,
+    dir: &Path,
+    restore_too: bool,
+) -> Result<(), Error> {
+    let (target, _) = preflight_target(db, url, dir).await?;
+    // `--restore-on-failure`: the programs that restore must be there before anything runs, not
+    // found missing after a failure.
+    if restore_too {
+        let backend = db.get_database_backend();
+        match target {
+            Target::Postgres { .. } => {
+                tool(&["pg_restore"], backend, "restore a PostgreSQL backup")?;
+                tool(&["psql"], backend, "restore a PostgreSQL backup")?;
+            }
+            Target::MySql { .. } => {
+                tool(
+                    &["mysql", "mariadb"],
+                    backend,
+                    "restore a MySQL/MariaDB backup",
+                )?;
+            }
+            Target::Sqlite { .. } => {}
+        }
+    }
+    Ok(())
 }
 
 async fn preflight_target(
@@ -665,13 +690,31 @@ pub async fn restore(db: &DatabaseConnection, url: &str, file: &Path) -> Result<
 
 /// After a migration (or the validation after `migrate`) failed: puts back the backup taken
 /// before the run, so the database is as it was before it, tracking tables included (a
-/// half-applied record written by the failed run goes with them).
+/// half-applied record written by the failed run goes with them). The log keeps the run's steps:
+/// they are written back after the restore, which took them away with everything else.
 pub async fn restore_after_failure(
     db: &DatabaseConnection,
     url: &str,
     backup: &Backup,
 ) -> Result<Restored, Error> {
-    restore(db, url, &backup.path).await
+    let logged = crate::run_log::read(db, None)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let restored = restore(db, url, &backup.path).await?;
+    let kept = crate::run_log::read(db, None)
+        .await
+        .ok()
+        .flatten()
+        .map_or(0, |steps| steps.len());
+    // The log only grows: what it had beyond the restored rows is this run's (newest first).
+    let added = logged.len().saturating_sub(kept);
+    let run: Vec<crate::run_log::Step> = logged.into_iter().take(added).rev().collect();
+    if let Err(e) = crate::run_log::append(db, &run).await {
+        tracing::warn!(target: "makemigrations", "the steps of the restored run were not logged again: {e}");
+    }
+    Ok(restored)
 }
 
 /// Checks that `file` is a backup this database can take, before anyone is asked; returns the
@@ -715,9 +758,14 @@ fn check_file(target: &Target, file: &Path) -> Result<(), Error> {
             "a SQLite database file (made by `backup` on SQLite)",
         ),
         Target::MySql { .. } => {
-            let text = std::fs::read(file).map_err(|e| bad(e.to_string()))?;
-            let tail =
-                String::from_utf8_lossy(&text[text.len().saturating_sub(200)..]).into_owned();
+            // Only the end is read: a dump can be larger than memory.
+            let mut dump = std::fs::File::open(file).map_err(|e| bad(e.to_string()))?;
+            let length = dump.metadata().map_err(|e| bad(e.to_string()))?.len();
+            let mut end = Vec::new();
+            dump.seek(std::io::SeekFrom::Start(length.saturating_sub(200)))
+                .and_then(|_| dump.read_to_end(&mut end))
+                .map_err(|e| bad(e.to_string()))?;
+            let tail = String::from_utf8_lossy(&end).into_owned();
             if !tail.contains(MYSQL_COMPLETED) {
                 return Err(bad(format!(
                     "it is not a complete mysqldump/mariadb-dump file (made by `backup` on MySQL/MariaDB): its last line is not `{MYSQL_COMPLETED} ...`"

@@ -177,8 +177,9 @@ impl Error {
     /// The process exit code: 3 for an unanswered question (as Django's non-interactive
     /// questioner), 4 when another migration run held the lock for longer than `--lock-timeout`
     /// (a caller may simply try again), 5 when the database cannot be reached or opened (a
-    /// caller may retry once it runs), 130 for Ctrl-C or the end of input at a prompt, 2 for
-    /// every other error (docs/guide.md, "When something is wrong").
+    /// caller may retry once it runs), 6 when the history cannot be trusted, 8 when validation
+    /// failed, 9 when a backup or restore failed, 130 for Ctrl-C or the end of input at a
+    /// prompt, 2 for every other error (docs/guide.md, "When something is wrong").
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Unanswered(_) => 3,

@@ -658,6 +658,9 @@ async fn record_only_unlogged(
     ensure_tracking_tables(db).await?;
     let txn = db.begin().await?;
     record_version(&txn, name, direction, Recording::Fake, checksum).await?;
+    // Faked after it failed halfway (finished or undone by hand): its record goes with the
+    // tracking row, so a kill in between leaves one of them, never neither.
+    clear_half_applied(&txn, Some(name)).await?;
     if direction == Direction::Down {
         let present = table_names(&txn).await?;
         let sql = format!("SELECT table_name, created_by FROM {OWNED_TABLES}");

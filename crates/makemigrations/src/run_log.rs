@@ -159,6 +159,49 @@ async fn insert<C: ConnectionTrait>(
     db.execute(&insert).await.map(|_| ())
 }
 
+/// Writes `steps` (oldest first) back as they were: the steps of a run that
+/// `--restore-on-failure` undid, which restoring the older backup took out of the log.
+pub async fn append<C: ConnectionTrait>(db: &C, steps: &[Step]) -> Result<(), DbErr> {
+    if steps.is_empty() {
+        return Ok(());
+    }
+    ensure_table(db).await?;
+    for step in steps {
+        let insert = Query::insert()
+            .into_table(LOG_TABLE.to_string())
+            .columns(
+                [
+                    "version",
+                    "action",
+                    "outcome",
+                    "duration_ms",
+                    "error",
+                    "database_name",
+                    "db_user",
+                    "client_host",
+                    "tool_version",
+                    "started_at",
+                ]
+                .map(str::to_string),
+            )
+            .values_panic([
+                step.version.clone().into(),
+                step.action.clone().into(),
+                step.outcome.clone().into(),
+                step.duration_ms.into(),
+                step.error.clone().into(),
+                step.database.clone().into(),
+                step.user.clone().into(),
+                step.client_host.clone().into(),
+                step.tool_version.clone().into(),
+                step.started_at.into(),
+            ])
+            .to_owned();
+        db.execute(&insert).await?;
+    }
+    Ok(())
+}
+
 /// Who ran a step where: asked of the connection itself, so no URL (and so no password) is
 /// ever involved.
 struct Identity {

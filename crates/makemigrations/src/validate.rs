@@ -124,6 +124,8 @@ impl Problem {
 pub struct Report {
     pub failures: Vec<Problem>,
     pub warnings: Vec<Problem>,
+    /// Failures that were already there before the run (see [`Report::new_since`]).
+    pub preexisting: Vec<Problem>,
     /// How many tables were checked.
     pub tables: usize,
 }
@@ -131,6 +133,23 @@ pub struct Report {
 impl Report {
     pub fn ok(&self) -> bool {
         self.failures.is_empty()
+    }
+
+    /// This report without the failures `before` already had (same kind, table and constraint,
+    /// no more offending rows): `migrate` fails only on what its migrations let in, so one old
+    /// orphan row does not stop (or, with `--restore-on-failure`, undo) every later run.
+    pub fn new_since(mut self, before: &Report) -> Report {
+        let (old, new): (Vec<Problem>, Vec<Problem>) = self.failures.into_iter().partition(|now| {
+            before.failures.iter().any(|was| {
+                was.kind == now.kind
+                    && was.table == now.table
+                    && was.constraint == now.constraint
+                    && was.count >= now.count
+            })
+        });
+        self.failures = new;
+        self.preexisting = old;
+        self
     }
 
     fn push(&mut self, problem: Problem) {

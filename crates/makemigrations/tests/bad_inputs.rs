@@ -818,17 +818,17 @@ async fn bad_commands_on_a_database() {
             std::fs::remove_dir(&lock).unwrap();
         }
 
-        // A corrupted tracking table: a row no file has, then a column gone.
-        // TODO(lead): the history-integrity work (H2) gives these exit 6; assert it once merged.
+        // A corrupted tracking table: a row no file has, then a column gone (exit 6: the
+        // history cannot be trusted).
         db.execute("INSERT INTO seaql_migrations (version, applied_at) VALUES ('garbage', 0)")
             .await;
         let before = state(&project, &db).await;
         let out = project.run(&db, &["migrate"]);
-        assert_ne!(out.code, Some(0), "{name}: garbage row\n{}", out.text);
-        assert!(
-            out.text.contains("garbage"),
-            "{name}: garbage row\n{}",
-            out.text
+        assert_refused(
+            &format!("{name}: garbage row"),
+            &out,
+            6,
+            &["garbage", "its file is gone"],
         );
         assert_no_secret("garbage row", &out);
         assert_eq!(state(&project, &db).await, before, "{name}: garbage row");
@@ -838,11 +838,11 @@ async fn bad_commands_on_a_database() {
             .await;
         let before = state(&project, &db).await;
         let out = project.run(&db, &["migrate"]);
-        assert_ne!(out.code, Some(0), "{name}: dropped column\n{}", out.text);
-        assert!(
-            out.text.contains("error:"),
-            "{name}: dropped column\n{}",
-            out.text
+        assert_refused(
+            &format!("{name}: dropped column"),
+            &out,
+            6,
+            &["seaql_migrations", "cannot be read"],
         );
         assert_no_secret("dropped column", &out);
         assert_eq!(state(&project, &db).await, before, "{name}: dropped column");

@@ -590,7 +590,7 @@ async fn migrate(
     } = options;
     // A backup that cannot be made stops the run before anything changes.
     if let Some(s) = safety {
-        crate::backup::preflight(db, &s.url, &s.dir).await?;
+        crate::backup::preflight(db, &s.url, &s.dir, s.restore_on_failure).await?;
     }
     // Every refusal is decided on what is read; the tool's tables are created only below, once
     // something will be written.
@@ -601,9 +601,6 @@ async fn migrate(
         Some(target) => find_target(&states, target)?,
         None => states.len().saturating_sub(1),
     };
-    // The commands that change the database are the ones that create the tool's tables (once
-    // the target is known to be right: a typo changes nothing).
-    executor::ensure_tracking_tables(db).await?;
     let to_apply: Vec<&MigrationState> = states
         .iter()
         .take(last + 1)
@@ -680,7 +677,9 @@ async fn migrate(
         // The commands that change the database are the ones that create the tool's tables.
         executor::ensure_tracking_tables(db).await?;
     }
-    if let Some(record) = resolved {
+    // `--fake` clears the record in the transaction that records the migration (a kill between
+    // the two would otherwise leave neither); `--retry` clears it before the run writes its own.
+    if let Some(record) = resolved.filter(|r| !fake || !names.contains(&r.name.as_str())) {
         executor::clear_half_applied(db, Some(&record.name)).await?;
     }
     if let Some(rows) = adoption {
@@ -697,6 +696,7 @@ async fn migrate(
             to_apply.len()
         );
         for state in to_apply {
+            lock.ensure_held(state.name()).await?;
             // A baseline's tables become the project's, however it is recorded.
             match gate::baseline_tables(project.migration_facts, state.name()) {
                 Some(tables) => {
@@ -712,10 +712,22 @@ async fn migrate(
         }
         return Ok(ExitCode::SUCCESS);
     }
+    // What the data already broke before the run is reported, but is not this run's failure.
+    let broken_before = crate::validate::validate(db, &crate::validate::Scope::All).await?;
     println!("Applying {} migration(s):", to_apply.len());
     let run_length = to_apply.len();
     for (committed, (state, step)) in to_apply.into_iter().zip(steps).enumerate() {
         print!("  {} ...", state.name());
+        if let Err(e) = lock.ensure_held(state.name()).await {
+            println!(" STOPPED");
+            if let Some(made) = &backup {
+                println!(
+                    "Not restored (another run may be going on now); the backup taken before this run is {}.",
+                    made.path.display()
+                );
+            }
+            return Err(e);
+        }
         if step == gate::BaselineStep::Record {
             let tables =
                 gate::baseline_tables(project.migration_facts, state.name()).unwrap_or_default();
@@ -730,10 +742,6 @@ async fn migrate(
             }
             println!(" RECORDED (a baseline whose tables exist here)");
             continue;
-        }
-        if let Err(e) = lock.ensure_held(state.name()).await {
-            println!(" STOPPED");
-            return Err(e);
         }
         let elapsed = executor::run_one(
             db,
@@ -751,7 +759,7 @@ async fn migrate(
             }
         }
     }
-    if let Err(failed) = validate_after_migrate(db).await {
+    if let Err(failed) = validate_after_migrate(db, &broken_before).await {
         // `--restore-on-failure` puts the database back as before the run; otherwise the
         // migrations stay, and the user corrects the rows.
         if !safety.is_some_and(|s| s.restore_on_failure) {
@@ -765,9 +773,14 @@ async fn migrate(
 
 /// The integrity checks after migrations ran: what a migration (or a rebuild, or checks turned
 /// off) let into the data. A failure is exit 8; the migrations stay applied.
-async fn validate_after_migrate(db: &DatabaseConnection) -> Result<(), Error> {
+async fn validate_after_migrate(
+    db: &DatabaseConnection,
+    broken_before: &crate::validate::Report,
+) -> Result<(), Error> {
     let started = std::time::Instant::now();
-    let report = crate::validate::validate(db, &crate::validate::Scope::All).await?;
+    let report = crate::validate::validate(db, &crate::validate::Scope::All)
+        .await?
+        .new_since(broken_before);
     if !report.ok() {
         println!("Validating ... FAILED");
         return Err(Error::ValidationFailed {
@@ -787,6 +800,9 @@ async fn validate_after_migrate(db: &DatabaseConnection) -> Result<(), Error> {
 fn print_validation_warnings(report: &crate::validate::Report) {
     for warning in &report.warnings {
         println!("  warning: {}", warning.describe());
+    }
+    for old in &report.preexisting {
+        println!("  already before this run: {}", old.describe());
     }
 }
 
@@ -865,7 +881,9 @@ async fn rollback(
         // The commands that change the database are the ones that create the tool's tables.
         executor::ensure_tracking_tables(db).await?;
     }
-    if let Some(record) = resolved {
+    // `--fake` clears the record with the tracking row it writes (see `migrate`).
+    let faked: Vec<&str> = to_revert.iter().map(|s| s.name()).collect();
+    if let Some(record) = resolved.filter(|r| !args.fake || !faked.contains(&r.name.as_str())) {
         executor::clear_half_applied(db, Some(&record.name)).await?;
     }
     if count == 0 {
@@ -875,6 +893,7 @@ async fn rollback(
     if args.fake {
         println!("Recording {count} migration(s) as not applied, without running their down:");
         for state in to_revert {
+            lock.ensure_held(state.name()).await?;
             executor::record_only(db, state.name(), Direction::Down, None).await?;
             println!("  {} ... FAKED", state.name());
         }
