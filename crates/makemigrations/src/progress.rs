@@ -22,7 +22,7 @@ use std::thread::JoinHandle;
 use sea_orm::sqlx::{self, Connection};
 use sea_orm::{DatabaseConnection, DbErr};
 
-use crate::executor::{Direction, HALF_APPLIED};
+use crate::executor::Direction;
 
 // The table is `HALF_APPLIED`, spelled out: sqlx takes only literal SQL.
 const STARTED_SQL: &str = "INSERT INTO makemigrations_half_applied \
@@ -53,7 +53,9 @@ impl Recorder {
     pub fn start(db: &DatabaseConnection, name: &str, direction: Direction) -> Result<Self, DbErr> {
         let options = db.get_mysql_connection_pool().connect_options();
         let (requests, inbox) = mpsc::channel::<Request>();
-        let (started_tx, started_rx) = mpsc::sync_channel::<Result<(), String>>(1);
+        // The server's own error is kept (not its text): a user who may not write the record gets
+        // the same `no_permission` answer as for any other refused write.
+        let (started_tx, started_rx) = mpsc::sync_channel::<Result<(), DbErr>>(1);
         let name = name.to_string();
         let direction = match direction {
             Direction::Up => "up",
@@ -68,7 +70,7 @@ impl Recorder {
                 {
                     Ok(runtime) => runtime,
                     Err(e) => {
-                        let _ = started_tx.send(Err(e.to_string()));
+                        let _ = started_tx.send(Err(DbErr::Custom(e.to_string())));
                         return;
                     }
                 };
@@ -77,13 +79,13 @@ impl Recorder {
                     {
                         Ok(conn) => conn,
                         Err(e) => {
-                            let _ = started_tx.send(Err(e.to_string()));
+                            let _ = started_tx.send(Err(sqlx_error(e)));
                             return;
                         }
                     };
                     let started = write_started(&mut conn, &name, direction).await;
                     let ok = started.is_ok();
-                    let _ = started_tx.send(started.map_err(|e| e.to_string()));
+                    let _ = started_tx.send(started.map_err(sqlx_error));
                     if !ok {
                         return;
                     }
@@ -103,9 +105,7 @@ impl Recorder {
         };
         match started_rx.recv() {
             Ok(Ok(())) => Ok(recorder),
-            Ok(Err(e)) => Err(DbErr::Custom(format!(
-                "writing the progress record of {HALF_APPLIED} before the migration: {e}"
-            ))),
+            Ok(Err(e)) => Err(e),
             Err(_) => Err(DbErr::Custom(
                 "the progress record's thread stopped before the migration".into(),
             )),
@@ -202,6 +202,7 @@ async fn write_progress(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::executor::HALF_APPLIED;
 
     #[test]
     fn the_record_is_written_to_the_half_applied_table() {
@@ -209,4 +210,8 @@ mod tests {
             assert!(sql.contains(&format!(" {HALF_APPLIED} ")), "{sql}");
         }
     }
+}
+
+fn sqlx_error(e: sqlx::Error) -> DbErr {
+    DbErr::Exec(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e)))
 }

@@ -389,7 +389,7 @@ async fn refusals_create_nothing_and_a_corrupt_tracking_table_is_named() {
         for (args, code, says) in [
             (&["migrate", "m1999"][..], 2, "no migration matches"),
             (&["rollback"], 2, "no migration is applied"),
-            (&["rollback", "--to", BOOKS], 2, "not applied"),
+            (&["rollback", "--to", BOOKS], 2, "no migration is applied"),
             (&["rehash", BOOKS], 2, "not applied"),
             (&["rehash"], 0, "nothing to re-record"),
         ] {
