@@ -126,6 +126,22 @@ async fn insert<C: ConnectionTrait>(
         return Ok(());
     }
     let who = identity(db).await?;
+    let step = Step {
+        version: version.to_string(),
+        action: action.as_str().to_string(),
+        outcome: if error.is_some() { "failed" } else { "ok" }.to_string(),
+        duration_ms: duration.as_millis() as i64,
+        error: error.map(crate::database::hide_secrets),
+        database: who.database,
+        user: who.user,
+        client_host: client_host(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at: started_at.timestamp(),
+    };
+    insert_step(db, &step).await
+}
+
+async fn insert_step<C: ConnectionTrait>(db: &C, step: &Step) -> Result<(), DbErr> {
     let insert = Query::insert()
         .into_table(LOG_TABLE.to_string())
         .columns(
@@ -144,16 +160,16 @@ async fn insert<C: ConnectionTrait>(
             .map(str::to_string),
         )
         .values_panic([
-            version.into(),
-            action.as_str().into(),
-            if error.is_some() { "failed" } else { "ok" }.into(),
-            (duration.as_millis() as i64).into(),
-            error.map(crate::database::hide_secrets).into(),
-            who.database.into(),
-            who.user.into(),
-            client_host().into(),
-            env!("CARGO_PKG_VERSION").into(),
-            started_at.timestamp().into(),
+            step.version.clone().into(),
+            step.action.clone().into(),
+            step.outcome.clone().into(),
+            step.duration_ms.into(),
+            step.error.clone().into(),
+            step.database.clone().into(),
+            step.user.clone().into(),
+            step.client_host.clone().into(),
+            step.tool_version.clone().into(),
+            step.started_at.into(),
         ])
         .to_owned();
     db.execute(&insert).await.map(|_| ())
@@ -167,37 +183,7 @@ pub async fn append<C: ConnectionTrait>(db: &C, steps: &[Step]) -> Result<(), Db
     }
     ensure_table(db).await?;
     for step in steps {
-        let insert = Query::insert()
-            .into_table(LOG_TABLE.to_string())
-            .columns(
-                [
-                    "version",
-                    "action",
-                    "outcome",
-                    "duration_ms",
-                    "error",
-                    "database_name",
-                    "db_user",
-                    "client_host",
-                    "tool_version",
-                    "started_at",
-                ]
-                .map(str::to_string),
-            )
-            .values_panic([
-                step.version.clone().into(),
-                step.action.clone().into(),
-                step.outcome.clone().into(),
-                step.duration_ms.into(),
-                step.error.clone().into(),
-                step.database.clone().into(),
-                step.user.clone().into(),
-                step.client_host.clone().into(),
-                step.tool_version.clone().into(),
-                step.started_at.into(),
-            ])
-            .to_owned();
-        db.execute(&insert).await?;
+        insert_step(db, step).await?;
     }
     Ok(())
 }

@@ -117,20 +117,6 @@ async fn checksum_versions(db: &Backend) -> Vec<String> {
 }
 
 /// The tables of the database's current schema, sorted.
-async fn tables(db: &Backend) -> Vec<String> {
-    let sql = match db {
-        Backend::Postgres { .. } => {
-            "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
-                .to_string()
-        }
-        Backend::MySql { database, .. } => format!(
-            "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
-             WHERE TABLE_SCHEMA = '{database}' ORDER BY 1"
-        ),
-        _ => "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1".to_string(),
-    };
-    support::texts(db, &sql).await
-}
 
 fn expect(out: &Output, code: i32, parts: &[&str], what: &str) {
     assert_eq!(out.code, Some(code), "{what}: exit code\n{}", out.text);
@@ -396,7 +382,7 @@ async fn refusals_create_nothing_and_a_corrupt_tracking_table_is_named() {
             let out = project.run(db, args);
             expect(&out, code, &[says], &format!("{name}: {args:?}"));
             assert_eq!(
-                tables(db).await,
+                support::table_names(db).await,
                 Vec::<String>::new(),
                 "{name}: {args:?} created a table"
             );
@@ -423,7 +409,11 @@ async fn refusals_create_nothing_and_a_corrupt_tracking_table_is_named() {
                 &format!("{name}: {args:?} with a corrupt table"),
             );
         }
-        assert_eq!(tables(db).await, ["seaql_migrations"], "{name}");
+        assert_eq!(
+            support::table_names(db).await,
+            ["seaql_migrations"],
+            "{name}"
+        );
         db.execute("DROP TABLE seaql_migrations").await;
 
         // A row that cannot be read.

@@ -83,21 +83,6 @@ async fn read_only(db: &Backend) -> (Backend, Vec<String>) {
     }
 }
 
-async fn table_names(db: &Backend) -> Vec<String> {
-    let sql = match db {
-        Backend::Postgres { .. } => {
-            "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
-                .to_string()
-        }
-        Backend::MySql { database, .. } => format!(
-            "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
-             WHERE TABLE_SCHEMA = '{database}' ORDER BY 1"
-        ),
-        _ => "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1".to_string(),
-    };
-    support::texts(db, &sql).await
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn every_step_is_logged_and_history_shows_it() {
     let backends = support::enabled_backends().await;
@@ -144,7 +129,7 @@ async fn every_step_is_logged_and_history_shows_it() {
             out.text
         );
         assert!(
-            table_names(admin).await.is_empty(),
+            support::table_names(admin).await.is_empty(),
             "{name}: history created a table"
         );
 
@@ -268,7 +253,7 @@ async fn every_step_is_logged_and_history_shows_it() {
         );
 
         // A read-only user reads the log and creates nothing.
-        let before = table_names(admin).await;
+        let before = support::table_names(admin).await;
         let (ro, ro_cleanup) = read_only(admin).await;
         let out = project.run(&ro, &["history", "-l", "1"]);
         assert!(
@@ -282,7 +267,7 @@ async fn every_step_is_logged_and_history_shows_it() {
             out.text
         );
         assert_eq!(
-            table_names(admin).await,
+            support::table_names(admin).await,
             before,
             "{name}: the read-only history created a table"
         );

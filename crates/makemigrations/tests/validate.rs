@@ -60,21 +60,6 @@ async fn insert_orphan(db: &Backend) -> String {
     }
 }
 
-async fn table_names(db: &Backend) -> Vec<String> {
-    let sql = match db {
-        Backend::Postgres { .. } => {
-            "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
-                .to_string()
-        }
-        Backend::MySql { database, .. } => format!(
-            "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
-             WHERE TABLE_SCHEMA = '{database}' ORDER BY 1"
-        ),
-        _ => "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1".to_string(),
-    };
-    support::texts(db, &sql).await
-}
-
 fn assert_names_orphans(name: &str, text: &str, constraint: &str) {
     assert!(
         text.contains("validation failed")
@@ -107,7 +92,7 @@ async fn validate_finds_rows_that_violate_foreign_keys() {
         let out = project.run(db, &["validate"]);
         assert_eq!(out.code, Some(0), "{name}: {}", out.text);
         assert!(
-            table_names(db).await.is_empty(),
+            support::table_names(db).await.is_empty(),
             "{name}: validate created a table"
         );
 
@@ -127,12 +112,12 @@ async fn validate_finds_rows_that_violate_foreign_keys() {
         );
 
         let constraint = insert_orphan(db).await;
-        let before = table_names(db).await;
+        let before = support::table_names(db).await;
         let out = project.run(db, &["validate"]);
         assert_eq!(out.code, Some(8), "{name}: {}", out.text);
         assert_names_orphans(name, &out.text, &constraint);
         assert_eq!(
-            table_names(db).await,
+            support::table_names(db).await,
             before,
             "{name}: validate created a table"
         );

@@ -525,6 +525,23 @@ async fn scratch_database(
     Some((url, admin_url, database))
 }
 
+/// The tables of the database (PostgreSQL: of `public`), sorted: to see that a command
+/// created nothing.
+pub async fn table_names(db: &Backend) -> Vec<String> {
+    let sql = match db {
+        Backend::Postgres { .. } => {
+            "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+                .to_string()
+        }
+        Backend::MySql { database, .. } => format!(
+            "SELECT CAST(TABLE_NAME AS CHAR) FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = '{database}' ORDER BY 1"
+        ),
+        _ => "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1".to_string(),
+    };
+    texts(db, &sql).await
+}
+
 /// The first column of every row of `sql`, as text (`NULL` for null).
 pub async fn texts(db: &Backend, sql: &str) -> Vec<String> {
     texts_at(db, sql, 0).await
