@@ -17,6 +17,7 @@
 
 use std::cell::Cell;
 use std::fmt::Debug;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use sea_orm::metric::Info;
@@ -106,6 +107,8 @@ struct Open {
 }
 
 static OPEN: Mutex<Option<Open>> = Mutex::new(None);
+/// Whether a journal is open, read without the lock: most statements run with none open.
+static IS_OPEN: AtomicBool = AtomicBool::new(false);
 
 thread_local! {
     /// The tool's own bookkeeping runs here (the progress record's thread): never journaled.
@@ -124,10 +127,12 @@ pub fn open(progress: Option<Progress>) {
         journal: Journal::default(),
         progress,
     });
+    IS_OPEN.store(true, Ordering::SeqCst);
 }
 
 /// Stops recording and returns what was recorded.
 pub fn close() -> Vec<Entry> {
+    IS_OPEN.store(false, Ordering::SeqCst);
     lock().take().map(|o| o.journal.entries).unwrap_or_default()
 }
 
@@ -179,7 +184,7 @@ fn update(change: impl FnOnce(&mut Journal) -> Option<Vec<String>>) {
 
 /// The metric callback: keeps the statements that can change something (not reads).
 pub fn record(info: &Info<'_>) {
-    if IGNORED.with(|i| i.get()) {
+    if !IS_OPEN.load(Ordering::SeqCst) || IGNORED.with(|i| i.get()) {
         return;
     }
     let sql = info.statement.to_string();
@@ -202,7 +207,10 @@ struct Listener;
 
 impl<S: tracing::Subscriber> Layer<S> for Listener {
     fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
-        if event.metadata().target() != SQL_TARGET || IGNORED.with(|i| i.get()) {
+        if event.metadata().target() != SQL_TARGET
+            || !IS_OPEN.load(Ordering::SeqCst)
+            || IGNORED.with(|i| i.get())
+        {
             return;
         }
         let mut fields = SqlFields::default();
