@@ -339,7 +339,7 @@ pub async fn connect_within(url: &str, timeout: Duration) -> Result<DatabaseConn
         .connect_timeout(timeout)
         .acquire_timeout(Duration::from_secs(30))
         // Every statement at debug level, slow ones too: printed by `-vv` (crate::verbose), and
-        // nearly free otherwise (sqlx asks the subscriber first).
+        // heard by the journal of a MySQL migration (crate::journal), `execute_unprepared` too.
         .sqlx_logging(true)
         .sqlx_logging_level(log::LevelFilter::Debug)
         .sqlx_slow_statements_logging_settings(log::LevelFilter::Debug, Duration::from_secs(1));

@@ -429,8 +429,10 @@ fn unanswered_message(questions: &[makemigrations_core::questions::Question]) ->
 /// What a failed migration left behind on MySQL, and the two ways on.
 fn partial_state(name: &str, ran: &[String], failed: Option<&str>) -> String {
     let mut text = String::new();
-    if ran.is_empty() {
+    if ran.is_empty() && failed.is_some() {
         text.push_str("  nothing was changed: the first statement failed, and the migration is not recorded as applied\n");
+    } else if ran.is_empty() {
+        text.push_str("  nothing was changed: no statement of it completed, and the migration is not recorded as applied\n");
     } else {
         text.push_str(&format!(
             "  MySQL commits each schema change at once: these {} statement(s) ran and stayed applied, and the migration is not recorded as applied:\n",
@@ -468,8 +470,7 @@ fn half_applied_message(record: &crate::executor::HalfApplied) -> String {
     if record.interrupted {
         return format!(
             "migration {} was interrupted while being {verb}: the run stopped without an error (it was killed, or its connection was lost) after {} statement(s) of it had completed (last recorded {when}); it is not recorded as {verb}:\n{}  \
-             the statement after these may also have completed: a run killed between a statement finishing and its record being written stops one statement later than its record says; \
-             statements the migration sent with `execute_unprepared` are not seen by the tool and not listed\n  \
+             the statement after these may also have completed: a run killed between a statement finishing and its record being written stops one statement later than its record says\n  \
              fix: undo those statements (and the next one of the migration, if it ran) by hand and run `{command} --retry`, or finish the migration by hand and record it with `{command} {fake}`",
             record.name,
             record.ran.len(),

@@ -566,12 +566,12 @@ async fn run_on_mysql(
     let outcome = run_direction(&SchemaManager::new(db), migration, direction).await;
     let journal = crate::journal::close();
     if let Err(source) = outcome {
-        let (failed, ran): (Vec<_>, Vec<_>) = journal.into_iter().partition(|e| e.failed);
+        let (ran, failed) = crate::journal::outcome(journal, &source);
         let record = HalfApplied {
             name,
             direction,
-            ran: ran.into_iter().map(|e| e.sql).collect(),
-            failed: failed.into_iter().next().map(|e| e.sql),
+            ran,
+            failed,
             failed_at: chrono::Utc::now().timestamp(),
             interrupted: false,
         };

@@ -10,8 +10,8 @@
 //! holds the run lock, so the run that wrote it is gone) is a run that was killed or lost its
 //! connection.
 //!
-//! The writes go through a connection of their own, on a thread of their own: the journal's
-//! callback runs inside the migration's statement, synchronously, so it hands each write to that
+//! The writes go through a connection of their own, on a thread of their own (which the journal
+//! ignores): the journal's hook runs inside the migration's statement, synchronously, so it hands each write to that
 //! thread and waits for it to be committed before the migration's next statement starts. The one
 //! window left is between a statement finishing on the server and its record being written: a
 //! run killed there completed one statement more than its record says.
@@ -64,6 +64,8 @@ impl Recorder {
         let thread = std::thread::Builder::new()
             .name("makemigrations-progress".into())
             .spawn(move || {
+                // Its statements are logged by sqlx like the migration's: never the migration's.
+                crate::journal::ignore_this_thread();
                 let runtime = match tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()

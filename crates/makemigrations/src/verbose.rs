@@ -2,8 +2,8 @@
 //!
 //! The source is `tracing`. `-v` shows the tool's own events (each migration step with its
 //! duration, from `run_log`); `-vv` adds every SQL statement with its duration. The statements
-//! come from sqlx's own statement log (`database::connect` turns it on at debug level, where it
-//! costs nothing unless this subscriber asks for it): sqlx logs every statement that reaches the
+//! come from sqlx's own statement log (`database::connect` turns it on at debug level; the
+//! journal of MySQL migrations listens to it in every run, and only `-vv` prints it): sqlx logs every statement that reaches the
 //! server whatever API sent it (`execute_unprepared` included, which sea-orm's metric callback
 //! never sees), each exactly once. Every line goes through `database::hide_secrets`.
 
@@ -16,14 +16,20 @@ use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
+use crate::journal::SQL_TARGET;
+
 /// The target of the tool's own events.
 pub const TARGET: &str = "makemigrations";
-/// sqlx's target for the statements it runs.
-const SQL_TARGET: &str = "sqlx::query";
 
 /// Installs the printer for this process: 0 shows warnings only, 1 adds each step, 2 or more
 /// every statement. A second call changes nothing.
 pub fn init(verbosity: u8) {
+    let _ = tracing::subscriber::set_global_default(subscriber(verbosity));
+}
+
+/// The printer, and the journal's listener (crate::journal), which hears sqlx's statements
+/// whatever the printer prints: each has its own filter.
+fn subscriber(verbosity: u8) -> impl tracing::Subscriber + Send + Sync {
     let (own, sql) = match verbosity {
         0 => (LevelFilter::WARN, LevelFilter::OFF),
         1 => (LevelFilter::INFO, LevelFilter::OFF),
@@ -32,8 +38,9 @@ pub fn init(verbosity: u8) {
     let targets = Targets::new()
         .with_target(TARGET, own)
         .with_target(SQL_TARGET, sql);
-    let subscriber = tracing_subscriber::registry().with(Printer.with_filter(targets));
-    let _ = tracing::subscriber::set_global_default(subscriber);
+    tracing_subscriber::registry()
+        .with(Printer.with_filter(targets))
+        .with(crate::journal::layer())
 }
 
 /// Prints one line per event to standard error.
@@ -101,5 +108,25 @@ impl Visit for Fields {
 
     fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
         self.set(field, format!("{value:?}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// sqlx logs a statement only when someone listens: the journal does at every verbosity,
+    /// while the printer keeps its own levels.
+    #[test]
+    fn sqlx_statements_are_heard_at_every_verbosity() {
+        for verbosity in 0..3 {
+            tracing::subscriber::with_default(subscriber(verbosity), || {
+                assert!(tracing::enabled!(target: "sqlx::query", Level::DEBUG));
+                assert_eq!(
+                    tracing::enabled!(target: "makemigrations", Level::INFO),
+                    verbosity > 0
+                );
+            });
+        }
     }
 }

@@ -4,6 +4,7 @@
 
 #[path = "golden/every_operation.rs"]
 mod every_operation;
+mod support;
 
 use std::sync::{Arc, Mutex};
 
@@ -609,4 +610,115 @@ async fn every_operation_applies_and_reverts() {
     every_operation::Migration.down(&m).await.unwrap();
     // Re-added last by `down`, `legacy_flag` is created last here.
     assert_eq!(db.show_create("users").await, before);
+}
+
+/// The binary, with a data migration that sends its statements with `execute_unprepared` (which
+/// sea-orm's metric callback never reports; the journal hears sqlx's statement log): a success
+/// leaves no started-record and `-vv` prints each statement once; a failure on the third statement
+/// names the two that stayed and the one that failed, keeps the record, and `--retry` goes on
+/// once they are undone.
+#[tokio::test(flavor = "multi_thread")]
+async fn statements_sent_with_execute_unprepared_are_journaled() {
+    if std::env::var(MYSQL_VAR).map_or(true, |v| v.is_empty()) {
+        return;
+    }
+    let backends = support::enabled_backends().await;
+    let db = &backends[support::position(&backends, "mysql").unwrap()];
+    let project = support::TestProject::new();
+    project.build();
+    let out = project.run(db, &["makemigrations", "--no-input", "-m", "initial"]);
+    assert!(out.success, "{}", out.text);
+    project.build();
+    let out = project.run(db, &["migrate"]);
+    assert!(out.success, "{}", out.text);
+    let unprepared = |sql: &str| {
+        format!("manager.get_connection().execute_unprepared(\"{sql}\").await?;\n        ")
+    };
+    let half_applied = "SELECT CAST(COUNT(*) AS CHAR) FROM makemigrations_half_applied";
+
+    // A success: no record left, and each statement printed once by -vv.
+    let out = project.run(db, &["makemigrations", "--empty", "--name", "data_ok"]);
+    assert!(out.success, "{}", out.text);
+    project.edit_newest_migration(
+        "        // Write the schema",
+        &format!(
+            "        {}{}// Write the schema",
+            unprepared("CREATE TABLE notes_ok (id int PRIMARY KEY)"),
+            unprepared("INSERT INTO notes_ok VALUES (1)")
+        ),
+    );
+    project.build();
+    let out = project.run(db, &["-vv", "migrate"]);
+    assert!(out.success, "{}", out.text);
+    for sql in [
+        "CREATE TABLE notes_ok (id int PRIMARY KEY)",
+        "INSERT INTO notes_ok VALUES (1)",
+    ] {
+        let printed = out
+            .text
+            .lines()
+            .filter(|l| l.starts_with("sql (") && l.ends_with(sql))
+            .count();
+        assert_eq!(printed, 1, "{sql} printed once\n{}", out.text);
+    }
+    assert_eq!(support::texts(db, half_applied).await, ["0"]);
+
+    // A failure on the third statement: the first two stayed, and are named.
+    let out = project.run(db, &["makemigrations", "--empty", "--name", "data_broken"]);
+    assert!(out.success, "{}", out.text);
+    project.edit_newest_migration(
+        "        // Write the schema",
+        &format!(
+            "        {}{}{}// Write the schema",
+            unprepared("CREATE TABLE notes (id int PRIMARY KEY)"),
+            unprepared("INSERT INTO notes VALUES (1)"),
+            unprepared("INSERT INTO no_such_table VALUES (1)")
+        ),
+    );
+    project.build();
+    let out = project.run(db, &["migrate"]);
+    assert_eq!(out.code, Some(2), "{}", out.text);
+    assert!(
+        out.text
+            .contains("these 2 statement(s) ran and stayed applied")
+            && out
+                .text
+                .contains("1. CREATE TABLE notes (id int PRIMARY KEY)\n")
+            && out.text.contains("2. INSERT INTO notes VALUES (1)\n")
+            && out
+                .text
+                .contains("the statement that failed:\n    INSERT INTO no_such_table VALUES (1)")
+            && !out.text.contains("nothing was changed"),
+        "{}",
+        out.text
+    );
+    assert_eq!(support::texts(db, half_applied).await, ["1"]);
+    let out = project.run(db, &["showmigrations"]);
+    assert!(
+        out.text.contains("[!] m") && out.text.contains("failed halfway"),
+        "{}",
+        out.text
+    );
+    let out = project.run(db, &["migrate"]);
+    assert_eq!(out.code, Some(2), "{}", out.text);
+    assert!(
+        out.text.contains("failed halfway")
+            && out.text.contains("2 statement(s) of it stayed applied")
+            && out.text.contains("2. INSERT INTO notes VALUES (1)")
+            && out.text.contains("migrate --retry"),
+        "{}",
+        out.text
+    );
+
+    // Undone by hand and the migration corrected: --retry applies it once.
+    db.execute("DROP TABLE notes").await;
+    project.edit_newest_migration("no_such_table VALUES (1)", "notes VALUES (2)");
+    project.build();
+    let out = project.run(db, &["migrate", "--retry"]);
+    assert!(out.success, "{}", out.text);
+    assert_eq!(
+        support::texts(db, "SELECT CAST(id AS CHAR) FROM notes ORDER BY id").await,
+        ["1", "2"]
+    );
+    assert_eq!(support::texts(db, half_applied).await, ["0"]);
 }

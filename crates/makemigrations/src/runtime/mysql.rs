@@ -2,8 +2,9 @@
 //!
 //! Their DDL commits implicitly, so each change is one `ALTER TABLE` with several clauses where
 //! MySQL accepts them together: it then applies entirely or not at all. Every statement goes
-//! through `execute_raw`, where sea-orm's metric callback records it (`execute_unprepared` skips
-//! the callback), so that a failed migration can list what already ran.
+//! through `execute_raw`, where sea-orm's metric callback says whether it failed (the journal
+//! hears `execute_unprepared` only from sqlx's log, which does not), so that a failed migration
+//! can list what already ran and name the statement that failed.
 //!
 //! Changes that must keep the rest of a column (`alter_enum`, comments, dropping
 //! `AUTO_INCREMENT`) restate the column's own line of `SHOW CREATE TABLE` with one part replaced:
