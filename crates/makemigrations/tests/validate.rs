@@ -124,40 +124,88 @@ async fn validate_finds_rows_that_violate_foreign_keys() {
         constraints.push(constraint);
     }
 
-    // A migration applied on top: `migrate` applies it, then validation fails with exit 8 and
-    // says what (the migration stays applied).
+    // A migration applied on top of rows that were already broken: they are not the run's
+    // failure (they are listed), so `migrate` exits 0.
     let out = project.run(
         &backends[0],
         &["makemigrations", "--empty", "--name", "noop"],
     );
     assert!(out.success, "{}", out.text);
     project.build();
-    let noop = project.migration_files()[1]
+    for (db, constraint) in backends.iter().zip(&constraints) {
+        let name = db.name();
+        let out = project.run(db, &["migrate"]);
+        assert_eq!(out.code, Some(0), "{name}: {}", out.text);
+        assert!(
+            out.text.contains("Validating ... OK")
+                && out
+                    .text
+                    .contains("already before this run: orders: 2 row(s)")
+                && out.text.contains(constraint.as_str())
+                && out.text.contains("user_id=4242"),
+            "{name}: {}",
+            out.text
+        );
+    }
+
+    // A migration that lets rows in that break a foreign key: `migrate` applies it, then the
+    // validation fails with exit 8 naming the new rows (the migration stays applied). SQLite's
+    // own check after each migration refuses it first, and its transaction undoes it (exit 2).
+    let out = project.run(
+        &backends[0],
+        &["makemigrations", "--empty", "--name", "orphan"],
+    );
+    assert!(out.success, "{}", out.text);
+    project.edit_newest_migration(
+        "let _ = manager;",
+        r#"let sql = match manager.get_database_backend() {
+            sea_orm::DbBackend::MySql => "SET foreign_key_checks = 0;                 INSERT INTO orders (reference, user_id) VALUES (UNHEX(REPLACE('6e0e1b3a-8a5d-4c1e-9a63-2f1f0c6b7a13', '-', '')), 4444);                 SET foreign_key_checks = 1",
+            sea_orm::DbBackend::Postgres => "ALTER TABLE orders DROP CONSTRAINT orders_user_not_valid;                 INSERT INTO orders (reference, user_id) VALUES ('6e0e1b3a-8a5d-4c1e-9a63-2f1f0c6b7a13', 4444);                 ALTER TABLE orders ADD CONSTRAINT orders_user_not_valid FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID",
+            _ => "INSERT INTO orders (reference, user_id) VALUES ('6e0e1b3a-8a5d-4c1e-9a63-2f1f0c6b7a13', 4444)",
+        };
+        manager.get_connection().execute_unprepared(sql).await?;
+        let _ = manager;"#,
+    );
+    project.build();
+    let orphan = project.migration_files()[2]
         .trim_end_matches(".rs")
         .to_string();
     for (db, constraint) in backends.iter().zip(&constraints) {
         let name = db.name();
         let out = project.run(db, &["migrate"]);
-        assert_eq!(out.code, Some(8), "{name}: {}", out.text);
-        assert!(
-            out.text.contains(&format!("{noop} ... OK"))
-                && out.text.contains("Validating ... FAILED")
-                && out
-                    .text
-                    .contains("The migrations of this run stay applied and recorded."),
-            "{name}: {}",
-            out.text
-        );
-        assert_names_orphans(name, &out.text, constraint);
-        let out = project.run(db, &["current"]);
-        assert!(
-            out.text.contains(&format!("{noop} (head)")),
-            "{name}: {}",
-            out.text
-        );
+        if name == "sqlite" {
+            assert_eq!(out.code, Some(2), "{name}: {}", out.text);
+            assert!(
+                out.text.contains("referencing rows that do not exist"),
+                "{name}: {}",
+                out.text
+            );
+        } else {
+            assert_eq!(out.code, Some(8), "{name}: {}", out.text);
+            assert!(
+                out.text.contains(&format!("{orphan} ... OK"))
+                    && out.text.contains("Validating ... FAILED")
+                    && out
+                        .text
+                        .contains("validation failed: 1 integrity problem(s)")
+                    && out.text.contains(constraint.as_str())
+                    && out.text.contains("user_id=4444")
+                    && out
+                        .text
+                        .contains("The migrations of this run stay applied and recorded."),
+                "{name}: {}",
+                out.text
+            );
+            let out = project.run(db, &["current"]);
+            assert!(
+                out.text.contains(&format!("{orphan} (head)")),
+                "{name}: {}",
+                out.text
+            );
+        }
 
-        // The rows fixed, both pass.
-        db.execute("DELETE FROM orders WHERE user_id IN (4242, 4343)")
+        // The rows fixed, `validate` passes.
+        db.execute("DELETE FROM orders WHERE user_id IN (4242, 4343, 4444)")
             .await;
         let out = project.run(db, &["validate"]);
         assert_eq!(out.code, Some(0), "{name}: {}", out.text);
