@@ -154,20 +154,12 @@ async fn target(db: &DatabaseConnection, url: &str) -> Result<Target, Error> {
     match db.get_database_backend() {
         DbBackend::Postgres | DbBackend::MySql => server_target(db.get_database_backend(), url),
         _ => {
-            let rows = introspect::query(db, "PRAGMA database_list", vec![]).await?;
-            let file = rows
-                .iter()
-                .find(|r| r.try_get::<String>("", "name").as_deref() == Ok("main"))
-                .and_then(|r| r.try_get::<String>("", "file").ok())
-                .unwrap_or_default();
-            if file.is_empty() {
+            let Some(file) = introspect::sqlite::main_file(db).await? else {
                 return Err(Error::Refused(
                     "an in-memory SQLite database has no file to back up or restore\n  fix: use a SQLite file (sqlite://file.sqlite3?mode=rwc)".into(),
                 ));
-            }
-            Ok(Target::Sqlite {
-                file: PathBuf::from(file),
-            })
+            };
+            Ok(Target::Sqlite { file })
         }
     }
 }

@@ -385,16 +385,10 @@ async fn sqlite(
     started: Instant,
     on_wait: &mut dyn FnMut(Option<&Holder>),
 ) -> Result<Inner, Error> {
-    let rows = crate::introspect::query(db, "PRAGMA database_list", vec![]).await?;
-    let file = rows
-        .iter()
-        .find(|r| r.try_get::<String>("", "name").as_deref() == Ok("main"))
-        .and_then(|r| r.try_get::<String>("", "file").ok())
-        .unwrap_or_default();
-    if file.is_empty() {
+    let Some(file) = crate::introspect::sqlite::main_file(db).await? else {
         return Ok(Inner::None);
-    }
-    let path = sqlite_lock_path(std::path::Path::new(&file));
+    };
+    let path = sqlite_lock_path(&file);
     let lock_file_error = |e: std::io::Error| Error::LockFile {
         path: path.display().to_string(),
         reason: e.to_string(),
@@ -426,7 +420,7 @@ async fn sqlite(
         }
         if started.elapsed() >= timeout {
             return Err(Error::LockTimeout {
-                database: file,
+                database: file.display().to_string(),
                 waited_secs: timeout.as_secs(),
                 holder,
             });

@@ -18,6 +18,18 @@ pub use types::{column_type, default_value};
 pub(crate) const USER_TABLES: &str =
     "m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '\\_makemigrations\\_new\\_%' ESCAPE '\\'";
 
+/// The file of the connection's main database; `None` for an in-memory one (the backup and the
+/// run lock both work on the file).
+pub async fn main_file<C: ConnectionTrait>(conn: &C) -> Result<Option<std::path::PathBuf>, DbErr> {
+    let rows = query(conn, "PRAGMA database_list", vec![]).await?;
+    let file = rows
+        .iter()
+        .find(|r| r.try_get::<String>("", "name").as_deref() == Ok("main"))
+        .and_then(|r| r.try_get::<String>("", "file").ok())
+        .unwrap_or_default();
+    Ok((!file.is_empty()).then(|| std::path::PathBuf::from(file)))
+}
+
 pub async fn discover<C: ConnectionTrait>(conn: &C) -> Result<Schema, DbErr> {
     let mut tables: BTreeMap<String, Table> = BTreeMap::new();
     let mut autoincrement_tables = Vec::new();
