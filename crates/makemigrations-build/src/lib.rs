@@ -112,17 +112,26 @@ fn migrations_source(dir: &Path, shown_dir: &str) -> String {
     }
     out.push_str(
         "\n/// Every migration in the migrations folder, oldest first.\npub struct Migrator;\n\n\
+         #[makemigrations::prelude::async_trait::async_trait]\n\
          impl makemigrations::prelude::MigratorTrait for Migrator {\n    \
          fn migrations() -> Vec<Box<dyn makemigrations::prelude::MigrationTrait>> {\n        vec![\n",
     );
     for name in &names {
         let _ = writeln!(out, "            Box::new({name}::Migration),");
     }
-    out.push_str("        ]\n    }\n}\n\n");
+    out.push_str("        ]\n    }\n");
+    out.push_str(APP_MIGRATOR);
+    out.push_str("}\n\n");
     let _ = writeln!(
         out,
         "/// Where `makemigrations` writes new files.\npub const MIGRATIONS_DIR: &str = {:?};",
         dir.display().to_string()
+    );
+    out.push_str(
+        "\n/// What the generated `Migrator::up` and `down` work on: the migrations and their facts.\n\
+         fn app_project() -> makemigrations::Project {\n    \
+         makemigrations::Project::new::<Migrator>(MIGRATIONS_DIR, Vec::new())\n        \
+         .migration_facts(MIGRATION_FACTS)\n}\n",
     );
     out.push_str(
         "\n/// What `migrate`, `rollback` and `check` must know about each migration, read from its \
@@ -597,6 +606,30 @@ fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
                 .unwrap_or(false)
     })
 }
+
+/// `Migrator::up` and `down` as `migrate` and `rollback` run them (the run lock, each migration
+/// in a transaction with its tracking rows, checksums, the log), for an application that applies
+/// its migrations from start-up code: `makemigrations::app`.
+const APP_MIGRATOR: &str = r#"
+    /// Applies pending migrations (at most `steps`) as `migrate` does: under the migration
+    /// lock, each in a transaction of its own with its tracking rows (`makemigrations::app`).
+    async fn up<'c, C>(db: C, steps: Option<u32>) -> Result<(), makemigrations::prelude::DbErr>
+    where
+        C: makemigrations::prelude::IntoSchemaManagerConnection<'c>,
+    {
+        let db = makemigrations::prelude::IntoSchemaManagerConnection::into_database_executor(db);
+        makemigrations::app::up(db, &app_project(), steps).await
+    }
+
+    /// Reverts the newest applied migrations (`steps`, or all) as `rollback` does.
+    async fn down<'c, C>(db: C, steps: Option<u32>) -> Result<(), makemigrations::prelude::DbErr>
+    where
+        C: makemigrations::prelude::IntoSchemaManagerConnection<'c>,
+    {
+        let db = makemigrations::prelude::IntoSchemaManagerConnection::into_database_executor(db);
+        makemigrations::app::down(db, &app_project(), steps).await
+    }
+"#;
 
 #[cfg(test)]
 mod tests {

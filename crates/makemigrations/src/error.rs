@@ -460,9 +460,7 @@ fn half_applied_message(record: &crate::executor::HalfApplied) -> String {
         crate::executor::Direction::Up => ("migrate", "applied"),
         crate::executor::Direction::Down => ("rollback", "reverted"),
     };
-    let when = chrono::DateTime::from_timestamp(record.failed_at, 0)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-        .unwrap_or_default();
+    let when = crate::shown_time(record.failed_at);
     let fake = match record.direction {
         crate::executor::Direction::Up => format!("{} --fake", record.name),
         crate::executor::Direction::Down => "--fake".to_string(),

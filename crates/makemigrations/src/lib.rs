@@ -6,6 +6,7 @@
 //! and renders the file, [`writer`] writes it, [`executor`] applies it, and [`cli`] is the only
 //! part that prints. [`prelude`] is what generated migrations import.
 
+pub mod app;
 pub mod autodetect;
 pub mod backup;
 pub mod cli;
@@ -20,6 +21,7 @@ pub mod interrupt;
 pub mod introspect;
 pub mod journal;
 pub mod lock;
+pub mod migrate;
 pub mod progress;
 pub mod questioner;
 pub mod row_counts;
@@ -182,6 +184,13 @@ pub fn shown_path(path: &std::path::Path) -> String {
         .unwrap_or(path)
         .display()
         .to_string()
+}
+
+/// A time as messages show it: `2026-12-02 01:23:45 UTC` (from unix seconds).
+pub fn shown_time(unix_seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(unix_seconds, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_default()
 }
 
 /// `seaql_migrations` and our own bookkeeping are never diffed, created or dropped.

@@ -18,15 +18,16 @@
 //!
 //! Every lock is released at the end, and by the server (or the kernel) when the process dies.
 //! The connections are plain sqlx connections, not pools: a pool may close an idle connection,
-//! and with it the lock.
+//! and with it the lock. They are opened with the options of the pool `db` was made with, so an
+//! application's own connection (`crate::app`) is locked as the command line's is.
 
 use std::time::{Duration, Instant};
 
-use sea_orm::sqlx::{self, Connection};
+use sea_orm::sqlx::{self, ConnectOptions, Connection};
 use sea_orm::{DatabaseConnection, DbBackend};
 use sha2::{Digest, Sha256};
 
-use crate::database::{driver_url, redact, redact_in};
+use crate::database::hide_secrets;
 use crate::error::Error;
 
 /// How often a waiting run asks again (PostgreSQL, SQLite; MySQL's `GET_LOCK` waits itself).
@@ -47,6 +48,8 @@ pub struct Holder {
 /// A held run lock; [`RunLock::release`] gives it back.
 pub struct RunLock {
     inner: Inner,
+    /// The locked database as messages show it (password hidden).
+    database: String,
 }
 
 enum Inner {
@@ -96,29 +99,38 @@ pub fn sqlite_lock_path(database_file: &std::path::Path) -> std::path::PathBuf {
     name.into()
 }
 
-/// Takes the run lock for the database `db` is connected to (`url` is the same database), waiting
-/// at most `timeout`. `on_wait` is called once, when the lock is found taken, with its holder
-/// where the backend tells.
+/// Takes the run lock for the database `db` is connected to (`database`: how messages name it,
+/// password hidden), waiting at most `timeout`. `on_wait` is called once, when the lock is found
+/// taken, with its holder where the backend tells.
 pub async fn acquire(
-    url: &str,
     db: &DatabaseConnection,
+    database: &str,
     timeout: Duration,
-    on_wait: &mut dyn FnMut(Option<&Holder>),
+    on_wait: &mut (dyn FnMut(Option<&Holder>) + Send),
 ) -> Result<RunLock, Error> {
     let started = Instant::now();
     let inner = match db.get_database_backend() {
-        DbBackend::Postgres => postgres(url, timeout, started, on_wait).await?,
-        DbBackend::MySql => mysql(url, timeout, started, on_wait).await?,
+        DbBackend::Postgres => {
+            let options = db.get_postgres_connection_pool().connect_options();
+            postgres(&options, database, timeout, started, on_wait).await?
+        }
+        DbBackend::MySql => {
+            let options = db.get_mysql_connection_pool().connect_options();
+            mysql(&options, database, timeout, started, on_wait).await?
+        }
         _ => sqlite(db, timeout, started, on_wait).await?,
     };
-    Ok(RunLock { inner })
+    Ok(RunLock {
+        inner,
+        database: database.to_string(),
+    })
 }
 
 impl RunLock {
     /// Checks that the lock is still held, before each migration: a server connection that was
     /// closed under the run (a restart, a network cut, a pooler, a timeout) took the lock with it,
     /// and another run may have started. `before` names the migration that would run next.
-    pub async fn ensure_held(&mut self, url: &str, before: &str) -> Result<(), Error> {
+    pub async fn ensure_held(&mut self, before: &str) -> Result<(), Error> {
         let held = match &mut self.inner {
             Inner::Postgres { conn, key } => {
                 let (high, low) = pg_locks_key(*key);
@@ -132,7 +144,7 @@ impl RunLock {
                 .fetch_one(conn)
                 .await
                 .map(|n| n > 0)
-                .map_err(|e| redact_in(&e.to_string(), url))
+                .map_err(|e| hide_secrets(&e.to_string()))
             }
             Inner::MySql { conn, name } => sqlx::query_scalar::<_, Option<i64>>(
                 "SELECT CAST(IS_USED_LOCK(?) = CONNECTION_ID() AS SIGNED)",
@@ -141,19 +153,19 @@ impl RunLock {
             .fetch_one(conn)
             .await
             .map(|held| held == Some(1))
-            .map_err(|e| redact_in(&e.to_string(), url)),
+            .map_err(|e| hide_secrets(&e.to_string())),
             // A file lock lasts as long as the process holds the file open.
             Inner::Sqlite(_) | Inner::None => Ok(true),
         };
         match held {
             Ok(true) => Ok(()),
             Ok(false) => Err(Error::LockLost {
-                database: redact(url),
+                database: self.database.clone(),
                 before: before.to_string(),
                 why: "the lock's session no longer holds it".into(),
             }),
             Err(why) => Err(Error::LockLost {
-                database: redact(url),
+                database: self.database.clone(),
                 before: before.to_string(),
                 why,
             }),
@@ -184,50 +196,56 @@ impl RunLock {
     }
 }
 
-fn connect_error(url: &str, reason: String) -> Error {
+fn connect_error(database: &str, reason: String) -> Error {
     Error::Connect {
-        url: redact(url),
+        url: database.to_string(),
         reason: format!(
             "opening the connection that holds the migration lock: {}",
-            redact_in(&reason, url)
+            hide_secrets(&reason)
         ),
     }
 }
 
-async fn connect<C: Connection>(url: &str) -> Result<C, Error> {
-    match tokio::time::timeout(CONNECT_TIMEOUT, C::connect(&driver_url(url))).await {
+/// A connection of the lock's own, with the options of the pool (`options`).
+async fn connect<O>(options: &O, database: &str) -> Result<O::Connection, Error>
+where
+    O: ConnectOptions,
+    O::Connection: Sized,
+{
+    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
         Ok(Ok(conn)) => Ok(conn),
-        Ok(Err(e)) => Err(connect_error(url, e.to_string())),
+        Ok(Err(e)) => Err(connect_error(database, e.to_string())),
         Err(_) => Err(connect_error(
-            url,
+            database,
             format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
         )),
     }
 }
 
-fn lock_error(url: &str, e: sqlx::Error) -> Error {
+fn lock_error(e: sqlx::Error) -> Error {
     Error::Db(sea_orm::DbErr::Custom(format!(
         "taking the migration lock: {}",
-        redact_in(&e.to_string(), url)
+        hide_secrets(&e.to_string())
     )))
 }
 
-fn timed_out(url: &str, timeout: Duration, holder: Option<Holder>) -> Error {
+fn timed_out(database: &str, timeout: Duration, holder: Option<Holder>) -> Error {
     Error::LockTimeout {
-        database: redact(url),
+        database: database.to_string(),
         waited_secs: timeout.as_secs(),
         holder,
     }
 }
 
 async fn postgres(
-    url: &str,
+    options: &sqlx::postgres::PgConnectOptions,
+    database_shown: &str,
     timeout: Duration,
     started: Instant,
-    on_wait: &mut dyn FnMut(Option<&Holder>),
+    on_wait: &mut (dyn FnMut(Option<&Holder>) + Send),
 ) -> Result<Inner, Error> {
-    let mut conn: sqlx::postgres::PgConnection = connect(url).await?;
-    let err = |e| lock_error(url, e);
+    let mut conn = connect(options, database_shown).await?;
+    let err = lock_error;
     // The lock's connection stays idle for the whole run: a server that closes idle sessions
     // would free the lock halfway. (The setting exists from PostgreSQL 14 on.)
     let _ = sqlx::query("SET idle_session_timeout = 0")
@@ -264,7 +282,7 @@ async fn postgres(
         if before {
             let _ = conn.close().await;
             return Err(Error::LockNotHeld {
-                database: redact(url),
+                database: database_shown.to_string(),
             });
         }
         if taken {
@@ -293,7 +311,7 @@ async fn postgres(
         }
         if started.elapsed() >= timeout {
             let _ = conn.close().await;
-            return Err(timed_out(url, timeout, waited.flatten()));
+            return Err(timed_out(database_shown, timeout, waited.flatten()));
         }
         tokio::time::sleep(POLL).await;
     };
@@ -317,20 +335,21 @@ async fn postgres(
             .await;
         let _ = conn.close().await;
         return Err(Error::LockNotHeld {
-            database: redact(url),
+            database: database_shown.to_string(),
         });
     }
     Ok(Inner::Postgres { conn, key })
 }
 
 async fn mysql(
-    url: &str,
+    options: &sqlx::mysql::MySqlConnectOptions,
+    database_shown: &str,
     timeout: Duration,
     started: Instant,
-    on_wait: &mut dyn FnMut(Option<&Holder>),
+    on_wait: &mut (dyn FnMut(Option<&Holder>) + Send),
 ) -> Result<Inner, Error> {
-    let mut conn: sqlx::mysql::MySqlConnection = connect(url).await?;
-    let err = |e| lock_error(url, e);
+    let mut conn = connect(options, database_shown).await?;
+    let err = lock_error;
     // The lock's connection stays idle for the whole run: `wait_timeout` would close it and free
     // the lock halfway.
     sqlx::query("SET SESSION wait_timeout = 31536000")
@@ -376,14 +395,14 @@ async fn mysql(
         return Ok(Inner::MySql { conn, name });
     }
     let _ = conn.close().await;
-    Err(timed_out(url, timeout, holder))
+    Err(timed_out(database_shown, timeout, holder))
 }
 
 async fn sqlite(
     db: &DatabaseConnection,
     timeout: Duration,
     started: Instant,
-    on_wait: &mut dyn FnMut(Option<&Holder>),
+    on_wait: &mut (dyn FnMut(Option<&Holder>) + Send),
 ) -> Result<Inner, Error> {
     let Some(file) = crate::introspect::sqlite::main_file(db).await? else {
         return Ok(Inner::None);

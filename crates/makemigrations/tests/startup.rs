@@ -1,11 +1,11 @@
 //! An application that applies the migrations from its own start-up code
-//! (`Migrator::up(&db, None)`, sea-orm-migration's loop, not this tool's `migrate`): on SQLite that
-//! loop runs a migration without a transaction, so the table rebuild makes one of its own, with
-//! foreign-key enforcement off around it and on again afterwards, whatever happens. A rebuild
-//! that fails leaves the table, its rows and the rows that reference it (ON DELETE CASCADE) as
-//! they were; so does one that succeeds inside a migration that fails afterwards (the rebuild's
-//! DROP TABLE must not run the referencing table's cascade). On PostgreSQL the loop uses a
-//! transaction per migration, so nothing of the failed migration stays.
+//! (`Migrator::up(&db, None)` on a pool of several connections): the generated `Migrator` runs
+//! them as `migrate` does (`makemigrations::app`). On PostgreSQL and SQLite each migration and its
+//! tracking rows commit together, a table rebuild included, with foreign-key enforcement on again
+//! afterwards whatever happens: a failed migration leaves nothing, its rows and the rows that
+//! reference a rebuilt table (ON DELETE CASCADE) as they were. Replicas starting together apply
+//! each migration once (the run lock). On MySQL a migration that fails halfway leaves the
+//! started-record that `migrate` reads.
 
 mod support;
 
@@ -136,13 +136,22 @@ impl MigrationTrait for Migration {{
 /// What the application does at start-up, and what it then finds on its own connection.
 const APP: &str = r#"//! An application applying the migrations at start-up.
 use migration::MigratorTrait;
-use sea_orm_migration::sea_orm::{ConnectionTrait, Database, Statement};
+use sea_orm_migration::sea_orm::{ConnectOptions, ConnectionTrait, Database, Statement, TransactionTrait};
 
 #[tokio::main]
 async fn main() {
     let url = std::env::var("DATABASE_URL").unwrap();
-    let db = Database::connect(&url).await.unwrap();
-    match migration::Migrator::up(&db, None).await {
+    // A pool of several connections, as applications have.
+    let mut options = ConnectOptions::new(url);
+    options.max_connections(5);
+    let db = Database::connect(options).await.unwrap();
+    let result = if std::env::var("IN_TRANSACTION").is_ok() {
+        let txn = db.begin().await.unwrap();
+        migration::Migrator::up(&txn, None).await
+    } else {
+        migration::Migrator::up(&db, None).await
+    };
+    match result {
         Ok(()) => println!("up: ok"),
         Err(e) => println!("up: error: {e}"),
     }
@@ -180,15 +189,24 @@ fn project(migrations: &[(&str, String)]) -> TestProject {
     project
 }
 
-fn run_app(project: &TestProject, db: &Backend) -> String {
+fn app(project: &TestProject, db: &Backend) -> std::process::Command {
     let binary = project.binary().with_file_name(format!(
         "app-{}",
         project.crates().file_name().unwrap().to_string_lossy()
     ));
-    let out = std::process::Command::new(binary)
+    let mut command = std::process::Command::new(binary);
+    command
         .env("DATABASE_URL", db.url())
-        .output()
-        .unwrap();
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    command
+}
+
+fn run_app(project: &TestProject, db: &Backend) -> String {
+    finished(app(project, db).output().unwrap(), db)
+}
+
+fn finished(out: std::process::Output, db: &Backend) -> String {
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -242,8 +260,8 @@ async fn assert_rows_intact(db: &Backend, what: &str) {
     );
 }
 
-/// The backends where an application's `Migrator::up` is transactional (PostgreSQL) or made
-/// safe by the rebuild (SQLite); MySQL commits each statement, which `migrate` records instead.
+/// The backends where each migration is one transaction; MySQL commits each statement, which the
+/// started-record follows instead (`a_failure_at_start_up_is_what_migrate_would_report`).
 async fn backends() -> Vec<Backend> {
     support::enabled_backends()
         .await
@@ -265,13 +283,12 @@ async fn a_migration_failing_after_a_rebuild_leaves_rows_and_foreign_keys_on() {
             db.name()
         );
         assert_rows_intact(&db, "a migration failing after a rebuild").await;
-        match db {
-            Backend::Sqlite { .. } => {
-                assert!(out.contains("foreign_keys=1"), "{}: {out}", db.name());
-                assert!(texts(&db, "PRAGMA foreign_key_check").await.is_empty());
-            }
-            // One transaction for the whole migration: the change is gone with it.
-            _ => assert_eq!(db.schema_fingerprint().await, before, "{}", db.name()),
+        // One transaction for the whole migration, the rebuild included: the change is gone
+        // with it.
+        assert_eq!(db.schema_fingerprint().await, before, "{}", db.name());
+        if let Backend::Sqlite { .. } = db {
+            assert!(out.contains("foreign_keys=1"), "{}: {out}", db.name());
+            assert!(texts(&db, "PRAGMA foreign_key_check").await.is_empty());
         }
     }
 }
@@ -348,6 +365,141 @@ async fn a_rebuild_that_fails_leaves_the_table_as_it_was() {
             texts(&db, "SELECT label FROM children ORDER BY id").await,
             ["c1", "c2"],
             "{}",
+            db.name()
+        );
+    }
+}
+
+const FILL: &str = "m20260101_000005_fill";
+
+/// A data step: one row per run that applies it.
+fn fill() -> String {
+    format!(
+        r#"{HEADER}#[async_trait::async_trait]
+impl MigrationTrait for Migration {{
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
+        let db = manager.get_connection();
+        db.execute_unprepared("INSERT INTO parents (id, name) VALUES (100, 'filled')").await?;
+        db.execute_unprepared("INSERT INTO children (id, parent_id, label) VALUES (100, 100, 'filled')").await?;
+        Ok(())
+    }}
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
+        let db = manager.get_connection();
+        db.execute_unprepared("DELETE FROM children WHERE id = 100").await?;
+        db.execute_unprepared("DELETE FROM parents WHERE id = 100").await?;
+        Ok(())
+    }}
+}}
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replicas_starting_together_apply_each_migration_once() {
+    let project = project(&[(CREATE, create()), (FILL, fill())]);
+    for db in support::enabled_backends().await {
+        let replicas: Vec<_> = (0..4)
+            .map(|_| app(&project, &db).spawn().unwrap())
+            .collect();
+        for replica in replicas {
+            let out = finished(replica.wait_with_output().unwrap(), &db);
+            assert!(out.contains("up: ok"), "{}: {out}", db.name());
+        }
+        assert_eq!(
+            texts(&db, "SELECT version FROM seaql_migrations ORDER BY version").await,
+            [CREATE, FILL],
+            "{}",
+            db.name()
+        );
+        assert_eq!(
+            texts(&db, "SELECT name FROM parents ORDER BY id").await,
+            ["filled"],
+            "{}: the data step ran once",
+            db.name()
+        );
+        // Recorded as `migrate` records: with checksums, so the command line trusts it.
+        let out = project.run(&db, &["check"]);
+        assert!(!out.text.contains("edited"), "{}: {}", db.name(), out.text);
+        assert_eq!(
+            texts(
+                &db,
+                "SELECT version FROM makemigrations_checksums ORDER BY version"
+            )
+            .await,
+            [CREATE, FILL],
+            "{}",
+            db.name()
+        );
+    }
+}
+
+const FILL_THEN_FAIL: &str = "m20260101_000006_fill_then_fail";
+
+fn fill_then_fail() -> String {
+    format!(
+        r#"{HEADER}#[async_trait::async_trait]
+impl MigrationTrait for Migration {{
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
+        let db = manager.get_connection();
+        db.execute_unprepared("INSERT INTO parents (id, name) VALUES (200, 'half')").await?;
+        db.execute_unprepared("INSERT INTO nowhere (id) VALUES (1)").await?;
+        Ok(())
+    }}
+
+    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {{
+        Ok(())
+    }}
+}}
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failure_at_start_up_is_what_migrate_would_report() {
+    let project = project(&[(CREATE, create()), (FILL_THEN_FAIL, fill_then_fail())]);
+    for db in support::enabled_backends().await {
+        let out = run_app(&project, &db);
+        assert!(out.contains("up: error"), "{}: {out}", db.name());
+        assert_eq!(
+            texts(&db, "SELECT version FROM seaql_migrations ORDER BY version").await,
+            [CREATE],
+            "{}: {out}",
+            db.name()
+        );
+        let half = texts(&db, "SELECT name FROM parents WHERE id = 200").await;
+        match db {
+            // The insert committed on its own; the started-record says so, and both the next
+            // start-up and `migrate` refuse until it is resolved.
+            Backend::MySql { .. } => {
+                assert_eq!(half, ["half"], "{}", db.name());
+                let again = run_app(&project, &db);
+                assert!(
+                    again.contains("up: error") && again.contains("failed halfway"),
+                    "{}: {again}",
+                    db.name()
+                );
+                let cli = project.run(&db, &["migrate"]);
+                assert!(
+                    !cli.success && cli.text.contains("INSERT INTO parents"),
+                    "{}: {}",
+                    db.name(),
+                    cli.text
+                );
+            }
+            _ => assert!(half.is_empty(), "{}: the insert stayed: {out}", db.name()),
+        }
+        // A transaction of the application's own cannot hold the per-migration transactions.
+        let out = finished(
+            app(&project, &db)
+                .env("IN_TRANSACTION", "1")
+                .output()
+                .unwrap(),
+            &db,
+        );
+        assert!(
+            out.contains("up: error") && out.contains("pass the DatabaseConnection"),
+            "{}: {out}",
             db.name()
         );
     }

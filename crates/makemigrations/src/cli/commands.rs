@@ -11,12 +11,12 @@ use super::{Cli, Command, MakemigrationsArgs, RollbackArgs, DEFAULT_LOCK_TIMEOUT
 use crate::autodetect;
 use crate::database::{self, core_backend};
 use crate::error::Error;
-use crate::executor::{self, Direction, MigrationState};
+use crate::executor::{self, MigrationState};
 use crate::gate;
 use crate::history;
 use crate::lock;
 use crate::questioner::{NoInput, Terminal};
-use crate::{writer, Project};
+use crate::{migrate, writer, Project};
 
 pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Error> {
     let target = database::resolve(cli.database_url.clone())?;
@@ -71,14 +71,10 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
                 yes,
                 allow_out_of_order,
             };
-            let held = HeldLock {
-                lock: &mut lock,
-                url: &url,
-            };
             let result = migrate(
                 &project,
                 &db,
-                held,
+                &mut lock,
                 target.as_deref(),
                 options,
                 safety.as_ref(),
@@ -104,11 +100,7 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
         }
         Command::Rollback(args) => {
             let mut lock = run_lock(&url, &db, args.lock_timeout).await?;
-            let held = HeldLock {
-                lock: &mut lock,
-                url: &url,
-            };
-            let result = rollback(&project, &db, held, &args).await;
+            let result = rollback(&project, &db, &mut lock, &args).await;
             lock.release().await;
             result?
         }
@@ -132,18 +124,6 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
     Ok(code)
 }
 
-/// The run lock `migrate` and `rollback` hold, checked again before each migration.
-struct HeldLock<'a> {
-    lock: &'a mut lock::RunLock,
-    url: &'a str,
-}
-
-impl HeldLock<'_> {
-    async fn ensure_held(&mut self, before: &str) -> Result<(), Error> {
-        self.lock.ensure_held(self.url, before).await
-    }
-}
-
 /// Takes the lock that keeps two `migrate`/`rollback` runs on this database apart, before the
 /// migration states are read: a run that had to wait then sees what the other one applied.
 pub(super) async fn run_lock(
@@ -160,8 +140,8 @@ pub(super) async fn run_lock(
         eprintln!("waiting for another migration run to finish (it holds the lock: {who})");
     };
     let lock = lock::acquire(
-        url,
         db,
+        &database::redact(url),
         std::time::Duration::from_secs(timeout_secs),
         &mut on_wait,
     )
@@ -541,31 +521,6 @@ fn existing_module_names(project: &Project) -> Vec<String> {
         .collect()
 }
 
-/// Resolves TARGET to the index of one migration: an exact name or a unique prefix.
-fn find_target(states: &[MigrationState], target: &str) -> Result<usize, Error> {
-    if let Some(i) = states.iter().position(|s| s.name() == target) {
-        return Ok(i);
-    }
-    let matches: Vec<usize> = states
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.name().starts_with(target))
-        .map(|(i, _)| i)
-        .collect();
-    match matches.as_slice() {
-        [one] => Ok(*one),
-        [] => Err(Error::UnknownTarget(target.to_string())),
-        many => Err(Error::AmbiguousTarget {
-            target: target.to_string(),
-            matches: many
-                .iter()
-                .map(|i| states[*i].name())
-                .collect::<Vec<_>>()
-                .join(", "),
-        }),
-    }
-}
-
 /// `migrate`'s flags besides TARGET.
 struct MigrateOptions {
     fake: bool,
@@ -574,86 +529,80 @@ struct MigrateOptions {
     allow_out_of_order: bool,
 }
 
+/// Prints a run as it goes: `  name ... OK (0.12s)`.
+struct PrintSteps;
+
+impl migrate::Observer for PrintSteps {
+    fn begin(&mut self, kind: migrate::RunKind, count: usize) {
+        match kind {
+            migrate::RunKind::Apply => println!("Applying {count} migration(s):"),
+            migrate::RunKind::RecordApplied => {
+                println!("Recording {count} migration(s) as applied, without running them:")
+            }
+            migrate::RunKind::Revert => println!("Reverting {count} migration(s):"),
+            migrate::RunKind::RecordReverted => println!(
+                "Recording {count} migration(s) as not applied, without running their down:"
+            ),
+        }
+    }
+
+    fn starting(&mut self, name: &str) {
+        use std::io::Write;
+        print!("  {name} ...");
+        let _ = std::io::stdout().flush();
+    }
+
+    fn finished(&mut self, _name: &str, outcome: migrate::StepOutcome) {
+        match outcome {
+            migrate::StepOutcome::Ran(elapsed) => println!(" OK ({:.2}s)", elapsed.as_secs_f64()),
+            migrate::StepOutcome::RecordedBaseline => {
+                println!(" RECORDED (a baseline whose tables exist here)")
+            }
+            migrate::StepOutcome::Faked => println!(" FAKED"),
+            migrate::StepOutcome::Failed => println!(" FAILED"),
+            migrate::StepOutcome::Stopped => println!(" STOPPED"),
+        }
+    }
+
+    fn validated(&mut self, report: &crate::validate::Report, elapsed: std::time::Duration) {
+        println!(
+            "Validating ... OK ({} table(s), {:.2}s)",
+            report.tables,
+            elapsed.as_secs_f64()
+        );
+        print_validation_warnings(report);
+    }
+}
+
 async fn migrate(
     project: &Project,
     db: &DatabaseConnection,
-    mut lock: HeldLock<'_>,
+    lock: &mut lock::RunLock,
     target: Option<&str>,
     options: MigrateOptions,
     safety: Option<&super::backups::Safety>,
 ) -> Result<ExitCode, Error> {
-    let MigrateOptions {
-        fake,
-        retry,
-        yes,
-        allow_out_of_order,
-    } = options;
     // A backup that cannot be made stops the run before anything changes.
     if let Some(s) = safety {
         crate::backup::preflight(db, &s.url, &s.dir, s.restore_on_failure).await?;
     }
-    // Every refusal is decided on what is read; the tool's tables are created only below, once
-    // something will be written.
-    let applied = executor::applied(db).await?;
-    let states = executor::states_from((project.migrations)(), &applied);
-    let resolved = half_applied_gate(db, Direction::Up, fake || retry).await?;
-    let last = match target {
-        Some(target) => find_target(&states, target)?,
-        None => states.len().saturating_sub(1),
+    let request = migrate::UpRequest {
+        target,
+        steps: None,
+        fake: options.fake,
+        retry: options.retry,
+        allow_out_of_order: options.allow_out_of_order,
     };
-    let to_apply: Vec<&MigrationState> = states
-        .iter()
-        .take(last + 1)
-        .filter(|s| s.applied_at.is_none())
-        .collect();
-    // Decided before anything is touched, the half-applied record included.
-    let names: Vec<&str> = to_apply.iter().map(|s| s.name()).collect();
-    let files: Vec<&str> = states.iter().map(|s| s.name()).collect();
-    let report = history::inspect(&files, project.migration_facts, &applied, |f| {
-        project.shown_migration_file(f)
-    });
-    if let Some(refusal) = report.refusal(&names, allow_out_of_order) {
-        return Err(Error::UntrustedHistory(refusal));
-    }
-    let plan = gate::apply_plan(project.migration_facts, &names, |f| {
-        project.shown_migration_file(f)
-    });
-    if !fake && !plan.placeholders.is_empty() {
-        return Err(Error::BackfillPlaceholders(plan.placeholders));
-    }
-    let backend = db.get_database_backend();
-    if !fake && !plan.postgres_only.is_empty() && backend != sea_orm::DbBackend::Postgres {
-        return Err(Error::PostgresOnly {
-            backend: database::backend_label(backend),
-            migrations: plan.postgres_only,
-        });
-    }
-    // Baselines are decided before anything runs: recorded where their tables exist. Only a
-    // pending baseline needs the table list.
-    let existing_tables = if to_apply
-        .iter()
-        .any(|s| gate::baseline_tables(project.migration_facts, s.name()).is_some())
-    {
-        executor::table_names(db).await?
-    } else {
-        Default::default()
-    };
-    let mut steps = Vec::new();
-    for state in &to_apply {
-        let step = gate::baseline_step(project.migration_facts, state.name(), &existing_tables);
-        if let (gate::BaselineStep::Refuse { present, missing }, false) = (&step, fake) {
-            return Err(Error::PartialBaseline {
-                migration: state.name().to_string(),
-                present: present.clone(),
-                missing: missing.clone(),
-            });
-        }
-        steps.push(step);
-    }
-    if !fake && !plan.data_loss.is_empty() {
+    let plan = migrate::plan_up(project, db, request).await?;
+    if !plan.data_loss.is_empty() {
         println!("These steps lose data:");
         print_marked(&plan.data_loss);
-        if let Some(mut terminal) = plan.asks(yes, true).then(Terminal::open).flatten() {
+        let asks = gate::ApplyPlan {
+            data_loss: plan.data_loss.clone(),
+            ..Default::default()
+        }
+        .asks(options.yes, true);
+        if let Some(mut terminal) = asks.then(Terminal::open).flatten() {
             if !terminal
                 .yes_no("Apply?")
                 .await
@@ -666,135 +615,40 @@ async fn migrate(
     }
     // `--backup`: after every check that can refuse, before anything changes.
     let backup = match safety {
-        Some(s) if !to_apply.is_empty() => {
-            Some(super::backups::make(db, &s.url, &s.dir, None).await?)
-        }
+        Some(s) if !plan.is_empty() => Some(super::backups::make(db, &s.url, &s.dir, None).await?),
         _ => None,
     };
-    // Migrations applied before checksums were recorded get theirs now, from their files.
-    let adoption = history::adoption(&applied, project.migration_facts);
-    if !to_apply.is_empty() || resolved.is_some() || adoption.is_some() {
-        // The commands that change the database are the ones that create the tool's tables.
-        executor::ensure_tracking_tables(db).await?;
-    }
-    // `--fake` clears the record in the transaction that records the migration (a kill between
-    // the two would otherwise leave neither); `--retry` clears it before the run writes its own.
-    if let Some(record) = resolved.filter(|r| !fake || !names.contains(&r.name.as_str())) {
-        executor::clear_half_applied(db, Some(&record.name)).await?;
-    }
-    if let Some(rows) = adoption {
-        executor::record_checksums(db, &rows).await?;
-    }
-    if to_apply.is_empty() {
-        println!("No migrations to apply.");
-        return Ok(ExitCode::SUCCESS);
-    }
-    let checksum = |name: &str| history::file_checksum(project.migration_facts, name);
-    if fake {
-        println!(
-            "Recording {} migration(s) as applied, without running them:",
-            to_apply.len()
-        );
-        for state in to_apply {
-            lock.ensure_held(state.name()).await?;
-            // A baseline's tables become the project's, however it is recorded.
-            match gate::baseline_tables(project.migration_facts, state.name()) {
-                Some(tables) => {
-                    executor::record_baseline(db, state.name(), tables, checksum(state.name()))
-                        .await?
-                }
-                None => {
-                    executor::record_only(db, state.name(), Direction::Up, checksum(state.name()))
-                        .await?
-                }
-            }
-            println!("  {} ... FAKED", state.name());
+    match migrate::apply(project, db, plan, lock, true, &mut PrintSteps).await {
+        Ok(0) => {
+            println!("No migrations to apply.");
+            Ok(ExitCode::SUCCESS)
         }
-        return Ok(ExitCode::SUCCESS);
-    }
-    // What the data already broke before the run is reported, but is not this run's failure.
-    let broken_before = crate::validate::validate(db, &crate::validate::Scope::All).await?;
-    println!("Applying {} migration(s):", to_apply.len());
-    let run_length = to_apply.len();
-    for (committed, (state, step)) in to_apply.into_iter().zip(steps).enumerate() {
-        print!("  {} ...", state.name());
-        if let Err(e) = lock.ensure_held(state.name()).await {
-            println!(" STOPPED");
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        Err(stopped) if stopped.lock_lost => {
             if let Some(made) = &backup {
                 println!(
                     "Not restored (another run may be going on now); the backup taken before this run is {}.",
                     made.path.display()
                 );
             }
-            return Err(e);
+            Err(stopped.error)
         }
-        if step == gate::BaselineStep::Record {
-            let tables =
-                gate::baseline_tables(project.migration_facts, state.name()).unwrap_or_default();
-            let recorded =
-                executor::record_baseline(db, state.name(), tables, checksum(state.name())).await;
-            if let Err(e) = recorded {
-                println!(" FAILED");
-                let backup = backup.as_ref();
-                return Err(
-                    super::backups::after_failure(db, safety, backup, committed, e.into()).await,
-                );
+        Err(stopped) => {
+            if let Error::ValidationFailed { .. } = stopped.error {
+                println!("Validating ... FAILED");
+                // `--restore-on-failure` puts the database back as before the run; otherwise
+                // the migrations stay, and the user corrects the rows.
+                if !safety.is_some_and(|s| s.restore_on_failure) {
+                    println!("The migrations of this run stay applied and recorded.");
+                }
             }
-            println!(" RECORDED (a baseline whose tables exist here)");
-            continue;
-        }
-        let elapsed = executor::run_one(
-            db,
-            state.migration.as_ref(),
-            Direction::Up,
-            checksum(state.name()),
-        )
-        .await;
-        match elapsed {
-            Ok(elapsed) => println!(" OK ({:.2}s)", elapsed.as_secs_f64()),
-            Err(e) => {
-                println!(" FAILED");
-                let backup = backup.as_ref();
-                return Err(super::backups::after_failure(db, safety, backup, committed, e).await);
-            }
+            let backup = backup.as_ref();
+            Err(
+                super::backups::after_failure(db, safety, backup, stopped.committed, stopped.error)
+                    .await,
+            )
         }
     }
-    if let Err(failed) = validate_after_migrate(db, &broken_before).await {
-        // `--restore-on-failure` puts the database back as before the run; otherwise the
-        // migrations stay, and the user corrects the rows.
-        if !safety.is_some_and(|s| s.restore_on_failure) {
-            println!("The migrations of this run stay applied and recorded.");
-        }
-        let backup = backup.as_ref();
-        return Err(super::backups::after_failure(db, safety, backup, run_length, failed).await);
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The integrity checks after migrations ran: what a migration (or a rebuild, or checks turned
-/// off) let into the data. A failure is exit 8; the migrations stay applied.
-async fn validate_after_migrate(
-    db: &DatabaseConnection,
-    broken_before: &crate::validate::Report,
-) -> Result<(), Error> {
-    let started = std::time::Instant::now();
-    let report = crate::validate::validate(db, &crate::validate::Scope::All)
-        .await?
-        .new_since(broken_before);
-    if !report.ok() {
-        println!("Validating ... FAILED");
-        return Err(Error::ValidationFailed {
-            report,
-            after_migrate: true,
-        });
-    }
-    println!(
-        "Validating ... OK ({} table(s), {:.2}s)",
-        report.tables,
-        started.elapsed().as_secs_f64()
-    );
-    print_validation_warnings(&report);
-    Ok(())
 }
 
 fn print_validation_warnings(report: &crate::validate::Report) {
@@ -826,95 +680,26 @@ async fn validate(db: &DatabaseConnection) -> Result<ExitCode, Error> {
 async fn rollback(
     project: &Project,
     db: &DatabaseConnection,
-    mut lock: HeldLock<'_>,
+    lock: &mut lock::RunLock,
     args: &RollbackArgs,
 ) -> Result<ExitCode, Error> {
-    // Every refusal is decided on what is read; the tool's tables are created only below.
-    let (states, applied) = executor::states_and_applied(db, (project.migrations)()).await?;
-    let resolved = half_applied_gate(db, Direction::Down, args.fake || args.retry).await?;
-    // Newest applied last: after a late file was applied out of order, that file is reverted
-    // first, whatever its name.
-    let sequence = history::applied_sequence(&applied);
-    if sequence.is_empty() && !args.all {
-        return Err(Error::Refused(
-            "no migration is applied to this database, so there is nothing to roll back; nothing was changed\n  fix: check that DATABASE_URL names the database you meant (`showmigrations` lists what is applied there)".into(),
-        ));
-    }
-    let count = if args.all {
-        sequence.len()
-    } else if let Some(target) = &args.to {
-        let index = find_target(&states, target)?;
-        let Some(position) = sequence.iter().position(|n| *n == states[index].name()) else {
-            return Err(Error::Refused(format!(
-                "{} is not applied, so there is nothing to roll back to\n  fix: pick an applied migration (see `showmigrations`)",
-                states[index].name()
-            )));
-        };
-        sequence.len() - position - 1
-    } else {
-        let steps = args.steps.unwrap_or(1);
-        if steps > sequence.len() {
-            return Err(Error::Refused(format!(
-                "cannot roll back {steps} migration(s): only {} applied\n  fix: use `rollback --all` to revert everything",
-                sequence.len()
-            )));
-        }
-        steps
+    let request = migrate::DownRequest {
+        steps: args.steps,
+        to: args.to.as_deref(),
+        all: args.all,
+        fake: args.fake,
+        retry: args.retry,
+        force: args.force,
     };
-    let to_revert: Vec<&MigrationState> = sequence
-        .iter()
-        .rev()
-        .take(count)
-        .filter_map(|name| states.iter().find(|s| s.name() == *name))
-        .collect();
-    if !args.fake {
-        let names: Vec<&str> = to_revert.iter().map(|s| s.name()).collect();
-        let plan = gate::revert_plan(project.migration_facts, &names);
-        if !plan.baselines.is_empty() {
-            return Err(Error::BaselineRollback(plan.baselines));
+    let plan = migrate::plan_down(project, db, request).await?;
+    match migrate::revert(db, plan, lock, &mut PrintSteps).await {
+        Ok(0) => {
+            println!("No migrations to roll back.");
+            Ok(ExitCode::SUCCESS)
         }
-        if !args.force && !plan.cannot_restore.is_empty() {
-            return Err(Error::CannotRestore(plan.cannot_restore));
-        }
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        Err(stopped) => Err(stopped.error),
     }
-    if count > 0 || resolved.is_some() {
-        // The commands that change the database are the ones that create the tool's tables.
-        executor::ensure_tracking_tables(db).await?;
-    }
-    // `--fake` clears the record with the tracking row it writes (see `migrate`).
-    let faked: Vec<&str> = to_revert.iter().map(|s| s.name()).collect();
-    if let Some(record) = resolved.filter(|r| !args.fake || !faked.contains(&r.name.as_str())) {
-        executor::clear_half_applied(db, Some(&record.name)).await?;
-    }
-    if count == 0 {
-        println!("No migrations to roll back.");
-        return Ok(ExitCode::SUCCESS);
-    }
-    if args.fake {
-        println!("Recording {count} migration(s) as not applied, without running their down:");
-        for state in to_revert {
-            lock.ensure_held(state.name()).await?;
-            executor::record_only(db, state.name(), Direction::Down, None).await?;
-            println!("  {} ... FAKED", state.name());
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
-    println!("Reverting {count} migration(s):");
-    for state in to_revert {
-        print!("  {} ...", state.name());
-        if let Err(e) = lock.ensure_held(state.name()).await {
-            println!(" STOPPED");
-            return Err(e);
-        }
-        match executor::run_one(db, state.migration.as_ref(), Direction::Down, None).await {
-            Ok(elapsed) => println!(" OK ({:.2}s)", elapsed.as_secs_f64()),
-            Err(e) => {
-                println!(" FAILED");
-                return Err(e);
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Records again the checksum of applied migrations whose files were edited on purpose (all of
@@ -930,7 +715,7 @@ async fn rehash(
     let states = executor::states_from((project.migrations)(), &applied);
     let target = match target {
         Some(target) => {
-            let state = &states[find_target(&states, target)?];
+            let state = &states[migrate::find_target(&states, target)?];
             if state.applied_at.is_none() {
                 return Err(Error::Refused(format!(
                     "{} is not applied, so no checksum of it is recorded; nothing was changed\n  fix: name an applied migration (see `showmigrations`); a pending one is checked when `migrate` applies it",
@@ -981,27 +766,6 @@ fn print_marked(marked: &[gate::Marked]) {
     }
 }
 
-/// A migration that failed halfway on MySQL stops `migrate` and `rollback` until the user says
-/// how it was resolved: `--retry` (its statements were undone) or `--fake` (it was finished), in
-/// the direction it failed. Returns the record to clear once the rest of the command is valid.
-async fn half_applied_gate(
-    db: &DatabaseConnection,
-    direction: Direction,
-    resolves: bool,
-) -> Result<Option<executor::HalfApplied>, Error> {
-    match executor::half_applied(db).await?.into_iter().next() {
-        None => Ok(None),
-        Some(record) if resolves && record.direction == direction => Ok(Some(record)),
-        Some(record) => Err(Error::HalfApplied(record)),
-    }
-}
-
-fn applied_when(applied_at: i64) -> String {
-    chrono::DateTime::from_timestamp(applied_at, 0)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-        .unwrap_or_default()
-}
-
 async fn showmigrations(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, Error> {
     let (states, applied) = executor::states_and_applied(db, (project.migrations)()).await?;
     let late = history::applied_out_of_order(&applied);
@@ -1026,7 +790,7 @@ async fn showmigrations(project: &Project, db: &DatabaseConnection) -> Result<Ex
             (Some(at), None) => println!(
                 " [X] {}  (applied {}{})",
                 state.name(),
-                applied_when(at),
+                crate::shown_time(at),
                 if late.contains(state.name()) {
                     ", out of order: after a newer one"
                 } else {
@@ -1074,7 +838,7 @@ async fn history(
     let states = executor::states(db, (project.migrations)()).await?;
     for state in states.iter().rev().take(limit.unwrap_or(usize::MAX)) {
         match state.applied_at {
-            Some(at) => println!("{}  applied {}", state.name(), applied_when(at)),
+            Some(at) => println!("{}  applied {}", state.name(), crate::shown_time(at)),
             None => println!("{}  pending", state.name()),
         }
     }
@@ -1086,7 +850,7 @@ async fn history(
 fn log_line(step: &crate::run_log::Step) -> String {
     let mut line = format!(
         "{}  {:<9} {:<6} {:>8.2}s  {}  by {}@{} on {}  makemigrations {}",
-        applied_when(step.started_at),
+        crate::shown_time(step.started_at),
         step.action,
         step.outcome,
         step.duration_ms as f64 / 1000.0,
