@@ -336,6 +336,20 @@ fn tool(names: &[&str], backend: DbBackend, purpose: &'static str) -> Result<Pat
     })
 }
 
+/// Refuses `backup`, `backups` and `restore` (`purpose`: "back up", ...) without a database to
+/// work on: without DATABASE_URL the default SQLite file is one only when it exists, and
+/// connecting to it would create it empty.
+pub fn require_database(target: &crate::database::Target, purpose: &str) -> Result<(), Error> {
+    use crate::database::{UrlSource, DEFAULT_FILE};
+    if target.source != UrlSource::Default || Path::new(DEFAULT_FILE).exists() {
+        return Ok(());
+    }
+    Err(Error::Refused(format!(
+        "there is no database to {purpose}: DATABASE_URL is not set (in the environment, a .env file or --database-url), and the SQLite file {DEFAULT_FILE} it defaults to does not exist; nothing was done and no file was created\n  \
+         fix: set DATABASE_URL to the database's URL (postgres://user:pass@host:5432/db, mysql://user:pass@host:3306/db or sqlite://file.sqlite3), or run the command where {DEFAULT_FILE} is"
+    )))
+}
+
 /// How many bytes the backup may take: the database's size as its catalog tells (the dump is
 /// usually smaller: compressed on PostgreSQL, without indexes on MySQL, compacted on SQLite).
 pub async fn estimated_size(db: &DatabaseConnection) -> Result<u64, Error> {
@@ -370,20 +384,31 @@ pub fn check_space(dir: &Path, needed: u64, available: u64) -> Result<(), Error>
     })
 }
 
+/// A backup that can be made: what [`preflight`] checked, for [`create`] to make it
+/// without checking again.
+pub struct Checked {
+    target: Target,
+    /// The dump program (none for SQLite, which the connection copies).
+    program: Option<PathBuf>,
+    dir: PathBuf,
+    url: String,
+}
+
 /// Checks what a backup needs before anything changes: the client program, and room for the
-/// file in `dir` (created if missing). `migrate --backup` calls it before it touches the database.
+/// file in `dir`. Creates nothing: the directory is made with the backup. `migrate --backup` calls
+/// it before it touches the database, and makes the backup later with what it returns.
 pub async fn preflight(
     db: &DatabaseConnection,
     url: &str,
     dir: &Path,
     restore_too: bool,
-) -> Result<(), Error> {
-    let (target, _) = preflight_target(db, url, dir).await?;
+) -> Result<Checked, Error> {
+    let checked = check_can_back_up(db, url, dir).await?;
     // `--restore-on-failure`: the programs that restore must be there before anything runs, not
     // found missing after a failure.
     if restore_too {
         let backend = db.get_database_backend();
-        match target {
+        match checked.target {
             Target::Postgres { .. } => {
                 tool(&["pg_restore"], backend, "restore a PostgreSQL backup")?;
                 tool(&["psql"], backend, "restore a PostgreSQL backup")?;
@@ -398,14 +423,14 @@ pub async fn preflight(
             Target::Sqlite { .. } => {}
         }
     }
-    Ok(())
+    Ok(checked)
 }
 
-async fn preflight_target(
+async fn check_can_back_up(
     db: &DatabaseConnection,
     url: &str,
     dir: &Path,
-) -> Result<(Target, Option<PathBuf>), Error> {
+) -> Result<Checked, Error> {
     let target = target(db, url).await?;
     let backend = db.get_database_backend();
     let program = match &target {
@@ -418,35 +443,82 @@ async fn preflight_target(
         Target::Sqlite { .. } => None,
     };
     let needed = estimated_size(db).await?;
-    std::fs::create_dir_all(dir).map_err(|e| backup_failed(&target.shown(url), dir, e))?;
+    // The directory may not exist yet: the room is that of the file system it will be made on.
+    let existing = dir
+        .ancestors()
+        .map(|a| {
+            if a.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                a
+            }
+        })
+        .find(|a| a.exists())
+        .unwrap_or(Path::new("."));
+    if !existing.is_dir() {
+        return Err(Error::BackupFailed {
+            database: target.shown(url),
+            reason: format!(
+                "{} is not a directory, so the backup directory {} cannot be made",
+                existing.display(),
+                dir.display()
+            ),
+        });
+    }
     let available =
-        fs4::available_space(dir).map_err(|e| backup_failed(&target.shown(url), dir, e))?;
+        fs4::available_space(existing).map_err(|e| backup_failed(&target.shown(url), dir, e))?;
     check_space(dir, needed, available)?;
-    Ok((target, program))
+    Ok(Checked {
+        target,
+        program,
+        dir: dir.to_path_buf(),
+        url: url.to_string(),
+    })
 }
 
-/// Saves the database to a new file in `dir`, named `YYYYMMDD_HHMMSS_<database>[.<label>].<ext>`
-/// (UTC). Checks the client program and the free space first; on failure, the partial file is
-/// removed. `progress` is called a few times a second with the bytes written so far.
+/// Saves the database to a new file in the directory [`preflight`] checked (made now if
+/// missing), named `YYYYMMDD_HHMMSS_<database>[.<label>].<ext>` (UTC). On failure, the partial
+/// file (and the directory, when made here) is removed. `progress` is called a few times a
+/// second with the bytes written so far.
 pub async fn create(
     db: &DatabaseConnection,
-    url: &str,
-    dir: &Path,
+    checked: &Checked,
     label: Option<&str>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Backup, Error> {
-    let (target, program) = preflight_target(db, url, dir).await?;
+    let Checked {
+        target,
+        program,
+        dir,
+        url,
+    } = checked;
+    let shown = target.shown(url);
+    // The directories made here, innermost first: removed again when the backup fails.
+    let made_dirs: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    let remove_made_dirs = || {
+        for made in &made_dirs {
+            let _ = std::fs::remove_dir(made);
+        }
+    };
+    std::fs::create_dir_all(dir).map_err(|e| {
+        remove_made_dirs();
+        backup_failed(&shown, dir, e)
+    })?;
     let label = label
         .map(makemigrations_core::ops::sanitize_name)
         .filter(|l| !l.is_empty());
-    let path = next_path(dir, &target, label.as_deref()).await;
+    let path = next_path(dir, target, label.as_deref()).await;
     let mut partial = path.clone().into_os_string();
     partial.push(PARTIAL);
     let partial = PathBuf::from(partial);
     let work = async {
-        match (&target, program) {
+        match (target, program) {
             (Target::Sqlite { .. }, _) => sqlite_backup(db, &partial, progress).await,
-            (_, Some(program)) => dump(&target, &program, &partial, progress).await,
+            (_, Some(program)) => dump(target, program, &partial, progress).await,
             (_, None) => unreachable!("a server backup has its program"),
         }
     };
@@ -457,13 +529,14 @@ pub async fn create(
         _ = tokio::signal::ctrl_c() => {
             crate::interrupt::seen();
             let _ = std::fs::remove_file(&partial);
+            remove_made_dirs();
             return Err(Error::Interrupted);
         }
     };
     drop(handled);
-    let shown = target.shown(url);
     if let Err(reason) = written {
         let _ = std::fs::remove_file(&partial);
+        remove_made_dirs();
         return Err(Error::BackupFailed {
             database: shown,
             reason: redact_in(&reason, url),
@@ -471,6 +544,7 @@ pub async fn create(
     }
     std::fs::rename(&partial, &path).map_err(|e| {
         let _ = std::fs::remove_file(&partial);
+        remove_made_dirs();
         backup_failed(&shown, &path, e)
     })?;
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
@@ -1160,6 +1234,13 @@ mod tests {
         assert!(check_space(Path::new("b"), 10, 10).is_ok());
         let err = check_space(Path::new("b"), 11, 10).unwrap_err();
         assert_eq!(err.exit_code(), 9);
+        let message = check_space(Path::new("b"), 3 << 20, 1536)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("takes 3.00 MiB") && message.contains("has 1.50 KiB free"),
+            "{message}"
+        );
     }
 
     fn pairs(env: &[(&'static str, String)]) -> Vec<String> {
