@@ -33,6 +33,7 @@ impl Safety {
 
 /// `backup`, `backups` and `restore` need a database that exists: checked before the connection,
 /// which would create the default SQLite file.
+#[allow(clippy::result_large_err)] // the crate's one Error enum
 pub(super) fn require_database(cli: &super::Cli) -> Result<(), Error> {
     let purpose = match cli.command {
         super::Command::Backup { .. } => "back up",
