@@ -28,7 +28,9 @@ use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, TransactionTrait};
 
-use crate::database::{redact, redact_in};
+use makemigrations_core::Backend;
+
+use crate::database::{redact, redact_in, DatabaseUrl};
 use crate::error::Error;
 use crate::introspect;
 
@@ -83,22 +85,9 @@ pub fn directory(flag: Option<PathBuf>) -> PathBuf {
 
 /// How the client programs reach the database.
 enum Target {
-    Postgres {
-        /// The URL for libpq, without the password.
-        url: String,
-        password: Option<String>,
-        database: String,
-    },
-    MySql {
-        host: String,
-        port: u16,
-        user: String,
-        password: Option<String>,
-        database: String,
-    },
-    Sqlite {
-        file: PathBuf,
-    },
+    Postgres { url: DatabaseUrl, database: String },
+    MySql { url: DatabaseUrl, database: String },
+    Sqlite { file: PathBuf },
 }
 
 impl Target {
@@ -152,7 +141,7 @@ fn file_name_part(raw: &str) -> String {
 
 async fn target(db: &DatabaseConnection, url: &str) -> Result<Target, Error> {
     match db.get_database_backend() {
-        DbBackend::Postgres | DbBackend::MySql => server_target(db.get_database_backend(), url),
+        DbBackend::Postgres | DbBackend::MySql => server_target(url),
         _ => {
             let Some(file) = introspect::sqlite::main_file(db).await? else {
                 return Err(Error::Refused(
@@ -164,70 +153,151 @@ async fn target(db: &DatabaseConnection, url: &str) -> Result<Target, Error> {
     }
 }
 
-fn server_target(backend: DbBackend, url: &str) -> Result<Target, Error> {
-    let bad = |reason: &str| Error::BadUrl {
-        url: redact(url),
-        reason: reason.to_string(),
-    };
-    let mut parsed =
-        url::Url::parse(&crate::database::driver_url(url)).map_err(|e| bad(&e.to_string()))?;
-    let decode = |s: &str| {
-        percent_encoding::percent_decode_str(s)
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    let mut password = parsed.password().map(decode);
-    let database = decode(parsed.path().trim_start_matches('/'));
-    if database.is_empty() {
-        return Err(bad("it names no database"));
-    }
-    let query: Vec<(String, String)> = parsed
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    if let Some((_, p)) = query.iter().find(|(k, _)| k == "password") {
-        password = Some(p.clone());
-    }
-    if backend == DbBackend::MySql {
-        return Ok(Target::MySql {
-            host: parsed.host_str().unwrap_or("localhost").to_string(),
-            port: parsed.port().unwrap_or(3306),
-            user: decode(parsed.username()),
-            password,
-            database,
+fn server_target(url: &str) -> Result<Target, Error> {
+    let parsed = DatabaseUrl::parse(url)?;
+    let Some(database) = parsed.database.clone() else {
+        return Err(Error::BadUrl {
+            url: redact(url),
+            reason: "it names no database".into(),
         });
+    };
+    Ok(match parsed.backend {
+        Backend::MySql => Target::MySql {
+            url: parsed,
+            database,
+        },
+        _ => Target::Postgres {
+            url: parsed,
+            database,
+        },
+    })
+}
+
+/// The environment that points pg_dump, pg_restore and psql at the database of `url`, in libpq's
+/// variables (`PGHOST`, `PGSSLMODE`...): no part of the URL goes on a command line, where any user
+/// of the machine could read it, and libpq refuses the parameters only sqlx knows. The spellings
+/// sqlx takes (`ssl-mode`, `ssl-root-cert`, `ssl-ca`...) become libpq's.
+fn postgres_environment(url: &DatabaseUrl, database: &str) -> Vec<(&'static str, String)> {
+    let mut env = Vec::new();
+    // A socket directory is a host to libpq.
+    if let Some(host) = url.socket.as_ref().or(url.host.as_ref()) {
+        env.push(("PGHOST", host.clone()));
     }
-    // libpq refuses parameters it does not know (sqlx has a few of its own).
-    const LIBPQ: &[&str] = &[
-        "sslmode",
-        "sslrootcert",
-        "sslcert",
-        "sslkey",
-        "options",
-        "application_name",
-        "connect_timeout",
-        "host",
-        "port",
-        "user",
-        "target_session_attrs",
-    ];
-    let _ = parsed.set_password(None);
-    parsed.set_query(None);
-    {
-        let mut pairs = parsed.query_pairs_mut();
-        for (k, v) in query.iter().filter(|(k, _)| LIBPQ.contains(&k.as_str())) {
-            pairs.append_pair(k, v);
+    env.push(("PGPORT", url.port_or_default().to_string()));
+    if let Some(user) = &url.user {
+        env.push(("PGUSER", user.clone()));
+    }
+    if let Some(password) = &url.password {
+        env.push(("PGPASSWORD", password.clone()));
+    }
+    env.push(("PGDATABASE", database.to_string()));
+    for (variable, names) in [
+        ("PGSSLMODE", &["sslmode", "ssl-mode"][..]),
+        ("PGSSLROOTCERT", &["sslrootcert", "ssl-root-cert", "ssl-ca"]),
+        ("PGSSLCERT", &["sslcert", "ssl-cert"]),
+        ("PGSSLKEY", &["sslkey", "ssl-key"]),
+        ("PGAPPNAME", &["application_name"]),
+        ("PGCONNECT_TIMEOUT", &["connect_timeout"]),
+        ("PGTARGETSESSIONATTRS", &["target_session_attrs"]),
+    ] {
+        if let Some(value) = url.param(names) {
+            env.push((variable, value.to_string()));
         }
     }
-    let mut libpq = parsed.to_string();
-    if libpq.ends_with('?') {
-        libpq.pop();
+    // `options=-c x=y` and sqlx's `options[x]=y`, joined as sqlx joins them.
+    let options: Vec<String> = url
+        .params
+        .iter()
+        .filter_map(|(key, value)| match key.as_str() {
+            "options" => Some(value.clone()),
+            key => key
+                .strip_prefix("options[")
+                .and_then(|k| k.strip_suffix(']'))
+                .map(|k| format!("-c {k}={value}")),
+        })
+        .collect();
+    if !options.is_empty() {
+        env.push(("PGOPTIONS", options.join(" ")));
     }
-    Ok(Target::Postgres {
-        url: libpq,
-        password,
-        database,
-    })
+    env
+}
+
+/// Which client programs are installed: MariaDB's spell TLS options their own way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MySqlClient {
+    MySql,
+    MariaDb,
+}
+
+impl MySqlClient {
+    /// Asks the program (`--version` names MariaDB in its builds).
+    fn of(program: &Path) -> MySqlClient {
+        let version = Command::new(program)
+            .arg("--version")
+            .stdin(Stdio::null())
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        let named = tool_name(program);
+        if version.contains("MariaDB") || named.starts_with("mariadb") {
+            MySqlClient::MariaDb
+        } else {
+            MySqlClient::MySql
+        }
+    }
+}
+
+/// The options that point mysqldump or mysql at the server of `url` (the socket, else host and
+/// port over TCP; the user; TLS as sqlx-mysql's `ssl-mode`, `ssl-ca`, `ssl-cert` and `ssl-key`
+/// say), and the environment that carries the password (`MYSQL_PWD`, never the command line).
+fn mysql_connection(
+    url: &DatabaseUrl,
+    client: MySqlClient,
+) -> (Vec<String>, Vec<(&'static str, String)>) {
+    let mut args = Vec::new();
+    match (&url.socket, &url.host) {
+        (Some(socket), _) => {
+            args.push("--protocol=SOCKET".to_string());
+            args.push(format!("--socket={socket}"));
+        }
+        (None, host) => {
+            args.push(format!("--host={}", host.as_deref().unwrap_or("localhost")));
+            args.push(format!("--port={}", url.port_or_default()));
+            // Else `localhost` means the default socket to the client programs.
+            args.push("--protocol=TCP".to_string());
+        }
+    }
+    // sqlx's default user.
+    args.push(format!("--user={}", url.user.as_deref().unwrap_or("root")));
+    if let Some(mode) = url.param(&["ssl-mode", "sslmode"]) {
+        let mode = mode.to_ascii_uppercase();
+        match client {
+            MySqlClient::MySql => args.push(format!("--ssl-mode={mode}")),
+            // MariaDB's clients have no --ssl-mode: TLS on or off, and whether the server's
+            // certificate is checked (always with its host name: the stricter of the two checks).
+            MySqlClient::MariaDb => match mode.as_str() {
+                "DISABLED" => args.push("--skip-ssl".into()),
+                "REQUIRED" => args.push("--ssl".into()),
+                "VERIFY_CA" | "VERIFY_IDENTITY" => {
+                    args.push("--ssl".into());
+                    args.push("--ssl-verify-server-cert".into());
+                }
+                _ => {}
+            },
+        }
+    }
+    for (option, names) in [
+        ("--ssl-ca", &["ssl-ca", "sslca"][..]),
+        ("--ssl-cert", &["ssl-cert", "sslcert"]),
+        ("--ssl-key", &["ssl-key", "sslkey"]),
+    ] {
+        if let Some(value) = url.param(names) {
+            args.push(format!("{option}={value}"));
+        }
+    }
+    // Set even when empty, so that no option file's password is used instead.
+    let env = vec![("MYSQL_PWD", url.password.clone().unwrap_or_default())];
+    (args, env)
 }
 
 /// The first of `names` found on PATH.
@@ -266,6 +336,20 @@ fn tool(names: &[&str], backend: DbBackend, purpose: &'static str) -> Result<Pat
     })
 }
 
+/// Refuses `backup`, `backups` and `restore` (`purpose`: "back up", ...) without a database to
+/// work on: without DATABASE_URL the default SQLite file is one only when it exists, and
+/// connecting to it would create it empty.
+pub fn require_database(target: &crate::database::Target, purpose: &str) -> Result<(), Error> {
+    use crate::database::{UrlSource, DEFAULT_FILE};
+    if target.source != UrlSource::Default || Path::new(DEFAULT_FILE).exists() {
+        return Ok(());
+    }
+    Err(Error::Refused(format!(
+        "there is no database to {purpose}: DATABASE_URL is not set (in the environment, a .env file or --database-url), and the SQLite file {DEFAULT_FILE} it defaults to does not exist; nothing was done and no file was created\n  \
+         fix: set DATABASE_URL to the database's URL (postgres://user:pass@host:5432/db, mysql://user:pass@host:3306/db or sqlite://file.sqlite3), or run the command where {DEFAULT_FILE} is"
+    )))
+}
+
 /// How many bytes the backup may take: the database's size as its catalog tells (the dump is
 /// usually smaller: compressed on PostgreSQL, without indexes on MySQL, compacted on SQLite).
 pub async fn estimated_size(db: &DatabaseConnection) -> Result<u64, Error> {
@@ -300,20 +384,31 @@ pub fn check_space(dir: &Path, needed: u64, available: u64) -> Result<(), Error>
     })
 }
 
+/// A backup that can be made: what [`preflight`] checked, for [`create`] to make it
+/// without checking again.
+pub struct Checked {
+    target: Target,
+    /// The dump program (none for SQLite, which the connection copies).
+    program: Option<PathBuf>,
+    dir: PathBuf,
+    url: String,
+}
+
 /// Checks what a backup needs before anything changes: the client program, and room for the
-/// file in `dir` (created if missing). `migrate --backup` calls it before it touches the database.
+/// file in `dir`. Creates nothing: the directory is made with the backup. `migrate --backup` calls
+/// it before it touches the database, and makes the backup later with what it returns.
 pub async fn preflight(
     db: &DatabaseConnection,
     url: &str,
     dir: &Path,
     restore_too: bool,
-) -> Result<(), Error> {
-    let (target, _) = preflight_target(db, url, dir).await?;
+) -> Result<Checked, Error> {
+    let checked = check_can_back_up(db, url, dir).await?;
     // `--restore-on-failure`: the programs that restore must be there before anything runs, not
     // found missing after a failure.
     if restore_too {
         let backend = db.get_database_backend();
-        match target {
+        match checked.target {
             Target::Postgres { .. } => {
                 tool(&["pg_restore"], backend, "restore a PostgreSQL backup")?;
                 tool(&["psql"], backend, "restore a PostgreSQL backup")?;
@@ -328,14 +423,14 @@ pub async fn preflight(
             Target::Sqlite { .. } => {}
         }
     }
-    Ok(())
+    Ok(checked)
 }
 
-async fn preflight_target(
+async fn check_can_back_up(
     db: &DatabaseConnection,
     url: &str,
     dir: &Path,
-) -> Result<(Target, Option<PathBuf>), Error> {
+) -> Result<Checked, Error> {
     let target = target(db, url).await?;
     let backend = db.get_database_backend();
     let program = match &target {
@@ -348,35 +443,82 @@ async fn preflight_target(
         Target::Sqlite { .. } => None,
     };
     let needed = estimated_size(db).await?;
-    std::fs::create_dir_all(dir).map_err(|e| backup_failed(&target.shown(url), dir, e))?;
+    // The directory may not exist yet: the room is that of the file system it will be made on.
+    let existing = dir
+        .ancestors()
+        .map(|a| {
+            if a.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                a
+            }
+        })
+        .find(|a| a.exists())
+        .unwrap_or(Path::new("."));
+    if !existing.is_dir() {
+        return Err(Error::BackupFailed {
+            database: target.shown(url),
+            reason: format!(
+                "{} is not a directory, so the backup directory {} cannot be made",
+                existing.display(),
+                dir.display()
+            ),
+        });
+    }
     let available =
-        fs4::available_space(dir).map_err(|e| backup_failed(&target.shown(url), dir, e))?;
+        fs4::available_space(existing).map_err(|e| backup_failed(&target.shown(url), dir, e))?;
     check_space(dir, needed, available)?;
-    Ok((target, program))
+    Ok(Checked {
+        target,
+        program,
+        dir: dir.to_path_buf(),
+        url: url.to_string(),
+    })
 }
 
-/// Saves the database to a new file in `dir`, named `YYYYMMDD_HHMMSS_<database>[.<label>].<ext>`
-/// (UTC). Checks the client program and the free space first; on failure, the partial file is
-/// removed. `progress` is called a few times a second with the bytes written so far.
+/// Saves the database to a new file in the directory [`preflight`] checked (made now if
+/// missing), named `YYYYMMDD_HHMMSS_<database>[.<label>].<ext>` (UTC). On failure, the partial
+/// file (and the directory, when made here) is removed. `progress` is called a few times a
+/// second with the bytes written so far.
 pub async fn create(
     db: &DatabaseConnection,
-    url: &str,
-    dir: &Path,
+    checked: &Checked,
     label: Option<&str>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Backup, Error> {
-    let (target, program) = preflight_target(db, url, dir).await?;
+    let Checked {
+        target,
+        program,
+        dir,
+        url,
+    } = checked;
+    let shown = target.shown(url);
+    // The directories made here, innermost first: removed again when the backup fails.
+    let made_dirs: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    let remove_made_dirs = || {
+        for made in &made_dirs {
+            let _ = std::fs::remove_dir(made);
+        }
+    };
+    std::fs::create_dir_all(dir).map_err(|e| {
+        remove_made_dirs();
+        backup_failed(&shown, dir, e)
+    })?;
     let label = label
         .map(makemigrations_core::ops::sanitize_name)
         .filter(|l| !l.is_empty());
-    let path = next_path(dir, &target, label.as_deref()).await;
+    let path = next_path(dir, target, label.as_deref()).await;
     let mut partial = path.clone().into_os_string();
     partial.push(PARTIAL);
     let partial = PathBuf::from(partial);
     let work = async {
-        match (&target, program) {
+        match (target, program) {
             (Target::Sqlite { .. }, _) => sqlite_backup(db, &partial, progress).await,
-            (_, Some(program)) => dump(&target, &program, &partial, progress).await,
+            (_, Some(program)) => dump(target, program, &partial, progress).await,
             (_, None) => unreachable!("a server backup has its program"),
         }
     };
@@ -387,13 +529,14 @@ pub async fn create(
         _ = tokio::signal::ctrl_c() => {
             crate::interrupt::seen();
             let _ = std::fs::remove_file(&partial);
+            remove_made_dirs();
             return Err(Error::Interrupted);
         }
     };
     drop(handled);
-    let shown = target.shown(url);
     if let Err(reason) = written {
         let _ = std::fs::remove_file(&partial);
+        remove_made_dirs();
         return Err(Error::BackupFailed {
             database: shown,
             reason: redact_in(&reason, url),
@@ -401,6 +544,7 @@ pub async fn create(
     }
     std::fs::rename(&partial, &path).map_err(|e| {
         let _ = std::fs::remove_file(&partial);
+        remove_made_dirs();
         backup_failed(&shown, &path, e)
     })?;
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
@@ -444,25 +588,18 @@ async fn dump(
 ) -> Result<(), String> {
     let mut command = Command::new(program);
     match target {
-        Target::Postgres { url, password, .. } => {
+        Target::Postgres { url, database } => {
             command
                 .arg("--format=custom")
                 .arg("--no-password")
                 .arg(format!("--file={}", partial.display()))
-                .arg(format!("--dbname={url}"));
-            if let Some(p) = password {
-                command.env("PGPASSWORD", p);
-            }
+                .envs(postgres_environment(url, database));
         }
-        Target::MySql {
-            host,
-            port,
-            user,
-            password,
-            database,
-        } => {
-            mysql_connection_args(&mut command, host, *port, user, password.as_deref());
+        Target::MySql { url, database } => {
+            let (args, env) = mysql_connection(url, MySqlClient::of(program));
             command
+                .args(args)
+                .envs(env)
                 .args([
                     "--single-transaction",
                     "--routines",
@@ -499,22 +636,6 @@ fn tool_name(program: &Path) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-fn mysql_connection_args(
-    command: &mut Command,
-    host: &str,
-    port: u16,
-    user: &str,
-    password: Option<&str>,
-) {
-    command
-        .arg(format!("--host={host}"))
-        .arg(format!("--port={port}"))
-        .arg("--protocol=TCP")
-        .arg(format!("--user={user}"));
-    // Set even when empty, so that no option file's password is used instead.
-    command.env("MYSQL_PWD", password.unwrap_or_default());
 }
 
 /// Waits for `child`, calling `progress` with the size of `file` meanwhile; returns its status
@@ -625,44 +746,26 @@ pub async fn restore(db: &DatabaseConnection, url: &str, file: &Path) -> Result<
         unchanged,
     };
     match &target {
-        Target::Postgres {
-            url: libpq,
-            password,
-            ..
-        } => {
+        Target::Postgres { url, database } => {
             let pg_restore = tool(&["pg_restore"], backend, "restore a PostgreSQL backup")?;
             let psql = tool(&["psql"], backend, "restore a PostgreSQL backup")?;
             let preamble = postgres_clear_statements(db).await?;
-            postgres_restore(
-                &pg_restore,
-                &psql,
-                libpq,
-                password.as_deref(),
-                file,
-                &preamble,
-            )
-            .map_err(|reason| failed(reason, true))?;
+            let env = postgres_environment(url, database);
+            postgres_restore(&pg_restore, &psql, &env, file, &preamble)
+                .map_err(|reason| failed(reason, true))?;
         }
-        Target::MySql {
-            host,
-            port,
-            user,
-            password,
-            ..
-        } => {
+        Target::MySql { url, database } => {
             let client = tool(
                 &["mysql", "mariadb"],
                 backend,
                 "restore a MySQL/MariaDB backup",
             )?;
             let preamble = mysql_clear_statements(db).await?;
+            let (args, env) = mysql_connection(url, MySqlClient::of(&client));
             let mut command = Command::new(&client);
-            mysql_connection_args(&mut command, host, *port, user, password.as_deref());
-            let database = match &target {
-                Target::MySql { database, .. } => database.clone(),
-                _ => unreachable!(),
-            };
             command
+                .args(args)
+                .envs(env)
                 .arg("--default-character-set=utf8mb4")
                 .arg("--batch")
                 .arg(format!("--database={database}"));
@@ -833,8 +936,7 @@ $makemigrations_restore$;
 fn postgres_restore(
     pg_restore: &Path,
     psql: &Path,
-    url: &str,
-    password: Option<&str>,
+    env: &[(&'static str, String)],
     file: &Path,
     preamble: &str,
 ) -> Result<(), String> {
@@ -854,10 +956,7 @@ fn postgres_restore(
         "--single-transaction",
         "--set=ON_ERROR_STOP=1",
     ])
-    .arg(format!("--dbname={url}"));
-    if let Some(p) = password {
-        sink.env("PGPASSWORD", p);
-    }
+    .envs(env.iter().map(|(k, v)| (k, v)));
     let mut stdout = source.stdout.take().expect("piped");
     let source_err = source.stderr.take().map(read_on_thread);
     let fed = feed_from(sink, preamble, &mut stdout);
@@ -1135,43 +1234,152 @@ mod tests {
         assert!(check_space(Path::new("b"), 10, 10).is_ok());
         let err = check_space(Path::new("b"), 11, 10).unwrap_err();
         assert_eq!(err.exit_code(), 9);
+        let message = check_space(Path::new("b"), 3 << 20, 1536)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("takes 3.00 MiB") && message.contains("has 1.50 KiB free"),
+            "{message}"
+        );
+    }
+
+    fn pairs(env: &[(&'static str, String)]) -> Vec<String> {
+        env.iter().map(|(k, v)| format!("{k}={v}")).collect()
     }
 
     #[test]
     fn the_password_goes_to_the_environment() {
-        match server_target(
-            DbBackend::Postgres,
-            "postgres://app:s%2Fecret@db:5433/shop?sslmode=disable&statement-cache-capacity=0",
-        )
-        .unwrap()
-        {
-            Target::Postgres {
-                url,
-                password,
-                database,
-            } => {
-                assert_eq!(url, "postgres://app@db:5433/shop?sslmode=disable");
-                assert_eq!(password.as_deref(), Some("s/ecret"));
-                assert_eq!(database, "shop");
-            }
-            _ => panic!(),
+        let url =
+            "postgres://app:s%2Fecret@db:5433/shop?sslmode=disable&statement-cache-capacity=0";
+        let Target::Postgres {
+            url: parsed,
+            database,
+        } = server_target(url).unwrap()
+        else {
+            panic!("a PostgreSQL target");
+        };
+        assert_eq!(database, "shop");
+        assert_eq!(
+            pairs(&postgres_environment(&parsed, &database)),
+            [
+                "PGHOST=db",
+                "PGPORT=5433",
+                "PGUSER=app",
+                "PGPASSWORD=s/ecret",
+                "PGDATABASE=shop",
+                "PGSSLMODE=disable",
+            ]
+        );
+        let Target::MySql {
+            url: parsed,
+            database,
+        } = server_target("mariadb://root:pw@127.0.0.1/test").unwrap()
+        else {
+            panic!("a MySQL target");
+        };
+        assert_eq!(database, "test");
+        let (args, env) = mysql_connection(&parsed, MySqlClient::MariaDb);
+        assert_eq!(
+            args,
+            [
+                "--host=127.0.0.1",
+                "--port=3306",
+                "--protocol=TCP",
+                "--user=root"
+            ]
+        );
+        assert_eq!(pairs(&env), ["MYSQL_PWD=pw"]);
+        assert!(matches!(
+            server_target("postgres://db:5432"),
+            Err(Error::BadUrl { .. })
+        ));
+    }
+
+    /// The TLS parameters and the sockets of a URL, as each client program spells them.
+    #[test]
+    fn tls_and_sockets_reach_the_client_programs() {
+        let parse = |url: &str| DatabaseUrl::parse(url).unwrap();
+        // sqlx's spellings become libpq's variables; the socket directory is PGHOST.
+        let postgres = parse(
+            "postgres://app:s3cret@/shop?host=/var/run/postgresql&ssl-mode=verify-full&ssl-root-cert=ca.pem&sslcert=client.pem&ssl-key=client.key&options[search_path]=app",
+        );
+        assert_eq!(
+            pairs(&postgres_environment(&postgres, "shop")),
+            [
+                "PGHOST=/var/run/postgresql",
+                "PGPORT=5432",
+                "PGUSER=app",
+                "PGPASSWORD=s3cret",
+                "PGDATABASE=shop",
+                "PGSSLMODE=verify-full",
+                "PGSSLROOTCERT=ca.pem",
+                "PGSSLCERT=client.pem",
+                "PGSSLKEY=client.key",
+                "PGOPTIONS=-c search_path=app",
+            ]
+        );
+
+        let tls = parse(
+            "mysql://app:s3cret@db:3307/shop?ssl-mode=verify_ca&ssl-ca=ca.pem&sslcert=client.pem&ssl-key=client.key",
+        );
+        let (mysql, env) = mysql_connection(&tls, MySqlClient::MySql);
+        assert_eq!(
+            mysql,
+            [
+                "--host=db",
+                "--port=3307",
+                "--protocol=TCP",
+                "--user=app",
+                "--ssl-mode=VERIFY_CA",
+                "--ssl-ca=ca.pem",
+                "--ssl-cert=client.pem",
+                "--ssl-key=client.key",
+            ]
+        );
+        assert_eq!(pairs(&env), ["MYSQL_PWD=s3cret"]);
+        let (mariadb, _) = mysql_connection(&tls, MySqlClient::MariaDb);
+        assert_eq!(
+            mariadb[4..],
+            [
+                "--ssl",
+                "--ssl-verify-server-cert",
+                "--ssl-ca=ca.pem",
+                "--ssl-cert=client.pem",
+                "--ssl-key=client.key",
+            ]
+        );
+        for (mode, mariadb) in [
+            ("DISABLED", &["--skip-ssl"][..]),
+            ("preferred", &[]),
+            ("REQUIRED", &["--ssl"]),
+            ("VERIFY_IDENTITY", &["--ssl", "--ssl-verify-server-cert"]),
+        ] {
+            let url = parse(&format!("mysql://app@db/shop?ssl-mode={mode}"));
+            assert_eq!(
+                mysql_connection(&url, MySqlClient::MariaDb).0[4..],
+                *mariadb
+            );
+            assert_eq!(
+                mysql_connection(&url, MySqlClient::MySql).0[4..],
+                [format!("--ssl-mode={}", mode.to_ascii_uppercase())]
+            );
         }
-        match server_target(DbBackend::MySql, "mariadb://root:pw@127.0.0.1/test").unwrap() {
-            Target::MySql {
-                host,
-                port,
-                user,
-                password,
-                database,
-            } => {
-                assert_eq!(
-                    (host.as_str(), port, user.as_str()),
-                    ("127.0.0.1", 3306, "root")
-                );
-                assert_eq!(password.as_deref(), Some("pw"));
-                assert_eq!(database, "test");
-            }
-            _ => panic!(),
+
+        // A socket: no host, no port, no TCP; no user means sqlx's `root`.
+        let socket = parse("mysql://@localhost/shop?socket=/run/mysqld/mysqld.sock");
+        let (args, env) = mysql_connection(&socket, MySqlClient::MariaDb);
+        assert_eq!(
+            args,
+            [
+                "--protocol=SOCKET",
+                "--socket=/run/mysqld/mysqld.sock",
+                "--user=root"
+            ]
+        );
+        assert_eq!(pairs(&env), ["MYSQL_PWD="]);
+        // The password is never an argument.
+        for args in [mysql, mariadb] {
+            assert!(args.iter().all(|a| !a.contains("s3cret")), "{args:?}");
         }
     }
 }

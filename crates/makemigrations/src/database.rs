@@ -1,6 +1,10 @@
 //! Which database to talk to, and connecting to it with errors that name the problem and the fix
 //! without ever printing a password.
 
+// The crate's one `Error` enum is large (a failed MySQL migration carries its statements), as
+// for every other module's plain functions.
+#![allow(clippy::result_large_err)]
+
 use std::time::Duration;
 
 use makemigrations_core::Backend;
@@ -148,160 +152,300 @@ pub fn resolve_shadow_url(explicit: Option<String>) -> Option<String> {
     })
 }
 
+/// A database URL taken apart once, as the driver reads it: the backend, where the server
+/// listens (host and port, or a Unix socket), the login, the database and the query parameters.
+/// Server URLs are parsed by the `url` crate, as sqlx parses them; a SQLite URL is a file path
+/// with parameters, read as sqlx-sqlite reads it. Every value is percent-decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    pub backend: Backend,
+    /// The host name or address (an IPv6 address without its brackets).
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    /// A Unix socket instead of TCP: MySQL's `?socket=` file, or PostgreSQL's socket directory
+    /// (`?host=/run/postgresql`, or a percent-encoded path as the host).
+    pub socket: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// The database of a server URL.
+    pub database: Option<String>,
+    /// SQLite's file; `None` for an in-memory database.
+    pub file: Option<String>,
+    /// The query parameters in their order (when one is repeated, the last counts, as for sqlx).
+    pub params: Vec<(String, String)>,
+}
+
+impl DatabaseUrl {
+    /// Takes `url` apart, or says why it names no database: no scheme, an unknown scheme, a
+    /// server URL without `//` (`postgres:/app@db/shop` would reach another host than meant) or
+    /// without a host, or one that does not parse.
+    pub fn parse(url: &str) -> Result<DatabaseUrl, Error> {
+        let bad = |reason: String| Error::BadUrl {
+            url: redact(url),
+            reason,
+        };
+        let Some((scheme, rest)) = url.split_once(':') else {
+            return Err(bad(
+                "it has no scheme: a database URL starts with postgres://, mysql:// or sqlite://"
+                    .into(),
+            ));
+        };
+        let backend = match scheme {
+            "postgres" | "postgresql" => Backend::Postgres,
+            "sqlite" => return Ok(DatabaseUrl::sqlite(rest)),
+            "mysql" | "mariadb" => Backend::MySql,
+            _ => return Err(bad(format!("unknown scheme `{scheme}`"))),
+        };
+        if !rest.starts_with("//") {
+            return Err(bad(format!(
+                "`{scheme}:` must be followed by `//` and the host"
+            )));
+        }
+        let (parsed, placeholder) = parse_server_url(url).map_err(|e| {
+            let unencoded = written(url)
+                .userinfo
+                .is_some_and(|userinfo| userinfo.contains(['/', '?', '#']));
+            bad(if unencoded {
+                format!("it cannot be parsed as a URL ({e}): the user name or password holds a `/`, `?` or `#` as it is")
+            } else {
+                format!("it cannot be parsed as a URL ({e})")
+            })
+        })?;
+        let mut parts = DatabaseUrl {
+            backend,
+            host: None,
+            port: parsed.port(),
+            socket: None,
+            user: Some(decoded(parsed.username())).filter(|u| !u.is_empty()),
+            password: parsed.password().map(decoded),
+            database: Some(decoded(parsed.path().trim_start_matches('/')))
+                .filter(|d| !d.is_empty()),
+            file: None,
+            params: parsed.query_pairs().into_owned().collect(),
+        };
+        if let Some(host) = parsed.host_str().map(decoded).filter(|h| !h.is_empty()) {
+            if !placeholder {
+                parts.set_host(host);
+            }
+        }
+        // The parameters sqlx takes in place of the URL's parts, in their order.
+        for (key, value) in parts.params.clone() {
+            match (backend, key.as_str()) {
+                (Backend::Postgres, "host" | "hostaddr") => parts.set_host(value),
+                (Backend::Postgres, "port") => parts.port = value.parse().ok().or(parts.port),
+                (Backend::Postgres, "user") => parts.user = Some(value),
+                (Backend::Postgres, "password") => parts.password = Some(value),
+                (Backend::Postgres, "dbname") => parts.database = Some(value),
+                (Backend::MySql, "socket") => parts.socket = Some(value),
+                _ => {}
+            }
+        }
+        if parts.host.is_none() && parts.socket.is_none() {
+            return Err(bad("it names no host".into()));
+        }
+        Ok(parts)
+    }
+
+    /// `sqlite:` followed by `rest`: `//file`, `file`, `///absolute/file` or `:memory:`, then
+    /// the parameters.
+    fn sqlite(rest: &str) -> DatabaseUrl {
+        let rest = rest.strip_prefix("//").unwrap_or(rest);
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        let in_memory = path.is_empty()
+            || path == ":memory:"
+            || params.iter().any(|(k, v)| k == "mode" && v == "memory");
+        DatabaseUrl {
+            backend: Backend::Sqlite,
+            host: None,
+            port: None,
+            socket: None,
+            user: None,
+            password: None,
+            database: None,
+            file: (!in_memory).then(|| decoded(path)),
+            params,
+        }
+    }
+
+    /// PostgreSQL reads a host that is a path as the directory of a Unix socket.
+    fn set_host(&mut self, host: String) {
+        if self.backend == Backend::Postgres && host.starts_with('/') {
+            self.socket = Some(host);
+            self.host = None;
+        } else {
+            self.host = Some(
+                host.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_string(),
+            );
+            if self.backend == Backend::Postgres {
+                self.socket = None;
+            }
+        }
+    }
+
+    /// The value of the last parameter named one of `names` (sqlx takes several spellings).
+    pub fn param(&self, names: &[&str]) -> Option<&str> {
+        self.params
+            .iter()
+            .rev()
+            .find(|(key, _)| names.contains(&key.as_str()))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The server's port: the URL's, else the backend's default.
+    pub fn port_or_default(&self) -> u16 {
+        self.port.unwrap_or(match self.backend {
+            Backend::MySql => 3306,
+            _ => 5432,
+        })
+    }
+
+    /// Where the server is, for messages: the socket, or `host:port` as the URL gives them.
+    pub fn address(&self) -> String {
+        match (&self.socket, &self.host, self.port) {
+            (Some(socket), _, _) => socket.clone(),
+            (None, Some(host), Some(port)) if host.contains(':') => format!("[{host}]:{port}"),
+            (None, Some(host), Some(port)) => format!("{host}:{port}"),
+            (None, Some(host), None) => host.clone(),
+            (None, None, _) => String::new(),
+        }
+    }
+}
+
+/// A server URL parsed as sqlx parses it, and whether `localhost` had to stand in for the
+/// missing host of a socket URL (see [`socket_url_with_host`]).
+fn parse_server_url(url: &str) -> Result<(url::Url, bool), url::ParseError> {
+    match url::Url::parse(url) {
+        Err(url::ParseError::EmptyHost) => {
+            let with_host = socket_url_with_host(url).ok_or(url::ParseError::EmptyHost)?;
+            Ok((url::Url::parse(&with_host)?, true))
+        }
+        parsed => parsed.map(|p| (p, false)),
+    }
+}
+
+/// `mysql://app@/shop?socket=...`: the url crate, and so sqlx, wants a host after `user@`, which a
+/// socket URL does not need; `localhost` stands in for it (sqlx then takes the socket
+/// parameter). `None` when the URL has no user part or names a host.
+fn socket_url_with_host(url: &str) -> Option<String> {
+    let parts = written(url);
+    let userinfo = parts.userinfo?;
+    let no_host = parts.location.is_empty() || parts.location.starts_with(['/', '?']);
+    no_host.then(|| format!("{}{userinfo}@localhost{}", parts.head, parts.location))
+}
+
+fn decoded(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
 /// The file of a SQLite URL (`sqlite://shop.db?mode=rwc` is `shop.db`); `None` for another
 /// backend or an in-memory database.
 pub fn sqlite_file(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("sqlite:")?;
-    let rest = rest.strip_prefix("//").unwrap_or(rest);
-    let file = rest.split('?').next().unwrap_or_default();
-    let in_memory = file.is_empty() || file == ":memory:" || rest.contains("mode=memory");
-    (!in_memory).then(|| percent_decoded(file))
+    DatabaseUrl::parse(url)
+        .ok()
+        .filter(|u| u.backend == Backend::Sqlite)?
+        .file
+}
+
+/// A URL cut where it is written, without parsing it: what redaction works on, so that a URL
+/// too broken to parse (a `/`, `?` or `#` written as it is in the password) is still shown
+/// without its password.
+struct Written<'a> {
+    /// `scheme:` and at most two slashes.
+    head: &'a str,
+    /// What stands before the last `@`: a password may hold `/`, `?`, `#` or `@`.
+    userinfo: Option<&'a str>,
+    /// Host, path and query.
+    location: &'a str,
+}
+
+fn written(url: &str) -> Written<'_> {
+    let head_length = match url.split_once(':') {
+        Some((scheme, rest)) => {
+            let slashes = (rest.len() - rest.trim_start_matches('/').len()).min(2);
+            scheme.len() + 1 + slashes
+        }
+        None => 0,
+    };
+    let (head, rest) = url.split_at(head_length);
+    match rest.rsplit_once('@') {
+        Some((userinfo, location)) => Written {
+            head,
+            userinfo: Some(userinfo),
+            location,
+        },
+        None => Written {
+            head,
+            userinfo: None,
+            location: rest,
+        },
+    }
 }
 
 /// The URL with any password replaced by `***`, for messages: the one in `user:password@` and a
 /// `password=` parameter, replaced where they stand (a short password is not also replaced
 /// inside the scheme or the host).
 pub fn redact(url: &str) -> String {
-    let (head, rest) = match url.split_once(':') {
-        Some((scheme, rest)) => {
-            let slashes = rest.len() - rest.trim_start_matches('/').len();
-            let slashes = slashes.min(2);
-            (format!("{scheme}:{}", &rest[..slashes]), &rest[slashes..])
-        }
-        None => (String::new(), url),
-    };
-    // The userinfo ends at the last `@`: a password may hold `/`, `?` or `#`.
-    let (userinfo, location) = match rest.rsplit_once('@') {
-        Some((userinfo, location)) => (Some(userinfo), location),
-        None => (None, rest),
-    };
-    let mut shown = head;
-    if let Some(userinfo) = userinfo {
+    let parts = written(url);
+    let mut shown = parts.head.to_string();
+    if let Some(userinfo) = parts.userinfo {
         match userinfo.split_once(':') {
             Some((user, _)) => shown.push_str(&format!("{user}:***@")),
             None => shown.push_str(&format!("{userinfo}@")),
         }
     }
-    match location.split_once('?') {
-        Some((path, query)) => {
-            let pairs: Vec<String> = query
-                .split('&')
-                .map(|pair| match pair.split_once('=') {
-                    Some(("password", _)) => "password=***".to_string(),
-                    _ => pair.to_string(),
-                })
-                .collect();
-            shown.push_str(&format!("{path}?{}", pairs.join("&")));
-        }
-        None => shown.push_str(location),
+    shown.push_str(parts.location);
+    for (start, end) in password_params(&shown).into_iter().rev() {
+        shown.replace_range(start..end, "***");
     }
     shown
 }
 
+/// Where the values of `password=` parameters stand in `text` (after `?` or `&`), as ranges.
+fn password_params(text: &str) -> Vec<(usize, usize)> {
+    const KEY: &str = "password=";
+    text.match_indices(KEY)
+        .filter(|(at, _)| *at > 0 && matches!(text.as_bytes()[at - 1], b'?' | b'&'))
+        .map(|(at, _)| {
+            let start = at + KEY.len();
+            let end = text[start..].find('&').map_or(text.len(), |i| start + i);
+            (start, end)
+        })
+        .collect()
+}
+
 /// Every spelling of a password that `url` carries: the one in `user:password@` (which may hold
-/// `/` or `?`, and after `scheme:/` as well as `scheme://`), a `password=` query parameter, and
-/// each of them percent-decoded, as a driver may quote it. Longest first, so that a password
-/// that contains another is replaced whole.
+/// `/` or `?`, and after `scheme:/` as well as `scheme://`), a `password=` query parameter, the
+/// password the driver reads where that differs, and each of them percent-decoded, as a driver
+/// may quote it. Longest first, so that a password that contains another is replaced whole.
 fn passwords_of(url: &str) -> Vec<String> {
     let mut found = Vec::new();
-    if let Some((_, rest)) = url.split_once(':') {
-        let rest = rest.trim_start_matches('/');
-        // The userinfo ends at the last `@`: a password may hold `/`, `?` or `#`.
-        if let Some((userinfo, _)) = rest.rsplit_once('@') {
-            if let Some((_, password)) = userinfo.split_once(':') {
-                found.push(password.to_string());
-            }
-        }
+    if let Some((_, password)) = written(url).userinfo.and_then(|u| u.split_once(':')) {
+        found.push(password.to_string());
     }
-    if let Some((_, query)) = url.split_once('?') {
-        for pair in query.split('&') {
-            if let Some(value) = pair.strip_prefix("password=") {
-                found.push(value.to_string());
-            }
-        }
+    for (start, end) in password_params(url) {
+        found.push(url[start..end].to_string());
     }
-    let decoded: Vec<String> = found.iter().map(|p| percent_decoded(p)).collect();
-    found.extend(decoded);
+    if let Ok(parsed) = DatabaseUrl::parse(url) {
+        found.extend(parsed.password);
+    }
+    let decoded_too: Vec<String> = found.iter().map(|p| decoded(p)).collect();
+    found.extend(decoded_too);
     found.retain(|p| !p.is_empty());
     found.sort_by_key(|p| std::cmp::Reverse(p.len()));
     found.dedup();
     found
 }
 
-fn percent_decoded(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The backend a URL names, or why the URL is not one: no scheme, an unknown scheme, or a server
-/// URL without `//` (`postgres:/app@db/shop` would reach another host than meant).
+/// The backend a URL names, or why the URL is not one (see [`DatabaseUrl::parse`]).
 pub fn backend_of_url(url: &str) -> Result<Backend, Error> {
-    let bad = |reason: String| Error::BadUrl {
-        url: redact(url),
-        reason,
-    };
-    let Some((scheme, rest)) = url.split_once(':') else {
-        return Err(bad(
-            "it has no scheme: a database URL starts with postgres://, mysql:// or sqlite://"
-                .into(),
-        ));
-    };
-    let backend = match scheme {
-        "postgres" | "postgresql" => Backend::Postgres,
-        "sqlite" => Backend::Sqlite,
-        "mysql" | "mariadb" => Backend::MySql,
-        _ => return Err(bad(format!("unknown scheme `{scheme}`"))),
-    };
-    if backend != Backend::Sqlite && !rest.starts_with("//") {
-        return Err(bad(format!(
-            "`{scheme}:` must be followed by `//` and the host"
-        )));
-    }
-    // A Unix socket (`?host=/run/postgresql`, `?socket=...`) needs no host.
-    let socket = url.contains("?host=")
-        || url.contains("&host=")
-        || url.contains("?socket=")
-        || url.contains("&socket=");
-    if backend != Backend::Sqlite && host_of(url).is_empty() && !socket {
-        return Err(bad("it names no host".into()));
-    }
-    Ok(backend)
-}
-
-/// The authority of a server URL after the user part: `db:5432` of `postgres://a:b@db:5432/x`.
-/// The user part ends at the last `@` (a password may hold `/`, `?` or `#`).
-fn host_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or("", |(_, rest)| rest);
-    let after_user = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    after_user.split(['/', '?']).next().unwrap_or_default()
-}
-
-/// The database a server URL names (`shop` of `postgres://db:5432/shop?sslmode=off`).
-fn database_of(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let after_user = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    let path = after_user.split_once('/')?.1;
-    let name = path.split('?').next().unwrap_or_default();
-    (!name.is_empty()).then(|| percent_decoded(name))
+    DatabaseUrl::parse(url).map(|u| u.backend)
 }
 
 /// The backend as messages name it.
@@ -332,7 +476,8 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, Error> {
 /// cannot be opened). SQLite gets a single connection: migrations and the table rebuild set
 /// per-connection pragmas, which must apply to every statement that follows.
 pub async fn connect_within(url: &str, timeout: Duration) -> Result<DatabaseConnection, Error> {
-    let backend = backend_of_url(url)?;
+    let parsed = DatabaseUrl::parse(url)?;
+    let backend = parsed.backend;
     remember_secrets(url);
     let mut options = ConnectOptions::new(driver_url(url));
     options
@@ -346,12 +491,12 @@ pub async fn connect_within(url: &str, timeout: Duration) -> Result<DatabaseConn
     if backend == Backend::Sqlite {
         options.max_connections(1).min_connections(1);
     }
-    if refused_at_once(url, backend, timeout).await {
+    if refused_at_once(&parsed, timeout).await {
         return Err(Error::Unreachable {
             url: redact(url),
             reason: format!(
                 "connection refused at {} (no server listens there)",
-                host_of(url)
+                parsed.address()
             ),
         });
     }
@@ -370,24 +515,14 @@ pub async fn connect_within(url: &str, timeout: Duration) -> Result<DatabaseConn
 /// Whether the server's port refuses a TCP connection right away: the pool would retry that
 /// silently until its timeout. Anything else (a socket URL, a name that does not resolve, no
 /// answer) is left to the driver, whose error says more.
-async fn refused_at_once(url: &str, backend: Backend, timeout: Duration) -> bool {
-    let host = host_of(url);
-    if backend == Backend::Sqlite || host.is_empty() || host.contains(',') {
+async fn refused_at_once(url: &DatabaseUrl, timeout: Duration) -> bool {
+    let Some(host) = &url.host else {
+        return false;
+    };
+    if url.backend == Backend::Sqlite || url.socket.is_some() || host.contains(',') {
         return false;
     }
-    let default_port = if backend == Backend::MySql {
-        3306
-    } else {
-        5432
-    };
-    let address = match host.rsplit_once(':') {
-        Some((name, port)) if !port.contains(']') => match port.parse::<u16>() {
-            Ok(port) => (name.trim_matches(['[', ']']).to_string(), port),
-            Err(_) => return false,
-        },
-        _ => (host.trim_matches(['[', ']']).to_string(), default_port),
-    };
-    let address = (percent_decoded(&address.0), address.1);
+    let address = (host.as_str(), url.port_or_default());
     matches!(
         tokio::time::timeout(timeout, tokio::net::TcpStream::connect(address)).await,
         Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused
@@ -448,6 +583,13 @@ async fn connect_error(url: &str, error: &sea_orm::DbErr, timeout: Duration) -> 
     }
 }
 
+/// Where the server of `url` is, for messages.
+fn address_of(url: &str) -> String {
+    DatabaseUrl::parse(url)
+        .map(|u| u.address())
+        .unwrap_or_default()
+}
+
 /// What a driver error at connection time means to the user, when it is one of the known kinds.
 pub(crate) fn classify(url: &str, error: &sea_orm::sqlx::Error) -> Option<Error> {
     use sea_orm::sqlx::Error as E;
@@ -465,11 +607,11 @@ pub(crate) fn classify(url: &str, error: &sea_orm::sqlx::Error) -> Option<Error>
                 reason: match io.kind() {
                     std::io::ErrorKind::ConnectionRefused => format!(
                         "connection refused at {} (no server listens there)",
-                        host_of(url)
+                        address_of(url)
                     ),
                     _ if io.to_string().contains("lookup address") => format!(
                         "the host name in {} is not known (it does not resolve)",
-                        host_of(url)
+                        address_of(url)
                     ),
                     _ => reason(),
                 },
@@ -490,7 +632,10 @@ pub(crate) fn classify(url: &str, error: &sea_orm::sqlx::Error) -> Option<Error>
                     reason: reason(),
                 },
                 ConnectFailure::MissingDatabase => {
-                    let database = database_of(url).unwrap_or_default();
+                    let database = DatabaseUrl::parse(url)
+                        .ok()
+                        .and_then(|u| u.database)
+                        .unwrap_or_default();
                     Error::MissingDatabase {
                         url: redact(url),
                         create: match backend_of_url(url) {
@@ -620,10 +765,21 @@ fn sqlite_open_error(file: &str, driver_reason: &str) -> Error {
 }
 
 /// The URL as the driver wants it: sqlx knows `mariadb://` only as `mysql://`.
+/// A socket URL without a host (`mysql://app@/shop?socket=...`) gets `localhost` as its host,
+/// which sqlx needs to parse it and then ignores for the socket.
 pub fn driver_url(url: &str) -> String {
-    match url.strip_prefix("mariadb://") {
+    let url = match url.strip_prefix("mariadb://") {
         Some(rest) => format!("mysql://{rest}"),
         None => url.to_string(),
+    };
+    match DatabaseUrl::parse(&url) {
+        Ok(parsed) if parsed.backend != Backend::Sqlite && parsed.socket.is_some() => {
+            match url::Url::parse(&url) {
+                Err(url::ParseError::EmptyHost) => socket_url_with_host(&url).unwrap_or(url),
+                _ => url,
+            }
+        }
+        _ => url,
     }
 }
 
@@ -691,6 +847,8 @@ mod tests {
             ),
             ("postgres:/app:s3cret@db/shop", "s3cret"),
             ("mysql://app:p%40ss@db/shop", "p@ss"),
+            ("postgres://db/shop?password=p@ss", "p@ss"),
+            ("postgres://app:s#3@db/shop", "s#3"),
         ] {
             let shown = redact(url);
             assert!(!shown.contains(secret), "{url} shown as {shown}");
@@ -766,14 +924,109 @@ mod tests {
             assert!(error.contains(reason), "{url}: {error}");
             assert!(!error.contains("s3cret"), "{error}");
         }
+        let database = |url: &str| DatabaseUrl::parse(url).unwrap().database;
         assert_eq!(
-            database_of("postgres://a:b/c@db:5432/my%20shop?x=1").as_deref(),
+            database("postgres://a:b%2Fc@db:5432/my%20shop?x=1").as_deref(),
             Some("my shop")
         );
-        assert_eq!(database_of("postgres://db:5432"), None);
+        assert_eq!(database("postgres://db:5432"), None);
         // A Unix socket needs no host.
         assert!(backend_of_url("postgres:///shop?host=/run/postgresql").is_ok());
         assert!(backend_of_url("mysql://app@/shop?socket=/run/mysqld/mysqld.sock").is_ok());
+        // A `/`, `?` or `#` written as it is in a password cuts the host part short: said so.
+        for url in [
+            "postgres://a:b/c@db:5432/shop",
+            "postgres://app:pa#ss@db/shop",
+            "mysql://app:pa?ss@db:notaport/shop",
+        ] {
+            let error = backend_of_url(url).unwrap_err().to_string();
+            assert!(
+                error.contains("cannot be parsed") && error.contains("as it is"),
+                "{url}: {error}"
+            );
+            assert!(
+                !error.contains("pa#ss") && !error.contains("b/c"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn urls_are_taken_apart_once() {
+        let url = DatabaseUrl::parse(
+            "postgresql://app:p%40ss@db.example:6543/shop?sslmode=verify-full&sslrootcert=ca.pem&application_name=mm",
+        )
+        .unwrap();
+        assert_eq!(url.backend, Backend::Postgres);
+        assert_eq!(
+            (url.host.as_deref(), url.port, url.socket.as_deref()),
+            (Some("db.example"), Some(6543), None)
+        );
+        assert_eq!(
+            (url.user.as_deref(), url.password.as_deref()),
+            (Some("app"), Some("p@ss"))
+        );
+        assert_eq!(url.database.as_deref(), Some("shop"));
+        assert_eq!(url.param(&["sslmode", "ssl-mode"]), Some("verify-full"));
+        assert_eq!(url.address(), "db.example:6543");
+
+        // PostgreSQL's socket directory, as a parameter or as a percent-encoded host; parameters
+        // that stand for the URL's parts win, as for sqlx.
+        let socket = DatabaseUrl::parse(
+            "postgres://app@/shop?host=/var/run/postgresql&password=s3cret&user=other",
+        )
+        .unwrap();
+        assert_eq!(socket.socket.as_deref(), Some("/var/run/postgresql"));
+        assert_eq!(socket.host, None);
+        assert_eq!(socket.password.as_deref(), Some("s3cret"));
+        assert_eq!(socket.user.as_deref(), Some("other"));
+        let encoded = DatabaseUrl::parse("postgres://%2Fvar%2Frun%2Fpostgresql/shop").unwrap();
+        assert_eq!(encoded.socket.as_deref(), Some("/var/run/postgresql"));
+
+        // MySQL: `socket=`; `mariadb://` is MySQL; an IPv6 address loses its brackets.
+        let mysql = DatabaseUrl::parse(
+            "mariadb://root@localhost/shop?socket=/run/mysqld/mysqld.sock&ssl-mode=DISABLED",
+        )
+        .unwrap();
+        assert_eq!(mysql.backend, Backend::MySql);
+        assert_eq!(mysql.socket.as_deref(), Some("/run/mysqld/mysqld.sock"));
+        assert_eq!(mysql.address(), "/run/mysqld/mysqld.sock");
+        assert_eq!(mysql.port_or_default(), 3306);
+        // Without a host, as sqlx needs one to parse the URL (it then uses the socket).
+        assert_eq!(
+            driver_url("mariadb://app@/shop?socket=/run/mysqld/mysqld.sock"),
+            "mysql://app@localhost/shop?socket=/run/mysqld/mysqld.sock"
+        );
+        assert_eq!(
+            driver_url("postgres://app@db/shop"),
+            "postgres://app@db/shop"
+        );
+        let v6 = DatabaseUrl::parse("mysql://[::1]:3307/shop").unwrap();
+        assert_eq!(
+            (v6.host.as_deref(), v6.address()),
+            (Some("::1"), "[::1]:3307".into())
+        );
+
+        // SQLite: a file path with parameters, in every shape sqlx reads.
+        for (url, file) in [
+            ("sqlite::memory:", None),
+            ("sqlite:db.sqlite3", Some("db.sqlite3")),
+            ("sqlite://db.sqlite3?mode=rwc", Some("db.sqlite3")),
+            ("sqlite:///abs/db.sqlite3", Some("/abs/db.sqlite3")),
+            ("sqlite://my%20db.sqlite3", Some("my db.sqlite3")),
+            ("sqlite://x.db?mode=memory", None),
+            ("sqlite://", None),
+        ] {
+            let parsed = DatabaseUrl::parse(url).unwrap();
+            assert_eq!(parsed.backend, Backend::Sqlite, "{url}");
+            assert_eq!(parsed.file.as_deref(), file, "{url}");
+        }
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://db.sqlite3?mode=rwc")
+                .unwrap()
+                .param(&["mode"]),
+            Some("rwc")
+        );
     }
 
     #[test]

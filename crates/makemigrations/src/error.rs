@@ -259,15 +259,12 @@ impl Error {
 
 /// Too little room for a backup, said before anything is written.
 fn no_space_message(dir: &str, needed: u64, available: u64) -> String {
-    let mib = |bytes: u64| match bytes {
-        b if b < 1024 * 1024 => format!("{:.1} KiB", b as f64 / 1024.0),
-        b => format!("{:.1} MiB", b as f64 / (1024.0 * 1024.0)),
-    };
+    use indicatif::HumanBytes;
     format!(
         "not enough free space for the backup in {dir}: the database takes {} and the file system has {} free; nothing was changed and no file was written\n  \
          fix: free some space there, or give another directory with `--backup-dir DIR` (or MAKEMIGRATIONS_BACKUP_DIR)",
-        mib(needed),
-        mib(available)
+        HumanBytes(needed),
+        HumanBytes(available)
     )
 }
 

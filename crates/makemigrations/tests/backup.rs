@@ -337,6 +337,14 @@ async fn backup_restore_and_migrate_restore_on_failure() {
     }
 }
 
+/// Where `program` is on PATH.
+fn on_path(program: &str) -> PathBuf {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| panic!("{program} is not on PATH; the backup tests need it"))
+}
+
 /// A missing client program and too little disk space: exit 9 before anything changes, with no
 /// file left behind.
 #[tokio::test(flavor = "multi_thread")]
@@ -382,13 +390,15 @@ async fn missing_tools_and_full_disk_change_nothing() {
         db.execute("INSERT INTO filler (id) VALUES (1)").await;
         let before = tables(db).await;
 
+        // A backup directory that does not exist yet is not made by a refusal.
+        let not_yet = small.path().join("not-yet");
         let out = project.run(
             db,
             &[
                 "migrate",
                 "--backup",
                 "--backup-dir",
-                small.path().to_str().unwrap(),
+                not_yet.to_str().unwrap(),
             ],
         );
         assert_eq!(out.code, Some(9), "{name}: {}", out.text);
@@ -400,6 +410,7 @@ async fn missing_tools_and_full_disk_change_nothing() {
             out.text
         );
         assert!(files_in(small.path()).is_empty(), "{name}");
+        assert!(!not_yet.exists(), "{name}: the refusal made {not_yet:?}");
         assert_eq!(tables(db).await, before, "{name}: something was applied");
 
         if let Backend::Sqlite { .. } = db {
@@ -429,7 +440,27 @@ async fn missing_tools_and_full_disk_change_nothing() {
         );
         assert_eq!(tables(db).await, before, "{name}: something was applied");
 
+        // `--restore-on-failure` with the dump program but not the restoring ones: refused
+        // before the backup directory is made.
+        let dump_only = tempfile::tempdir().unwrap();
+        let dump = match db {
+            Backend::Postgres { .. } => "pg_dump",
+            _ => "mysqldump",
+        };
+        std::os::unix::fs::symlink(on_path(dump), dump_only.path().join(dump)).unwrap();
+        let path = [("PATH", dump_only.path().to_str().unwrap())];
+        let out = project.run_with_env(db, &["migrate", "--restore-on-failure"], &path);
+        assert_eq!(out.code, Some(9), "{name}: {}", out.text);
+        assert!(
+            out.text.contains("restore a ") && out.text.contains("is not on PATH"),
+            "{name}: {}",
+            out.text
+        );
+        assert!(!backups.exists(), "{name}: the refusal made backups/");
+        assert_eq!(tables(db).await, before, "{name}: something was applied");
+
         // restore needs its programs too: refused before anything is dropped.
+        let path = [("PATH", empty_path.path().to_str().unwrap())];
         let out = project.run(db, &["migrate", "--backup"]);
         assert!(out.success, "{name}: {}", out.text);
         let applied = db.schema_fingerprint().await;
@@ -443,5 +474,101 @@ async fn missing_tools_and_full_disk_change_nothing() {
         assert!(out.text.contains("is not on PATH"), "{name}: {}", out.text);
         assert_eq!(db.schema_fingerprint().await, applied, "{name}");
         std::fs::remove_dir_all(&backups).unwrap();
+    }
+}
+
+/// Backups reach the server the way the URL says, as the tool's own connection does: through
+/// a Unix socket (MariaDB's `?socket=` file, PostgreSQL's `?host=` socket directory, both in
+/// the `user@/database` shape), and with TLS parameters over TCP (MariaDB's client takes none of
+/// MySQL's `--ssl-mode`: the URL's `ssl-mode` must reach it in its own spelling).
+#[tokio::test(flavor = "multi_thread")]
+async fn backups_through_sockets_and_with_tls_parameters() {
+    let backends = support::enabled_backends().await;
+    let servers: Vec<&Backend> = backends
+        .iter()
+        .filter(|b| !matches!(b, Backend::Sqlite { .. }))
+        .collect();
+    assert!(
+        !servers.is_empty(),
+        "this test needs a server: set MAKEMIGRATIONS_TEST_POSTGRES or MAKEMIGRATIONS_TEST_MYSQL"
+    );
+    let project = TestProject::new();
+    project.build();
+    let generator = Backend::sqlite();
+    let out = project.run(
+        &generator,
+        &["makemigrations", "--no-input", "-m", "initial"],
+    );
+    assert!(out.success, "{}", out.text);
+    project.build();
+    let backups = project.path().join("backups");
+
+    for db in servers {
+        let name = db.name();
+        let out = project.run(db, &["migrate"]);
+        assert!(out.success, "{name}: {}", out.text);
+        db.seed().await;
+        let seeded = db.schema_fingerprint().await;
+        let tcp = url::Url::parse(db.url()).unwrap();
+        let database = tcp.path().trim_start_matches('/').to_string();
+
+        // Where the server's socket is, as the server says.
+        let (socket_url, tls_url) = match db {
+            Backend::Postgres { .. } => {
+                let dirs = support::texts(db, "SHOW unix_socket_directories").await;
+                let dir = dirs[0].split(',').next().unwrap().trim().to_string();
+                (
+                    format!("postgres://{}@/{database}?host={dir}", tcp.username()),
+                    format!("{}?sslmode=require", db.url()),
+                )
+            }
+            _ => {
+                let socket = support::texts(db, "SELECT @@socket").await;
+                // A user of its own with a password, which reaches the client through MYSQL_PWD.
+                let user = format!("mm_sock_{}", std::process::id());
+                db.execute(&format!(
+                    "DROP USER IF EXISTS '{user}'@'localhost'; CREATE USER '{user}'@'localhost' IDENTIFIED BY 'S0ck-pw'; \
+                     GRANT ALL ON `{database}`.* TO '{user}'@'localhost'"
+                ))
+                .await;
+                (
+                    format!("mysql://{user}:S0ck-pw@/{database}?socket={}", socket[0]),
+                    format!("{}?ssl-mode=DISABLED", db.url()),
+                )
+            }
+        };
+
+        for (how, url) in [("socket", &socket_url), ("tls parameters", &tls_url)] {
+            let via = Backend::Url(url.clone());
+            let out = project.run(&via, &["backup", "--name", how]);
+            assert!(
+                out.success && out.text.contains("Backed up "),
+                "{name} {how}: {}",
+                out.text
+            );
+            assert!(!out.text.contains("S0ck-pw"), "{name} {how}: {}", out.text);
+            let file = only_file(&backups, &format!(".{}.", how.replace(' ', "_")), &[]);
+
+            db.execute("DELETE FROM loyalty_accounts").await;
+            db.execute("CREATE TABLE after_backup (id INTEGER PRIMARY KEY)")
+                .await;
+            assert_ne!(db.schema_fingerprint().await, seeded, "{name} {how}");
+
+            let out = project.run(&via, &["restore", "--yes", file.to_str().unwrap()]);
+            assert!(
+                out.success && out.text.contains("Restored "),
+                "{name} {how}: {}",
+                out.text
+            );
+            assert!(!out.text.contains("S0ck-pw"), "{name} {how}: {}", out.text);
+            assert_eq!(db.schema_fingerprint().await, seeded, "{name} {how}");
+            db.assert_seed_intact().await;
+            std::fs::remove_file(file).unwrap();
+        }
+        if let Backend::MySql { .. } = db {
+            let user = format!("mm_sock_{}", std::process::id());
+            db.execute(&format!("DROP USER IF EXISTS '{user}'@'localhost'"))
+                .await;
+        }
     }
 }

@@ -372,7 +372,8 @@ fn run_without_url(project: &TestProject, args: &[&str], env: &[(&str, &str)]) -
 }
 
 /// Without DATABASE_URL the read-only commands read a missing `db.sqlite3` as empty and do not
-/// create it; `migrate` says that it uses it (on stderr, so `--format json` output stays pure).
+/// create it; `backup`, `backups` and `restore` refuse (there is nothing to back up or restore
+/// into); `migrate` says that it uses it (on stderr, so `--format json` output stays pure).
 #[tokio::test(flavor = "multi_thread")]
 async fn the_default_database_is_named_and_not_created_by_reading() {
     let (project, _, _) = project();
@@ -399,6 +400,25 @@ async fn the_default_database_is_named_and_not_created_by_reading() {
         }
         assert!(!out.text.contains("Database:"), "{args:?}\n{}", out.text);
         assert!(!file.exists(), "{args:?} created db.sqlite3");
+    }
+    // A backup of nothing, or into nothing: refused, naming DATABASE_URL; no file appears.
+    for (args, says) in [
+        (&["backup"][..], "no database to back up"),
+        (&["backups"], "no database to list the backups of"),
+        (
+            &["restore", "--yes", "20261201_221500_db.sqlite3"],
+            "no database to restore into",
+        ),
+    ] {
+        let out = run_without_url(&project, args, &[]);
+        assert_refused(
+            &format!("{args:?} without DATABASE_URL"),
+            &out,
+            2,
+            &[says, "DATABASE_URL is not set", "db.sqlite3"],
+        );
+        assert!(!file.exists(), "{args:?} created db.sqlite3");
+        assert!(!project.path().join("backups").exists(), "{args:?}");
     }
     let out = std::process::Command::new(project.binary())
         .arg("migrate")

@@ -31,11 +31,35 @@ impl Safety {
     }
 }
 
+/// `backup`, `backups` and `restore` need a database that exists: checked before the connection,
+/// which would create the default SQLite file.
+#[allow(clippy::result_large_err)] // the crate's one Error enum
+pub(super) fn require_database(cli: &super::Cli) -> Result<(), Error> {
+    let purpose = match cli.command {
+        super::Command::Backup { .. } => "back up",
+        super::Command::Backups { .. } => "list the backups of",
+        super::Command::Restore { .. } => "restore into",
+        _ => return Ok(()),
+    };
+    let target = crate::database::resolve(cli.database_url.clone())?;
+    backup::require_database(&target, purpose)
+}
+
 /// Makes the backup, with a spinner at a terminal, and prints the file and its size.
 pub(super) async fn make(
     db: &DatabaseConnection,
     url: &str,
     dir: &Path,
+    name: Option<&str>,
+) -> Result<Backup, Error> {
+    let checked = backup::preflight(db, url, dir, false).await?;
+    make_checked(db, &checked, name).await
+}
+
+/// [`make`] with the checks `migrate --backup` made before it touched the database.
+pub(super) async fn make_checked(
+    db: &DatabaseConnection,
+    checked: &backup::Checked,
     name: Option<&str>,
 ) -> Result<Backup, Error> {
     let spinner = if std::io::stderr().is_terminal() {
@@ -54,7 +78,7 @@ pub(super) async fn make(
             bar.set_message(HumanBytes(bytes).to_string());
         }
     };
-    let made = backup::create(db, url, dir, name, &mut progress).await;
+    let made = backup::create(db, checked, name, &mut progress).await;
     if let Some(bar) = spinner {
         bar.finish_and_clear();
     }

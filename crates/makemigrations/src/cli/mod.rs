@@ -286,10 +286,11 @@ pub async fn run(project: Project) -> ExitCode {
     crate::verbose::init(cli.verbose);
     crate::interrupt::exit_on_ctrl_c();
     let json = matches!(&cli.command, Command::Makemigrations(args) if args.format == Format::Json);
-    match commands::dispatch(project, cli)
-        .await
-        .map_err(crate::database::explain_permission)
-    {
+    let result = match backups::require_database(&cli) {
+        Ok(()) => commands::dispatch(project, cli).await,
+        Err(refused) => Err(refused),
+    };
+    match result.map_err(crate::database::explain_permission) {
         Ok(code) => code,
         Err(error) => {
             if json {
