@@ -582,10 +582,12 @@ async fn migrate(
     options: MigrateOptions,
     safety: Option<&super::backups::Safety>,
 ) -> Result<ExitCode, Error> {
-    // A backup that cannot be made stops the run before anything changes.
-    if let Some(s) = safety {
-        crate::backup::preflight(db, &s.url, &s.dir, s.restore_on_failure).await?;
-    }
+    // A backup that cannot be made stops the run before anything changes; what was checked
+    // makes the backup below without checking again.
+    let checked = match safety {
+        Some(s) => Some(crate::backup::preflight(db, &s.url, &s.dir, s.restore_on_failure).await?),
+        None => None,
+    };
     let request = migrate::UpRequest {
         target,
         steps: None,
@@ -614,8 +616,10 @@ async fn migrate(
         }
     }
     // `--backup`: after every check that can refuse, before anything changes.
-    let backup = match safety {
-        Some(s) if !plan.is_empty() => Some(super::backups::make(db, &s.url, &s.dir, None).await?),
+    let backup = match &checked {
+        Some(checked) if !plan.is_empty() => {
+            Some(super::backups::make_checked(db, checked, None).await?)
+        }
         _ => None,
     };
     match migrate::apply(project, db, plan, lock, true, &mut PrintSteps).await {
