@@ -83,13 +83,7 @@ fn write_migration(project: &TestProject, name: &str, text: &str) {
 /// The initial migration (written on the first backend, SQLite, without applying it), and the
 /// data migrations `(name, slug)`; then the project is built.
 fn project_with(data: &[(&str, &str)], backends: &[Backend]) -> TestProject {
-    let project = TestProject::new();
-    project.build();
-    let out = project.run(
-        &backends[0],
-        &["makemigrations", "--no-input", "-m", "initial"],
-    );
-    assert!(out.success, "{}", out.text);
+    let project = TestProject::with_initial_migration(&backends[0]);
     for (name, slug) in data {
         write_migration(&project, name, &data_migration(name, slug));
     }
