@@ -253,6 +253,10 @@ async fn write_progress(
         })
 }
 
+fn sqlx_error(e: sqlx::Error) -> DbErr {
+    DbErr::Exec(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,8 +268,4 @@ mod tests {
             assert!(sql.contains(&format!(" {HALF_APPLIED} ")), "{sql}");
         }
     }
-}
-
-fn sqlx_error(e: sqlx::Error) -> DbErr {
-    DbErr::Exec(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e)))
 }

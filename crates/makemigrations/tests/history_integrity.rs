@@ -110,8 +110,7 @@ async fn checksum_versions(db: &Backend) -> Vec<String> {
     .await
 }
 
-/// The tables of the database's current schema, sorted.
-
+/// Exits with `code` and says each of `parts`.
 fn expect(out: &Output, code: i32, parts: &[&str], what: &str) {
     assert_eq!(out.code, Some(code), "{what}: exit code\n{}", out.text);
     for part in parts {
