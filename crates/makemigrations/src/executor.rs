@@ -562,7 +562,7 @@ async fn run_on_mysql(
     let name = migration.name().to_string();
     let before = table_names(db).await?;
     let recorder = crate::progress::Recorder::start(db, &name, direction)?;
-    crate::journal::open(Some(recorder.progress()));
+    crate::journal::open(Some(recorder.progress(&name)));
     let outcome = run_direction(&SchemaManager::new(db), migration, direction).await;
     let journal = crate::journal::close();
     if let Err(source) = outcome {
@@ -575,14 +575,18 @@ async fn run_on_mysql(
             failed_at: chrono::Utc::now().timestamp(),
             interrupted: false,
         };
-        // The failure is what the user must see; a record that cannot be written only loses the
-        // refusal of the next run.
+        // The failure is what the user must see (its message lists what completed); a record
+        // that cannot be written loses the next run's refusal, which the user is warned of.
         if record.ran.is_empty() {
             drop(recorder);
-            let _ = clear_half_applied(db, Some(&record.name)).await;
-        } else if recorder.failed(&record.ran, record.failed.clone()).is_err() {
+            if let Err(e) = clear_half_applied(db, Some(&record.name)).await {
+                tracing::warn!(target: "makemigrations", "the started-record of {} (nothing of it completed) was not removed from {HALF_APPLIED}: {e}", record.name);
+            }
+        } else if let Err(progress_error) = recorder.failed(&record.ran, record.failed.clone()) {
             drop(recorder);
-            let _ = record_half_applied(db, &record).await;
+            if let Err(e) = record_half_applied(db, &record).await {
+                tracing::warn!(target: "makemigrations", "the failure of {} was not recorded in {HALF_APPLIED} ({progress_error}; {e}): the next `migrate` will not refuse to run it again", record.name);
+            }
         } else {
             recorder.finish();
         }

@@ -15,6 +15,11 @@
 //! thread and waits for it to be committed before the migration's next statement starts. The one
 //! window left is between a statement finishing on the server and its record being written: a
 //! run killed there completed one statement more than its record says.
+//!
+//! A write of the record that fails stops the migration before its next statement: going on
+//! would leave a kill with no accurate record. The journal's hook has no way to return an error
+//! through sqlx, so it unwinds with [`RecordNotWritten`] (without the panic hook, which would
+//! print it), and [`crate::unwind::catch_panic`] turns that into the migration's error.
 
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -72,7 +77,10 @@ impl Recorder {
                 {
                     Ok(runtime) => runtime,
                     Err(e) => {
-                        let _ = started_tx.send(Err(DbErr::Custom(e.to_string())));
+                        // `start` waits for this answer, so its receiver is there.
+                        let _ = started_tx.send(Err(DbErr::Custom(format!(
+                            "starting the progress record of {name}: {e}"
+                        ))));
                         return;
                     }
                 };
@@ -81,22 +89,25 @@ impl Recorder {
                     {
                         Ok(conn) => conn,
                         Err(e) => {
+                            // `start` waits for this answer, so its receiver is there.
                             let _ = started_tx.send(Err(sqlx_error(e)));
                             return;
                         }
                     };
                     let started = write_started(&mut conn, &name, direction).await;
                     let ok = started.is_ok();
+                    // `start` waits for this answer, so its receiver is there.
                     let _ = started_tx.send(started.map_err(sqlx_error));
                     if !ok {
                         return;
                     }
                     while let Ok(request) = inbox.recv() {
-                        let written = write_progress(&mut conn, &name, &request)
-                            .await
-                            .map_err(|e| e.to_string());
+                        let written = write_progress(&mut conn, &name, &request).await;
+                        // `send` waits for this answer, so its receiver is there.
                         let _ = request.done.send(written);
                     }
+                    // Every write was committed (autocommit) and answered before this: a close
+                    // that fails loses nothing.
                     let _ = conn.close().await;
                 });
             })
@@ -115,11 +126,19 @@ impl Recorder {
     }
 
     /// A handle for the journal's callback: writes the completed statements and waits until
-    /// they are committed.
-    pub fn progress(&self) -> crate::journal::Progress {
+    /// they are committed. A write that fails stops the migration here, before its next
+    /// statement, with [`RecordNotWritten`].
+    pub fn progress(&self, name: &str) -> crate::journal::Progress {
         let requests = self.requests.clone().expect("open until finish");
+        let name = name.to_string();
         Box::new(move |completed: &[String]| {
-            let _ = send(&requests, completed.to_vec(), None);
+            if let Err(reason) = send(&requests, completed.to_vec(), None) {
+                std::panic::resume_unwind(Box::new(RecordNotWritten {
+                    migration: name.clone(),
+                    completed: completed.len(),
+                    reason,
+                }));
+            }
         })
     }
 
@@ -135,8 +154,36 @@ impl Recorder {
     pub fn finish(mut self) {
         self.requests.take();
         if let Some(thread) = self.thread.take() {
+            // A thread that panicked left its last request unanswered, which `send` already
+            // reported as a write that failed; nothing more is known here.
             let _ = thread.join();
         }
+    }
+}
+
+/// A write of the started-record that failed while the migration ran: the migration stops,
+/// since a kill from then on would leave a record that says less than what completed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordNotWritten {
+    pub migration: String,
+    /// The statements that had completed, which the record could not be brought up to.
+    pub completed: usize,
+    pub reason: String,
+}
+
+impl std::fmt::Display for RecordNotWritten {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the progress record of {} could not be written to {} after {} completed \
+             statement(s) ({}), so the migration was stopped there: a kill from then on would \
+             have left no accurate record; check that this connection may still write {}",
+            self.migration,
+            crate::executor::HALF_APPLIED,
+            self.completed,
+            self.reason,
+            crate::executor::HALF_APPLIED,
+        )
     }
 }
 
@@ -184,8 +231,9 @@ async fn write_progress(
     conn: &mut sqlx::mysql::MySqlConnection,
     name: &str,
     request: &Request,
-) -> Result<(), sqlx::Error> {
-    let statements = serde_json::to_string(&request.statements).unwrap_or_default();
+) -> Result<(), String> {
+    let statements = serde_json::to_string(&request.statements)
+        .map_err(|e| format!("the completed statements as JSON: {e}"))?;
     let (state, failed) = match &request.failed {
         Some(failed) => ("failed", failed.clone()),
         None => ("running", None),
@@ -198,7 +246,15 @@ async fn write_progress(
         .bind(name)
         .execute(conn)
         .await
-        .map(|_| ())
+        .map_err(|e| e.to_string())
+        .and_then(|done| match done.rows_affected() {
+            0 => Err(format!("its row for {name} is gone")),
+            _ => Ok(()),
+        })
+}
+
+fn sqlx_error(e: sqlx::Error) -> DbErr {
+    DbErr::Exec(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e)))
 }
 
 #[cfg(test)]
@@ -212,8 +268,4 @@ mod tests {
             assert!(sql.contains(&format!(" {HALF_APPLIED} ")), "{sql}");
         }
     }
-}
-
-fn sqlx_error(e: sqlx::Error) -> DbErr {
-    DbErr::Exec(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e)))
 }

@@ -83,13 +83,7 @@ fn write_migration(project: &TestProject, name: &str, text: &str) {
 /// The initial migration (written on the first backend, SQLite, without applying it), and the
 /// data migrations `(name, slug)`; then the project is built.
 fn project_with(data: &[(&str, &str)], backends: &[Backend]) -> TestProject {
-    let project = TestProject::new();
-    project.build();
-    let out = project.run(
-        &backends[0],
-        &["makemigrations", "--no-input", "-m", "initial"],
-    );
-    assert!(out.success, "{}", out.text);
+    let project = TestProject::with_initial_migration(&backends[0]);
     for (name, slug) in data {
         write_migration(&project, name, &data_migration(name, slug));
     }
@@ -116,8 +110,7 @@ async fn checksum_versions(db: &Backend) -> Vec<String> {
     .await
 }
 
-/// The tables of the database's current schema, sorted.
-
+/// Exits with `code` and says each of `parts`.
 fn expect(out: &Output, code: i32, parts: &[&str], what: &str) {
     assert_eq!(out.code, Some(code), "{what}: exit code\n{}", out.text);
     for part in parts {

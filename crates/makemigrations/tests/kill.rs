@@ -14,7 +14,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, Statement};
-use support::{texts, Backend, TestProject};
+use support::{migration_source, texts, Backend, TestProject};
 
 /// Kills per backend, spread over the measured run time.
 const KILLS: usize = 12;
@@ -25,9 +25,6 @@ const CREATE_ITEMS: &str = "m20260101_000001_create_items";
 const FILL_ITEMS: &str = "m20260101_000002_fill_items";
 const SLOW_NOTE: &str = "m20260101_000003_slow_note";
 const WIDEN_NAME: &str = "m20260101_000004_widen_name";
-
-const HEADER: &str = "use makemigrations::prelude::*;\n\n\
-#[derive(DeriveMigrationName)]\npub struct Migration;\n\n";
 
 /// A pause of about 0.3 s as one statement (SQLite has no sleep: a long count).
 const PAUSE: &str = r#"
@@ -47,12 +44,23 @@ async fn pause(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
 }
 "#;
 
+/// Where the migrations leave a file named after themselves as their `up` starts.
+const STARTED_DIR_VAR: &str = "MIGRATION_STARTED_DIR";
+
+/// A file named after the migration in the directory `STARTED_DIR_VAR` names, written first thing
+/// in `up`: with the tracking table after a kill, it tells a kill inside a migration (its `up` had
+/// started, its tracking row was not committed) from one between migrations.
+const MARK_STARTED: &str = r#"
+fn mark_started(name: &str) {
+    if let Ok(dir) = std::env::var("MIGRATION_STARTED_DIR") {
+        std::fs::write(std::path::Path::new(&dir).join(name), "").unwrap();
+    }
+}
+"#;
+
 fn migrations() -> Vec<(&'static str, String)> {
-    let create = format!(
-        r#"{HEADER}#[async_trait::async_trait]
-impl MigrationTrait for Migration {{
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-        manager
+    let create = migration_source(
+        r#"        manager
             .create_table(
                 Table::create()
                     .table("items")
@@ -78,20 +86,13 @@ impl MigrationTrait for Migration {{
                     )
                     .to_owned(),
             )
-            .await
-    }}
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-        manager.drop_table(Table::drop().table("notes").to_owned()).await?;
-        manager.drop_table(Table::drop().table("items").to_owned()).await
-    }}
-}}
-"#
+            .await"#,
+        r#"        manager.drop_table(Table::drop().table("notes").to_owned()).await?;
+        manager.drop_table(Table::drop().table("items").to_owned()).await"#,
     );
-    let fill = format!(
-        r#"{HEADER}#[async_trait::async_trait]
-impl MigrationTrait for Migration {{
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
+    let fill = migration_source(
+        &format!(
+            r#"        mark_started("{FILL_ITEMS}");
         // `execute_raw`: a statement sea-orm reports, so MySQL's record lists it.
         let db = manager.get_connection();
         let sql = |text: &str| sea_orm::Statement::from_string(manager.get_database_backend(), text);
@@ -102,23 +103,17 @@ impl MigrationTrait for Migration {{
             ))
             .await?;
         }}
-        Ok(())
-    }}
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-        manager
+        Ok(())"#
+        ),
+        r#"        manager
             .get_connection()
             .execute_unprepared("DELETE FROM items WHERE name = 'gen'")
             .await?;
-        Ok(())
-    }}
-}}
-"#
-    );
-    let slow = format!(
-        r#"{HEADER}#[async_trait::async_trait]
-impl MigrationTrait for Migration {{
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
+        Ok(())"#,
+    ) + MARK_STARTED;
+    let slow = migration_source(
+        &format!(
+            r#"        mark_started("{SLOW_NOTE}");
         manager
             .alter_table(
                 Table::alter()
@@ -144,22 +139,17 @@ impl MigrationTrait for Migration {{
                     .col("note")
                     .to_owned(),
             )
-            .await
-    }}
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-        manager
+            .await"#
+        ),
+        r#"        manager
             .drop_index(Index::drop().name("idx-items-note").table("items").to_owned())
             .await?;
-        drop_column(manager, "items", "note").await
-    }}
-}}
-{PAUSE}"#
-    );
-    let widen = format!(
-        r#"{HEADER}#[async_trait::async_trait]
-impl MigrationTrait for Migration {{
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
+        drop_column(manager, "items", "note").await"#,
+    ) + PAUSE
+        + MARK_STARTED;
+    let widen = migration_source(
+        &format!(
+            r#"        mark_started("{WIDEN_NAME}");
         pause(manager).await?;
         alter_column(
             manager,
@@ -167,21 +157,17 @@ impl MigrationTrait for Migration {{
             ColumnDef::new("name").string_len(40).not_null(),
             ColumnDef::new("name").string_len(80).not_null(),
         )
-        .await
-    }}
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-        alter_column(
+        .await"#
+        ),
+        r#"        alter_column(
             manager,
             "items",
             ColumnDef::new("name").string_len(80).not_null(),
             ColumnDef::new("name").string_len(40).not_null(),
         )
-        .await
-    }}
-}}
-{PAUSE}"#
-    );
+        .await"#,
+    ) + PAUSE
+        + MARK_STARTED;
     vec![
         (CREATE_ITEMS, create),
         (FILL_ITEMS, fill),
@@ -195,10 +181,7 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 
 fn project() -> TestProject {
     let project = TestProject::new();
-    let dir = project.crates().join("migration/src/migrations");
-    for (name, source) in migrations() {
-        std::fs::write(dir.join(format!("{name}.rs")), source).unwrap();
-    }
+    project.write_migrations(&migrations());
     project.build();
     project
 }
@@ -454,13 +437,16 @@ async fn migrate_killed_at_any_moment_resumes_to_head() {
         assert_at_head(&db, &head, "one uninterrupted run").await;
 
         let mut outcomes = Vec::new();
+        let mut kills_inside = 0;
         for i in 0..KILLS {
             // Denser early on, where process start-up and the short data step are.
             let share = (i as f64 + 0.5) / KILLS as f64;
             let at = run_time.mul_f64(share * share);
             prepare(&project, &db).await;
+            let started_dir = tempfile::tempdir().unwrap();
             let mut child = project
                 .command(&db, &["migrate"])
+                .env(STARTED_DIR_VAR, started_dir.path())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -479,6 +465,25 @@ async fn migrate_killed_at_any_moment_resumes_to_head() {
             }
             let applied = recorded(&db).await;
             let records = half_applied(&db).await;
+            // The migration whose `up` had started and whose tracking row was not committed:
+            // the kill landed inside it.
+            let inside: Vec<String> = std::fs::read_dir(started_dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|m| !applied.contains(m))
+                .collect();
+            assert!(inside.len() <= 1, "{}: {inside:?}: {what}", db.name());
+            if let (Backend::MySql { .. }, [migration]) = (&db, inside.as_slice()) {
+                assert_eq!(
+                    records.iter().map(|(v, _)| v).collect::<Vec<_>>(),
+                    [migration],
+                    "{}: killed inside {migration}, which left no started-record: {what}",
+                    db.name()
+                );
+            }
+            if !inside.is_empty() || !records.is_empty() {
+                kills_inside += 1;
+            }
             let outcome = match (&db, records.as_slice()) {
                 (Backend::MySql { .. }, [(migration, state)]) => {
                     // A recorded, resumable state: the next run refuses, naming it.
@@ -538,6 +543,10 @@ async fn migrate_killed_at_any_moment_resumes_to_head() {
             assert!(out.success, "{}: {what}\n{}", db.name(), out.text);
             assert_at_head(&db, &head, &what).await;
             assert!(half_applied(&db).await.is_empty(), "{}", db.name());
+            let outcome = match inside.first() {
+                Some(migration) => format!("{outcome}, killed inside {migration}"),
+                None => outcome,
+            };
             eprintln!(
                 "kill {} {i}: {:.2}s: {outcome}",
                 db.name(),
@@ -546,10 +555,17 @@ async fn migrate_killed_at_any_moment_resumes_to_head() {
             outcomes.push(format!("{:.2}s: {outcome}", at.as_secs_f64()));
         }
         eprintln!(
-            "kill {}: run {:.2}s, {KILLS} kills in {:.1}s: {}",
+            "kill {}: run {:.2}s, {KILLS} kills ({kills_inside} inside a migration) in {:.1}s: {}",
             db.name(),
             run_time.as_secs_f64(),
             test_started.elapsed().as_secs_f64(),
+            outcomes.join("; ")
+        );
+        // Kills only before the first migration or between two would prove nothing.
+        assert!(
+            kills_inside >= 1,
+            "{}: no kill landed inside a migration: {}",
+            db.name(),
             outcomes.join("; ")
         );
     }
@@ -732,5 +748,67 @@ async fn a_half_applied_table_of_the_older_layout_still_works() {
         assert!(out.success, "{}", out.text);
         assert_eq!(recorded(&db).await.len(), 4, "{}", out.text);
         assert!(half_applied(&db).await.is_empty());
+    }
+}
+
+const LOSE_RECORD: &str = "m20260101_000005_lose_record";
+
+/// MySQL: a write of the started-record that fails while the migration runs stops it before its
+/// next statement (a kill from then on would leave no accurate record), with an error that names
+/// the record and what completed; the failure is still recorded, and the next run refuses.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_progress_record_that_cannot_be_written_stops_the_migration() {
+    let _turn = ONE_AT_A_TIME.lock().await;
+    let project = TestProject::new();
+    // The record's row is deleted under it (the statement is the tool's own table's, so it is
+    // not itself recorded); the next write of the record finds no row.
+    let up = r#"        let db = manager.get_connection();
+        db.execute_unprepared("CREATE TABLE lost_a (id int)").await?;
+        db.execute_unprepared("DELETE FROM makemigrations_half_applied").await?;
+        db.execute_unprepared("CREATE TABLE lost_b (id int)").await?;
+        db.execute_unprepared("CREATE TABLE lost_c (id int)").await?;
+        Ok(())"#;
+    project.write_migrations(&[
+        (CREATE_ITEMS, migrations().swap_remove(0).1),
+        (
+            LOSE_RECORD,
+            migration_source(up, "        let _ = manager;\n        Ok(())"),
+        ),
+    ]);
+    project.build();
+    for db in support::enabled_backends().await {
+        let Backend::MySql { .. } = db else { continue };
+        let out = project.run(&db, &["migrate"]);
+        assert_eq!(out.code, Some(2), "{}", out.text);
+        assert!(
+            out.text.contains(&format!(
+                "migration {LOSE_RECORD} failed: Migration Error: the progress record of \
+                 {LOSE_RECORD} could not be written to makemigrations_half_applied after 2 \
+                 completed statement(s) (its row for {LOSE_RECORD} is gone), so the migration \
+                 was stopped there"
+            )) && out.text.contains("1. CREATE TABLE lost_a (id int)")
+                && out.text.contains("2. CREATE TABLE lost_b (id int)")
+                && !out.text.contains("lost_c"),
+            "{}",
+            out.text
+        );
+        let tables = support::table_names(&db).await;
+        assert!(
+            tables.contains(&"lost_b".to_string()) && !tables.contains(&"lost_c".to_string()),
+            "the statement after the lost write ran: {tables:?}"
+        );
+        assert_eq!(
+            half_applied(&db).await,
+            [(LOSE_RECORD.to_string(), "failed".to_string())],
+            "the failure is recorded through the run's own connection"
+        );
+        let out = project.run(&db, &["migrate"]);
+        assert_eq!(out.code, Some(2), "{}", out.text);
+        assert!(
+            out.text
+                .contains(&format!("migration {LOSE_RECORD} failed halfway")),
+            "{}",
+            out.text
+        );
     }
 }

@@ -49,51 +49,11 @@ async fn with_password(db: &Backend) -> (Backend, String, Vec<String>) {
     }
 }
 
-/// A user who may only read the database (SQLite: the file opened read-only).
-async fn read_only(db: &Backend) -> (Backend, Vec<String>) {
-    let user = format!("mm_log_ro_{}", std::process::id());
-    match db {
-        Backend::Postgres { database, .. } => {
-            db.execute(&format!(
-                "CREATE ROLE {user} LOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC; \
-                 GRANT CONNECT ON DATABASE \"{database}\" TO {user}; \
-                 GRANT USAGE ON SCHEMA public TO {user}; \
-                 GRANT SELECT ON ALL TABLES IN SCHEMA public TO {user}"
-            ))
-            .await;
-            (
-                Backend::Url(db.url().replacen("postgres@", &format!("{user}@"), 1)),
-                vec![format!("DROP OWNED BY {user}"), format!("DROP ROLE {user}")],
-            )
-        }
-        Backend::MySql { database, .. } => {
-            db.execute(&format!(
-                "CREATE USER '{user}'@'%'; GRANT SELECT ON `{database}`.* TO '{user}'@'%'"
-            ))
-            .await;
-            (
-                Backend::Url(db.url().replacen("root@", &format!("{user}@"), 1)),
-                vec![format!("DROP USER IF EXISTS '{user}'@'%'")],
-            )
-        }
-        _ => (
-            Backend::Url(db.url().replace("mode=rwc", "mode=ro")),
-            Vec::new(),
-        ),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn every_step_is_logged_and_history_shows_it() {
     let backends = support::enabled_backends().await;
-    let project = TestProject::new();
-    project.build();
     // A portable history: written once on SQLite, applied on every backend.
-    let out = project.run(
-        &backends[0],
-        &["makemigrations", "--no-input", "-m", "initial"],
-    );
-    assert!(out.success, "{}", out.text);
+    let project = TestProject::with_initial_migration(&backends[0]);
     // Built first, so that the binary knows the initial migration and names the next one after it.
     project.build();
     let out = project.run(
@@ -254,7 +214,7 @@ async fn every_step_is_logged_and_history_shows_it() {
 
         // A read-only user reads the log and creates nothing.
         let before = support::table_names(admin).await;
-        let (ro, ro_cleanup) = read_only(admin).await;
+        let (ro, ro_cleanup) = support::read_only_user(admin).await;
         let out = project.run(&ro, &["history", "-l", "1"]);
         assert!(
             out.success,

@@ -9,22 +9,16 @@
 
 mod support;
 
-use support::{texts, Backend, TestProject};
+use support::{migration_source, texts, Backend, TestProject};
 
 const CREATE: &str = "m20260101_000001_create_parents";
 const WIDEN_THEN_FAIL: &str = "m20260101_000002_widen_then_fail";
 const BROKEN_KEY: &str = "m20260101_000003_broken_key";
 const DROP_NAME: &str = "m20260101_000004_drop_name";
 
-const HEADER: &str = "use makemigrations::prelude::*;\n\n\
-#[derive(DeriveMigrationName)]\npub struct Migration;\n\n";
-
 fn create() -> String {
-    format!(
-        r#"{HEADER}#[async_trait::async_trait]
-impl MigrationTrait for Migration {{
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-        manager
+    migration_source(
+        r#"        manager
             .create_table(
                 Table::create()
                     .table("parents")
@@ -53,50 +47,35 @@ impl MigrationTrait for Migration {{
                     )
                     .to_owned(),
             )
-            .await
-    }}
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-        manager.drop_table(Table::drop().table("children").to_owned()).await?;
-        manager.drop_table(Table::drop().table("parents").to_owned()).await
-    }}
-}}
-"#
+            .await"#,
+        r#"        manager.drop_table(Table::drop().table("children").to_owned()).await?;
+        manager.drop_table(Table::drop().table("parents").to_owned()).await"#,
     )
 }
 
+/// A `down` that does nothing.
+const NO_DOWN: &str = "        let _ = manager;\n        Ok(())";
+
 /// A rebuild of `parents` (referenced with ON DELETE CASCADE) that succeeds, then a failure.
 fn widen_then_fail() -> String {
-    format!(
-        r#"{HEADER}#[async_trait::async_trait]
-impl MigrationTrait for Migration {{
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-        alter_column(
+    migration_source(
+        r#"        alter_column(
             manager,
             "parents",
             ColumnDef::new("name").string_len(40).not_null(),
             ColumnDef::new("name").string_len(80).not_null(),
         )
         .await?;
-        Err(DbErr::Migration("a deliberate failure after the rebuild".into()))
-    }}
-
-    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {{
-        Ok(())
-    }}
-}}
-"#
+        Err(DbErr::Migration("a deliberate failure after the rebuild".into()))"#,
+        NO_DOWN,
     )
 }
 
 /// A rebuild that fails itself, after its DROP TABLE and RENAME: the foreign key it adds is
 /// broken by a row.
 fn broken_key() -> String {
-    format!(
-        r#"{HEADER}#[async_trait::async_trait]
-impl MigrationTrait for Migration {{
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-        add_foreign_key(
+    migration_source(
+        r#"        add_foreign_key(
             manager,
             ForeignKey::create()
                 .name("fk-children-other_id")
@@ -104,32 +83,17 @@ impl MigrationTrait for Migration {{
                 .to("parents", "id")
                 .to_owned(),
         )
-        .await
-    }}
-
-    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {{
-        Ok(())
-    }}
-}}
-"#
+        .await"#,
+        NO_DOWN,
     )
 }
 
 /// A rebuild (the column is indexed) that fails after the old table is gone: a view reads the
 /// dropped column, so it cannot be created again.
 fn drop_name() -> String {
-    format!(
-        r#"{HEADER}#[async_trait::async_trait]
-impl MigrationTrait for Migration {{
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-        drop_column(manager, "parents", "name").await
-    }}
-
-    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {{
-        Ok(())
-    }}
-}}
-"#
+    migration_source(
+        r#"        drop_column(manager, "parents", "name").await"#,
+        NO_DOWN,
     )
 }
 
@@ -168,14 +132,8 @@ async fn main() {
 
 fn project(migrations: &[(&str, String)]) -> TestProject {
     let project = TestProject::new();
+    project.write_migrations(migrations);
     let crates = project.crates();
-    for (name, source) in migrations {
-        std::fs::write(
-            crates.join(format!("migration/src/migrations/{name}.rs")),
-            source,
-        )
-        .unwrap();
-    }
     // The application's binary, named after the project like the tool's (a shared target dir).
     let sub = crates.file_name().unwrap().to_string_lossy().into_owned();
     std::fs::write(crates.join("migration/src/app.rs"), APP).unwrap();

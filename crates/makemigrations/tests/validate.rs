@@ -75,14 +75,8 @@ fn assert_names_orphans(name: &str, text: &str, constraint: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn validate_finds_rows_that_violate_foreign_keys() {
     let backends = support::enabled_backends().await;
-    let project = TestProject::new();
-    project.build();
     // A portable history, written once on SQLite.
-    let out = project.run(
-        &backends[0],
-        &["makemigrations", "--no-input", "-m", "initial"],
-    );
-    assert!(out.success, "{}", out.text);
+    let project = TestProject::with_initial_migration(&backends[0]);
     project.build();
 
     let mut constraints = Vec::new();

@@ -83,6 +83,25 @@ impl TestProject {
         TestProject { dir, sub }
     }
 
+    /// A project whose initial migration was generated on `first` (and not applied there);
+    /// the caller builds it again once it has added what it needs.
+    pub fn with_initial_migration(first: &Backend) -> Self {
+        let project = Self::new();
+        project.build();
+        let out = project.run(first, &["makemigrations", "--no-input", "-m", "initial"]);
+        assert!(out.success, "{}", out.text);
+        project
+    }
+
+    /// Writes migrations written by hand, `(name, source)`, into the migration crate; the
+    /// caller builds.
+    pub fn write_migrations(&self, migrations: &[(&str, String)]) {
+        let dir = self.crates().join("migration/src/migrations");
+        for (name, source) in migrations {
+            std::fs::write(dir.join(format!("{name}.rs")), source).unwrap();
+        }
+    }
+
     /// Where `entity/` and `migration/` are.
     pub fn crates(&self) -> PathBuf {
         self.dir.path().join(&self.sub)
@@ -233,6 +252,28 @@ impl Drop for TestProject {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(self.binary());
     }
+}
+
+/// A migration file as a person writes one: `up` and `down` are the bodies of the two methods.
+pub fn migration_source(up: &str, down: &str) -> String {
+    format!(
+        r#"use makemigrations::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {{
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
+{up}
+    }}
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
+{down}
+    }}
+}}
+"#
+    )
 }
 
 pub fn mask_timestamps(text: &str) -> String {
@@ -565,6 +606,42 @@ pub async fn texts_at(db: &Backend, sql: &str, column: usize) -> Vec<String> {
                 .unwrap_or_else(|| "NULL".into())
         })
         .collect()
+}
+
+/// A user who may only read `db` (SQLite: the file opened read-only): its URL, and the
+/// statements that remove it (run them on `db`).
+pub async fn read_only_user(db: &Backend) -> (Backend, Vec<String>) {
+    // Users are the server's, not the database's: unique to this process and call.
+    let user = format!("mm_ro_{}_{}", std::process::id(), nanos() % 1_000_000_000);
+    match db {
+        Backend::Postgres { database, .. } => {
+            db.execute(&format!(
+                "CREATE ROLE {user} LOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC; \
+                 GRANT CONNECT ON DATABASE \"{database}\" TO {user}; \
+                 GRANT USAGE ON SCHEMA public TO {user}; \
+                 GRANT SELECT ON ALL TABLES IN SCHEMA public TO {user}"
+            ))
+            .await;
+            (
+                Backend::Url(db.url().replacen("postgres@", &format!("{user}@"), 1)),
+                vec![format!("DROP OWNED BY {user}"), format!("DROP ROLE {user}")],
+            )
+        }
+        Backend::MySql { database, .. } => {
+            db.execute(&format!(
+                "CREATE USER '{user}'@'%'; GRANT SELECT ON `{database}`.* TO '{user}'@'%'"
+            ))
+            .await;
+            (
+                Backend::Url(db.url().replacen("root@", &format!("{user}@"), 1)),
+                vec![format!("DROP USER IF EXISTS '{user}'@'%'")],
+            )
+        }
+        _ => (
+            Backend::Url(db.url().replace("mode=rwc", "mode=ro")),
+            Vec::new(),
+        ),
+    }
 }
 
 /// The index of the backend called `name` (`sqlite`, `postgres`, `mysql`), if it is enabled.
