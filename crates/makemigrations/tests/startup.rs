@@ -332,24 +332,15 @@ const FILL: &str = "m20260101_000005_fill";
 
 /// A data step: one row per run that applies it.
 fn fill() -> String {
-    format!(
-        r#"{HEADER}#[async_trait::async_trait]
-impl MigrationTrait for Migration {{
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-        let db = manager.get_connection();
+    migration_source(
+        r#"        let db = manager.get_connection();
         db.execute_unprepared("INSERT INTO parents (id, name) VALUES (100, 'filled')").await?;
         db.execute_unprepared("INSERT INTO children (id, parent_id, label) VALUES (100, 100, 'filled')").await?;
-        Ok(())
-    }}
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-        let db = manager.get_connection();
+        Ok(())"#,
+        r#"        let db = manager.get_connection();
         db.execute_unprepared("DELETE FROM children WHERE id = 100").await?;
         db.execute_unprepared("DELETE FROM parents WHERE id = 100").await?;
-        Ok(())
-    }}
-}}
-"#
+        Ok(())"#,
     )
 }
 
@@ -395,21 +386,12 @@ async fn replicas_starting_together_apply_each_migration_once() {
 const FILL_THEN_FAIL: &str = "m20260101_000006_fill_then_fail";
 
 fn fill_then_fail() -> String {
-    format!(
-        r#"{HEADER}#[async_trait::async_trait]
-impl MigrationTrait for Migration {{
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{
-        let db = manager.get_connection();
+    migration_source(
+        r#"        let db = manager.get_connection();
         db.execute_unprepared("INSERT INTO parents (id, name) VALUES (200, 'half')").await?;
         db.execute_unprepared("INSERT INTO nowhere (id) VALUES (1)").await?;
-        Ok(())
-    }}
-
-    async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {{
-        Ok(())
-    }}
-}}
-"#
+        Ok(())"#,
+        "        let _ = manager;\n        Ok(())",
     )
 }
 
