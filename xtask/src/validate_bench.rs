@@ -39,7 +39,10 @@ pub fn bench_validate() -> Result<()> {
             ])
             .output()?;
         if String::from_utf8_lossy(&exists.stdout).trim() != "1" {
-            super::run("psql", &[&admin, "-qc", &format!("CREATE DATABASE {FIXTURE}")])?;
+            super::run(
+                "psql",
+                &[&admin, "-qc", &format!("CREATE DATABASE {FIXTURE}")],
+            )?;
         }
         backends.push(("PostgreSQL", format!("{place}/{FIXTURE}")));
     }
@@ -132,8 +135,16 @@ async fn ensure_fixture(db: &DatabaseConnection) -> Result<()> {
         return Ok(());
     }
     println!("creating the {TABLES}-table fixture (once; MariaDB takes a minute or two)...");
-    let boolean = if backend == DbBackend::Sqlite { "integer" } else { "boolean" };
-    let truth = if backend == DbBackend::Sqlite { "1" } else { "true" };
+    let boolean = if backend == DbBackend::Sqlite {
+        "integer"
+    } else {
+        "boolean"
+    };
+    let truth = if backend == DbBackend::Sqlite {
+        "1"
+    } else {
+        "true"
+    };
     let mut script = String::new();
     for i in 0..TABLES {
         let parent = if i == 0 {
@@ -148,7 +159,13 @@ async fn ensure_fixture(db: &DatabaseConnection) -> Result<()> {
              quantity integer NOT NULL DEFAULT 0, active {boolean} NOT NULL DEFAULT {truth}{parent}); \
              CREATE INDEX ix_t{i:04}_name ON t{i:04} (name); "
         );
-        let parent_id = |id: usize| if i == 0 { "NULL".to_string() } else { id.to_string() };
+        let parent_id = |id: usize| {
+            if i == 0 {
+                "NULL".to_string()
+            } else {
+                id.to_string()
+            }
+        };
         let rows: Vec<String> = (1..=3)
             .map(|id| format!("({id}, {}, 'n{id}', 'c{id}', {id}, {truth})", parent_id(id)))
             .collect();
