@@ -134,6 +134,10 @@ async fn ensure_fixture(db: &DatabaseConnection) -> Result<()> {
     if present == TABLES as i64 {
         return Ok(());
     }
+    anyhow::ensure!(
+        present == 0,
+        "the fixture is incomplete ({present} tables): drop database {FIXTURE} (SQLite: delete target/bench/validate.sqlite3) and run again"
+    );
     println!("creating the {TABLES}-table fixture (once; MariaDB takes a minute or two)...");
     let boolean = if backend == DbBackend::Sqlite {
         "integer"
