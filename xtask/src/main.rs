@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+mod validate_bench;
+
 const TABLES: usize = 1000;
 const RUNS: usize = 5;
 
@@ -22,7 +24,8 @@ fn main() -> Result<()> {
     let task = std::env::args().nth(1).unwrap_or_default();
     match task.as_str() {
         "bench" => bench(),
-        _ => bail!("usage: cargo xtask bench"),
+        "bench-validate" => validate_bench::bench_validate(),
+        _ => bail!("usage: cargo xtask bench | bench-validate"),
     }
 }
 
@@ -31,6 +34,13 @@ fn repo_root() -> PathBuf {
         .join("..")
         .canonicalize()
         .expect("repo root")
+}
+
+/// The server named by `MAKEMIGRATIONS_BENCH_<KIND>`, else `MAKEMIGRATIONS_TEST_<KIND>`.
+fn server_url(kind: &str) -> Option<String> {
+    std::env::var(format!("MAKEMIGRATIONS_BENCH_{kind}"))
+        .or_else(|_| std::env::var(format!("MAKEMIGRATIONS_TEST_{kind}")))
+        .ok()
 }
 
 fn bench() -> Result<()> {
@@ -49,9 +59,7 @@ fn bench() -> Result<()> {
         ),
     )];
     let _ = std::fs::remove_file(project.join("bench.sqlite3"));
-    let postgres = std::env::var("MAKEMIGRATIONS_BENCH_POSTGRES")
-        .or_else(|_| std::env::var("MAKEMIGRATIONS_TEST_POSTGRES"))
-        .ok();
+    let postgres = server_url("POSTGRES");
     if let Some(admin) = &postgres {
         run("psql", &[admin, "-qc", "DROP DATABASE IF EXISTS mm_bench"])?;
         run("psql", &[admin, "-qc", "CREATE DATABASE mm_bench"])?;
@@ -67,9 +75,7 @@ fn bench() -> Result<()> {
         println!("PostgreSQL skipped: set MAKEMIGRATIONS_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/test");
     }
 
-    let mysql = std::env::var("MAKEMIGRATIONS_BENCH_MYSQL")
-        .or_else(|_| std::env::var("MAKEMIGRATIONS_TEST_MYSQL"))
-        .ok();
+    let mysql = server_url("MYSQL");
     if let Some(admin) = &mysql {
         let (base, _) = admin
             .rsplit_once('/')

@@ -66,7 +66,7 @@ fn feed(hasher: &mut Sha256, tag: u8, bytes: &[u8]) {
 
 /// How many tokens a `#[doc = ..]` or `#![doc = ..]` at the start of `trees` takes (a doc
 /// comment, as the lexer hands it over).
-fn doc_attribute_len(trees: &[TokenTree]) -> Option<usize> {
+pub(crate) fn doc_attribute_len(trees: &[TokenTree]) -> Option<usize> {
     let TokenTree::Punct(hash) = trees.first()? else {
         return None;
     };

@@ -18,7 +18,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 mod checksum;
+mod reach;
 pub use checksum::{checksum, CHECKSUM_VERSION};
+pub use reach::names_in_code;
 
 pub struct Config {
     entity_crate: String,
@@ -147,7 +149,7 @@ fn migrations_source(dir: &Path, shown_dir: &str) -> String {
             "    makemigrations::MigrationFacts {{\n        name: {name:?},\n        file: {:?},\n        \
              data_loss: &{:?},\n        cannot_restore: &{:?},\n        todo_backfill_lines: &{:?},\n        \
              baseline: {:?},\n        created_tables: &{:?},\n        postgres_only: &{:?},\n        \
-             checksum: {:?},\n    }},",
+             checksum: {:?},\n        names_in_code: {},\n    }},",
             format!("{shown_dir}/{name}.rs"),
             facts.data_loss,
             facts.cannot_restore,
@@ -155,7 +157,11 @@ fn migrations_source(dir: &Path, shown_dir: &str) -> String {
             facts.baseline,
             facts.created_tables,
             facts.postgres_only,
-            checksum(&text)
+            checksum(&text),
+            match &facts.names_in_code {
+                Some(names) => format!("Some(&{names:?})"),
+                None => "None".to_string(),
+            }
         );
     }
     out.push_str("];\n");
@@ -177,6 +183,8 @@ pub struct FileFacts {
     pub created_tables: Vec<String>,
     /// The `// postgres-only:` lines anywhere in the file (the generated ones are at the top).
     pub postgres_only: Vec<String>,
+    /// The names its code can reach a table by, or `None` when it can reach any ([`names_in_code`]).
+    pub names_in_code: Option<Vec<String>>,
 }
 
 /// Reads the markers line by line. Generated files are rustfmt-formatted, so each `fn` starts
@@ -188,7 +196,10 @@ pub fn scan_migration(text: &str) -> FileFacts {
         Down,
         Other,
     }
-    let mut facts = FileFacts::default();
+    let mut facts = FileFacts {
+        names_in_code: names_in_code(text),
+        ..FileFacts::default()
+    };
     let mut current = In::Other;
     // After `Table::create()` in `up`, the next `.table("name")` names the created table.
     let mut creating = false;
@@ -909,7 +920,9 @@ async fn down_1(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
             "fn upgrade_1() {",
         ] {
             let text = format!("{line}\n    // ! loss\n}}\n");
-            assert_eq!(scan_migration(&text), FileFacts::default(), "{line}");
+            let mut facts = scan_migration(&text);
+            facts.names_in_code = None;
+            assert_eq!(facts, FileFacts::default(), "{line}");
         }
     }
 }

@@ -29,6 +29,11 @@ pub struct MigrationFacts {
     /// (`makemigrations_build::checksum`). Recorded when the migration is applied; `check` and
     /// `migrate` compare it (docs/guide.md, "The history's integrity"). Empty when unknown.
     pub checksum: &'static str,
+    /// The names its code can reach a table by: each string literal of the file and each word
+    /// in one (`makemigrations_build::names_in_code`). `None` when its code can reach a table
+    /// some other way (raw SQL, the project's own functions or constants): `migrate` then
+    /// validates every table after it (`validate::reach`).
+    pub names_in_code: Option<&'static [&'static str]>,
 }
 
 /// An entity in a module that is not `pub`: the migration crate cannot name it, so the tool does

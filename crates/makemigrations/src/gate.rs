@@ -176,6 +176,7 @@ mod tests {
             created_tables: &[],
             postgres_only: &[],
             checksum: "",
+            names_in_code: None,
         },
         MigrationFacts {
             name: "m2",
@@ -187,6 +188,7 @@ mod tests {
             created_tables: &[],
             postgres_only: &["users.tags (text[]) is an array"],
             checksum: "",
+            names_in_code: None,
         },
         MigrationFacts {
             name: "m0_baseline",
@@ -198,6 +200,7 @@ mod tests {
             created_tables: &["users", "orders"],
             postgres_only: &[],
             checksum: "",
+            names_in_code: None,
         },
     ];
 

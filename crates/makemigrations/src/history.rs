@@ -251,6 +251,7 @@ mod tests {
             created_tables: &[],
             postgres_only: &[],
             checksum,
+            names_in_code: None,
         }
     }
 

@@ -10,16 +10,19 @@
 //! - PostgreSQL: indexes left invalid (a failed `CREATE INDEX CONCURRENTLY`) and `NOT VALID`
 //!   constraints (a warning when every row satisfies it: validating later is a common pattern).
 //!
-//! Catalog reads are one query per kind for the whole schema (decision 3); the row checks are
-//! sent as batches of scalar subqueries, so 1,000 tables cost a handful of round trips.
+//! Catalog reads are one query per kind (decision 3), limited to the tables in scope; the row
+//! checks are sent as batches of scalar subqueries, so 1,000 tables cost a handful of round trips.
+//!
+//! `migrate` checks only what its migrations can have broken ([`RunValidation`]): the tables
+//! their code names ([`reach`], from the build script's facts) and the tables whose foreign keys
+//! point at those ([`scope_for`]); every table when it cannot tell.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use makemigrations_core::Schema;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr};
 
-use crate::database::core_backend;
 use crate::introspect;
+use crate::MigrationFacts;
 
 /// How many offending keys a problem shows.
 pub const SAMPLE: usize = 5;
@@ -35,6 +38,17 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// Both scopes' tables.
+    pub fn union(self, other: Scope) -> Scope {
+        match (self, other) {
+            (Scope::Tables(mut a), Scope::Tables(b)) => {
+                a.extend(b);
+                Scope::Tables(a)
+            }
+            _ => Scope::All,
+        }
+    }
+
     fn covers(&self, table: &str) -> bool {
         !crate::is_tool_table(table)
             && match self {
@@ -160,35 +174,217 @@ impl Report {
     }
 }
 
+/// What the migrations of a run can touch, known before they run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// The tables named (in any case) by one of these names, lowercased: every string literal
+    /// of the migrations' code and every word in one (`MigrationFacts::names_in_code`).
+    Names(BTreeSet<String>),
+    /// Any table: this migration's code can reach a table in a way the build script cannot
+    /// see (raw SQL, the project's own functions or constants), or it has no facts.
+    Any { migration: String },
+}
+
+impl Reach {
+    /// Why every table is validated, for a line of output; `None` when not.
+    pub fn why_every_table(&self) -> Option<String> {
+        match self {
+            Reach::Names(_) => None,
+            Reach::Any { migration } => Some(format!(
+                "{migration} runs code whose tables cannot be read from its file (raw SQL, its own functions or constants)"
+            )),
+        }
+    }
+}
+
+/// What the migrations `migrations` (module names) can touch, from the build script's facts.
+pub fn reach(facts: &[MigrationFacts], migrations: &[&str]) -> Reach {
+    let mut names = BTreeSet::new();
+    for migration in migrations {
+        let known = facts
+            .iter()
+            .find(|f| f.name == *migration)
+            .and_then(|f| f.names_in_code);
+        match known {
+            Some(known) => names.extend(known.iter().map(|n| n.to_lowercase())),
+            None => {
+                return Reach::Any {
+                    migration: migration.to_string(),
+                }
+            }
+        }
+    }
+    Reach::Names(names)
+}
+
+/// The relations of the current schema, as [`scope_for`] needs them.
+#[derive(Debug, Default)]
+struct Relations {
+    tables: Vec<String>,
+    /// Relations a write to which reaches other tables, lowercased: views, tables with triggers
+    /// (PostgreSQL: also rules, partitions and inheritance children).
+    reach_further: BTreeSet<String>,
+    /// (child, parent) of each foreign key.
+    foreign_keys: Vec<(String, String)>,
+}
+
+/// The relations `names` can name (PostgreSQL filters by them on the server: its catalog rows
+/// cost more to decode than to find; the other backends read every table and match here).
+async fn relations<C: ConnectionTrait>(
+    conn: &C,
+    names: &BTreeSet<String>,
+) -> Result<Relations, DbErr> {
+    let mut values = Vec::new();
+    let (relations_sql, foreign_keys_sql) = match conn.get_database_backend() {
+        DbBackend::Postgres => {
+            let names: Vec<&String> = names.iter().collect();
+            values.push(serde_json::to_string(&names).unwrap_or_default().into());
+            (
+                "SELECT c.relname::text AS name, \
+                   (c.relkind <> 'r' OR c.relhassubclass OR c.relhasrules \
+                    OR EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal)) \
+                   AS further \
+                 FROM pg_class c \
+                 WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f') \
+                   AND lower(c.relname) IN (SELECT json_array_elements_text($1::json))",
+                "SELECT ch.relname::text AS child, pa.relname::text AS parent \
+                 FROM pg_constraint k JOIN pg_class ch ON ch.oid = k.conrelid \
+                 JOIN pg_class pa ON pa.oid = k.confrelid \
+                 WHERE k.contype = 'f' AND ch.relnamespace = current_schema()::regnamespace \
+                   AND lower(pa.relname) IN (SELECT json_array_elements_text($1::json))",
+            )
+        }
+        DbBackend::MySql => (
+            "SELECT CAST(TABLE_NAME AS CHAR) AS name, CAST(TABLE_TYPE <> 'BASE TABLE' AS SIGNED) AS further \
+             FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
+             UNION ALL SELECT CAST(EVENT_OBJECT_TABLE AS CHAR), CAST(1 AS SIGNED) \
+             FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()",
+            "SELECT CAST(TABLE_NAME AS CHAR) AS child, CAST(REFERENCED_TABLE_NAME AS CHAR) AS parent \
+             FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()",
+        ),
+        _ => (
+            "SELECT CASE type WHEN 'trigger' THEN tbl_name ELSE name END AS name, \
+               type <> 'table' AS further \
+             FROM sqlite_master WHERE type IN ('table', 'view', 'trigger')",
+            "SELECT m.name AS child, f.\"table\" AS parent \
+             FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table'",
+        ),
+    };
+    let mut relations = Relations::default();
+    for row in introspect::query(conn, relations_sql, values.clone()).await? {
+        let name: String = row.try_get("", "name")?;
+        let further = match conn.get_database_backend() {
+            DbBackend::Postgres => row.try_get::<bool>("", "further")?,
+            _ => row.try_get::<i64>("", "further")? != 0,
+        };
+        if further {
+            relations.reach_further.insert(name.to_lowercase());
+        } else {
+            relations.tables.push(name);
+        }
+    }
+    for row in introspect::query(conn, foreign_keys_sql, values).await? {
+        relations
+            .foreign_keys
+            .push((row.try_get("", "child")?, row.try_get("", "parent")?));
+    }
+    Ok(relations)
+}
+
+/// The tables to validate for `reach`: the tables it names, and the tables whose foreign keys
+/// point at one of those (a parent's rows deleted or rewritten while checks were off breaks the
+/// child's rows; a foreign key is checked on its own table, so a named child's keys to its
+/// parents are covered already). Every table when a name is a view, or a named table has a
+/// trigger (PostgreSQL: also a rule, partitions or inheritance children): a write there reaches
+/// tables no name says. Names match in any case, as SQLite and MySQL match table names.
+pub async fn scope_for<C: ConnectionTrait>(conn: &C, reach: &Reach) -> Result<Scope, DbErr> {
+    let Reach::Names(names) = reach else {
+        return Ok(Scope::All);
+    };
+    let relations = relations(conn, names).await?;
+    if relations.reach_further.iter().any(|r| names.contains(r)) {
+        return Ok(Scope::All);
+    }
+    let named = |table: &String| names.contains(&table.to_lowercase());
+    let mut tables: BTreeSet<String> = relations.tables.into_iter().filter(named).collect();
+    tables.extend(
+        relations
+            .foreign_keys
+            .into_iter()
+            .filter(|(_, parent)| named(parent))
+            .map(|(child, _)| child),
+    );
+    Ok(Scope::Tables(tables))
+}
+
+/// The validation of one `migrate` run, in two passes over the same tables: [`RunValidation::start`]
+/// before the first migration runs (what is broken already is not the run's failure), and
+/// [`RunValidation::finish`] after the last.
+#[derive(Debug)]
+pub struct RunValidation {
+    reach: Reach,
+    scope: Scope,
+    before: Report,
+}
+
+impl RunValidation {
+    /// The first pass, over what `reach` can touch.
+    pub async fn start<C: ConnectionTrait>(conn: &C, reach: Reach) -> Result<Self, DbErr> {
+        let scope = scope_for(conn, &reach).await?;
+        let before = validate(conn, &scope).await?;
+        Ok(RunValidation {
+            reach,
+            scope,
+            before,
+        })
+    }
+
+    /// The tables the first pass checked.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    pub fn reach(&self) -> &Reach {
+        &self.reach
+    }
+
+    /// What the first pass found.
+    pub fn before(&self) -> &Report {
+        &self.before
+    }
+
+    /// The second pass: the same tables, and any the run gave a foreign key to a named table;
+    /// failures the first pass already had are moved to `preexisting` ([`Report::new_since`]).
+    pub async fn finish<C: ConnectionTrait>(self, conn: &C) -> Result<Report, DbErr> {
+        let scope = scope_for(conn, &self.reach).await?.union(self.scope);
+        Ok(validate(conn, &scope).await?.new_since(&self.before))
+    }
+}
+
 /// Checks the current schema (PostgreSQL: the connection's schema; MySQL: its database).
 pub async fn validate<C: ConnectionTrait>(conn: &C, scope: &Scope) -> Result<Report, DbErr> {
     let backend = conn.get_database_backend();
     let mut report = Report::default();
+    let tables: Vec<String> = crate::executor::table_names(conn)
+        .await?
+        .into_iter()
+        .filter(|t| scope.covers(t))
+        .collect();
+    report.tables = tables.len();
     match backend {
         DbBackend::Postgres => {
-            report.tables = crate::executor::table_names(conn)
-                .await?
-                .iter()
-                .filter(|t| scope.covers(t))
-                .count();
             postgres_not_valid(conn, scope, &mut report).await?;
             postgres_invalid_indexes(conn, scope, &mut report).await?;
         }
+        _ if tables.is_empty() => {}
         _ => {
-            let schema_name = match backend {
-                DbBackend::MySql => introspect::scalar(conn, "SELECT DATABASE()")
-                    .await?
-                    .unwrap_or_default(),
-                _ => String::new(),
-            };
-            let schema = introspect::discover(conn, core_backend(backend), &schema_name).await?;
-            report.tables = schema.tables.keys().filter(|t| scope.covers(t)).count();
+            let catalog = read_catalog(conn, scope, &tables).await?;
             if backend == DbBackend::Sqlite {
-                sqlite_foreign_keys(conn, scope, &mut report).await?;
+                sqlite_foreign_keys(conn, scope, &tables, &mut report).await?;
             } else {
-                mysql_foreign_keys(conn, &schema, scope, &mut report).await?;
+                mysql_foreign_keys(conn, &catalog, &mut report).await?;
             }
-            nulls_and_duplicates(conn, &schema, scope, &mut report).await?;
+            nulls_and_duplicates(conn, &catalog, &mut report).await?;
         }
     }
     Ok(report)
@@ -521,20 +717,38 @@ fn duplicate_groups(
     )
 }
 
-/// A SQLite foreign key: its columns, the parent table and the referenced columns (none when it
+/// A foreign key: its columns, the parent table and the referenced columns (SQLite: none when it
 /// references the parent's primary key).
-type SqliteKey = (Vec<String>, String, Vec<String>);
+type KeyParts = (Vec<String>, String, Vec<String>);
 
-/// SQLite: `PRAGMA foreign_key_check` finds every violating row of the database in one
-/// statement; the keys' columns come from one catalog query, the sample from the rows' rowids.
+/// Above this many tables one `PRAGMA foreign_key_check` of the whole database is cheaper than
+/// one per table.
+const SQLITE_CHECK_PER_TABLE: usize = 50;
+
+/// SQLite: `PRAGMA foreign_key_check` finds the violating rows (of the whole database in one
+/// statement, or of each table in scope); the keys' columns come from one catalog query, the
+/// sample from the rows' rowids.
 async fn sqlite_foreign_keys<C: ConnectionTrait>(
     conn: &C,
     scope: &Scope,
+    tables: &[String],
     report: &mut Report,
 ) -> Result<(), DbErr> {
+    let mut found = Vec::new();
+    if matches!(scope, Scope::Tables(_)) && tables.len() <= SQLITE_CHECK_PER_TABLE {
+        for table in tables {
+            let sql = format!(
+                "PRAGMA foreign_key_check({})",
+                quote(DbBackend::Sqlite, table)
+            );
+            found.extend(introspect::query(conn, &sql, vec![]).await?);
+        }
+    } else {
+        found = introspect::query(conn, "PRAGMA foreign_key_check", vec![]).await?;
+    }
     // (table, fk id) -> how many rows violate it, and the rowids of the first few.
     let mut violations: BTreeMap<(String, i64), (u64, Vec<i64>)> = BTreeMap::new();
-    for row in introspect::query(conn, "PRAGMA foreign_key_check", vec![]).await? {
+    for row in found {
         let table: String = row.try_get_by_index(0)?;
         if !scope.covers(&table) {
             continue;
@@ -555,7 +769,7 @@ async fn sqlite_foreign_keys<C: ConnectionTrait>(
                  f.\"to\" AS ref_col \
                FROM sqlite_master m, pragma_foreign_key_list(m.name) f \
                WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq";
-    let mut keys: BTreeMap<(String, i64), SqliteKey> = BTreeMap::new();
+    let mut keys: BTreeMap<(String, i64), KeyParts> = BTreeMap::new();
     for row in introspect::query(conn, sql, vec![]).await? {
         let table: String = row.try_get("", "tbl")?;
         let id: i64 = row.try_get("", "id")?;
@@ -601,92 +815,246 @@ async fn sqlite_foreign_keys<C: ConnectionTrait>(
     Ok(())
 }
 
-/// MySQL/MariaDB: each foreign key of the discovered schema, checked by an anti-join (what
+/// What the row checks of SQLite and MySQL/MariaDB need to know of one table.
+#[derive(Debug, Default)]
+struct TableFacts {
+    not_null: Vec<String>,
+    primary_key: Vec<String>,
+    /// Unique indexes on plain columns (prefix, expression and partial ones cannot be checked by
+    /// grouping on their columns): their label and columns.
+    unique: Vec<(String, Vec<String>)>,
+    /// MySQL/MariaDB: (name, columns, parent table, referenced columns).
+    foreign_keys: Vec<(String, Vec<String>, String, Vec<String>)>,
+}
+
+/// `AND <column> IN (?, ...)` and its values, when the scope names tables; nothing for all.
+fn in_scope(column: &str, scope: &Scope, tables: &[String]) -> (String, Vec<sea_orm::Value>) {
+    match scope {
+        Scope::All => (String::new(), Vec::new()),
+        Scope::Tables(_) => (
+            format!(" AND {column} IN ({})", vec!["?"; tables.len()].join(", ")),
+            tables.iter().map(|t| t.clone().into()).collect(),
+        ),
+    }
+}
+
+/// SQLite and MySQL/MariaDB: the NOT NULL columns, keys and unique indexes of the tables in
+/// scope, one catalog query per kind (only the tables in scope are read when it names them:
+/// MariaDB opens each table its `information_schema` answers for).
+async fn read_catalog<C: ConnectionTrait>(
+    conn: &C,
+    scope: &Scope,
+    tables: &[String],
+) -> Result<BTreeMap<String, TableFacts>, DbErr> {
+    let mut catalog: BTreeMap<String, TableFacts> = tables
+        .iter()
+        .map(|t| (t.clone(), TableFacts::default()))
+        .collect();
+    let sqlite = conn.get_database_backend() == DbBackend::Sqlite;
+    let (filter, values) = in_scope(if sqlite { "m.name" } else { "TABLE_NAME" }, scope, tables);
+    let (columns_sql, indexes_sql) = if sqlite {
+        (
+            format!(
+                "SELECT m.name AS tbl, p.name AS col, p.\"notnull\" AS not_null, p.pk AS pk \
+                 FROM sqlite_master m, pragma_table_info(m.name) p \
+                 WHERE m.type = 'table'{filter} ORDER BY m.name, p.pk, p.cid"
+            ),
+            // `origin` 'pk' is the primary key's own index.
+            format!(
+                "SELECT m.name AS tbl, il.name AS idx, ii.name AS col, \
+                   il.partial = 0 AND il.origin <> 'pk' AS plain, 0 AS prefix \
+                 FROM sqlite_master m, pragma_index_list(m.name) il, pragma_index_info(il.name) ii \
+                 WHERE m.type = 'table' AND il.\"unique\" = 1{filter} \
+                 ORDER BY m.name, il.name, ii.seqno"
+            ),
+        )
+    } else {
+        (
+            format!(
+                "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(COLUMN_NAME AS CHAR) AS col, \
+                   CAST(1 AS SIGNED) AS not_null, CAST(0 AS SIGNED) AS pk \
+                 FROM information_schema.COLUMNS \
+                 WHERE TABLE_SCHEMA = DATABASE() AND IS_NULLABLE = 'NO'{filter}"
+            ),
+            format!(
+                "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(INDEX_NAME AS CHAR) AS idx, \
+                   CAST(COLUMN_NAME AS CHAR) AS col, \
+                   CAST(INDEX_TYPE NOT IN ('FULLTEXT', 'SPATIAL') AS SIGNED) AS plain, \
+                   CAST(SUB_PART IS NOT NULL AS SIGNED) AS prefix \
+                 FROM information_schema.STATISTICS \
+                 WHERE TABLE_SCHEMA = DATABASE() AND NON_UNIQUE = 0{filter} \
+                 ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
+            ),
+        )
+    };
+    for row in introspect::query(conn, &columns_sql, values.clone()).await? {
+        let table: String = row.try_get("", "tbl")?;
+        let Some(facts) = catalog.get_mut(&table) else {
+            continue;
+        };
+        let column: String = row.try_get("", "col")?;
+        if row.try_get::<i64>("", "pk")? > 0 {
+            facts.primary_key.push(column.clone());
+        }
+        if row.try_get::<i64>("", "not_null")? != 0 {
+            facts.not_null.push(column);
+        }
+    }
+    // (table, index) -> columns; `None` once a part cannot be grouped on.
+    let mut indexes: BTreeMap<(String, String), Option<Vec<String>>> = BTreeMap::new();
+    for row in introspect::query(conn, &indexes_sql, values.clone()).await? {
+        let table: String = row.try_get("", "tbl")?;
+        let name: String = row.try_get("", "idx")?;
+        let column: Option<String> = row.try_get("", "col")?;
+        let plain = row.try_get::<i64>("", "plain")? != 0 && row.try_get::<i64>("", "prefix")? == 0;
+        let entry = indexes.entry((table, name)).or_insert(Some(Vec::new()));
+        match (entry.as_mut(), column) {
+            (Some(columns), Some(column)) if plain => columns.push(column),
+            _ => *entry = None,
+        }
+    }
+    for ((table, name), columns) in indexes {
+        let (Some(facts), Some(columns)) = (catalog.get_mut(&table), columns) else {
+            continue;
+        };
+        if name == "PRIMARY" {
+            facts.primary_key = columns;
+            continue;
+        }
+        // An inline UNIQUE column: SQLite's index has no name of the user's, MySQL's is the
+        // column's.
+        let label = if name.starts_with("sqlite_autoindex_") || columns == [name.as_str()] {
+            format!("({})", columns.join(", "))
+        } else {
+            format!("{name} ({})", columns.join(", "))
+        };
+        facts.unique.push((label, columns));
+    }
+    if !sqlite {
+        let sql = format!(
+            "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(CONSTRAINT_NAME AS CHAR) AS name, \
+               CAST(COLUMN_NAME AS CHAR) AS col, CAST(REFERENCED_TABLE_NAME AS CHAR) AS parent, \
+               CAST(REFERENCED_COLUMN_NAME AS CHAR) AS ref_col \
+             FROM information_schema.KEY_COLUMN_USAGE \
+             WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL{filter} \
+             ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION"
+        );
+        let mut keys: BTreeMap<(String, String), KeyParts> = BTreeMap::new();
+        for row in introspect::query(conn, &sql, values).await? {
+            let table: String = row.try_get("", "tbl")?;
+            let name: String = row.try_get("", "name")?;
+            let key = keys.entry((table, name)).or_default();
+            key.0.push(row.try_get("", "col")?);
+            key.1 = row.try_get("", "parent")?;
+            key.2.push(row.try_get("", "ref_col")?);
+        }
+        for ((table, name), (columns, parent, ref_columns)) in keys {
+            if let Some(facts) = catalog.get_mut(&table) {
+                facts
+                    .foreign_keys
+                    .push((name, columns, parent, ref_columns));
+            }
+        }
+    }
+    Ok(catalog)
+}
+
+/// MySQL/MariaDB: each foreign key of the tables in scope, checked by an anti-join (what
 /// `foreign_key_checks=0` let in), all counts in a few round trips.
 async fn mysql_foreign_keys<C: ConnectionTrait>(
     conn: &C,
-    schema: &Schema,
-    scope: &Scope,
+    catalog: &BTreeMap<String, TableFacts>,
     report: &mut Report,
 ) -> Result<(), DbErr> {
-    let checks: Vec<ForeignKeyCheck> = schema
-        .tables
-        .values()
-        .filter(|t| scope.covers(&t.name))
-        .flat_map(|t| {
-            t.foreign_keys.iter().map(|fk| ForeignKeyCheck {
-                table: t.name.clone(),
-                constraint: fk.name.clone().unwrap_or_default(),
-                child_sql: quote(DbBackend::MySql, &t.name),
-                parent_sql: quote(DbBackend::MySql, &fk.ref_table),
-                columns: fk.columns.clone(),
-                ref_columns: fk.ref_columns.clone(),
-            })
+    let checks: Vec<ForeignKeyCheck> = catalog
+        .iter()
+        .flat_map(|(table, facts)| {
+            facts
+                .foreign_keys
+                .iter()
+                .map(|(name, columns, parent, ref_columns)| ForeignKeyCheck {
+                    table: table.clone(),
+                    constraint: name.clone(),
+                    child_sql: quote(DbBackend::MySql, table),
+                    parent_sql: quote(DbBackend::MySql, parent),
+                    columns: columns.clone(),
+                    ref_columns: ref_columns.clone(),
+                })
         })
         .collect();
     check_foreign_keys(conn, &checks, Kind::ForeignKey, report).await
 }
 
 /// SQLite and MySQL/MariaDB: NULLs in NOT NULL columns and duplicates under unique indexes,
-/// counted for every table in scope in a few round trips; a sample only of what failed.
+/// counted for every table in scope in a few round trips (one count per table for its NOT NULL
+/// columns, then one per column only where that count is not 0); a sample only of what failed.
 async fn nulls_and_duplicates<C: ConnectionTrait>(
     conn: &C,
-    schema: &Schema,
-    scope: &Scope,
+    catalog: &BTreeMap<String, TableFacts>,
     report: &mut Report,
 ) -> Result<(), DbErr> {
     let backend = conn.get_database_backend();
     let q = |c: &str| quote(backend, c);
-    // (table, column) for NOT NULL; (table, columns) for unique.
-    let mut not_null: Vec<(&str, &str)> = Vec::new();
-    let mut unique: Vec<(&str, Vec<String>)> = Vec::new();
-    for table in schema.tables.values().filter(|t| scope.covers(&t.name)) {
-        for column in &table.columns {
-            if !column.nullable {
-                not_null.push((&table.name, &column.name));
-            }
-        }
-        let mut seen: BTreeSet<Vec<String>> = BTreeSet::new();
-        let singles = table
-            .columns
-            .iter()
-            .filter(|c| c.unique)
-            .map(|c| vec![c.name.clone()]);
-        let indexes = table
-            .indexes
-            .iter()
-            .filter(|i| i.unique)
-            .map(|i| i.columns.clone());
-        for columns in singles.chain(indexes) {
-            if columns != table.primary_key && seen.insert(columns.clone()) {
-                unique.push((&table.name, columns));
+    let with_not_null: Vec<(&String, &TableFacts)> = catalog
+        .iter()
+        .filter(|(_, facts)| !facts.not_null.is_empty())
+        .collect();
+    let mut unique: Vec<(&String, &str, &[String])> = Vec::new();
+    for (table, facts) in catalog {
+        let mut seen: BTreeSet<&[String]> = BTreeSet::new();
+        for (label, columns) in &facts.unique {
+            if *columns != facts.primary_key && seen.insert(columns) {
+                unique.push((table, label, columns));
             }
         }
     }
-    let null_queries: Vec<String> = not_null
+    // SQLite answers `c IS NULL` from the declaration (never, for a NOT NULL column) without
+    // reading the value; `typeof` reads it.
+    let is_null = |c: &str| match backend {
+        DbBackend::Sqlite => format!("typeof({}) = 'null'", q(c)),
+        _ => format!("{} IS NULL", q(c)),
+    };
+    let any_null = |table: &str, columns: &[String]| {
+        let nulls: Vec<String> = columns.iter().map(|c| is_null(c)).collect();
+        format!(
+            "SELECT COUNT(*) FROM {} WHERE {}",
+            q(table),
+            nulls.join(" OR ")
+        )
+    };
+    let table_queries = with_not_null
         .iter()
-        .map(|(t, c)| format!("SELECT COUNT(*) FROM {} WHERE {} IS NULL", q(t), q(c)))
-        .collect();
-    let unique_queries: Vec<String> = unique
+        .map(|(table, facts)| any_null(table, &facts.not_null));
+    let unique_queries = unique.iter().map(|(table, _, columns)| {
+        let groups = duplicate_groups(backend, &q(table), columns, &["1".to_string()]);
+        format!("SELECT COUNT(*) FROM ({groups}) d")
+    });
+    let queries: Vec<String> = table_queries.chain(unique_queries).collect();
+    let found = counts(conn, &queries).await?;
+    let (table_counts, unique_counts) = found.split_at(with_not_null.len());
+    // The columns of the tables that hold a NULL where none may be.
+    let suspects: Vec<(&String, &TableFacts, &String)> = with_not_null
         .iter()
-        .map(|(t, cols)| {
-            let groups = duplicate_groups(backend, &q(t), cols, &["1".to_string()]);
-            format!("SELECT COUNT(*) FROM ({groups}) d")
-        })
+        .zip(table_counts)
+        .filter(|(_, count)| **count > 0)
+        .flat_map(|((table, facts), _)| facts.not_null.iter().map(move |c| (*table, *facts, c)))
         .collect();
-    let found = counts(conn, &[null_queries, unique_queries].concat()).await?;
-    let (null_counts, unique_counts) = found.split_at(not_null.len());
-    for ((table, column), count) in not_null.iter().zip(null_counts) {
-        if *count == 0 {
+    let column_queries: Vec<String> = suspects
+        .iter()
+        .map(|(table, _, column)| any_null(table, std::slice::from_ref(column)))
+        .collect();
+    let column_counts = counts(conn, &column_queries).await?;
+    for ((table, facts, column), count) in suspects.into_iter().zip(column_counts) {
+        if count == 0 {
             continue;
         }
-        let pk = &schema.tables[*table].primary_key;
+        let pk = &facts.primary_key;
         let keys = match (backend, pk.is_empty()) {
             (DbBackend::Sqlite, true) => {
                 let select = format!(
-                    "SELECT CAST(rowid AS TEXT) FROM {} WHERE {} IS NULL",
+                    "SELECT CAST(rowid AS TEXT) FROM {} WHERE {}",
                     q(table),
-                    q(column)
+                    is_null(column)
                 );
                 sample(conn, &select, &["rowid".to_string()]).await?
             }
@@ -694,40 +1062,177 @@ async fn nulls_and_duplicates<C: ConnectionTrait>(
             _ => {
                 let texts: Vec<String> = pk.iter().map(|c| as_text(backend, &q(c))).collect();
                 let select = format!(
-                    "SELECT {} FROM {} WHERE {} IS NULL",
+                    "SELECT {} FROM {} WHERE {}",
                     texts.join(", "),
                     q(table),
-                    q(column)
+                    is_null(column)
                 );
                 sample(conn, &select, pk).await?
             }
         };
         report.push(Problem {
             kind: Kind::NotNull,
-            table: table.to_string(),
-            constraint: column.to_string(),
-            count: *count,
+            table: table.clone(),
+            constraint: column.clone(),
+            count,
             sample: keys,
         });
     }
-    for ((table, columns), count) in unique.iter().zip(unique_counts) {
+    for ((table, label, columns), count) in unique.into_iter().zip(unique_counts) {
         if *count == 0 {
             continue;
         }
         let (count, keys) = duplicates(conn, backend, &q(table), columns).await?;
-        let index = schema.tables[*table]
-            .indexes
-            .iter()
-            .find(|i| i.unique && &i.columns == columns)
-            .map(|i| format!("{} ", i.name))
-            .unwrap_or_default();
         report.push(Problem {
             kind: Kind::Unique,
-            table: table.to_string(),
-            constraint: format!("{index}({})", columns.join(", ")),
+            table: table.clone(),
+            constraint: label.to_string(),
             count,
             sample: keys,
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(name: &'static str, names_in_code: Option<&'static [&'static str]>) -> MigrationFacts {
+        MigrationFacts {
+            name,
+            file: "src/migrations/x.rs",
+            data_loss: &[],
+            cannot_restore: &[],
+            todo_backfill_lines: &[],
+            baseline: false,
+            created_tables: &[],
+            postgres_only: &[],
+            checksum: "",
+            names_in_code,
+        }
+    }
+
+    fn tables(names: &[&str]) -> Scope {
+        Scope::Tables(names.iter().map(|n| n.to_string()).collect())
+    }
+
+    #[test]
+    fn reach_is_the_names_of_every_migration_that_runs_or_any_table() {
+        let all = [
+            facts("m1", Some(&["Users", "email"])),
+            facts("m2", Some(&["orders"])),
+            facts("m3", None),
+        ];
+        let names = |n: &[&str]| Reach::Names(n.iter().map(|s| s.to_string()).collect());
+        assert_eq!(
+            reach(&all, &["m1", "m2"]),
+            names(&["email", "orders", "users"])
+        );
+        assert_eq!(reach(&all, &[]), names(&[]));
+        // Raw SQL in one of them, or a migration the build script did not read.
+        for run in [&["m1", "m3"][..], &["m1", "m9"]] {
+            let found = reach(&all, run);
+            assert_eq!(
+                found,
+                Reach::Any {
+                    migration: run[1].to_string()
+                }
+            );
+            assert!(found.why_every_table().unwrap().starts_with(run[1]));
+        }
+        assert_eq!(names(&[]).why_every_table(), None);
+    }
+
+    #[test]
+    fn scopes_unite() {
+        assert_eq!(tables(&["a"]).union(tables(&["b"])), tables(&["a", "b"]));
+        assert_eq!(tables(&["a"]).union(Scope::All), Scope::All);
+        assert_eq!(Scope::All.union(tables(&[])), Scope::All);
+    }
+
+    async fn sqlite(script: &str) -> sea_orm::DatabaseConnection {
+        let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
+        db.execute_unprepared(script).await.unwrap();
+        db
+    }
+
+    fn names(n: &[&str]) -> Reach {
+        Reach::Names(n.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[tokio::test]
+    async fn scope_is_the_named_tables_and_their_children_or_everything() {
+        let db = sqlite(
+            "CREATE TABLE authors (id integer PRIMARY KEY); \
+             CREATE TABLE Books (id integer PRIMARY KEY, author_id integer REFERENCES authors (id)); \
+             CREATE TABLE reviews (id integer PRIMARY KEY, book_id integer REFERENCES books (id)); \
+             CREATE TABLE tags (id integer PRIMARY KEY); \
+             CREATE VIEW book_titles AS SELECT id FROM Books; \
+             CREATE TABLE audit (id integer PRIMARY KEY); \
+             CREATE TABLE logged (id integer PRIMARY KEY); \
+             CREATE TRIGGER logged_audit AFTER INSERT ON logged BEGIN INSERT INTO audit VALUES (NULL); END",
+        )
+        .await;
+        let scope = |reach: Reach| {
+            let db = &db;
+            async move { scope_for(db, &reach).await.unwrap() }
+        };
+        // The parent named: its child too (in any case), not the grandchild (the child's own
+        // keys did not change) and not the tables no name says.
+        assert_eq!(
+            scope(names(&["authors", "id"])).await,
+            tables(&["Books", "authors"])
+        );
+        // The child named: its keys are checked on it; its parent's rows cannot break.
+        assert_eq!(
+            scope(names(&["books"])).await,
+            tables(&["Books", "reviews"])
+        );
+        assert_eq!(scope(names(&["nothing"])).await, tables(&[]));
+        // A write through a view or into a table with a trigger reaches further.
+        assert_eq!(scope(names(&["book_titles"])).await, Scope::All);
+        assert_eq!(scope(names(&["logged"])).await, Scope::All);
+        assert_eq!(
+            scope(Reach::Any {
+                migration: "m1".into()
+            })
+            .await,
+            Scope::All
+        );
+    }
+
+    #[tokio::test]
+    async fn a_scoped_pass_checks_only_its_tables() {
+        // Two tables with the same problems: a NULL in a NOT NULL column and a duplicate under a
+        // unique index (the schema edited behind SQLite's back, as a hand-made rebuild can leave
+        // it), and an orphan let in with the foreign keys off.
+        let mut script =
+            String::from("PRAGMA foreign_keys = OFF; CREATE TABLE p (id integer PRIMARY KEY);");
+        for t in ["a", "b"] {
+            script.push_str(&format!(
+                "CREATE TABLE {t} (id integer PRIMARY KEY, code text, u text, p_id integer REFERENCES p (id)); \
+                 CREATE INDEX {t}_u ON {t} (u); \
+                 INSERT INTO {t} VALUES (1, NULL, 'd', 7), (2, 'x', 'd', NULL); \
+                 PRAGMA writable_schema = ON; \
+                 UPDATE sqlite_master SET sql = replace(sql, 'code text', 'code text NOT NULL') WHERE name = '{t}'; \
+                 UPDATE sqlite_master SET sql = replace(sql, 'CREATE INDEX', 'CREATE UNIQUE INDEX') WHERE name = '{t}_u'; \
+                 PRAGMA writable_schema = RESET;"
+            ));
+        }
+        let db = sqlite(&script).await;
+        let report = validate(&db, &tables(&["a"])).await.unwrap();
+        assert_eq!(report.tables, 1);
+        let found: Vec<String> = report.failures.iter().map(Problem::describe).collect();
+        assert_eq!(
+            found,
+            [
+                "a: 1 row(s) reference rows that do not exist (foreign key (p_id) -> p(id)): p_id=7",
+                "a: 1 row(s) hold NULL in NOT NULL column code: id=1",
+                "a: 1 key(s) appear more than once under unique a_u (u): u=d",
+            ]
+        );
+        let everything = validate(&db, &Scope::All).await.unwrap();
+        assert_eq!((everything.tables, everything.failures.len()), (3, 6));
+    }
 }

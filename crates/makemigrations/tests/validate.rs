@@ -253,3 +253,188 @@ async fn validate_finds_rows_that_violate_foreign_keys() {
         );
     }
 }
+
+/// The facts the build script writes for a migration file of this text.
+fn facts_of(name: &'static str, text: &str) -> makemigrations::MigrationFacts {
+    let names = makemigrations_build::names_in_code(text).map(|names| {
+        let names: Vec<&'static str> = names
+            .into_iter()
+            .map(|n| &*Box::leak(n.into_boxed_str()))
+            .collect();
+        &*Box::leak(names.into_boxed_slice())
+    });
+    makemigrations::MigrationFacts {
+        name,
+        file: "src/migrations/x.rs",
+        data_loss: &[],
+        cannot_restore: &[],
+        todo_backfill_lines: &[],
+        baseline: false,
+        created_tables: &[],
+        postgres_only: &[],
+        checksum: "",
+        names_in_code: names,
+    }
+}
+
+fn migration_text(up: &str) -> String {
+    format!(
+        "use makemigrations::prelude::*;\n\n#[derive(DeriveMigrationName)]\npub struct Migration;\n\n\
+         #[async_trait::async_trait]\nimpl MigrationTrait for Migration {{\n    \
+         async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{\n{up}\n        Ok(())\n    }}\n}}\n"
+    )
+}
+
+/// Runs `sql` with the backend's foreign key enforcement off, as a migration can: SQLite's
+/// executor runs each migration with `foreign_keys` off, MySQL's `foreign_key_checks=0`;
+/// PostgreSQL's `session_replication_role = replica` stands for a write the child's `NOT VALID`
+/// key did not see.
+async fn with_checks_off(db: &Backend, sql: &str) {
+    let script = match db {
+        Backend::Sqlite { .. } => format!("PRAGMA foreign_keys = OFF; {sql}"),
+        Backend::MySql { .. } => {
+            format!("SET foreign_key_checks = 0; {sql}; SET foreign_key_checks = 1")
+        }
+        _ => format!(
+            "SET session_replication_role = replica; {sql}; SET session_replication_role = DEFAULT"
+        ),
+    };
+    db.execute(&script).await;
+}
+
+fn problems_of<'a>(
+    problems: &'a [makemigrations::validate::Problem],
+    table: &str,
+) -> Vec<&'a makemigrations::validate::Problem> {
+    problems.iter().filter(|p| p.table == table).collect()
+}
+
+/// `migrate`'s two passes over what its migrations can touch (validate::RunValidation), called
+/// directly until the runner calls them: a migration that names `authors` is checked on
+/// `authors` and `books` (whose key points at it), so the rows it breaks in `books` are caught,
+/// while `tag_links`, broken before and never named, is neither checked nor reported. A
+/// migration with raw SQL is checked on every table.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_validates_what_its_migrations_can_touch() {
+    use makemigrations::validate::{self, Kind, Reach, RunValidation, Scope};
+    for db in support::enabled_backends().await {
+        let name = db.name();
+        let postgres = matches!(db, Backend::Postgres { .. });
+        // PostgreSQL checks the rows of NOT VALID keys only: both keys are made so.
+        let inline_key = |column: &str, parent: &str| {
+            if postgres {
+                String::new()
+            } else {
+                format!(", FOREIGN KEY ({column}) REFERENCES {parent} (id)")
+            }
+        };
+        db.execute(&format!(
+            "CREATE TABLE authors (id integer PRIMARY KEY, name varchar(50) NOT NULL); \
+             CREATE TABLE books (id integer PRIMARY KEY, author_id integer{}); \
+             CREATE TABLE tags (id integer PRIMARY KEY); \
+             CREATE TABLE tag_links (id integer PRIMARY KEY, tag_id integer{}); \
+             INSERT INTO authors VALUES (1, 'Ann'), (2, 'Bo'); \
+             INSERT INTO books VALUES (1, 1), (2, 2); \
+             INSERT INTO tags VALUES (1); \
+             INSERT INTO tag_links VALUES (1, 1)",
+            inline_key("author_id", "authors"),
+            inline_key("tag_id", "tags"),
+        ))
+        .await;
+        if postgres {
+            db.execute(
+                "ALTER TABLE books ADD CONSTRAINT books_author FOREIGN KEY (author_id) \
+                   REFERENCES authors (id) NOT VALID; \
+                 ALTER TABLE tag_links ADD CONSTRAINT tag_links_tag FOREIGN KEY (tag_id) \
+                   REFERENCES tags (id) NOT VALID",
+            )
+            .await;
+        }
+        // Broken before any run, in a table no migration below names.
+        with_checks_off(&db, "INSERT INTO tag_links VALUES (2, 77)").await;
+        let conn = db.connect().await;
+        let everything = validate::validate(&conn, &Scope::All).await.unwrap();
+        assert_eq!(
+            problems_of(&everything.failures, "tag_links").len(),
+            1,
+            "{name}: {everything:?}"
+        );
+
+        // A generated-style migration that rewrites a key of `authors`.
+        let text = migration_text(
+            r#"        manager
+            .exec_stmt(
+                Query::update()
+                    .table("authors")
+                    .value("id", 20)
+                    .and_where(Expr::col("id").eq(2))
+                    .to_owned(),
+            )
+            .await?;"#,
+        );
+        let facts = [facts_of("m20261202_000001_renumber", &text)];
+        let reach = validate::reach(&facts, &["m20261202_000001_renumber"]);
+        assert!(
+            matches!(&reach, Reach::Names(n) if n.contains("authors")),
+            "{reach:?}"
+        );
+        let run = RunValidation::start(&conn, reach).await.unwrap();
+        let expected: std::collections::BTreeSet<String> =
+            ["authors", "books"].map(String::from).into();
+        assert_eq!(run.scope(), &Scope::Tables(expected), "{name}");
+        assert!(
+            run.before().failures.is_empty() && run.before().tables == 2,
+            "{name}: tag_links is not checked: {:?}",
+            run.before()
+        );
+        with_checks_off(&db, "UPDATE authors SET id = 20 WHERE id = 2").await;
+        let after = run.finish(&conn).await.unwrap();
+        assert_eq!(after.tables, 2, "{name}: {after:?}");
+        let books = problems_of(&after.failures, "books");
+        assert!(
+            after.failures.len() == 1
+                && books.len() == 1
+                && books[0].kind == Kind::ForeignKey
+                && books[0].sample == ["author_id=2"],
+            "{name}: the orphaned book is this run's failure: {after:?}"
+        );
+        assert!(
+            after.preexisting.is_empty(),
+            "{name}: tag_links is not reported: {after:?}"
+        );
+
+        // Raw SQL: the file cannot say what it touches, so every table is checked; what it
+        // breaks in a table no name says is caught, and what was broken before is listed.
+        let text = migration_text(
+            r#"        manager
+            .get_connection()
+            .execute_unprepared("INSERT INTO tag_links VALUES (3, 88)")
+            .await?;"#,
+        );
+        let facts = [facts_of("m20261202_000002_raw", &text)];
+        let reach = validate::reach(&facts, &["m20261202_000002_raw"]);
+        assert_eq!(
+            reach,
+            Reach::Any {
+                migration: "m20261202_000002_raw".into()
+            }
+        );
+        let run = RunValidation::start(&conn, reach).await.unwrap();
+        assert_eq!(run.scope(), &Scope::All, "{name}");
+        with_checks_off(&db, "INSERT INTO tag_links VALUES (3, 88)").await;
+        let after = run.finish(&conn).await.unwrap();
+        assert_eq!(after.tables, 4, "{name}: {after:?}");
+        let new = problems_of(&after.failures, "tag_links");
+        assert!(
+            after.failures.len() == 1
+                && new.len() == 1
+                && new[0].sample.contains(&"tag_id=88".to_string()),
+            "{name}: the new orphan is this run's failure: {after:?}"
+        );
+        assert!(
+            problems_of(&after.preexisting, "books").len() == 1,
+            "{name}: the book orphaned before this run is listed: {after:?}"
+        );
+        conn.close().await.unwrap();
+    }
+}
