@@ -199,6 +199,10 @@ impl Observer for LogSteps {
         }
     }
 
+    fn validating_every_table(&mut self, why: &str) {
+        tracing::info!("validating every table: {why}");
+    }
+
     fn validated(&mut self, report: &crate::validate::Report, elapsed: Duration) {
         tracing::info!(
             "validated {} table(s) in {:.2}s",

@@ -119,6 +119,8 @@ pub trait Observer {
     fn begin(&mut self, _kind: RunKind, _count: usize) {}
     fn starting(&mut self, _name: &str) {}
     fn finished(&mut self, _name: &str, _outcome: StepOutcome) {}
+    /// The integrity checks cover every table, not only what the run can touch, and why.
+    fn validating_every_table(&mut self, _why: &str) {}
     /// The integrity checks after the run passed (`report` holds warnings and older problems).
     fn validated(&mut self, _report: &validate::Report, _elapsed: Duration) {}
 }
@@ -276,24 +278,10 @@ pub async fn apply(
     observer: &mut (dyn Observer + Send),
 ) -> Result<usize, Stopped> {
     let before_run = Stopped::at(0);
-    if plan.writes() {
-        // The commands that change the database are the ones that create the tool's tables.
-        executor::ensure_tracking_tables(db)
-            .await
-            .map_err(|e| before_run(e.into()))?;
-    }
-    // `--fake` clears the record in the transaction that records the migration (a kill between
-    // the two would otherwise leave neither); `--retry` clears it before the run writes its own.
     let names: Vec<&str> = plan.steps.iter().map(UpStep::name).collect();
-    if let Some(record) = plan
-        .resolved
-        .as_ref()
-        .filter(|r| !plan.fake || !names.contains(&r.name.as_str()))
-    {
-        executor::clear_half_applied(db, Some(&record.name))
-            .await
-            .map_err(|e| before_run(e.into()))?;
-    }
+    prepare(db, plan.writes(), plan.resolved.as_ref(), plan.fake, &names)
+        .await
+        .map_err(|e| before_run(e.into()))?;
     if let Some(rows) = &plan.adoption {
         executor::record_checksums(db, rows)
             .await
@@ -308,64 +296,66 @@ pub async fn apply(
         observer.begin(RunKind::RecordApplied, count);
         for (committed, step) in plan.steps.iter().enumerate() {
             let name = step.name();
-            observer.starting(name);
-            let stop = Stopped::at(committed);
-            lock.ensure_held(name).await.map_err(&stop)?;
             // A baseline's tables become the project's, however it is recorded.
-            match gate::baseline_tables(project.migration_facts, name) {
-                Some(tables) => executor::record_baseline(db, name, tables, checksum(name)).await,
-                None => executor::record_only(db, name, Direction::Up, checksum(name)).await,
-            }
-            .map_err(|e| stop(e.into()))?;
-            observer.finished(name, StepOutcome::Faked);
+            let record = async {
+                match gate::baseline_tables(project.migration_facts, name) {
+                    Some(tables) => {
+                        executor::record_baseline(db, name, tables, checksum(name)).await
+                    }
+                    None => executor::record_only(db, name, Direction::Up, checksum(name)).await,
+                }
+                .map(|()| StepOutcome::Faked)
+                .map_err(Error::from)
+            };
+            step_under_lock(lock, observer, name, committed, record).await?;
         }
         return Ok(count);
     }
     // What the data already broke before the run is reported, but is not this run's failure.
-    let broken_before = if validate {
-        Some(
-            validate::validate(db, &validate::Scope::All)
-                .await
-                .map_err(|e| before_run(e.into()))?,
-        )
+    // Both passes cover what the run's migrations can touch (a baseline recorded here runs
+    // nothing).
+    let validation = if validate {
+        let ran: Vec<&str> = plan
+            .steps
+            .iter()
+            .filter(|s| s.baseline != gate::BaselineStep::Record)
+            .map(UpStep::name)
+            .collect();
+        let reach = validate::reach(project.migration_facts, &ran);
+        if let Some(why) = reach.why_every_table() {
+            observer.validating_every_table(&why);
+        }
+        let started = validate::RunValidation::start(db, reach).await;
+        Some(started.map_err(|e| before_run(e.into()))?)
     } else {
         None
     };
     observer.begin(RunKind::Apply, count);
     for (committed, step) in plan.steps.iter().enumerate() {
         let name = step.name();
-        observer.starting(name);
-        let stop = Stopped::at(committed);
-        if let Err(e) = lock.ensure_held(name).await {
-            observer.finished(name, StepOutcome::Stopped);
-            return Err(stop(e));
-        }
-        let outcome = if step.baseline == gate::BaselineStep::Record {
-            let tables = gate::baseline_tables(project.migration_facts, name).unwrap_or_default();
-            executor::record_baseline(db, name, tables, checksum(name))
-                .await
-                .map(|()| StepOutcome::RecordedBaseline)
-                .map_err(Error::from)
-        } else {
-            let migration = step.state.migration.as_ref();
-            executor::run_one(db, migration, Direction::Up, checksum(name))
-                .await
-                .map(StepOutcome::Ran)
-        };
-        match outcome {
-            Ok(outcome) => observer.finished(name, outcome),
-            Err(e) => {
-                observer.finished(name, StepOutcome::Failed);
-                return Err(stop(e));
+        let run = async {
+            if step.baseline == gate::BaselineStep::Record {
+                let tables =
+                    gate::baseline_tables(project.migration_facts, name).unwrap_or_default();
+                executor::record_baseline(db, name, tables, checksum(name))
+                    .await
+                    .map(|()| StepOutcome::RecordedBaseline)
+                    .map_err(Error::from)
+            } else {
+                let migration = step.state.migration.as_ref();
+                executor::run_one(db, migration, Direction::Up, checksum(name))
+                    .await
+                    .map(StepOutcome::Ran)
             }
-        }
+        };
+        step_under_lock(lock, observer, name, committed, run).await?;
     }
-    if let Some(broken_before) = broken_before {
+    if let Some(validation) = validation {
         let started = Instant::now();
-        let report = validate::validate(db, &validate::Scope::All)
+        let report = validation
+            .finish(db)
             .await
-            .map_err(|e| Stopped::at(count)(e.into()))?
-            .new_since(&broken_before);
+            .map_err(|e| Stopped::at(count)(e.into()))?;
         if !report.ok() {
             return Err(Stopped::at(count)(Error::ValidationFailed {
                 report,
@@ -455,23 +445,11 @@ pub async fn revert(
     lock: &mut RunLock,
     observer: &mut (dyn Observer + Send),
 ) -> Result<usize, Stopped> {
-    let before_run = Stopped::at(0);
-    if !plan.steps.is_empty() || plan.resolved.is_some() {
-        executor::ensure_tracking_tables(db)
-            .await
-            .map_err(|e| before_run(e.into()))?;
-    }
-    // `--fake` clears the record with the tracking row it writes (see `apply`).
     let names: Vec<&str> = plan.steps.iter().map(MigrationState::name).collect();
-    if let Some(record) = plan
-        .resolved
-        .as_ref()
-        .filter(|r| !plan.fake || !names.contains(&r.name.as_str()))
-    {
-        executor::clear_half_applied(db, Some(&record.name))
-            .await
-            .map_err(|e| before_run(e.into()))?;
-    }
+    let writes = !plan.steps.is_empty() || plan.resolved.is_some();
+    prepare(db, writes, plan.resolved.as_ref(), plan.fake, &names)
+        .await
+        .map_err(|e| Stopped::at(0)(e.into()))?;
     let count = plan.steps.len();
     if count == 0 {
         return Ok(0);
@@ -484,29 +462,65 @@ pub async fn revert(
     observer.begin(kind, count);
     for (committed, state) in plan.steps.iter().enumerate() {
         let name = state.name();
-        observer.starting(name);
-        let stop = Stopped::at(committed);
-        if let Err(e) = lock.ensure_held(name).await {
-            observer.finished(name, StepOutcome::Stopped);
-            return Err(stop(e));
-        }
-        let outcome = if plan.fake {
-            executor::record_only(db, name, Direction::Down, None)
-                .await
-                .map(|()| StepOutcome::Faked)
-                .map_err(Error::from)
-        } else {
-            executor::run_one(db, state.migration.as_ref(), Direction::Down, None)
-                .await
-                .map(StepOutcome::Ran)
-        };
-        match outcome {
-            Ok(outcome) => observer.finished(name, outcome),
-            Err(e) => {
-                observer.finished(name, StepOutcome::Failed);
-                return Err(stop(e));
+        let run = async {
+            if plan.fake {
+                executor::record_only(db, name, Direction::Down, None)
+                    .await
+                    .map(|()| StepOutcome::Faked)
+                    .map_err(Error::from)
+            } else {
+                executor::run_one(db, state.migration.as_ref(), Direction::Down, None)
+                    .await
+                    .map(StepOutcome::Ran)
             }
-        }
+        };
+        step_under_lock(lock, observer, name, committed, run).await?;
     }
     Ok(count)
+}
+
+/// Before a run writes anything else: the tool's tables (only a run that writes creates them),
+/// and the half-applied record that `--retry` resolves cleared. `--fake` clears it in the
+/// transaction that records the migration instead (a kill between the two would otherwise leave
+/// neither).
+async fn prepare(
+    db: &DatabaseConnection,
+    writes: bool,
+    resolved: Option<&HalfApplied>,
+    fake: bool,
+    names: &[&str],
+) -> Result<(), sea_orm::DbErr> {
+    if writes {
+        executor::ensure_tracking_tables(db).await?;
+    }
+    if let Some(record) = resolved.filter(|r| !fake || !names.contains(&r.name.as_str())) {
+        executor::clear_half_applied(db, Some(&record.name)).await?;
+    }
+    Ok(())
+}
+
+/// One migration of a run: the lock checked first (lost: the step is not run), then `step`,
+/// each told to the observer. `committed`: the run's migrations done before this one.
+async fn step_under_lock(
+    lock: &mut RunLock,
+    observer: &mut (dyn Observer + Send),
+    name: &str,
+    committed: usize,
+    step: impl std::future::Future<Output = Result<StepOutcome, Error>>,
+) -> Result<(), Stopped> {
+    observer.starting(name);
+    if let Err(e) = lock.ensure_held(name).await {
+        observer.finished(name, StepOutcome::Stopped);
+        return Err(Stopped::at(committed)(e));
+    }
+    match step.await {
+        Ok(outcome) => {
+            observer.finished(name, outcome);
+            Ok(())
+        }
+        Err(e) => {
+            observer.finished(name, StepOutcome::Failed);
+            Err(Stopped::at(committed)(e))
+        }
+    }
 }

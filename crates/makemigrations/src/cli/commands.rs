@@ -564,6 +564,10 @@ impl migrate::Observer for PrintSteps {
         }
     }
 
+    fn validating_every_table(&mut self, why: &str) {
+        println!("Validating every table: {why}.");
+    }
+
     fn validated(&mut self, report: &crate::validate::Report, elapsed: std::time::Duration) {
         println!(
             "Validating ... OK ({} table(s), {:.2}s)",
