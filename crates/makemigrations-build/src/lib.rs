@@ -629,7 +629,7 @@ const APP_MIGRATOR: &str = r#"
         C: makemigrations::prelude::IntoSchemaManagerConnection<'c>,
     {
         let db = makemigrations::prelude::IntoSchemaManagerConnection::into_database_executor(db);
-        makemigrations::app::up(db, &app_project(), steps).await
+        makemigrations::app::up(db, &app_project(), steps, makemigrations::app::Options::from_env()).await
     }
 
     /// Reverts the newest applied migrations (`steps`, or all) as `rollback` does.
@@ -638,7 +638,7 @@ const APP_MIGRATOR: &str = r#"
         C: makemigrations::prelude::IntoSchemaManagerConnection<'c>,
     {
         let db = makemigrations::prelude::IntoSchemaManagerConnection::into_database_executor(db);
-        makemigrations::app::down(db, &app_project(), steps).await
+        makemigrations::app::down(db, &app_project(), steps, makemigrations::app::Options::from_env()).await
     }
 "#;
 

@@ -195,6 +195,11 @@ const VOCABULARY: &[&str] = &[
 /// it), sorted and without repeats; `None` when the code can reach a table some other way.
 pub fn names_in_code(text: &str) -> Option<Vec<String>> {
     let tokens: TokenStream = text.replace("\r\n", "\n").parse().ok()?;
+    // The migration's code must be in the file: an `impl MigrationTrait` elsewhere (lib.rs,
+    // another module) can do anything.
+    if !implements_migration(&tokens) {
+        return None;
+    }
     let mut names = std::collections::BTreeSet::new();
     collect(tokens, &mut names)?;
     Some(names.into_iter().collect())
@@ -209,6 +214,13 @@ fn collect(tokens: TokenStream, names: &mut std::collections::BTreeSet<String>) 
             continue;
         }
         let next = trees.get(i + 1);
+        // Indexing (`table[1..]`, `("xusers")[1..]`) can make a name no literal spells; a
+        // bracket after punctuation is an array or an attribute (`&[..]`, `vec![..]`, `#[..]`).
+        let indexed =
+            matches!(next, Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket);
+        if indexed && !matches!(&trees[i], TokenTree::Punct(_)) {
+            return None;
+        }
         match &trees[i] {
             TokenTree::Ident(ident) => {
                 let ident = ident.to_string();
@@ -220,13 +232,13 @@ fn collect(tokens: TokenStream, names: &mut std::collections::BTreeSet<String>) 
                 if is_macro && ident != "vec" {
                     return None;
                 }
+                // `Expr::cust("purge_orphans()")`: SQL whose function may write any table.
+                if ident == "cust" && !plain_custom_sql(next) {
+                    return None;
+                }
             }
             TokenTree::Literal(literal) => match syn::Lit::new(literal.clone()) {
                 syn::Lit::Str(s) => {
-                    let sliced = matches!(next, Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket);
-                    if sliced {
-                        return None;
-                    }
                     let value = s.value();
                     names.extend(
                         value
@@ -248,6 +260,56 @@ fn collect(tokens: TokenStream, names: &mut std::collections::BTreeSet<String>) 
         i += 1;
     }
     Some(())
+}
+
+/// Whether the file holds `impl MigrationTrait for Migration` (its `up` and `down`).
+fn implements_migration(tokens: &TokenStream) -> bool {
+    let words: Vec<String> = tokens
+        .clone()
+        .into_iter()
+        .map(|tree| match tree {
+            TokenTree::Ident(ident) => ident.to_string(),
+            _ => String::new(),
+        })
+        .collect();
+    words
+        .windows(4)
+        .any(|w| w == ["impl", "MigrationTrait", "for", "Migration"])
+}
+
+/// The SQL of `Expr::cust(..)` (`next`: its parenthesised argument) is a value or a function
+/// that only reads: a literal, NULL, or a default such as `CURRENT_TIMESTAMP` or `now()`. A call
+/// of any other function may write tables the file does not name.
+fn plain_custom_sql(next: Option<&TokenTree>) -> bool {
+    const READ_ONLY_CALLS: &[&str] = &[
+        "now()",
+        "current_timestamp()",
+        "gen_random_uuid()",
+        "uuid_generate_v4()",
+        "uuid()",
+        "random()",
+        "datetime('now')",
+        "(datetime('now'))",
+        "current_date()",
+        "localtimestamp()",
+    ];
+    let Some(TokenTree::Group(group)) = next else {
+        return false;
+    };
+    let mut args = group.stream().into_iter();
+    let (Some(TokenTree::Literal(literal)), None) = (args.next(), args.next()) else {
+        return false;
+    };
+    let syn::Lit::Str(sql) = syn::Lit::new(literal) else {
+        return false;
+    };
+    let sql: String = sql
+        .value()
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    !sql.contains('(') || READ_ONLY_CALLS.contains(&sql.as_str())
 }
 
 /// In the vocabulary, or a part of `up`/`down` (`up_2`).
@@ -305,7 +367,7 @@ mod tests {
     #[test]
     fn literals_and_their_words_are_the_names() {
         let text = up(
-            r#"manager.exec_stmt(Query::update().table("order-items").value("note", Expr::cust("(SELECT max(x) FROM audit_log)")).to_owned()).await?;"#,
+            r#"manager.exec_stmt(Query::update().table("order-items").value("note", Expr::cust("'SELECT x FROM audit_log'")).to_owned()).await?;"#,
         );
         let names = names_in_code(&text).unwrap();
         for name in [
@@ -335,9 +397,28 @@ mod tests {
             // The project's own function.
             r#"cleanup(manager).await?;"#,
             r#"drop_column(manager, b"users", "bio").await?;"#,
+            // Indexing after a group or a name.
+            r#"drop_column(manager, &("xusers")[1..], "bio").await?;"#,
+            r#"let table = "xusers"; drop_column(manager, &table[1..], "bio").await?;"#,
+            // A function call in custom SQL may write any table.
+            r#"manager.exec_stmt(Query::update().table("users").value("bio", Expr::cust("purge_orphans()")).to_owned()).await?;"#,
         ] {
             assert_eq!(names_in_code(&up(body)), None, "{body}");
         }
+        // Defaults that only read are plain values.
+        for sql in ["CURRENT_TIMESTAMP", "now()", "gen_random_uuid()", "'n/a'"] {
+            let body = format!(
+                r#"manager.exec_stmt(Query::update().table("users").value("bio", Expr::cust("{sql}")).to_owned()).await?;"#
+            );
+            assert!(names_in_code(&up(&body)).is_some(), "{sql}");
+        }
+        // The migration's code lives elsewhere (an `impl` in lib.rs): anything.
+        assert_eq!(
+            names_in_code(
+                "use makemigrations::prelude::*;\n#[derive(DeriveMigrationName)]\npub struct Migration;\n"
+            ),
+            None
+        );
         // Parts of up are fine; other functions are not the vocabulary.
         assert!(names_in_code(&up("up_1(manager).await?; down_12(manager).await?;")).is_some());
         assert_eq!(names_in_code(&up("up_x(manager).await?;")), None);

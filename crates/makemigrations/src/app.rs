@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use sea_orm::sqlx;
-use sea_orm::{DatabaseConnection, DatabaseExecutor, DbBackend, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseExecutor, DbBackend, DbErr};
 use tracing::instrument::WithSubscriber;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
@@ -18,8 +18,46 @@ use crate::error::Error;
 use crate::migrate::{self, DownRequest, Observer, StepOutcome, UpRequest};
 use crate::{lock, Project};
 
-/// How long start-up waits for another run (another replica) to finish its migrations.
-pub const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+/// How a start-up run behaves; [`Options::from_env`] is what the generated `Migrator` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// How long to wait for another run (another replica) to finish its migrations.
+    pub lock_timeout: Duration,
+    /// Run the integrity checks before and after applying (as `migrate` does).
+    pub validate: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            lock_timeout: Duration::from_secs(60),
+            validate: true,
+        }
+    }
+}
+
+impl Options {
+    /// The defaults, changed by `MAKEMIGRATIONS_LOCK_TIMEOUT` (seconds) and
+    /// `MAKEMIGRATIONS_VALIDATE` (`0` or `false` turns the checks off): a large database whose
+    /// replicas wait longer, or that validates in a job of its own, needs no code change.
+    pub fn from_env() -> Self {
+        let mut options = Options::default();
+        if let Some(secs) = std::env::var("MAKEMIGRATIONS_LOCK_TIMEOUT")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            options.lock_timeout = Duration::from_secs(secs);
+        }
+        if let Ok(value) = std::env::var("MAKEMIGRATIONS_VALIDATE") {
+            options.validate = !matches!(value.trim(), "0" | "false" | "no" | "off");
+        }
+        options
+    }
+}
+
+/// The MySQL journal is one per process (`crate::journal`): two runs at once in one process
+/// (an application migrating several tenants' databases) take turns.
+static MYSQL_RUNS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// How the lock's messages name the database: the application knows which one it is.
 const DATABASE: &str = "the application's database";
@@ -29,8 +67,11 @@ pub async fn up(
     db: DatabaseExecutor<'_>,
     project: &Project,
     steps: Option<u32>,
+    options: Options,
 ) -> Result<(), DbErr> {
-    let Run { db, ours, mut lock } = start(connection(db, "up")?).await?;
+    let app_db = connection(db, "up")?;
+    let _turn = turn(app_db).await;
+    let Run { db, ours, mut lock } = start(app_db, options).await?;
     let request = UpRequest {
         steps: steps.map(|n| n as usize),
         ..Default::default()
@@ -44,10 +85,17 @@ pub async fn up(
                 marked.lines.join("; ")
             );
         }
-        migrate::apply(project, &db, plan, &mut lock, true, &mut LogSteps)
-            .await
-            .map(|_| ())
-            .map_err(|stopped| stopped.error)
+        migrate::apply(
+            project,
+            &db,
+            plan,
+            &mut lock,
+            options.validate,
+            &mut LogSteps,
+        )
+        .await
+        .map(|_| ())
+        .map_err(|stopped| stopped.error)
     };
     let result = with_journal(db.get_database_backend(), run).await;
     finish(Run { db, ours, lock }, result).await
@@ -60,8 +108,11 @@ pub async fn down(
     db: DatabaseExecutor<'_>,
     project: &Project,
     steps: Option<u32>,
+    options: Options,
 ) -> Result<(), DbErr> {
-    let Run { db, ours, mut lock } = start(connection(db, "down")?).await?;
+    let app_db = connection(db, "down")?;
+    let _turn = turn(app_db).await;
+    let Run { db, ours, mut lock } = start(app_db, options).await?;
     let request = DownRequest {
         steps: steps.map(|n| n as usize),
         all: steps.is_none(),
@@ -89,6 +140,14 @@ fn connection<'c>(db: DatabaseExecutor<'c>, call: &str) -> Result<&'c DatabaseCo
     }
 }
 
+/// On MySQL, this process's turn to run (see [`MYSQL_RUNS`]).
+async fn turn(db: &DatabaseConnection) -> Option<tokio::sync::MutexGuard<'static, ()>> {
+    match db.get_database_backend() {
+        DbBackend::MySql => Some(MYSQL_RUNS.lock().await),
+        _ => None,
+    }
+}
+
 /// A run's connection and lock.
 struct Run {
     db: DatabaseConnection,
@@ -97,13 +156,13 @@ struct Run {
     lock: lock::RunLock,
 }
 
-async fn start(app_db: &DatabaseConnection) -> Result<Run, DbErr> {
+async fn start(app_db: &DatabaseConnection, options: Options) -> Result<Run, DbErr> {
     let (db, ours) = own_connection(app_db).await.map_err(into_db_err)?;
     let mut on_wait = |holder: Option<&lock::Holder>| {
         let who = holder.map_or("the backend does not tell who", |h| h.who.as_str());
         tracing::info!("waiting for another migration run to finish (it holds the lock: {who})");
     };
-    match lock::acquire(&db, DATABASE, LOCK_TIMEOUT, &mut on_wait).await {
+    match lock::acquire(&db, DATABASE, options.lock_timeout, &mut on_wait).await {
         Ok(lock) => Ok(Run { db, ours, lock }),
         Err(e) => {
             if ours {
@@ -136,7 +195,9 @@ async fn with_journal<F: std::future::Future>(backend: DbBackend, run: F) -> F::
     run.with_subscriber(subscriber).await
 }
 
-/// Passes events on to another dispatcher (the application's).
+/// Passes events on to another dispatcher (the application's). Spans are not passed on, and an
+/// application that logs through the `log` crate without a tracing subscriber does not see the
+/// run's events (tracing's `log` fallback is off while a subscriber is set).
 struct PassOn(tracing::Dispatch);
 
 impl<S: tracing::Subscriber> Layer<S> for PassOn {
@@ -145,40 +206,96 @@ impl<S: tracing::Subscriber> Layer<S> for PassOn {
             self.0.event(event);
         }
     }
+
+    /// As verbose as the application's subscribers are (what tracing allows before the run),
+    /// not more.
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(tracing::level_filters::LevelFilter::current())
+    }
 }
 
-/// The connection the run works on. SQLite: one connection (a pool of the run's own, unless the
-/// application's has a single one), since the rebuild turns foreign keys off before its
-/// transaction and that pragma holds per connection. MySQL: the journal's metric callback, set
-/// on a copy of the application's handle (which shares its pool, not its callback).
-async fn own_connection(db: &DatabaseConnection) -> Result<(DatabaseConnection, bool), Error> {
-    match db.get_database_backend() {
+/// The connection the run works on: a pool of the run's own, made with the options of the
+/// application's (so the application's connections never carry a migration's session settings,
+/// such as `foreign_key_checks = 0`), closed at the end.
+/// - SQLite: one connection, since the rebuild turns foreign keys off before its transaction and
+///   that pragma holds per connection. (A private in-memory database exists only on the
+///   application's own connection: there the run uses it.)
+/// - PostgreSQL: the application's `search_path` (sea-orm sets it after connecting, which the
+///   options do not carry).
+/// - MySQL: every statement logged, and the metric callback, for the journal.
+async fn own_connection(app: &DatabaseConnection) -> Result<(DatabaseConnection, bool), Error> {
+    let opened = |e: sqlx::Error| {
+        Error::Db(DbErr::Custom(format!(
+            "opening the migration run's connection: {}",
+            crate::database::hide_secrets(&e.to_string())
+        )))
+    };
+    match app.get_database_backend() {
         DbBackend::Sqlite => {
-            let pool = db.get_sqlite_connection_pool();
-            if pool.options().get_max_connections() == 1 {
-                return Ok((db.clone(), false));
+            let options = (*app.get_sqlite_connection_pool().connect_options()).clone();
+            if options.get_filename() == std::path::Path::new(":memory:") {
+                return Ok((app.clone(), false));
             }
-            // The same options open the same database, an in-memory one too (sqlx names it).
-            let options = (*pool.connect_options()).clone();
-            let single = sqlx::sqlite::SqlitePoolOptions::new()
+            // The same options open the same database, a shared in-memory one too (sqlx names it).
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
                 .connect_with(options)
                 .await
-                .map_err(|e| {
-                    Error::Db(DbErr::Custom(format!("opening the run's connection: {e}")))
-                })?;
+                .map_err(opened)?;
             Ok((
-                sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(single),
+                sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool),
                 true,
             ))
         }
-        DbBackend::MySql => {
-            let mut own = db.clone();
-            own.set_metric_callback(crate::journal::record);
-            Ok((own, false))
+        DbBackend::Postgres => {
+            let row = app
+                .query_one_raw(sea_orm::Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT current_setting('search_path') AS path",
+                ))
+                .await?;
+            let search_path: Option<String> = match row {
+                Some(row) => row.try_get("", "path").ok(),
+                None => None,
+            };
+            let options = (*app.get_postgres_connection_pool().connect_options()).clone();
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(2)
+                .after_connect(move |conn, _| {
+                    let set = search_path
+                        .clone()
+                        .map(|path| format!("SET search_path TO {path}"));
+                    Box::pin(async move {
+                        if let Some(set) = set {
+                            sqlx::Executor::execute(conn, sqlx::AssertSqlSafe(set)).await?;
+                        }
+                        Ok(())
+                    })
+                })
+                .connect_with(options)
+                .await
+                .map_err(opened)?;
+            Ok((
+                sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
+                true,
+            ))
         }
-        _ => Ok((db.clone(), false)),
+        _ => {
+            use sea_orm::sqlx::ConnectOptions as _;
+            let options = (*app.get_mysql_connection_pool().connect_options())
+                .clone()
+                .log_statements(log::LevelFilter::Debug)
+                .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
+            let pool = sqlx::mysql::MySqlPoolOptions::new()
+                .max_connections(2)
+                .connect_with(options)
+                .await
+                .map_err(opened)?;
+            let mut db = sea_orm::SqlxMySqlConnector::from_sqlx_mysql_pool(pool);
+            db.set_metric_callback(crate::journal::record);
+            Ok((db, true))
+        }
     }
 }
 

@@ -156,7 +156,7 @@ pub fn resolve_shadow_url(explicit: Option<String>) -> Option<String> {
 /// listens (host and port, or a Unix socket), the login, the database and the query parameters.
 /// Server URLs are parsed by the `url` crate, as sqlx parses them; a SQLite URL is a file path
 /// with parameters, read as sqlx-sqlite reads it. Every value is percent-decoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl {
     pub backend: Backend,
     /// The host name or address (an IPv6 address without its brackets).
@@ -173,6 +173,43 @@ pub struct DatabaseUrl {
     pub file: Option<String>,
     /// The query parameters in their order (when one is repeated, the last counts, as for sqlx).
     pub params: Vec<(String, String)>,
+}
+
+/// Without the password (in `password` or a `password` parameter), so that a `{:?}` in a log or
+/// a panic never shows it.
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |value: &String| {
+            if value.is_empty() {
+                String::new()
+            } else {
+                "***".to_string()
+            }
+        };
+        let params: Vec<(String, String)> = self
+            .params
+            .iter()
+            .map(|(k, v)| {
+                let shown = if k.eq_ignore_ascii_case("password") {
+                    hidden(v)
+                } else {
+                    v.clone()
+                };
+                (k.clone(), shown)
+            })
+            .collect();
+        f.debug_struct("DatabaseUrl")
+            .field("backend", &self.backend)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("socket", &self.socket)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(hidden))
+            .field("database", &self.database)
+            .field("file", &self.file)
+            .field("params", &params)
+            .finish()
+    }
 }
 
 impl DatabaseUrl {

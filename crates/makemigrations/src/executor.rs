@@ -516,24 +516,28 @@ async fn run_one_unlogged(
             // Table rebuilds need enforcement off; it can only change outside a transaction.
             db.execute_unprepared("PRAGMA foreign_keys = OFF").await?;
         }
-        let txn = db.begin().await?;
-        // Rows that were already broken before the migration are not its fault.
-        let broken_before = if sqlite {
-            foreign_key_violations(&txn).await?
-        } else {
-            0
-        };
-        let outcome = match run_in(&txn, migration, direction, checksum).await {
-            Ok(()) if sqlite => check_foreign_keys(&txn, broken_before).await,
-            other => other,
-        };
-        let committed = match outcome {
-            Ok(()) => txn.commit().await.map_err(fail),
-            Err(e) => {
-                txn.rollback().await?;
-                Err(fail(e))
+        let in_transaction = async {
+            let txn = db.begin().await?;
+            // Rows that were already broken before the migration are not its fault.
+            let broken_before = if sqlite {
+                foreign_key_violations(&txn).await?
+            } else {
+                0
+            };
+            let outcome = match run_in(&txn, migration, direction, checksum).await {
+                Ok(()) if sqlite => check_foreign_keys(&txn, broken_before).await,
+                other => other,
+            };
+            match outcome {
+                Ok(()) => txn.commit().await.map_err(fail),
+                Err(e) => {
+                    txn.rollback().await?;
+                    Err(fail(e))
+                }
             }
         };
+        let committed: Result<(), Error> = in_transaction.await;
+        // On every path out of the transaction, errors included.
         if sqlite {
             db.execute_unprepared("PRAGMA foreign_keys = ON").await?;
         }

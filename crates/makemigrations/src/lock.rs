@@ -24,7 +24,7 @@
 use std::time::{Duration, Instant};
 
 use sea_orm::sqlx::{self, ConnectOptions, Connection};
-use sea_orm::{DatabaseConnection, DbBackend};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use sha2::{Digest, Sha256};
 
 use crate::database::hide_secrets;
@@ -111,8 +111,25 @@ pub async fn acquire(
     let started = Instant::now();
     let inner = match db.get_database_backend() {
         DbBackend::Postgres => {
+            // Read through the migrations' own connection: its search_path may be set after
+            // connecting (sea-orm's `set_schema_search_path`), which the options do not carry.
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT current_database()::text AS db, current_schema()::text AS schema",
+                ))
+                .await?;
+            let (name, schema) = row
+                .map(|row| {
+                    (
+                        row.try_get::<String>("", "db").unwrap_or_default(),
+                        row.try_get::<String>("", "schema").unwrap_or_default(),
+                    )
+                })
+                .unwrap_or_default();
+            let key = postgres_key(&name, &schema);
             let options = db.get_postgres_connection_pool().connect_options();
-            postgres(&options, database, timeout, started, on_wait).await?
+            postgres(&options, key, database, timeout, started, on_wait).await?
         }
         DbBackend::MySql => {
             let options = db.get_mysql_connection_pool().connect_options();
@@ -131,7 +148,31 @@ impl RunLock {
     /// closed under the run (a restart, a network cut, a pooler, a timeout) took the lock with it,
     /// and another run may have started. `before` names the migration that would run next.
     pub async fn ensure_held(&mut self, before: &str) -> Result<(), Error> {
-        let held = match &mut self.inner {
+        // A connection whose server went away can leave a query waiting for a long time.
+        let asked = tokio::time::timeout(CONNECT_TIMEOUT, self.is_held()).await;
+        let held = asked.unwrap_or_else(|_| {
+            Err(format!(
+                "the lock's connection gave no answer within {} s",
+                CONNECT_TIMEOUT.as_secs()
+            ))
+        });
+        match held {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::LockLost {
+                database: self.database.clone(),
+                before: before.to_string(),
+                why: "the lock's session no longer holds it".into(),
+            }),
+            Err(why) => Err(Error::LockLost {
+                database: self.database.clone(),
+                before: before.to_string(),
+                why,
+            }),
+        }
+    }
+
+    async fn is_held(&mut self) -> Result<bool, String> {
+        match &mut self.inner {
             Inner::Postgres { conn, key } => {
                 let (high, low) = pg_locks_key(*key);
                 sqlx::query_scalar::<_, i64>(
@@ -156,25 +197,17 @@ impl RunLock {
             .map_err(|e| hide_secrets(&e.to_string())),
             // A file lock lasts as long as the process holds the file open.
             Inner::Sqlite(_) | Inner::None => Ok(true),
-        };
-        match held {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(Error::LockLost {
-                database: self.database.clone(),
-                before: before.to_string(),
-                why: "the lock's session no longer holds it".into(),
-            }),
-            Err(why) => Err(Error::LockLost {
-                database: self.database.clone(),
-                before: before.to_string(),
-                why,
-            }),
         }
     }
 
     /// Gives the lock back. Errors are not reported: closing the lock's connection (or file)
     /// releases it anyway.
     pub async fn release(self) {
+        // Bounded: a connection that does not answer is dropped, and its closing frees the lock.
+        let _ = tokio::time::timeout(CONNECT_TIMEOUT, self.release_now()).await;
+    }
+
+    async fn release_now(self) {
         match self.inner {
             Inner::Postgres { mut conn, key } => {
                 let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
@@ -239,6 +272,7 @@ fn timed_out(database: &str, timeout: Duration, holder: Option<Holder>) -> Error
 
 async fn postgres(
     options: &sqlx::postgres::PgConnectOptions,
+    key: i64,
     database_shown: &str,
     timeout: Duration,
     started: Instant,
@@ -251,12 +285,6 @@ async fn postgres(
     let _ = sqlx::query("SET idle_session_timeout = 0")
         .execute(&mut conn)
         .await;
-    let (database, schema): (String, String) =
-        sqlx::query_as("SELECT current_database()::text, current_schema()::text")
-            .fetch_one(&mut conn)
-            .await
-            .map_err(err)?;
-    let key = postgres_key(&database, &schema);
     // pg_locks shows a bigint key as classid (high half) and objid (low half), objsubid 1.
     let (high, low) = pg_locks_key(key);
     let mut waited: Option<Option<Holder>> = None;

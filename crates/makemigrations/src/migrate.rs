@@ -136,6 +136,10 @@ pub struct Stopped {
     pub committed: usize,
     /// The run lock was lost: another run may be going on, so nothing may be restored.
     pub lock_lost: bool,
+    /// A migration of the run (or the checks after them) failed, so the run may have left
+    /// changes that restoring a backup undoes. Not so when the run stopped before its first
+    /// migration, or while recording with `--fake`.
+    pub while_migrating: bool,
 }
 
 impl Stopped {
@@ -144,6 +148,15 @@ impl Stopped {
             lock_lost: matches!(error, Error::LockLost { .. }),
             error,
             committed,
+            while_migrating: true,
+        }
+    }
+
+    /// A failure before anything of the run's migrations happened, or of a `--fake` record.
+    fn before_migrating(error: Error) -> Stopped {
+        Stopped {
+            while_migrating: false,
+            ..Stopped::at(0)(error)
         }
     }
 }
@@ -277,15 +290,15 @@ pub async fn apply(
     validate: bool,
     observer: &mut (dyn Observer + Send),
 ) -> Result<usize, Stopped> {
-    let before_run = Stopped::at(0);
+    let before_run = |e: sea_orm::DbErr| Stopped::before_migrating(e.into());
     let names: Vec<&str> = plan.steps.iter().map(UpStep::name).collect();
     prepare(db, plan.writes(), plan.resolved.as_ref(), plan.fake, &names)
         .await
-        .map_err(|e| before_run(e.into()))?;
+        .map_err(before_run)?;
     if let Some(rows) = &plan.adoption {
         executor::record_checksums(db, rows)
             .await
-            .map_err(|e| before_run(e.into()))?;
+            .map_err(before_run)?;
     }
     if plan.steps.is_empty() {
         return Ok(0);
@@ -307,7 +320,12 @@ pub async fn apply(
                 .map(|()| StepOutcome::Faked)
                 .map_err(Error::from)
             };
-            step_under_lock(lock, observer, name, committed, record).await?;
+            step_under_lock(lock, observer, name, committed, record)
+                .await
+                .map_err(|stopped| Stopped {
+                    while_migrating: false,
+                    ..stopped
+                })?;
         }
         return Ok(count);
     }
@@ -326,7 +344,7 @@ pub async fn apply(
             observer.validating_every_table(&why);
         }
         let started = validate::RunValidation::start(db, reach).await;
-        Some(started.map_err(|e| before_run(e.into()))?)
+        Some(started.map_err(before_run)?)
     } else {
         None
     };
@@ -449,7 +467,7 @@ pub async fn revert(
     let writes = !plan.steps.is_empty() || plan.resolved.is_some();
     prepare(db, writes, plan.resolved.as_ref(), plan.fake, &names)
         .await
-        .map_err(|e| Stopped::at(0)(e.into()))?;
+        .map_err(|e| Stopped::before_migrating(e.into()))?;
     let count = plan.steps.len();
     if count == 0 {
         return Ok(0);

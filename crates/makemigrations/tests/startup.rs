@@ -105,13 +105,22 @@ use sea_orm_migration::sea_orm::{ConnectOptions, ConnectionTrait, Database, Stat
 #[tokio::main]
 async fn main() {
     let url = std::env::var("DATABASE_URL").unwrap();
-    // A pool of several connections, as applications have.
+    // A pool of several connections, as applications have; or sea-orm's defaults.
     let mut options = ConnectOptions::new(url);
-    options.max_connections(5);
+    if std::env::var("DEFAULT_POOL").is_err() {
+        options.max_connections(5);
+    }
+    if std::env::var("NO_SQL_LOGGING").is_ok() {
+        options.sqlx_logging(false);
+    }
     let db = Database::connect(options).await.unwrap();
     let result = if std::env::var("IN_TRANSACTION").is_ok() {
         let txn = db.begin().await.unwrap();
         migration::Migrator::up(&txn, None).await
+    } else if std::env::var("TWICE").is_ok() {
+        // Two start-up tasks of one process at once.
+        let (a, b) = tokio::join!(migration::Migrator::up(&db, None), migration::Migrator::up(&db, None));
+        a.and(b)
     } else {
         migration::Migrator::up(&db, None).await
     };
@@ -348,9 +357,23 @@ fn fill() -> String {
 async fn replicas_starting_together_apply_each_migration_once() {
     let project = project(&[(CREATE, create()), (FILL, fill())]);
     for db in support::enabled_backends().await {
-        let replicas: Vec<_> = (0..4)
-            .map(|_| app(&project, &db).spawn().unwrap())
-            .collect();
+        // Replicas as applications make them: several pools, sea-orm's default pool, no
+        // statement logging, two tasks of one process.
+        let replicas: Vec<_> = [
+            None,
+            Some("DEFAULT_POOL"),
+            Some("NO_SQL_LOGGING"),
+            Some("TWICE"),
+        ]
+        .into_iter()
+        .map(|variant| {
+            let mut command = app(&project, &db);
+            if let Some(variant) = variant {
+                command.env(variant, "1");
+            }
+            command.spawn().unwrap()
+        })
+        .collect();
         for replica in replicas {
             let out = finished(replica.wait_with_output().unwrap(), &db);
             assert!(out.contains("up: ok"), "{}: {out}", db.name());
@@ -399,7 +422,15 @@ fn fill_then_fail() -> String {
 async fn a_failure_at_start_up_is_what_migrate_would_report() {
     let project = project(&[(CREATE, create()), (FILL_THEN_FAIL, fill_then_fail())]);
     for db in support::enabled_backends().await {
-        let out = run_app(&project, &db);
+        // Without sqlx's statement log in the application: the journal still hears every
+        // statement (the run logs its own).
+        let out = finished(
+            app(&project, &db)
+                .env("NO_SQL_LOGGING", "1")
+                .output()
+                .unwrap(),
+            &db,
+        );
         assert!(out.contains("up: error"), "{}: {out}", db.name());
         assert_eq!(
             texts(&db, "SELECT version FROM seaql_migrations ORDER BY version").await,

@@ -141,6 +141,49 @@ async fn validate_finds_rows_that_violate_foreign_keys() {
         );
     }
 
+    // A migration written as generated files are (it names `users`): both passes cover `users`
+    // and the tables whose keys point at it, not every table; the rows of `orders` broken before
+    // the run are among them, listed, and not the run's failure.
+    let out = project.run(
+        &backends[0],
+        &["makemigrations", "--empty", "--name", "nick"],
+    );
+    assert!(out.success, "{}", out.text);
+    project.edit_newest_migration(
+        "let _ = manager;",
+        r#"manager
+            .alter_table(
+                Table::alter()
+                    .table("users")
+                    .add_column(ColumnDef::new("nick").string_len(20).null())
+                    .to_owned(),
+            )
+            .await?;"#,
+    );
+    project.build();
+    for (db, constraint) in backends.iter().zip(&constraints) {
+        let name = db.name();
+        let out = project.run(db, &["migrate"]);
+        assert_eq!(out.code, Some(0), "{name}: {}", out.text);
+        let checked: usize = out
+            .text
+            .split("Validating ... OK (")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{name}: {}", out.text));
+        assert!(
+            (2..8).contains(&checked)
+                && !out.text.contains("Validating every table")
+                && out
+                    .text
+                    .contains("already before this run: orders: 2 row(s)")
+                && out.text.contains(constraint.as_str()),
+            "{name}: {checked} table(s)\n{}",
+            out.text
+        );
+    }
+
     // A migration that lets rows in that break a foreign key: `migrate` applies it, then the
     // validation fails with exit 8 naming the new rows (the migration stays applied). SQLite's
     // own check after each migration refuses it first, and its transaction undoes it (exit 2).
@@ -160,7 +203,7 @@ async fn validate_finds_rows_that_violate_foreign_keys() {
         let _ = manager;"#,
     );
     project.build();
-    let orphan = project.migration_files()[2]
+    let orphan = project.migration_files()[3]
         .trim_end_matches(".rs")
         .to_string();
     for (db, constraint) in backends.iter().zip(&constraints) {
@@ -317,7 +360,7 @@ fn problems_of<'a>(
 }
 
 /// `migrate`'s two passes over what its migrations can touch (validate::RunValidation), called
-/// directly until the runner calls them: a migration that names `authors` is checked on
+/// directly, so that a migration can break rows as generated code cannot: a migration that names `authors` is checked on
 /// `authors` and `books` (whose key points at it), so the rows it breaks in `books` are caught,
 /// while `tag_links`, broken before and never named, is neither checked nor reported. A
 /// migration with raw SQL is checked on every table.

@@ -632,6 +632,9 @@ async fn migrate(
             Ok(ExitCode::SUCCESS)
         }
         Ok(_) => Ok(ExitCode::SUCCESS),
+        // Nothing of the run's migrations happened: the database is as the backup has it, give
+        // or take what came since, which a restore would lose.
+        Err(stopped) if !stopped.while_migrating => Err(stopped.error),
         Err(stopped) if stopped.lock_lost => {
             if let Some(made) = &backup {
                 println!(
