@@ -419,7 +419,7 @@ pub async fn record_checksums(
     txn.commit().await
 }
 
-async fn upsert_checksum<C: ConnectionTrait>(
+pub(crate) async fn upsert_checksum<C: ConnectionTrait>(
     conn: &C,
     name: &str,
     checksum: Option<&str>,
@@ -785,7 +785,11 @@ async fn record<C: ConnectionTrait>(
 
 /// Records `table` as created by `migration`, over any record left from before (a table dropped
 /// by hand after `rollback --fake`, created again by `migrate`).
-async fn own<C: ConnectionTrait>(conn: &C, table: &str, migration: &str) -> Result<(), DbErr> {
+pub(crate) async fn own<C: ConnectionTrait>(
+    conn: &C,
+    table: &str,
+    migration: &str,
+) -> Result<(), DbErr> {
     let insert = Query::insert()
         .into_table(OWNED_TABLES.to_string())
         .columns(["table_name".to_string(), "created_by".to_string()])
@@ -799,7 +803,7 @@ async fn own<C: ConnectionTrait>(conn: &C, table: &str, migration: &str) -> Resu
     conn.execute(&insert).await.map(|_| ())
 }
 
-async fn forget_owned<C: ConnectionTrait>(conn: &C, table: &str) -> Result<(), DbErr> {
+pub(crate) async fn forget_owned<C: ConnectionTrait>(conn: &C, table: &str) -> Result<(), DbErr> {
     let delete = Query::delete()
         .from_table(OWNED_TABLES.to_string())
         .and_where(Expr::col("table_name".to_string()).eq(table))

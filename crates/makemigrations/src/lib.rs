@@ -22,6 +22,7 @@ pub mod introspect;
 pub mod journal;
 pub mod lock;
 pub mod migrate;
+pub mod offline_sql;
 pub mod progress;
 pub mod questioner;
 pub mod row_counts;

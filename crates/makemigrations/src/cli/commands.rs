@@ -55,6 +55,16 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
     let code = match cli.command {
         Command::Makemigrations(args) => makemigrations(&project, &db, &target, &args).await?,
         Command::Migrate {
+            sql: true,
+            target,
+            allow_out_of_order,
+            ..
+        } => migrate_sql(&project, &db, target.as_deref(), allow_out_of_order).await?,
+        Command::Rollback(args) if args.sql => rollback_sql(&project, &db, &args).await?,
+        Command::Sqlmigrate { target, backwards } => {
+            sqlmigrate(&project, &db, &target, backwards).await?
+        }
+        Command::Migrate {
             target,
             fake,
             retry,
@@ -62,6 +72,7 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
             allow_out_of_order,
             lock_timeout,
             safety,
+            ..
         } => {
             let mut lock = run_lock(&url, &db, lock_timeout).await?;
             let safety = super::backups::Safety::from_args(&url, &safety);
@@ -981,4 +992,51 @@ fn print_history_report(report: &history::Report) {
             o.migration, o.newest_applied
         );
     }
+}
+
+/// `sqlmigrate NAME [--backwards]`: the SQL of one migration, printed; nothing is run.
+async fn sqlmigrate(
+    project: &Project,
+    db: &DatabaseConnection,
+    target: &str,
+    backwards: bool,
+) -> Result<ExitCode, Error> {
+    let direction = if backwards {
+        executor::Direction::Down
+    } else {
+        executor::Direction::Up
+    };
+    let script = crate::offline_sql::one(project, db, target, direction).await?;
+    print!("{}", script.render());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `migrate --sql [TARGET]`: the SQL of the pending migrations, printed; nothing is run.
+async fn migrate_sql(
+    project: &Project,
+    db: &DatabaseConnection,
+    target: Option<&str>,
+    allow_out_of_order: bool,
+) -> Result<ExitCode, Error> {
+    let script = crate::offline_sql::pending(project, db, target, allow_out_of_order).await?;
+    print!("{}", script.render());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `rollback --sql`: the SQL of the `down`s that `rollback` would run, printed; nothing is run.
+async fn rollback_sql(
+    project: &Project,
+    db: &DatabaseConnection,
+    args: &RollbackArgs,
+) -> Result<ExitCode, Error> {
+    let request = migrate::DownRequest {
+        steps: args.steps,
+        to: args.to.as_deref(),
+        all: args.all,
+        force: args.force,
+        ..Default::default()
+    };
+    let script = crate::offline_sql::revert(project, db, request).await?;
+    print!("{}", script.render());
+    Ok(ExitCode::SUCCESS)
 }

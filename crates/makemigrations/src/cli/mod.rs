@@ -74,6 +74,19 @@ pub enum Command {
         lock_timeout: u64,
         #[command(flatten)]
         safety: MigrateBackupArgs,
+        /// Run nothing; print the SQL the pending migrations would run, in order, with the
+        /// tracking rows (for a DBA to read or run by hand). Reads only.
+        #[arg(long, conflicts_with_all = ["fake", "retry", "backup", "restore_on_failure"])]
+        sql: bool,
+    },
+    /// Print the SQL of one migration (up, or its down with --backwards), as `migrate` would run
+    /// it here, without running it. Reads only.
+    Sqlmigrate {
+        /// A migration's full name or a unique prefix of it.
+        target: String,
+        /// The SQL of its `down`, as `rollback` would run it.
+        #[arg(long)]
+        backwards: bool,
     },
     /// Save the database to a timestamped file (pg_dump, mysqldump, or a SQLite copy).
     Backup {
@@ -140,17 +153,24 @@ impl Command {
     /// baseline only in a database that has tables.) Every other command, including any added
     /// later, may change the database and says first which one it uses.
     pub fn only_reads(&self) -> bool {
-        matches!(
-            self,
-            Command::Makemigrations(_)
-                | Command::Showmigrations
-                | Command::Current
-                | Command::History { .. }
-                | Command::Check
-                | Command::Validate
-                | Command::Backups { .. }
-                | Command::Rehash { dry_run: true, .. }
-        )
+        let prints_sql = match self {
+            Command::Migrate { sql, .. } => *sql,
+            Command::Rollback(args) => args.sql,
+            Command::Sqlmigrate { .. } => true,
+            _ => false,
+        };
+        prints_sql
+            || matches!(
+                self,
+                Command::Makemigrations(_)
+                    | Command::Showmigrations
+                    | Command::Current
+                    | Command::History { .. }
+                    | Command::Check
+                    | Command::Validate
+                    | Command::Backups { .. }
+                    | Command::Rehash { dry_run: true, .. }
+            )
     }
 }
 
@@ -269,6 +289,10 @@ pub struct RollbackArgs {
     /// the lock); then exit 4 with nothing reverted.
     #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_LOCK_TIMEOUT_SECS)]
     pub lock_timeout: u64,
+    /// Run nothing; print the SQL of the `down` of each migration this rollback would revert,
+    /// newest first, with the tracking rows. Reads only.
+    #[arg(long, conflicts_with_all = ["fake", "retry"])]
+    pub sql: bool,
 }
 
 /// `--steps`: a count of migrations to revert, which 0 is not (it would do nothing and say OK).
