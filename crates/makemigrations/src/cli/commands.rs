@@ -151,10 +151,12 @@ pub(super) async fn run_lock(
 }
 
 /// One line saying which declared types this backend cannot tell from others, so that "No
-/// changes detected" is not read as more than it is.
+/// changes detected" is not read as more than it is. With a schema snapshot, a change of those
+/// types is compared with its declared types instead (enum values apart).
 fn print_stored_alike(
     backend: sea_orm::DbBackend,
     columns: &[makemigrations_core::diff::StoredAlike],
+    snapshot_exists: bool,
 ) {
     if columns.is_empty() {
         return;
@@ -164,6 +166,16 @@ fn print_stored_alike(
         n if n > 3 => format!(" and {} more", n - 3),
         _ => String::new(),
     };
+    if snapshot_exists {
+        println!(
+            "Note: {} stores the type of {} entity column(s) like another type, so the database cannot show a change between those types: {}{more}. \
+             Such a change is compared with the declared types in the schema snapshot instead (not enum values).",
+            core_backend(backend).name(),
+            columns.len(),
+            examples.join(", ")
+        );
+        return;
+    }
     println!(
         "Note: {} stores the type of {} entity column(s) like another type, so a change between those types is invisible here: {}{more}. \
          docs/types.md shows which backend tells them apart; generate such changes there.",
@@ -259,7 +271,11 @@ async fn makemigrations(
     if !json {
         print_unseen(project);
         print_unmanaged(&compared.unmanaged);
-        print_stored_alike(db.get_database_backend(), &compared.stored_alike);
+        print_stored_alike(
+            db.get_database_backend(),
+            &compared.stored_alike,
+            writer::snapshot_path(project.migrations_dir.as_ref()).exists(),
+        );
     }
     // Only a person at a terminal is asked; everyone else answers with flags or a file.
     let interactive = !args.no_input && !args.check && !args.dry_run && !args.plan;
