@@ -13,6 +13,7 @@ pub mod questions;
 pub mod render;
 pub mod rollback;
 pub mod schema;
+pub mod snapshot;
 
 pub use adoption::Keep;
 pub use diff::{diff, Diff, DiffOptions};

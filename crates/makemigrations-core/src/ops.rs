@@ -532,7 +532,9 @@ fn index_kind(index: &Index) -> &'static str {
 /// `varchar(100) -> varchar(255), NOT NULL -> NULL, default 0 -> none`.
 pub fn describe_column_change(from: &Column, to: &Column) -> String {
     let mut parts = Vec::new();
-    if from.db_type != to.db_type {
+    if let Some(declared) = crate::snapshot::describe_declared_change(from, to) {
+        parts.push(declared);
+    } else if from.db_type != to.db_type {
         parts.push(format!(
             "{} -> {}",
             short_sql(&from.db_type),

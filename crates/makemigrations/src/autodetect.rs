@@ -106,6 +106,12 @@ where
         },
         &project.keep_database,
     );
+    // A change of declared type that this backend stores alike (SQLite's i32 and i64) shows
+    // against the snapshot's declared types, and becomes an alter on every backend.
+    let snapshot = crate::writer::snapshot_path(project.migrations_dir.as_ref());
+    if let Some(declared) = crate::writer::read_declared_types(&snapshot)? {
+        makemigrations_core::snapshot::mark_declared_type_changes(&mut live, &desired, &declared);
+    }
     let options = DiffOptions {
         backend: core_backend(db.get_database_backend()),
         owned_tables: executor::owned_tables(db).await?,

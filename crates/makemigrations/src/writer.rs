@@ -1,5 +1,6 @@
 //! Writes a rendered migration into the migrations folder: `mYYYYMMDD_HHMMSS_<name>.rs`
-//! (sea-orm-cli's naming), formatted with rustfmt when it is installed.
+//! (sea-orm-cli's naming), formatted with rustfmt when it is installed; and the schema snapshot
+//! beside the folder (`makemigrations_core::snapshot`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -7,6 +8,9 @@ use std::process::{Command, Stdio};
 
 use chrono::Timelike;
 use makemigrations_core::ops::sanitize_name;
+use makemigrations_core::snapshot::{self, Snapshot};
+
+use crate::error::Error;
 
 /// The module name for a new migration: a UTC timestamp that sorts after every existing
 /// migration, compiled (`existing`) or only on disk (a file written since the last build, by a
@@ -75,6 +79,115 @@ pub fn write_migration(dir: &Path, module_name: &str, source: &str) -> std::io::
     Ok(path)
 }
 
+/// Where the schema snapshot lives: beside the migrations folder (`src/schema.snapshot` for the
+/// default `src/migrations`), outside it so that writing it does not rerun the build script.
+pub fn snapshot_path(migrations_dir: &Path) -> PathBuf {
+    migrations_dir
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(snapshot::FILE_NAME)
+}
+
+/// The snapshot's text, or `None` when there is none yet (a project from before snapshots).
+pub fn read_snapshot(path: &Path) -> std::io::Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The declared types of the snapshot at `path`, if there is one. A snapshot that cannot be
+/// read is refused: it is what a change stored alike is compared with, so a guess would miss one.
+pub fn read_declared_types(path: &Path) -> Result<Option<Snapshot>, Error> {
+    let Some(text) = read_snapshot(path)? else {
+        return Ok(None);
+    };
+    snapshot::parse(&text).map(Some).map_err(|e| {
+        let fix = match e {
+            snapshot::ParseError::OtherFormat { .. } => {
+                "fix: run the makemigrations version that wrote it, or a newer one".to_string()
+            }
+            snapshot::ParseError::Conflict { .. } => {
+                "fix: after the merge, delete it, `migrate`, and run `makemigrations`: it writes the snapshot again from the entities".to_string()
+            }
+            _ => "fix: restore it from git, or delete it and run `makemigrations`, which writes it again from the entities".to_string(),
+        };
+        Error::Refused(format!(
+            "the schema snapshot {} cannot be read: {e}; nothing was changed\n  {fix}",
+            crate::shown_path(path)
+        ))
+    })
+}
+
+/// Writes the snapshot whole or not at all (a temporary file renamed over it), so that an
+/// interrupted run never leaves half a snapshot to be committed.
+pub fn write_snapshot(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let temporary = path.with_extension("snapshot.tmp");
+    std::fs::write(&temporary, text)?;
+    std::fs::rename(&temporary, path)
+}
+
+/// The snapshot a run would leave: the one on disk (`None`: there is none yet) and the new text.
+pub struct SnapshotUpdate {
+    pub path: PathBuf,
+    pub old: Option<String>,
+    pub new: String,
+}
+
+impl SnapshotUpdate {
+    /// The snapshot of `schema` (the desired one, ignored tables already out) for the project
+    /// whose migrations are in `migrations_dir`.
+    pub fn of(
+        migrations_dir: &Path,
+        schema: &makemigrations_core::Schema,
+    ) -> std::io::Result<Self> {
+        let path = snapshot_path(migrations_dir);
+        let old = read_snapshot(&path)?;
+        Ok(SnapshotUpdate {
+            path,
+            old,
+            new: snapshot::render(schema),
+        })
+    }
+
+    /// Whether writing it would change the file: when nothing changed it is not touched.
+    pub fn changes(&self) -> bool {
+        self.old.as_deref() != Some(self.new.as_str())
+    }
+
+    /// The diff to show; empty for a new snapshot (all of it would be noise).
+    pub fn diff(&self) -> String {
+        match &self.old {
+            Some(old) => snapshot_diff(old, &self.new, &crate::shown_path(&self.path)),
+            None => String::new(),
+        }
+    }
+
+    pub fn write(&self) -> std::io::Result<()> {
+        if self.changes() {
+            write_snapshot(&self.path, &self.new)?;
+        }
+        Ok(())
+    }
+}
+
+/// The unified diff (3 lines of context) from `old` to `new`, with `shown` as the file name in
+/// both headers, as `git diff` writes it; empty when they are equal.
+pub fn snapshot_diff(old: &str, new: &str, shown: &str) -> String {
+    if old == new {
+        return String::new();
+    }
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{shown}"), &format!("b/{shown}"))
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,5 +205,32 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(next > older, "{next} sorts before {older}");
         assert!(next.ends_with("_add_phone"), "{next}");
+    }
+
+    #[test]
+    fn the_snapshot_diff_is_unified_with_the_file_in_its_headers() {
+        let old = "# format 1\n\ntable users\n  column id integer() not null\n";
+        let new = "# format 1\n\ntable users\n  column id big_integer() not null\n";
+        assert_eq!(
+            snapshot_diff(old, new, "src/schema.snapshot"),
+            "--- a/src/schema.snapshot\n+++ b/src/schema.snapshot\n@@ -1,4 +1,4 @@\n # format 1\n \n table users\n-  column id integer() not null\n+  column id big_integer() not null\n"
+        );
+        assert_eq!(snapshot_diff(old, old, "x"), "");
+    }
+
+    #[test]
+    fn the_snapshot_is_beside_the_migrations_folder_and_a_missing_one_reads_as_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = snapshot_path(&dir.path().join("src/migrations"));
+        assert_eq!(path, dir.path().join("src/schema.snapshot"));
+        assert_eq!(read_snapshot(&path).unwrap(), None);
+        assert!(read_declared_types(&path).unwrap().is_none());
+        write_snapshot(&path, "<<<<<<< ours\n").unwrap();
+        let refused = read_declared_types(&path).unwrap_err().to_string();
+        assert!(
+            refused.contains("cannot be read: it has git conflict markers (line 1)"),
+            "{refused}"
+        );
+        assert!(!path.with_extension("snapshot.tmp").exists());
     }
 }

@@ -162,10 +162,12 @@ pub(super) async fn run_lock(
 }
 
 /// One line saying which declared types this backend cannot tell from others, so that "No
-/// changes detected" is not read as more than it is.
+/// changes detected" is not read as more than it is. With a schema snapshot, a change of those
+/// types is compared with its declared types instead (enum values apart).
 fn print_stored_alike(
     backend: sea_orm::DbBackend,
     columns: &[makemigrations_core::diff::StoredAlike],
+    snapshot_exists: bool,
 ) {
     if columns.is_empty() {
         return;
@@ -175,6 +177,16 @@ fn print_stored_alike(
         n if n > 3 => format!(" and {} more", n - 3),
         _ => String::new(),
     };
+    if snapshot_exists {
+        println!(
+            "Note: {} stores the type of {} entity column(s) like another type, so the database cannot show a change between those types: {}{more}. \
+             Such a change is compared with the declared types in the schema snapshot instead (not enum values).",
+            core_backend(backend).name(),
+            columns.len(),
+            examples.join(", ")
+        );
+        return;
+    }
     println!(
         "Note: {} stores the type of {} entity column(s) like another type, so a change between those types is invisible here: {}{more}. \
          docs/types.md shows which backend tells them apart; generate such changes there.",
@@ -270,7 +282,11 @@ async fn makemigrations(
     if !json {
         print_unseen(project);
         print_unmanaged(&compared.unmanaged);
-        print_stored_alike(db.get_database_backend(), &compared.stored_alike);
+        print_stored_alike(
+            db.get_database_backend(),
+            &compared.stored_alike,
+            writer::snapshot_path(project.migrations_dir.as_ref()).exists(),
+        );
     }
     // Only a person at a terminal is asked; everyone else answers with flags or a file.
     let interactive = !args.no_input && !args.check && !args.dry_run && !args.plan;
@@ -300,11 +316,19 @@ async fn makemigrations(
         }
     };
     let print_notes = || super::plan_output::print_notes(&compared.notes);
+    let snapshot = writer::SnapshotUpdate::of(project.migrations_dir.as_ref(), &compared.desired)?;
     if operations.is_empty() {
+        // The snapshot alone can change: a project from before snapshots, or a declared fact
+        // that this backend does not keep (a comment on SQLite), which no migration changes here.
+        let writes = !args.check && !args.dry_run;
+        if writes {
+            snapshot.write()?;
+        }
         report(None);
         if !json {
             println!("No changes detected");
             print_notes();
+            print_snapshot(&snapshot, writes);
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -318,6 +342,7 @@ async fn makemigrations(
             println!("Changes that have no migration yet:");
             super::plan_output::print_operations(&operations, &plan.rows);
             print_notes();
+            print_snapshot(&snapshot, false);
             println!("Run `makemigrations` to write the migration.");
         }
         return Ok(ExitCode::from(1));
@@ -339,11 +364,13 @@ async fn makemigrations(
         );
         super::plan_output::print_operations(&operations, &plan.rows);
         print_notes();
+        print_snapshot(&snapshot, false);
         println!();
         print!("{source}");
         return Ok(ExitCode::SUCCESS);
     }
     let path = writer::write_migration(project.migrations_dir.as_ref(), &module, &source)?;
+    snapshot.write()?;
     if json {
         report(Some(&crate::shown_path(&path)));
         return Ok(ExitCode::SUCCESS);
@@ -352,6 +379,7 @@ async fn makemigrations(
     println!("  {}", crate::shown_path(&path));
     super::plan_output::print_operations(&operations, &plan.rows);
     print_notes();
+    print_snapshot(&snapshot, true);
     if operations
         .iter()
         .any(|op| matches!(op, Operation::Backfill { .. }))
@@ -404,6 +432,11 @@ async fn baseline(
         },
     ));
     let json = args.format == super::Format::Json;
+    // What the baseline creates, which is what the migrations create from now on.
+    let snapshot = writer::SnapshotUpdate::of(
+        project.migrations_dir.as_ref(),
+        &makemigrations_core::snapshot::schema_created_by(&operations),
+    )?;
     if (args.dry_run || args.check || args.plan) && json {
         println!(
             "{}",
@@ -417,6 +450,7 @@ async fn baseline(
             project.shown_migrations_dir(),
             tables.len()
         );
+        print_snapshot(&snapshot, false);
         print_differences(&differences);
         return Ok(ExitCode::from(u8::from(args.check)));
     }
@@ -432,6 +466,7 @@ async fn baseline(
     .await;
     lock.release().await;
     let path = recorded?;
+    snapshot.write()?;
     if json {
         let written = crate::shown_path(&path);
         println!(
@@ -449,6 +484,7 @@ async fn baseline(
     println!(
         "  (`migrate` records it as applied wherever these tables exist, and creates them on an empty database)"
     );
+    print_snapshot(&snapshot, true);
     for (table, referenced) in autodetect::references_outside_baseline(compared) {
         println!(
             "warning: {table} references {referenced}, which no entity describes: on an empty database the baseline cannot create {table} until {referenced} exists (describe it with an entity, or create it in the baseline by hand)"
@@ -490,6 +526,39 @@ fn print_differences(kinds: &[makemigrations_core::adoption::KindOfDifference]) 
         }
     }
     println!("Then `makemigrations` writes a migration for the rest, to review like any other (steps that lose data are asked about first).");
+}
+
+/// After the operations: that the schema snapshot is new, or its diff, coloured at a terminal
+/// unless NO_COLOR is set (anstream strips the colours otherwise). Nothing when it is unchanged.
+fn print_snapshot(snapshot: &writer::SnapshotUpdate, written: bool) {
+    use std::io::Write;
+    if !snapshot.changes() {
+        return;
+    }
+    let shown = crate::shown_path(&snapshot.path);
+    match (&snapshot.old, written) {
+        (None, true) => {
+            println!("Wrote {shown}, the schema snapshot: commit it with the migrations.")
+        }
+        (None, false) => println!("Would write {shown}, the schema snapshot (there is none yet)."),
+        (Some(_), true) => println!("Updated {shown}:"),
+        (Some(_), false) => println!("Would update {shown}:"),
+    }
+    let added = anstyle::AnsiColor::Green.on_default();
+    let removed = anstyle::AnsiColor::Red.on_default();
+    let hunk = anstyle::AnsiColor::Cyan.on_default();
+    let header = anstyle::Style::new().bold();
+    let mut out = anstream::stdout().lock();
+    for line in snapshot.diff().lines() {
+        let style = match line {
+            l if l.starts_with("+++") || l.starts_with("---") => header,
+            l if l.starts_with('+') => added,
+            l if l.starts_with('-') => removed,
+            l if l.starts_with("@@") => hunk,
+            _ => anstyle::Style::new(),
+        };
+        let _ = writeln!(out, "{style}{line}{style:#}");
+    }
 }
 
 /// `--name`, or else the `-m` message made into a name.
