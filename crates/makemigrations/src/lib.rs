@@ -24,6 +24,7 @@ pub mod lock;
 pub mod migrate;
 pub mod progress;
 pub mod questioner;
+pub mod report;
 pub mod row_counts;
 pub mod run_log;
 pub mod runtime;
