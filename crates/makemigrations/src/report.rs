@@ -577,3 +577,17 @@ pub fn down_plan(project: &Project, plan: &DownPlan) -> RunPlan {
         records_checksums: false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_rfc3339_in_utc_to_the_second() {
+        assert_eq!(rfc3339(0).as_deref(), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(
+            rfc3339(1_796_117_462).as_deref(),
+            Some("2026-12-01T09:31:02Z")
+        );
+    }
+}
