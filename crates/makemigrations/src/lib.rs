@@ -25,6 +25,7 @@ pub mod migrate;
 pub mod offline_sql;
 pub mod progress;
 pub mod questioner;
+pub mod report;
 pub mod row_counts;
 pub mod run_log;
 pub mod runtime;

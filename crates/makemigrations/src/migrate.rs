@@ -71,6 +71,16 @@ impl UpPlan {
         self.steps.is_empty()
     }
 
+    /// The half-applied record that `--retry` or `--fake` resolves (the run clears it).
+    pub fn resolves(&self) -> Option<&HalfApplied> {
+        self.resolved.as_ref()
+    }
+
+    /// Whether the run first records the checksums of migrations applied before they were kept.
+    pub fn records_checksums(&self) -> bool {
+        self.adoption.is_some()
+    }
+
     /// Whether the run writes anything at all (the tool's own tables included).
     fn writes(&self) -> bool {
         !self.steps.is_empty() || self.resolved.is_some() || self.adoption.is_some()
@@ -88,6 +98,11 @@ pub struct DownPlan {
 impl DownPlan {
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
+    }
+
+    /// The half-applied record that `--retry` or `--fake` resolves (the run clears it).
+    pub fn resolves(&self) -> Option<&HalfApplied> {
+        self.resolved.as_ref()
     }
 }
 

@@ -7,7 +7,9 @@ use makemigrations_core::render::{render_migration, MigrationFile};
 use makemigrations_core::Operation;
 use sea_orm::DatabaseConnection;
 
-use super::{Cli, Command, MakemigrationsArgs, RollbackArgs, DEFAULT_LOCK_TIMEOUT_SECS};
+use super::{
+    Cli, Command, Format, MakemigrationsArgs, PlanArgs, RollbackArgs, DEFAULT_LOCK_TIMEOUT_SECS,
+};
 use crate::autodetect;
 use crate::database::{self, core_backend};
 use crate::error::Error;
@@ -68,6 +70,29 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
             target,
             fake,
             retry,
+            allow_out_of_order,
+            preview: PlanArgs { plan: true, format },
+            ..
+        } => {
+            let request = migrate::UpRequest {
+                target: target.as_deref(),
+                steps: None,
+                fake,
+                retry,
+                allow_out_of_order,
+            };
+            migrate_plan(&project, &db, request, format).await?
+        }
+        Command::Rollback(
+            args @ RollbackArgs {
+                preview: PlanArgs { plan: true, .. },
+                ..
+            },
+        ) => rollback_plan(&project, &db, &args).await?,
+        Command::Migrate {
+            target,
+            fake,
+            retry,
             yes,
             allow_out_of_order,
             lock_timeout,
@@ -115,10 +140,10 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
             lock.release().await;
             result?
         }
-        Command::Showmigrations => showmigrations(&project, &db).await?,
-        Command::Current => current(&project, &db).await?,
-        Command::History { limit } => history(&project, &db, limit).await?,
-        Command::Check => check(&project, &db).await?,
+        Command::Showmigrations { output } => showmigrations(&project, &db, output.format).await?,
+        Command::Current { output } => current(&project, &db, output.format).await?,
+        Command::History { limit, output } => history(&project, &db, limit, output.format).await?,
+        Command::Check { output } => check(&project, &db, output.format).await?,
         Command::Backup { name, dir } => {
             super::backups::backup_command(&db, &url, name.as_deref(), &dir).await?
         }
@@ -857,54 +882,68 @@ fn print_marked(marked: &[gate::Marked]) {
     }
 }
 
-async fn showmigrations(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, Error> {
+async fn showmigrations(
+    project: &Project,
+    db: &DatabaseConnection,
+    format: Format,
+) -> Result<ExitCode, Error> {
     let (states, applied) = executor::states_and_applied(db, (project.migrations)()).await?;
-    let late = history::applied_out_of_order(&applied);
+    let half_applied = executor::half_applied(db).await?;
+    let list = crate::report::migration_list(project, &states, &applied, &half_applied);
+    if format == Format::Json {
+        super::plan_output::print_json(&list);
+        return Ok(ExitCode::SUCCESS);
+    }
     println!("{}:", project.shown_migrations_dir());
-    if states.is_empty() {
+    if list.migrations.is_empty() {
         println!(" (no migrations)");
     }
-    let half_applied = executor::half_applied(db).await?;
-    for state in &states {
-        let stuck = half_applied.iter().find(|h| h.name == state.name());
-        match (state.applied_at, stuck) {
+    for status in &list.migrations {
+        match (status.applied_at_unix, &status.half_applied) {
             (_, Some(h)) if h.interrupted => println!(
                 " [!] {}  (stopped halfway, killed or its connection lost, unless a run is going on now: {} statement(s) completed; see `migrate`)",
-                state.name(),
-                h.ran.len()
+                status.name,
+                h.statements_applied
             ),
             (_, Some(h)) => println!(
                 " [!] {}  (failed halfway: {} statement(s) applied; see `migrate`)",
-                state.name(),
-                h.ran.len()
+                status.name,
+                h.statements_applied
             ),
             (Some(at), None) => println!(
                 " [X] {}  (applied {}{})",
-                state.name(),
+                status.name,
                 crate::shown_time(at),
-                if late.contains(state.name()) {
+                if status.applied_out_of_order {
                     ", out of order: after a newer one"
                 } else {
                     ""
                 }
             ),
-            (None, None) => println!(" [ ] {}", state.name()),
+            (None, None) => println!(" [ ] {}", status.name),
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn current(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, Error> {
+async fn current(
+    project: &Project,
+    db: &DatabaseConnection,
+    format: Format,
+) -> Result<ExitCode, Error> {
     let states = executor::states(db, (project.migrations)()).await?;
-    match states.iter().rev().find(|s| s.applied_at.is_some()) {
-        Some(state) => {
-            let pending = states.iter().filter(|s| s.applied_at.is_none()).count();
-            let note = if pending == 0 {
-                "(head)".to_string()
-            } else {
-                format!("({pending} pending)")
+    let current = crate::report::current(&states);
+    if format == Format::Json {
+        super::plan_output::print_json(&current);
+        return Ok(ExitCode::SUCCESS);
+    }
+    match &current.current {
+        Some(name) => {
+            let note = match current.pending.len() {
+                0 => "(head)".to_string(),
+                pending => format!("({pending} pending)"),
             };
-            println!("{} {note}", state.name());
+            println!("{name} {note}");
         }
         None => println!("No migrations applied."),
     }
@@ -915,22 +954,22 @@ async fn history(
     project: &Project,
     db: &DatabaseConnection,
     limit: Option<usize>,
+    format: Format,
 ) -> Result<ExitCode, Error> {
-    if let Some(steps) = crate::run_log::read(db, limit).await? {
-        if !steps.is_empty() {
-            for step in &steps {
-                println!("{}", log_line(step));
-            }
-            return Ok(ExitCode::SUCCESS);
-        }
+    let history = crate::report::history(project, db, limit).await?;
+    if format == Format::Json {
+        super::plan_output::print_json(&history);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for row in &history.log {
+        println!("{}", log_line(row));
     }
     // No step logged yet (a database from before the log, or one only read so far): the
     // migrations and their state.
-    let states = executor::states(db, (project.migrations)()).await?;
-    for state in states.iter().rev().take(limit.unwrap_or(usize::MAX)) {
-        match state.applied_at {
-            Some(at) => println!("{}  applied {}", state.name(), crate::shown_time(at)),
-            None => println!("{}  pending", state.name()),
+    for migration in &history.migrations {
+        match migration.applied_at_unix {
+            Some(at) => println!("{}  applied {}", migration.name, crate::shown_time(at)),
+            None => println!("{}  pending", migration.name),
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -938,14 +977,14 @@ async fn history(
 
 /// One step of the log: when, what, how it ended and how long it took, who ran it where, and
 /// the first line of the error of a failed step.
-fn log_line(step: &crate::run_log::Step) -> String {
+fn log_line(step: &crate::report::LogRow) -> String {
     let mut line = format!(
         "{}  {:<9} {:<6} {:>8.2}s  {}  by {}@{} on {}  makemigrations {}",
-        crate::shown_time(step.started_at),
+        crate::shown_time(step.started_at_unix),
         step.action,
         step.outcome,
         step.duration_ms as f64 / 1000.0,
-        step.version,
+        step.migration,
         step.user,
         step.client_host,
         step.database,
@@ -960,107 +999,81 @@ fn log_line(step: &crate::run_log::Step) -> String {
     line
 }
 
-/// Reads only: nothing is created and no migration runs, so a read-only user can run it and it
-/// holds no lock. With migrations pending the entities are not compared (the database is not at
-/// the point they describe): `check` lists what is pending and exits 1. Trying the pending
-/// migrations in the scratch place would need the live schema rebuilt there first, which is not
-/// cheap (docs/guide.md, "check").
-async fn check(project: &Project, db: &DatabaseConnection) -> Result<ExitCode, Error> {
-    let applied = executor::applied(db).await?;
-    let states = executor::states_from((project.migrations)(), &applied);
-    let files: Vec<&str> = states.iter().map(|s| s.name()).collect();
-    let report = history::inspect(&files, project.migration_facts, &applied, |f| {
-        project.shown_migration_file(f)
-    });
-    let pending: Vec<&MigrationState> = states.iter().filter(|s| s.applied_at.is_none()).collect();
-    let names: Vec<&str> = pending.iter().map(|s| s.name()).collect();
-    let apply_plan = gate::apply_plan(project.migration_facts, &names, |f| {
-        project.shown_migration_file(f)
-    });
-    let placeholders = apply_plan.placeholders;
-    let postgres_only_here = db.get_database_backend() != sea_orm::DbBackend::Postgres
-        && !apply_plan.postgres_only.is_empty();
-    // Pending migrations are never run here: the entities are compared only without them.
-    let (operations, unmanaged) = if pending.is_empty() {
-        let compared = autodetect::compare(project, db).await?;
-        (compared.operations(), compared.unmanaged)
-    } else {
-        (Vec::new(), Vec::new())
-    };
+/// Reads only (`report::check`): nothing is created, no migration runs and no lock is held.
+async fn check(
+    project: &Project,
+    db: &DatabaseConnection,
+    format: Format,
+) -> Result<ExitCode, Error> {
+    let report = crate::report::check(project, db).await?;
+    let code = ExitCode::from(report.exit_code);
+    if format == Format::Json {
+        super::plan_output::print_json(&report);
+        return Ok(code);
+    }
     print_unseen(project);
-    print_unmanaged(&unmanaged);
-    let half_applied = executor::half_applied(db).await?;
-    for record in &half_applied {
-        let how = if record.interrupted {
-            "Stopped halfway (killed or its connection lost, unless a run is going on now)"
-        } else {
-            "Failed halfway"
-        };
-        println!(
-            "{how}: {} ({} statement(s) applied); run `migrate` to see them and what to do",
-            record.name,
-            record.ran.len()
-        );
-    }
-    if !pending.is_empty() {
-        println!("Pending migrations ({}): run `migrate`", pending.len());
-        for state in &pending {
-            println!("  [ ] {}", state.name());
+    print_unmanaged(&report.unmanaged);
+    let mut pending_listed = false;
+    for finding in &report.findings {
+        match (finding.kind, &finding.migration) {
+            (crate::report::FindingKind::Pending, Some(name)) => {
+                if !pending_listed {
+                    println!(
+                        "Pending migrations ({}): run `migrate`",
+                        report.pending.len()
+                    );
+                    pending_listed = true;
+                }
+                println!("  [ ] {name}");
+            }
+            (crate::report::FindingKind::EntityChanges, _) => {
+                println!("{}", finding.message);
+                print_operations(&report.entity_operations);
+            }
+            _ => println!("{}", finding.message),
         }
     }
-    print_history_report(&report);
-    for p in &placeholders {
-        println!(
-            "Backfill placeholder: {}:{} ({}) still calls todo_backfill; replace it with statements that fill the column",
-            p.file, p.line, p.migration
-        );
+    if let Some(why) = &report.not_compared {
+        println!("{why}");
     }
-    if postgres_only_here {
-        for m in &apply_plan.postgres_only {
-            println!(
-                "PostgreSQL-only: {} ({}) cannot run on this database: {}",
-                m.migration,
-                m.file,
-                m.lines.join("; ")
-            );
-        }
-    }
-    // Why the entities were not compared, and what lets `check` compare them.
-    if !placeholders.is_empty() {
-        println!("Entities not compared: a pending migration cannot run until its placeholder is replaced; then run `migrate`, and `check` again");
-    } else if postgres_only_here {
-        println!("Entities not compared: a pending migration runs only on PostgreSQL; apply the history there, or check a database that has it applied");
-    } else if !pending.is_empty() {
-        println!("Entities not compared: check compares them once no migration is pending (it never runs one); run `migrate`, then `check` again");
-    }
-    if !operations.is_empty() {
-        println!("Entity changes with no migration: run `makemigrations`");
-        print_operations(&operations);
-    }
-    if pending.is_empty() && operations.is_empty() && half_applied.is_empty() && report.is_empty() {
+    if report.ok {
         println!("OK: no pending migrations, and the entities match the database.");
-        return Ok(ExitCode::SUCCESS);
     }
-    Ok(ExitCode::from(1))
+    Ok(code)
 }
 
-/// `check`'s lines for a history that `migrate` would refuse.
-fn print_history_report(report: &history::Report) {
-    for e in &report.edited {
-        println!(
-            "Edited after it was applied: {} ({}); `migrate` refuses until the edit is undone or recorded with `rehash {}`",
-            e.migration, e.file, e.migration
-        );
-    }
-    for name in &report.missing {
-        println!("Missing file: {name} is applied, but its file is gone; restore it");
-    }
-    for o in &report.out_of_order {
-        println!(
-            "Out of order: {} is pending but older than {}, the newest applied; `migrate` applies it only with --allow-out-of-order",
-            o.migration, o.newest_applied
-        );
-    }
+/// `migrate --plan`: what `migrate` would do, decided by the same `plan_up` (so the same
+/// refusals, with the same message and exit code), without the lock and without writing.
+async fn migrate_plan(
+    project: &Project,
+    db: &DatabaseConnection,
+    request: migrate::UpRequest<'_>,
+    format: Format,
+) -> Result<ExitCode, Error> {
+    let plan = migrate::plan_up(project, db, request).await?;
+    super::plan_output::print_run_plan(&crate::report::up_plan(&plan), format);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `rollback --plan`: what `rollback` would do, decided by the same `plan_down`, without the
+/// lock and without writing.
+async fn rollback_plan(
+    project: &Project,
+    db: &DatabaseConnection,
+    args: &RollbackArgs,
+) -> Result<ExitCode, Error> {
+    let request = migrate::DownRequest {
+        steps: args.steps,
+        to: args.to.as_deref(),
+        all: args.all,
+        fake: args.fake,
+        retry: args.retry,
+        force: args.force,
+    };
+    let plan = migrate::plan_down(project, db, request).await?;
+    let report = crate::report::down_plan(project, &plan);
+    super::plan_output::print_run_plan(&report, args.preview.format);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `sqlmigrate NAME [--backwards]`: the SQL of one migration, printed; nothing is run.

@@ -76,8 +76,10 @@ pub enum Command {
         safety: MigrateBackupArgs,
         /// Run nothing; print the SQL the pending migrations would run, in order, with the
         /// tracking rows (for a DBA to read or run by hand). Reads only.
-        #[arg(long, conflicts_with_all = ["fake", "retry", "backup", "restore_on_failure"])]
+        #[arg(long, conflicts_with_all = ["fake", "retry", "backup", "restore_on_failure", "plan"])]
         sql: bool,
+        #[command(flatten)]
+        preview: PlanArgs,
     },
     /// Print the SQL of one migration (up, or its down with --backwards), as `migrate` would run
     /// it here, without running it. Reads only.
@@ -117,19 +119,30 @@ pub enum Command {
     /// Revert applied migrations: the last one, the last N, down to TARGET, or all.
     Rollback(RollbackArgs),
     /// List every migration: [X] applied (with when), [ ] pending.
-    Showmigrations,
+    Showmigrations {
+        #[command(flatten)]
+        output: OutputArg,
+    },
     /// Show the latest applied migration.
-    Current,
+    Current {
+        #[command(flatten)]
+        output: OutputArg,
+    },
     /// The log of every migration step (applied, reverted, faked, failed), newest first; the
     /// migrations with their state where no step was logged yet.
     History {
         /// Show at most N lines.
         #[arg(short = 'l', long = "limit", value_name = "N")]
         limit: Option<usize>,
+        #[command(flatten)]
+        output: OutputArg,
     },
     /// Exit 0 when nothing is pending, the history is intact and the entities match the
     /// database; 1 otherwise.
-    Check,
+    Check {
+        #[command(flatten)]
+        output: OutputArg,
+    },
     /// Check the data against the schema (foreign keys, NOT NULL, unique, invalid indexes);
     /// exit 8 naming what fails. Reads only. `migrate` runs the same checks after it applies.
     Validate,
@@ -163,15 +176,59 @@ impl Command {
             || matches!(
                 self,
                 Command::Makemigrations(_)
-                    | Command::Showmigrations
-                    | Command::Current
+                    | Command::Showmigrations { .. }
+                    | Command::Current { .. }
                     | Command::History { .. }
-                    | Command::Check
+                    | Command::Check { .. }
                     | Command::Validate
                     | Command::Backups { .. }
                     | Command::Rehash { dry_run: true, .. }
+                    | Command::Migrate {
+                        preview: PlanArgs { plan: true, .. },
+                        ..
+                    }
+                    | Command::Rollback(RollbackArgs {
+                        preview: PlanArgs { plan: true, .. },
+                        ..
+                    })
             )
     }
+
+    /// The output the command was asked for: with `json`, errors are printed as JSON on
+    /// standard output too, so that a script always gets a document.
+    pub fn format(&self) -> Format {
+        match self {
+            Command::Makemigrations(args) => args.format,
+            Command::Showmigrations { output }
+            | Command::Current { output }
+            | Command::History { output, .. }
+            | Command::Check { output } => output.format,
+            Command::Migrate { preview, .. } | Command::Rollback(RollbackArgs { preview, .. }) => {
+                preview.format
+            }
+            _ => Format::Text,
+        }
+    }
+}
+
+/// `--format` of the commands that report.
+#[derive(Debug, Args)]
+pub struct OutputArg {
+    /// Output: text, or json for programs (one document on stdout, errors too; docs/json.md).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+/// `migrate --plan`, `rollback --plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Write nothing and take no lock: list what would run, in order, with the steps that lose
+    /// data; or refuse as the command would (same message and exit code).
+    #[arg(long)]
+    pub plan: bool,
+    /// Output of --plan: text, or json for programs (docs/json.md).
+    #[arg(long, value_enum, default_value = "text", requires = "plan")]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -246,11 +303,11 @@ pub struct BackupDirArg {
 #[derive(Debug, Args)]
 pub struct MigrateBackupArgs {
     /// Save the database to a backup file before applying anything (see `backup`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "plan")]
     pub backup: bool,
     /// When a migration fails, restore that backup, so the database is as before this run
     /// (implies --backup).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "plan")]
     pub restore_on_failure: bool,
     #[command(flatten)]
     pub dir: BackupDirArg,
@@ -291,8 +348,10 @@ pub struct RollbackArgs {
     pub lock_timeout: u64,
     /// Run nothing; print the SQL of the `down` of each migration this rollback would revert,
     /// newest first, with the tracking rows. Reads only.
-    #[arg(long, conflicts_with_all = ["fake", "retry"])]
+    #[arg(long, conflicts_with_all = ["fake", "retry", "plan"])]
     pub sql: bool,
+    #[command(flatten)]
+    pub preview: PlanArgs,
 }
 
 /// `--steps`: a count of migrations to revert, which 0 is not (it would do nothing and say OK).
@@ -309,7 +368,7 @@ pub async fn run(project: Project) -> ExitCode {
     let cli = Cli::parse();
     crate::verbose::init(cli.verbose);
     crate::interrupt::exit_on_ctrl_c();
-    let json = matches!(&cli.command, Command::Makemigrations(args) if args.format == Format::Json);
+    let json = cli.command.format() == Format::Json;
     let result = match backups::require_database(&cli) {
         Ok(()) => commands::dispatch(project, cli).await,
         Err(refused) => Err(refused),

@@ -10,9 +10,7 @@ use serde_json::{json, Value};
 use super::Format;
 use crate::autodetect::{Compared, Plan};
 use crate::error::Error;
-
-/// Bumped only when a field changes meaning or goes away.
-const FORMAT_VERSION: u32 = 1;
+use crate::report::{OperationView, PlannedAction, RunPlan, FORMAT_VERSION};
 
 /// `  ! Drop column users.bio (users has 1,204 rows)`, `  + Add column users.phone`.
 pub(super) fn print_operations(operations: &[Operation], rows: &[Option<u64>]) {
@@ -154,14 +152,64 @@ fn operations_json(operations: &[Operation], rows: &[Option<u64>]) -> Vec<Value>
     operations
         .iter()
         .zip(rows)
-        .map(|(op, rows)| {
-            json!({
-                "kind": op.kind(),
-                "description": op.describe(),
-                "destructive": op.loses_data().is_some(),
-                "loses": op.loses_data(),
-                "rows": rows,
-            })
-        })
+        .map(|(op, rows)| json!(OperationView::new(op, *rows)))
         .collect()
+}
+
+/// One report as a JSON document on standard output (docs/json.md).
+pub(super) fn print_json(report: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(report).expect("reports serialize")
+    );
+}
+
+/// `migrate --plan`, `rollback --plan`: each migration in the order it would be done, how, and
+/// the `// !` lines of what would run.
+pub(super) fn print_run_plan(plan: &RunPlan, format: Format) {
+    if format == Format::Json {
+        print_json(plan);
+        return;
+    }
+    let count = plan.migrations.len();
+    if let Some(name) = &plan.clears_half_applied {
+        println!("Would clear the half-applied record of {name}.");
+    }
+    if plan.records_checksums {
+        println!("Would record the checksums of the migrations applied before they were kept.");
+    }
+    let undoing = plan.command == "rollback";
+    match (count, undoing, plan.fake) {
+        (0, false, _) => println!("No migrations to apply."),
+        (0, true, _) => println!("No migrations to roll back."),
+        (_, false, false) => println!("Would apply {count} migration(s), in this order:"),
+        (_, false, true) => println!(
+            "Would record {count} migration(s) as applied, without running them, in this order:"
+        ),
+        (_, true, false) => println!("Would revert {count} migration(s), in this order:"),
+        (_, true, true) => println!(
+            "Would record {count} migration(s) as not applied, without running their down, in this order:"
+        ),
+    }
+    for migration in &plan.migrations {
+        let how = match migration.action {
+            PlannedAction::RecordBaseline => {
+                "  (recorded as applied without running: a baseline whose tables exist here)"
+            }
+            _ => "",
+        };
+        println!("  {}{how}", migration.name);
+        for line in &migration.data_loss {
+            println!("    ! {line}");
+        }
+    }
+    if plan.loses_data() {
+        let how = if undoing {
+            "their data cannot be restored (`// !` in down)"
+        } else {
+            "they lose data (`// !` in up); `migrate` asks first at a terminal"
+        };
+        println!("Steps marked ! are in the migration files: {how}.");
+    }
+    println!("Nothing was changed: this is a plan (without --plan the command runs it).");
 }
