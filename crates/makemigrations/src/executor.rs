@@ -749,7 +749,7 @@ pub async fn run_in(
     record(txn, migration.name(), direction, &before, checksum).await
 }
 
-async fn run_direction(
+pub(crate) async fn run_direction(
     manager: &SchemaManager<'_>,
     migration: &dyn MigrationTrait,
     direction: Direction,

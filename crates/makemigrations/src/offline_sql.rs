@@ -317,8 +317,10 @@ async fn run_one(
         None
     };
     let outcome = match &txn {
-        Some(txn) => run_direction(&SchemaManager::new(txn), migration, step.direction).await,
-        None => run_direction(&SchemaManager::new(conn), migration, step.direction).await,
+        Some(txn) => {
+            executor::run_direction(&SchemaManager::new(txn), migration, step.direction).await
+        }
+        None => executor::run_direction(&SchemaManager::new(conn), migration, step.direction).await,
     };
     let ran = capture.take();
     outcome?;
@@ -360,20 +362,6 @@ async fn run_one(
         statements,
         reads: ran.reads,
     })
-}
-
-async fn run_direction(
-    manager: &SchemaManager<'_>,
-    migration: &dyn MigrationTrait,
-    direction: Direction,
-) -> Result<(), DbErr> {
-    crate::unwind::catch_panic(async {
-        match direction {
-            Direction::Up => migration.up(manager).await,
-            Direction::Down => migration.down(manager).await,
-        }
-    })
-    .await
 }
 
 /// A baseline whose tables exist: recorded as applied, its tables made the project's own

@@ -793,21 +793,26 @@ async fn validate(db: &DatabaseConnection) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn rollback(
-    project: &Project,
-    db: &DatabaseConnection,
-    lock: &mut lock::RunLock,
-    args: &RollbackArgs,
-) -> Result<ExitCode, Error> {
-    let request = migrate::DownRequest {
+/// What `rollback`'s flags ask for (`--sql` ignores `--fake` and `--retry`, which clap refuses
+/// beside it).
+fn down_request(args: &RollbackArgs) -> migrate::DownRequest<'_> {
+    migrate::DownRequest {
         steps: args.steps,
         to: args.to.as_deref(),
         all: args.all,
         fake: args.fake,
         retry: args.retry,
         force: args.force,
-    };
-    let plan = migrate::plan_down(project, db, request).await?;
+    }
+}
+
+async fn rollback(
+    project: &Project,
+    db: &DatabaseConnection,
+    lock: &mut lock::RunLock,
+    args: &RollbackArgs,
+) -> Result<ExitCode, Error> {
+    let plan = migrate::plan_down(project, db, down_request(args)).await?;
     match migrate::revert(db, plan, lock, &mut PrintSteps).await {
         Ok(0) => {
             println!("No migrations to roll back.");
@@ -1062,15 +1067,7 @@ async fn rollback_plan(
     db: &DatabaseConnection,
     args: &RollbackArgs,
 ) -> Result<ExitCode, Error> {
-    let request = migrate::DownRequest {
-        steps: args.steps,
-        to: args.to.as_deref(),
-        all: args.all,
-        fake: args.fake,
-        retry: args.retry,
-        force: args.force,
-    };
-    let plan = migrate::plan_down(project, db, request).await?;
+    let plan = migrate::plan_down(project, db, down_request(args)).await?;
     let report = crate::report::down_plan(project, &plan);
     super::plan_output::print_run_plan(&report, args.preview.format);
     Ok(ExitCode::SUCCESS)
@@ -1111,14 +1108,7 @@ async fn rollback_sql(
     db: &DatabaseConnection,
     args: &RollbackArgs,
 ) -> Result<ExitCode, Error> {
-    let request = migrate::DownRequest {
-        steps: args.steps,
-        to: args.to.as_deref(),
-        all: args.all,
-        force: args.force,
-        ..Default::default()
-    };
-    let script = crate::offline_sql::revert(project, db, request).await?;
+    let script = crate::offline_sql::revert(project, db, down_request(args)).await?;
     print!("{}", script.render());
     Ok(ExitCode::SUCCESS)
 }
