@@ -34,6 +34,9 @@ pub struct Compared {
     pub stored_alike: Vec<StoredAlike>,
     /// Differences the differ saw and did not make operations of (SQLite spellings).
     pub notes: Vec<Note>,
+    /// What the entities declare, before kept and ignored facts of the database went into
+    /// `desired`: what the schema snapshot records.
+    pub declared: Schema,
 }
 
 impl Compared {
@@ -96,6 +99,10 @@ where
             keep
         });
     }
+    // What the entities themselves declare, before the database's version of kept and ignored
+    // facts goes in: the snapshot records this, and only this is compared with it (a fact kept
+    // from the database differs by backend, and would flip an alter back and forth).
+    let declared = desired.clone();
     let declared_renames = apply_declarations(
         &mut live,
         &mut desired,
@@ -109,8 +116,13 @@ where
     // A change of declared type that this backend stores alike (SQLite's i32 and i64) shows
     // against the snapshot's declared types, and becomes an alter on every backend.
     let snapshot = crate::writer::snapshot_path(project.migrations_dir.as_ref());
-    if let Some(declared) = crate::writer::read_declared_types(&snapshot)? {
-        makemigrations_core::snapshot::mark_declared_type_changes(&mut live, &desired, &declared);
+    if let Some(in_snapshot) = crate::writer::read_declared_types(&snapshot)? {
+        let entities_only = declared_columns_only(&desired, &declared);
+        makemigrations_core::snapshot::mark_declared_type_changes(
+            &mut live,
+            &entities_only,
+            &in_snapshot,
+        );
     }
     let options = DiffOptions {
         backend: core_backend(db.get_database_backend()),
@@ -118,14 +130,31 @@ where
         exact_sqlite_types: project.exact_sqlite_types,
         exact_names: project.exact_names,
     };
-    Ok(Compared::finish(
+    let mut compared = Compared::finish(
         live,
         desired,
         options,
         declared_renames,
         kept_enums,
         ignored,
-    ))
+    );
+    compared.declared = declared;
+    Ok(compared)
+}
+
+/// `desired` with only the columns that are the entities' own declaration: a column the
+/// database's version replaced (`keep_database`, an `ignore` field kept as it is) is left out.
+fn declared_columns_only(desired: &Schema, declared: &Schema) -> Schema {
+    let mut only = desired.clone();
+    for (name, table) in only.tables.iter_mut() {
+        let entity_table = declared.tables.get(name);
+        table.columns.retain(|column| {
+            entity_table
+                .and_then(|t| t.column(&column.name))
+                .is_some_and(|own| own.col_type == column.col_type && own.db_type == column.db_type)
+        });
+    }
+    only
 }
 
 /// What the entities declare beyond their tables: renames and `ignore` fields.
@@ -241,6 +270,7 @@ impl Compared {
         let diffed = without_kept_enums(result.operations, &kept_enums);
         let notes = result.notes;
         Compared {
+            declared: desired.clone(),
             live,
             desired,
             declared_renames,

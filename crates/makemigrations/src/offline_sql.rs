@@ -566,9 +566,24 @@ impl Capture {
                 txn.execute_unprepared("PRAGMA query_only = ON").await?;
                 txn
             }
+            // Bounded: a read that waits behind another run's lock must not hang the command.
+            DbBackend::Postgres => {
+                let txn = db
+                    .begin_with_config(None, Some(AccessMode::ReadOnly))
+                    .await?;
+                txn.execute_unprepared(
+                    "SET LOCAL statement_timeout = '30s'; SET LOCAL lock_timeout = '10s'",
+                )
+                .await?;
+                txn
+            }
             _ => {
-                db.begin_with_config(None, Some(AccessMode::ReadOnly))
-                    .await?
+                let txn = db
+                    .begin_with_config(None, Some(AccessMode::ReadOnly))
+                    .await?;
+                txn.execute_unprepared("SET SESSION innodb_lock_wait_timeout = 10")
+                    .await?;
+                txn
             }
         };
         let reader = Arc::new(reader);
@@ -791,11 +806,29 @@ fn only_reads(sql: &str) -> bool {
         return false;
     };
     match first.as_str() {
-        "SELECT" | "WITH" | "SHOW" | "VALUES" | "TABLE" | "DESCRIBE" | "DESC" => true,
+        // A read-only transaction still lets a SELECT write a file on a MySQL server.
+        "SELECT" | "WITH" => !sql.to_ascii_uppercase().contains(" INTO "),
+        "SHOW" | "VALUES" | "TABLE" | "DESCRIBE" | "DESC" => true,
         // EXPLAIN ANALYZE runs the statement.
         "EXPLAIN" => !sql.to_ascii_uppercase().contains("ANALYZE"),
-        // `PRAGMA foreign_keys = OFF` sets; `PRAGMA foreign_keys` reads.
-        "PRAGMA" => !sql.contains('='),
+        // `PRAGMA foreign_keys = OFF` and `PRAGMA query_only(0)` set; `PRAGMA foreign_keys`
+        // reads, and so do the pragmas that take a table (`table_info("users")`).
+        "PRAGMA" => {
+            let upper = sql.to_ascii_uppercase();
+            !sql.contains('=')
+                && (!sql.contains('(')
+                    || [
+                        "TABLE_INFO",
+                        "TABLE_XINFO",
+                        "INDEX_LIST",
+                        "INDEX_INFO",
+                        "INDEX_XINFO",
+                        "FOREIGN_KEY_LIST",
+                        "FOREIGN_KEY_CHECK",
+                    ]
+                    .iter()
+                    .any(|pragma| upper.contains(pragma)))
+        }
         _ => false,
     }
 }

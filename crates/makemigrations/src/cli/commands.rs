@@ -341,11 +341,12 @@ async fn makemigrations(
         }
     };
     let print_notes = || super::plan_output::print_notes(&compared.notes);
-    let snapshot = writer::SnapshotUpdate::of(project.migrations_dir.as_ref(), &compared.desired)?;
+    let snapshot = writer::SnapshotUpdate::of(project.migrations_dir.as_ref(), &compared.declared)?;
     if operations.is_empty() {
-        // The snapshot alone can change: a project from before snapshots, or a declared fact
-        // that this backend does not keep (a comment on SQLite), which no migration changes here.
-        let writes = !args.check && !args.dry_run;
+        // Without a migration the snapshot is written only when it is missing (a project from
+        // before snapshots): it describes what the migrations create, so a fact that changed
+        // without one (a comment on SQLite) waits for the next migration, shown as a diff.
+        let writes = !args.check && !args.dry_run && snapshot.old.is_none();
         if writes {
             snapshot.write()?;
         }
@@ -353,6 +354,11 @@ async fn makemigrations(
         if !json {
             println!("No changes detected");
             print_notes();
+            if snapshot.old.is_some() && snapshot.changes() && !args.check && !args.dry_run {
+                println!(
+                    "The schema snapshot differs from the entities in what this database does not keep; no migration is needed here, so it is left as it is and the next migration updates it."
+                );
+            }
             print_snapshot(&snapshot, writes);
         }
         return Ok(ExitCode::SUCCESS);
