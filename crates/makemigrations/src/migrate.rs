@@ -81,6 +81,11 @@ impl UpPlan {
         self.adoption.is_some()
     }
 
+    /// The checksum rows the run records first (`records_checksums`), for printing them.
+    pub fn checksum_rows(&self) -> Option<&[history::ChecksumRow]> {
+        self.adoption.as_deref()
+    }
+
     /// Whether the run writes anything at all (the tool's own tables included).
     fn writes(&self) -> bool {
         !self.steps.is_empty() || self.resolved.is_some() || self.adoption.is_some()

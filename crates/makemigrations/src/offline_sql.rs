@@ -31,7 +31,8 @@
 //! The tool's bookkeeping is printed as `migrate` and `rollback` write it: its tables where they
 //! are missing, the `seaql_migrations` row, the checksum and position (`makemigrations_checksums`)
 //! and which tables the migration created or dropped (`makemigrations_owned_tables`, found from the
-//! recorded `CREATE TABLE`, `DROP TABLE` and renames). Not printed: the run log and, on MySQL, the
+//! recorded `CREATE TABLE`, `DROP TABLE` and renames). Before them, as `migrate` does, the checksum
+//! rows of migrations applied before checksums were kept. Not printed: the run log and, on MySQL, the
 //! started-record that lets `migrate` refuse a migration killed halfway; both describe a run of
 //! the tool, not the schema.
 
@@ -69,6 +70,9 @@ pub struct Script {
     pub kind: ScriptKind,
     /// The tool's tables that are missing here, which `migrate` creates before anything else.
     pub setup: Vec<String>,
+    /// The checksum rows of migrations applied before checksums were kept, which `migrate`
+    /// records before running anything (`executor::record_checksums`).
+    pub checksums: Vec<String>,
     pub migrations: Vec<MigrationSql>,
 }
 
@@ -106,11 +110,18 @@ pub async fn one(
         .into_iter()
         .flat_map(|m| m.lines)
         .collect(),
-        Direction::Down => gate::revert_plan(project.migration_facts, &[name])
-            .cannot_restore
-            .into_iter()
-            .flat_map(|m| m.lines)
-            .collect(),
+        Direction::Down => {
+            let plan = gate::revert_plan(project.migration_facts, &[name]);
+            // `rollback` refuses to revert a baseline (its down drops every adopted table): so
+            // does printing it.
+            if !plan.baselines.is_empty() {
+                return Err(Error::BaselineRollback(plan.baselines));
+            }
+            plan.cannot_restore
+                .into_iter()
+                .flat_map(|m| m.lines)
+                .collect()
+        }
     };
     let checksum = history::file_checksum(project.migration_facts, name);
     let steps = vec![Step {
@@ -120,7 +131,7 @@ pub async fn one(
         marked,
         baseline_tables: None,
     }];
-    capture_script(db, ScriptKind::One, steps).await
+    capture_script(db, ScriptKind::One, None, steps).await
 }
 
 /// `migrate --sql [TARGET]`: the SQL of every pending migration up to TARGET, in order, after the
@@ -159,7 +170,7 @@ pub async fn pending(
             }
         })
         .collect();
-    capture_script(db, ScriptKind::Pending, steps).await
+    capture_script(db, ScriptKind::Pending, plan.checksum_rows(), steps).await
 }
 
 /// `rollback --sql`: the SQL of the migrations `rollback` would revert with the same selectors,
@@ -188,7 +199,7 @@ pub async fn revert(
             baseline_tables: None,
         })
         .collect();
-    capture_script(db, ScriptKind::Revert, steps).await
+    capture_script(db, ScriptKind::Revert, None, steps).await
 }
 
 /// One migration to capture.
@@ -201,13 +212,15 @@ struct Step<'a> {
     baseline_tables: Option<&'a [&'static str]>,
 }
 
+/// `checksums`: the rows `migrate` records before the steps (`UpPlan::checksum_rows`).
 async fn capture_script(
     db: &DatabaseConnection,
     kind: ScriptKind,
+    checksums: Option<&[history::ChecksumRow]>,
     steps: Vec<Step<'_>>,
 ) -> Result<Script, Error> {
     let capture = Capture::open(db).await?;
-    let result = capture_steps(&capture, kind, steps).await;
+    let result = capture_steps(&capture, kind, checksums, steps).await;
     capture.close().await;
     result
 }
@@ -215,6 +228,7 @@ async fn capture_script(
 async fn capture_steps(
     capture: &Capture,
     kind: ScriptKind,
+    checksums: Option<&[history::ChecksumRow]>,
     steps: Vec<Step<'_>>,
 ) -> Result<Script, Error> {
     let backend = capture.backend;
@@ -233,6 +247,15 @@ async fn capture_steps(
     };
     executor::ensure_tracking_tables(&capture.conn).await?;
     let setup = capture.take().statements;
+    let checksums = match checksums {
+        Some(rows) => {
+            executor::record_checksums(&capture.conn, rows).await?;
+            // They renumber every applied migration: the new ones come after the last of them.
+            last_order = rows.iter().map(|r| r.order).max().unwrap_or(0);
+            capture.take().statements
+        }
+        None => Vec::new(),
+    };
     let mut migrations = Vec::new();
     for (position, step) in steps.into_iter().enumerate() {
         let name = step.migration.name().to_string();
@@ -264,6 +287,7 @@ async fn capture_steps(
         backend,
         kind,
         setup,
+        checksums,
         migrations,
     })
 }
@@ -470,9 +494,16 @@ impl Script {
                 "-- The SQL of reverting {count} migration(s) on {backend}, newest first, as `rollback` would run it. Nothing was run.\n"
             ),
         };
-        if !self.setup.is_empty() && count > 0 {
+        let writes = count > 0 || !self.checksums.is_empty();
+        if !self.setup.is_empty() && writes {
             out.push_str("\n-- The tool's tables missing here, which `migrate` creates first:\n");
             for statement in &self.setup {
+                push_statement(&mut out, statement);
+            }
+        }
+        if !self.checksums.is_empty() {
+            out.push_str("\n-- The checksums and positions of the migrations applied before they were kept, which `migrate` records next:\n");
+            for statement in &self.checksums {
                 push_statement(&mut out, statement);
             }
         }
@@ -1268,6 +1299,7 @@ mod tests {
             backend: DbBackend::Postgres,
             kind: ScriptKind::Pending,
             setup: vec!["CREATE TABLE \"seaql_migrations\" (\"version\" varchar)".into()],
+            checksums: vec![],
             migrations: vec![
                 MigrationSql {
                     name: "m1".into(),

@@ -123,12 +123,32 @@ pub fn read_declared_types(path: &Path) -> Result<Option<Snapshot>, Error> {
 /// Writes the snapshot whole or not at all (a temporary file renamed over it), so that an
 /// interrupted run never leaves half a snapshot to be committed.
 pub fn write_snapshot(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)?;
+    // A unique name in the same directory: two runs never share it, the rename stays on one file
+    // system, and on any failure before the rename it is removed.
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".schema.snapshot.")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    temporary.write_all(text.as_bytes())?;
+    // A temporary file is private (0600); the snapshot keeps the permissions of the one it
+    // replaces, or those of an ordinary source file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let permissions = std::fs::metadata(path)
+            .map(|m| m.permissions())
+            .unwrap_or_else(|_| std::fs::Permissions::from_mode(0o644));
+        temporary.as_file().set_permissions(permissions)?;
     }
-    let temporary = path.with_extension("snapshot.tmp");
-    std::fs::write(&temporary, text)?;
-    std::fs::rename(&temporary, path)
+    // On disk before the rename: after a crash the file is the old snapshot or the new one.
+    temporary.as_file().sync_all()?;
+    temporary.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// The snapshot a run would leave: the one on disk (`None`: there is none yet) and the new text.
@@ -231,6 +251,24 @@ mod tests {
             refused.contains("cannot be read: it has git conflict markers (line 1)"),
             "{refused}"
         );
-        assert!(!path.with_extension("snapshot.tmp").exists());
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("src"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["schema.snapshot"], "no temporary file is left");
+    }
+
+    #[test]
+    fn a_snapshot_that_cannot_be_written_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory where the snapshot goes: the rename over it fails.
+        let path = dir.path().join("schema.snapshot");
+        std::fs::create_dir(&path).unwrap();
+        assert!(write_snapshot(&path, "# format 1\n").is_err());
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["schema.snapshot"]);
     }
 }

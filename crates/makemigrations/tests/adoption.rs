@@ -361,6 +361,15 @@ async fn adopt(db: &Backend, empty: &Backend, production: &Backend) {
         out.text
     );
     assert_eq!(rows(db).await, adopted_rows, "{name}");
+    // Nor is the SQL of that `down` printed, as if it could run.
+    let baseline_version = baseline[0].trim_end_matches(".rs");
+    let out = project.run(db, &["sqlmigrate", baseline_version, "--backwards"]);
+    assert_eq!(out.code, Some(2), "{name}: {}", out.text);
+    assert!(
+        out.text.contains("is a baseline") && !out.text.contains("DROP TABLE"),
+        "{name}: {}",
+        out.text
+    );
 
     // The team keeps the database's indexes and defaults: nothing is left to do.
     keep_database(

@@ -333,5 +333,38 @@ async fn prints_the_sql_of_migrations_and_changes_nothing() {
             applied,
             "{name}: the read-only run changed the database"
         );
+
+        // Migrations applied before checksums were kept: `migrate` records their rows first, so
+        // the script prints them before WIDEN, which comes after them.
+        db.execute("DELETE FROM makemigrations_checksums").await;
+        let unrecorded = ok(
+            project.run(db, &["migrate", "--sql"]),
+            "migrate --sql without checksums",
+            db,
+        );
+        let rows_at = position(&unrecorded, "applied before they were kept");
+        let initial_at = position(&unrecorded, &format!("'{initial}'"));
+        let probe_at = position(&unrecorded, &format!("'{PROBE}'"));
+        let widen_at = position(&unrecorded, &format!("-- {WIDEN} (up)"));
+        assert!(
+            rows_at < initial_at && initial_at < probe_at && probe_at < widen_at,
+            "{name}: checksum rows first:\n{unrecorded}"
+        );
+        run_script(db, &unrecorded).await;
+        let orders = support::texts(
+            db,
+            &format!("SELECT CAST(applied_order AS {as_text}) FROM makemigrations_checksums ORDER BY applied_order"),
+        )
+        .await;
+        assert_eq!(
+            orders,
+            ["1", "2", "3"],
+            "{name}: positions after the script"
+        );
+        let listed = ok(project.run(db, &["showmigrations"]), "showmigrations", db);
+        assert!(
+            listed.contains(&format!("[X] {WIDEN}")),
+            "{name}: WIDEN not applied after running the script:\n{listed}"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! The schema snapshot through the real binary: the same entities write the same bytes on every
 //! backend; a missing snapshot is written without a diff; `--dry-run` shows the diff and writes
-//! nothing; and an `i32 -> i64` change, which SQLite stores alike, is seen against the snapshot,
+//! nothing (nor do `--check` and `--plan`); and an `i32 -> i64` change, which SQLite stores alike, is seen against the snapshot,
 //! reported by `check` and written as an alter that PostgreSQL and MySQL apply.
 
 mod support;
@@ -131,6 +131,28 @@ async fn a_wider_integer_made_on_sqlite_is_an_alter_everywhere() {
         1,
         "--dry-run wrote a migration"
     );
+
+    // Nor does any other run that only reports: the snapshot stays byte for byte.
+    let before_bytes = std::fs::read(snapshot_path(&project)).unwrap();
+    for (args, code) in [
+        (&["makemigrations", "--check"][..], 1),
+        (&["makemigrations", "--plan", "--format", "json"][..], 0),
+        (&["makemigrations", "--dry-run", "--format", "json"][..], 0),
+    ] {
+        let out = project.run(sqlite, args);
+        assert_eq!(out.code, Some(code), "{args:?}: {}", out.text);
+        assert!(out.text.contains("position"), "{args:?}: {}", out.text);
+        assert_eq!(
+            std::fs::read(snapshot_path(&project)).unwrap(),
+            before_bytes,
+            "{args:?} changed the snapshot"
+        );
+        assert_eq!(
+            project.migration_files().len(),
+            1,
+            "{args:?} wrote a migration"
+        );
+    }
 
     // The migration: the alter, in both directions; the snapshot updated, with its diff shown.
     let out = project.run(
