@@ -517,14 +517,19 @@ pub fn mark_declared_type_changes(
 
 /// `declared integer() -> big_integer()` for an alter that [`mark_declared_type_changes`] made.
 pub fn describe_declared_change(from: &Column, to: &Column) -> Option<String> {
-    from.db_type.ends_with(MARK).then(|| {
-        format!(
-            "declared {} -> {} (stored alike as {})",
-            type_text(&from.col_type),
-            type_text(&to.col_type),
-            to.db_type
-        )
-    })
+    // `up` goes from the marked column; `down`, its reverse, goes to it.
+    let stored = if from.db_type.ends_with(MARK) {
+        &to.db_type
+    } else if to.db_type.ends_with(MARK) {
+        &from.db_type
+    } else {
+        return None;
+    };
+    Some(format!(
+        "declared {} -> {} (stored alike as {stored})",
+        type_text(&from.col_type),
+        type_text(&to.col_type),
+    ))
 }
 
 #[cfg(test)]
