@@ -34,9 +34,6 @@ pub struct Compared {
     pub stored_alike: Vec<StoredAlike>,
     /// Differences the differ saw and did not make operations of (SQLite spellings).
     pub notes: Vec<Note>,
-    /// What the entities declare, before kept and ignored facts of the database went into
-    /// `desired`: what the schema snapshot records.
-    pub declared: Schema,
 }
 
 impl Compared {
@@ -100,8 +97,8 @@ where
         });
     }
     // What the entities themselves declare, before the database's version of kept and ignored
-    // facts goes in: the snapshot records this, and only this is compared with it (a fact kept
-    // from the database differs by backend, and would flip an alter back and forth).
+    // facts goes in: only this is compared with the snapshot (a fact kept from the database is
+    // the database's, not a declared change).
     let declared = desired.clone();
     let declared_renames = apply_declarations(
         &mut live,
@@ -130,16 +127,14 @@ where
         exact_sqlite_types: project.exact_sqlite_types,
         exact_names: project.exact_names,
     };
-    let mut compared = Compared::finish(
+    Ok(Compared::finish(
         live,
         desired,
         options,
         declared_renames,
         kept_enums,
         ignored,
-    );
-    compared.declared = declared;
-    Ok(compared)
+    ))
 }
 
 /// `desired` with only the columns that are the entities' own declaration: a column the
@@ -270,7 +265,6 @@ impl Compared {
         let diffed = without_kept_enums(result.operations, &kept_enums);
         let notes = result.notes;
         Compared {
-            declared: desired.clone(),
             live,
             desired,
             declared_renames,

@@ -269,7 +269,10 @@ async fn columns_sea_orm_cli_cannot_map_are_kept_through_changes_and_rollbacks()
             "{name}: {}",
             out.text
         );
-        assert!(!out.text.contains("search"), "{name}: {}", out.text);
+        // No operation touches the column the entity does not map (the schema snapshot's diff
+        // after the operations lists it, as the database has it).
+        let operations = out.text.split("schema.snapshot").next().unwrap_or_default();
+        assert!(!operations.contains("search"), "{name}: {}", out.text);
         let source = project.newest_migration_source();
         assert!(!source.contains("search"), "{name}: {source}");
         project.build();
@@ -345,7 +348,10 @@ async fn columns_sea_orm_cli_cannot_map_are_kept_through_changes_and_rollbacks()
             "{name}: {}",
             out.text
         );
-        assert!(!out.text.contains("search"), "{name}: {}", out.text);
+        // No operation touches the column the entity does not map (the schema snapshot's diff
+        // after the operations lists it, as the database has it).
+        let operations = out.text.split("schema.snapshot").next().unwrap_or_default();
+        assert!(!operations.contains("search"), "{name}: {}", out.text);
         let source = project.newest_migration_source();
         assert!(!source.contains("search"), "{name}: {source}");
         project.build();

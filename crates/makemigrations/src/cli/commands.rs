@@ -341,7 +341,7 @@ async fn makemigrations(
         }
     };
     let print_notes = || super::plan_output::print_notes(&compared.notes);
-    let snapshot = writer::SnapshotUpdate::of(project.migrations_dir.as_ref(), &compared.declared)?;
+    let snapshot = writer::SnapshotUpdate::of(project.migrations_dir.as_ref(), &compared.desired)?;
     if operations.is_empty() {
         // Without a migration the snapshot is written only when it is missing (a project from
         // before snapshots): it describes what the migrations create, so a fact that changed
