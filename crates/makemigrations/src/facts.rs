@@ -36,6 +36,25 @@ pub struct MigrationFacts {
     pub names_in_code: Option<&'static [&'static str]>,
 }
 
+impl MigrationFacts {
+    /// A file with no markers, no checksum and code of unknown reach: the start of a struct
+    /// update (`MigrationFacts { checksum, ..MigrationFacts::plain(name, file) }`).
+    pub const fn plain(name: &'static str, file: &'static str) -> Self {
+        MigrationFacts {
+            name,
+            file,
+            data_loss: &[],
+            cannot_restore: &[],
+            todo_backfill_lines: &[],
+            baseline: false,
+            created_tables: &[],
+            postgres_only: &[],
+            checksum: "",
+            names_in_code: None,
+        }
+    }
+}
+
 /// An entity in a module that is not `pub`: the migration crate cannot name it, so the tool does
 /// not see it and leaves its table alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

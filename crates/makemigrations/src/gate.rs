@@ -167,40 +167,19 @@ mod tests {
 
     const FACTS: &[MigrationFacts] = &[
         MigrationFacts {
-            name: "m1",
-            file: "src/migrations/m1.rs",
             data_loss: &["Drop column users.bio: its data is lost"],
             cannot_restore: &["Cannot restore users.bio's data"],
-            todo_backfill_lines: &[],
-            baseline: false,
-            created_tables: &[],
-            postgres_only: &[],
-            checksum: "",
-            names_in_code: None,
+            ..MigrationFacts::plain("m1", "src/migrations/m1.rs")
         },
         MigrationFacts {
-            name: "m2",
-            file: "src/migrations/m2.rs",
-            data_loss: &[],
-            cannot_restore: &[],
             todo_backfill_lines: &[12, 20],
-            baseline: false,
-            created_tables: &[],
             postgres_only: &["users.tags (text[]) is an array"],
-            checksum: "",
-            names_in_code: None,
+            ..MigrationFacts::plain("m2", "src/migrations/m2.rs")
         },
         MigrationFacts {
-            name: "m0_baseline",
-            file: "src/migrations/m0_baseline.rs",
-            data_loss: &[],
-            cannot_restore: &[],
-            todo_backfill_lines: &[],
             baseline: true,
             created_tables: &["users", "orders"],
-            postgres_only: &[],
-            checksum: "",
-            names_in_code: None,
+            ..MigrationFacts::plain("m0_baseline", "src/migrations/m0_baseline.rs")
         },
     ];
 

@@ -242,16 +242,8 @@ mod tests {
 
     fn fact(name: &'static str, checksum: &'static str) -> MigrationFacts {
         MigrationFacts {
-            name,
-            file: "src/migrations/x.rs",
-            data_loss: &[],
-            cannot_restore: &[],
-            todo_backfill_lines: &[],
-            baseline: false,
-            created_tables: &[],
-            postgres_only: &[],
             checksum,
-            names_in_code: None,
+            ..MigrationFacts::plain(name, "src/migrations/x.rs")
         }
     }
 

@@ -1100,16 +1100,8 @@ mod tests {
 
     fn facts(name: &'static str, names_in_code: Option<&'static [&'static str]>) -> MigrationFacts {
         MigrationFacts {
-            name,
-            file: "src/migrations/x.rs",
-            data_loss: &[],
-            cannot_restore: &[],
-            todo_backfill_lines: &[],
-            baseline: false,
-            created_tables: &[],
-            postgres_only: &[],
-            checksum: "",
             names_in_code,
+            ..MigrationFacts::plain(name, "src/migrations/x.rs")
         }
     }
 

@@ -314,16 +314,8 @@ fn facts_of(name: &'static str, text: &str) -> makemigrations::MigrationFacts {
         &*Box::leak(names.into_boxed_slice())
     });
     makemigrations::MigrationFacts {
-        name,
-        file: "src/migrations/x.rs",
-        data_loss: &[],
-        cannot_restore: &[],
-        todo_backfill_lines: &[],
-        baseline: false,
-        created_tables: &[],
-        postgres_only: &[],
-        checksum: "",
         names_in_code: names,
+        ..makemigrations::MigrationFacts::plain(name, "src/migrations/x.rs")
     }
 }
 
