@@ -5,7 +5,7 @@
 //! `existing_*` arguments and Atlas's `Drop*{T}` do. `down` is therefore derived, never diffed:
 //! `down = up.reverse().map(Operation::reverse)`.
 
-use crate::schema::{Column, Default, EnumType, ForeignKey, Index, Table};
+use crate::schema::{Column, Default, EnumType, ForeignKey, Index, Schema, Table};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operation {
@@ -125,6 +125,140 @@ impl Category {
 }
 
 impl Operation {
+    /// Makes the change in the model `schema`, as running it makes it in a database; data
+    /// steps change nothing here. Lenient: an object that is not there is left alone, so that a
+    /// schema that only roughly is the one the operation was made for still comes out right
+    /// where it can (the snapshot of a baseline, `snapshot::before`).
+    pub fn apply_to(&self, schema: &mut Schema) {
+        use Operation::*;
+        match self {
+            CreateEnum(e) => {
+                schema.enums.insert(e.name.clone(), e.clone());
+            }
+            DropEnum(e) => {
+                schema.enums.remove(&e.name);
+            }
+            AlterEnum { name, to, .. } => {
+                if let Some(e) = schema.enums.get_mut(name) {
+                    e.values = to.clone();
+                }
+            }
+            CreateTable(t) => {
+                schema.tables.insert(t.name.clone(), t.clone());
+            }
+            DropTable(t) => {
+                schema.tables.remove(&t.name);
+            }
+            AddColumn { table: t, column } => {
+                if let Some(t) = schema.tables.get_mut(t) {
+                    t.columns.retain(|c| c.name != column.name);
+                    t.columns.push(column.clone());
+                }
+            }
+            DropColumn { table: t, column } => {
+                if let Some(t) = schema.tables.get_mut(t) {
+                    t.columns.retain(|c| c.name != column.name);
+                }
+            }
+            AlterColumn { table: t, from, to } => {
+                if let Some(c) = schema
+                    .tables
+                    .get_mut(t)
+                    .and_then(|t| t.columns.iter_mut().find(|c| c.name == from.name))
+                {
+                    *c = to.clone();
+                }
+            }
+            RenameColumn { table: t, from, to } => {
+                if let Some(t) = schema.tables.get_mut(t) {
+                    let rename = |name: &mut String| {
+                        if name == from {
+                            *name = to.clone();
+                        }
+                    };
+                    t.columns.iter_mut().for_each(|c| rename(&mut c.name));
+                    t.primary_key.iter_mut().for_each(rename);
+                    t.indexes
+                        .iter_mut()
+                        .for_each(|i| i.columns.iter_mut().for_each(rename));
+                    t.foreign_keys
+                        .iter_mut()
+                        .for_each(|k| k.columns.iter_mut().for_each(rename));
+                }
+            }
+            RenameTable { from, to } => {
+                if let Some(mut t) = schema.tables.remove(from) {
+                    t.name = to.clone();
+                    schema.tables.insert(to.clone(), t);
+                }
+                for t in schema.tables.values_mut() {
+                    for key in &mut t.foreign_keys {
+                        if &key.ref_table == from {
+                            key.ref_table = to.clone();
+                        }
+                    }
+                }
+            }
+            UpdateRows { .. } | Backfill { .. } => {}
+            CreateIndex { table: t, index } => {
+                if let Some(t) = schema.tables.get_mut(t) {
+                    t.indexes.retain(|i| i.name != index.name);
+                    t.indexes.push(index.clone());
+                }
+            }
+            DropIndex { table: t, index } => {
+                if let Some(t) = schema.tables.get_mut(t) {
+                    t.indexes.retain(|i| i.name != index.name);
+                }
+            }
+            RenameIndex {
+                table: t,
+                index,
+                to,
+            } => {
+                if let Some(i) = schema
+                    .tables
+                    .get_mut(t)
+                    .and_then(|t| t.indexes.iter_mut().find(|i| i.name == index.name))
+                {
+                    i.name = to.clone();
+                }
+            }
+            AddForeignKey {
+                table: t,
+                foreign_key,
+            } => {
+                if let Some(t) = schema.tables.get_mut(t) {
+                    t.foreign_keys.push(foreign_key.clone());
+                }
+            }
+            DropForeignKey {
+                table: t,
+                foreign_key,
+            } => {
+                if let Some(t) = schema.tables.get_mut(t) {
+                    if let Some(at) = t
+                        .foreign_keys
+                        .iter()
+                        .position(|k| k.signature() == foreign_key.signature())
+                    {
+                        t.foreign_keys.remove(at);
+                    }
+                }
+            }
+            SetPrimaryKey { table: t, to, .. } => {
+                if let Some(t) = schema.tables.get_mut(t) {
+                    t.primary_key = to.clone();
+                }
+            }
+            SetTableComment { table: t, to, .. } => {
+                if let Some(t) = schema.tables.get_mut(t) {
+                    t.comment = to.clone();
+                }
+            }
+        }
+    }
+
     /// The operation that undoes this one. Total: every operation carries its old state.
     pub fn reverse(&self) -> Operation {
         use Operation::*;

@@ -231,6 +231,177 @@ pub fn schema_created_by(operations: &[Operation]) -> Schema {
     schema
 }
 
+/// The schema that `operations` were made from, given the one they make: `made` with each
+/// operation's reverse applied, last first. A baseline's snapshot is the entities' declaration
+/// taken back by the operations the next `makemigrations` will write: what the baseline adopts,
+/// written as the entities declare it wherever the database agrees with them, so that the
+/// snapshot does not change for a table, column or key that no migration changes.
+pub fn before(made: &Schema, operations: &[Operation]) -> Schema {
+    let mut schema = made.clone();
+    for op in operations.iter().rev() {
+        op.reverse().apply_to(&mut schema);
+    }
+    schema
+}
+
+/// One thing a snapshot describes, as compared between two snapshots ([`changed_objects`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Object {
+    Enum(String),
+    /// The table itself: there in one snapshot, not in the other.
+    Table(String),
+    Column {
+        table: String,
+        column: String,
+    },
+    /// What a table has beside its columns: its comment, primary key, indexes and foreign keys.
+    TableKeys(String),
+}
+
+impl Object {
+    /// `users.phone`, `table users`, `enum order_status`, `users's comment, keys or indexes`.
+    pub fn describe(&self) -> String {
+        match self {
+            Object::Enum(name) => format!("enum {name}"),
+            Object::Table(name) => format!("table {name}"),
+            Object::Column { table, column } => format!("column {table}.{column}"),
+            Object::TableKeys(table) => format!("the keys, indexes or comment of table {table}"),
+        }
+    }
+
+    /// What `op` changes, broadly: an index or a key also counts for each of its columns (a
+    /// UNIQUE column and a unique index on it are one thing), so that an operation is never
+    /// taken for something other than the change it makes.
+    pub fn touched_by(op: &Operation) -> Vec<Object> {
+        use Operation::*;
+        let column = |table: &str, column: &str| Object::Column {
+            table: table.to_string(),
+            column: column.to_string(),
+        };
+        let keys = |table: &str, columns: &[String]| {
+            std::iter::once(Object::TableKeys(table.to_string()))
+                .chain(columns.iter().map(|c| column(table, c)))
+                .collect()
+        };
+        match op {
+            CreateEnum(e) | DropEnum(e) => vec![Object::Enum(e.name.clone())],
+            AlterEnum { name, columns, .. } => std::iter::once(Object::Enum(name.clone()))
+                .chain(columns.iter().map(|(t, c)| column(t, c)))
+                .collect(),
+            CreateTable(t) | DropTable(t) => vec![Object::Table(t.name.clone())],
+            RenameTable { from, to } => {
+                vec![Object::Table(from.clone()), Object::Table(to.clone())]
+            }
+            AddColumn { table, column: c } | DropColumn { table, column: c } => {
+                vec![column(table, &c.name)]
+            }
+            AlterColumn { table, from, to } => {
+                vec![column(table, &from.name), column(table, &to.name)]
+            }
+            RenameColumn { table, from, to } => vec![column(table, from), column(table, to)],
+            UpdateRows {
+                table, column: c, ..
+            }
+            | Backfill { table, column: c } => {
+                vec![column(table, c)]
+            }
+            CreateIndex { table, index }
+            | DropIndex { table, index }
+            | RenameIndex { table, index, .. } => keys(table, &index.columns),
+            AddForeignKey { table, foreign_key } | DropForeignKey { table, foreign_key } => {
+                keys(table, &foreign_key.columns)
+            }
+            SetPrimaryKey { table, from, to } => {
+                let mut both = from.clone();
+                both.extend(to.iter().cloned());
+                keys(table, &both)
+            }
+            SetTableComment { table, .. } => vec![Object::TableKeys(table.clone())],
+        }
+    }
+
+    /// The table it belongs to (`None` for an enum).
+    pub fn table(&self) -> Option<&str> {
+        match self {
+            Object::Enum(_) => None,
+            Object::Table(t) | Object::TableKeys(t) | Object::Column { table: t, .. } => Some(t),
+        }
+    }
+}
+
+/// What differs between two snapshots, object by object, sorted: an object there in one and not
+/// in the other, or written differently. Comments and blank lines do not count.
+pub fn changed_objects(old: &str, new: &str) -> Result<Vec<Object>, ParseError> {
+    changed(objects(old, true)?, objects(new, true)?)
+}
+
+/// [`changed_objects`], where a comment is not a difference (for a backend that keeps none).
+pub fn changed_objects_but_comments(old: &str, new: &str) -> Result<Vec<Object>, ParseError> {
+    changed(objects(old, false)?, objects(new, false)?)
+}
+
+fn changed(
+    old: BTreeMap<Object, String>,
+    new: BTreeMap<Object, String>,
+) -> Result<Vec<Object>, ParseError> {
+    let mut changed: Vec<Object> = old
+        .iter()
+        .filter(|(object, text)| new.get(*object) != Some(*text))
+        .map(|(object, _)| object.clone())
+        .collect();
+    changed.extend(
+        new.keys()
+            .filter(|object| !old.contains_key(*object))
+            .cloned(),
+    );
+    changed.sort();
+    Ok(changed)
+}
+
+/// Each object of a snapshot with the text that describes it (without comments, unless
+/// `with_comments`).
+fn objects(text: &str, with_comments: bool) -> Result<BTreeMap<Object, String>, ParseError> {
+    check_readable(text)?;
+    let mut objects: BTreeMap<Object, String> = BTreeMap::new();
+    let mut table: Option<String> = None;
+    for (i, line) in text.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let bad = |reason: String| ParseError::Line {
+            line: i + 1,
+            reason,
+        };
+        let mut tokens = Tokens::new(line).map_err(bad)?;
+        if !with_comments {
+            tokens.drop_trailing_comment();
+        }
+        let described = format!("{:?}", tokens.tokens);
+        let kind = tokens.word().map_err(bad)?;
+        if kind == "comment" && !with_comments {
+            continue;
+        }
+        let object = match (kind.as_str(), &table) {
+            ("enum", _) => Object::Enum(tokens.name().map_err(bad)?),
+            ("table", _) => {
+                let name = tokens.name().map_err(bad)?;
+                table = Some(name.clone());
+                Object::Table(name)
+            }
+            ("column", Some(table)) => Object::Column {
+                table: table.clone(),
+                column: tokens.name().map_err(bad)?,
+            },
+            (_, Some(table)) => Object::TableKeys(table.clone()),
+            _ => return Err(bad(format!("a `{kind}` line before any `table` line"))),
+        };
+        let text = objects.entry(object).or_default();
+        text.push_str(&described);
+        text.push('\n');
+    }
+    Ok(objects)
+}
+
 /// What a snapshot says that the database may not: each column's declared type.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snapshot {
@@ -253,27 +424,12 @@ pub enum ParseError {
 
 /// Reads back the declared types of a snapshot's columns (the rest is for people).
 pub fn parse(text: &str) -> Result<Snapshot, ParseError> {
+    check_readable(text)?;
     let mut snapshot = Snapshot::default();
     let mut enums: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut table: Option<String> = None;
-    let mut format_seen = false;
     for (i, line) in text.lines().enumerate() {
         let number = i + 1;
-        if ["<<<<<<<", "=======", ">>>>>>>", "|||||||"]
-            .iter()
-            .any(|m| line.starts_with(m))
-        {
-            return Err(ParseError::Conflict { line: number });
-        }
-        if let Some(found) = line.strip_prefix("# format ") {
-            if found.trim() != FORMAT.to_string() {
-                return Err(ParseError::OtherFormat {
-                    found: found.trim().to_string(),
-                });
-            }
-            format_seen = true;
-            continue;
-        }
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
         }
@@ -304,10 +460,33 @@ pub fn parse(text: &str) -> Result<Snapshot, ParseError> {
             other => return Err(bad(format!("unknown line kind `{other}`"))),
         }
     }
-    if !format_seen {
-        return Err(ParseError::NoFormat);
-    }
     Ok(snapshot)
+}
+
+/// Refuses a text with git's conflict markers, without a `# format` line, or in another format.
+fn check_readable(text: &str) -> Result<(), ParseError> {
+    let mut format_seen = false;
+    for (i, line) in text.lines().enumerate() {
+        if ["<<<<<<<", "=======", ">>>>>>>", "|||||||"]
+            .iter()
+            .any(|m| line.starts_with(m))
+        {
+            return Err(ParseError::Conflict { line: i + 1 });
+        }
+        if let Some(found) = line.strip_prefix("# format ") {
+            if found.trim() != FORMAT.to_string() {
+                return Err(ParseError::OtherFormat {
+                    found: found.trim().to_string(),
+                });
+            }
+            format_seen = true;
+        }
+    }
+    if format_seen {
+        Ok(())
+    } else {
+        Err(ParseError::NoFormat)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -358,6 +537,18 @@ impl Tokens {
             }
         }
         Ok(Tokens { tokens })
+    }
+
+    /// Leaves out a column's ` comment "..."`, always its last two tokens.
+    fn drop_trailing_comment(&mut self) {
+        let n = self.tokens.len();
+        if n >= 2
+            && self.tokens[0] == Token::Word("column".into())
+            && self.tokens[n - 2] == Token::Word("comment".into())
+            && matches!(self.tokens[n - 1], Token::Quoted(_))
+        {
+            self.tokens.truncate(n - 2);
+        }
     }
 
     fn next(&mut self) -> Result<Token, String> {
@@ -469,6 +660,47 @@ impl Tokens {
     }
 }
 
+/// `(table, column)` now to `(table, column)` in the snapshot, for the columns that declared
+/// renames (`renamed_from`, `TABLE_RENAMED_FROM`) gave a new name.
+pub type FormerNames = BTreeMap<(String, String), (String, String)>;
+
+/// The former names that `declared_renames` (`RenameTable` and `RenameColumn` operations, as
+/// `diff::apply_declared_renames` returns them) give the columns of `desired`.
+pub fn former_names(declared_renames: &[Operation], desired: &Schema) -> FormerNames {
+    let mut tables: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut columns: BTreeMap<(&str, &str), &str> = BTreeMap::new();
+    for op in declared_renames {
+        match op {
+            Operation::RenameTable { from, to } => {
+                tables.insert(to, from);
+            }
+            Operation::RenameColumn { table, from, to } => {
+                columns.insert((table, to), from);
+            }
+            _ => {}
+        }
+    }
+    let mut former = FormerNames::new();
+    for table in desired.tables.values() {
+        let old_table = tables.get(table.name.as_str()).copied();
+        for column in &table.columns {
+            let old_column = columns
+                .get(&(table.name.as_str(), column.name.as_str()))
+                .copied();
+            if old_table.is_some() || old_column.is_some() {
+                former.insert(
+                    (table.name.clone(), column.name.clone()),
+                    (
+                        old_table.unwrap_or(&table.name).to_string(),
+                        old_column.unwrap_or(&column.name).to_string(),
+                    ),
+                );
+            }
+        }
+    }
+    former
+}
+
 /// Marks the end of a live column's `db_type` that [`mark_declared_type_changes`] changed.
 const MARK: &str = " in the snapshot)";
 
@@ -483,6 +715,7 @@ pub fn mark_declared_type_changes(
     live: &mut Schema,
     desired: &Schema,
     snapshot: &Snapshot,
+    former_names: &FormerNames,
 ) -> Vec<(String, String)> {
     let mut marked = Vec::new();
     for (name, live_table) in live.tables.iter_mut() {
@@ -493,17 +726,17 @@ pub fn mark_declared_type_changes(
             let Some(declared) = desired_table.column(&column.name) else {
                 continue;
             };
-            let Some(before) = snapshot
-                .declared_types
-                .get(&(name.clone(), column.name.clone()))
-            else {
+            let now = (name.clone(), column.name.clone());
+            let in_snapshot = former_names.get(&now).unwrap_or(&now);
+            let Some(before) = snapshot.declared_types.get(in_snapshot) else {
                 continue;
             };
+            // Between two enum types the values are compared on every backend already; a text
+            // column that becomes an enum (or back) is stored alike on SQLite, and marked.
             let is_enum = |t: &ColumnType| enum_of(t).is_some();
             if column.db_type != declared.db_type
                 || *before == declared.col_type
-                || is_enum(before)
-                || is_enum(&declared.col_type)
+                || (is_enum(before) && is_enum(&declared.col_type))
             {
                 continue;
             }
@@ -685,7 +918,7 @@ mod tests {
         for schema in [&mut live, &mut desired] {
             schema.tables.get_mut("users").unwrap().columns[1].col_type = ColumnType::BigInteger;
         }
-        let marked = mark_declared_type_changes(&mut live, &desired, &before);
+        let marked = mark_declared_type_changes(&mut live, &desired, &before, &FormerNames::new());
         assert_eq!(marked, [("users".to_string(), "visits".to_string())]);
         let options = crate::DiffOptions {
             backend: crate::Backend::Sqlite,
@@ -708,6 +941,139 @@ mod tests {
         // Unchanged since the snapshot: nothing is marked.
         let mut again = desired.clone();
         let now = parse(&render(&desired)).unwrap();
-        assert!(mark_declared_type_changes(&mut again, &desired, &now).is_empty());
+        assert!(
+            mark_declared_type_changes(&mut again, &desired, &now, &FormerNames::new()).is_empty()
+        );
+    }
+
+    /// A baseline's snapshot: the entities' declaration, taken back by the operations the next
+    /// migration makes; what the database agrees on stays as declared.
+    #[test]
+    fn a_baseline_snapshot_is_the_declaration_before_the_next_migration() {
+        let declared = fixture_schema();
+        let users = declared.tables.get("orders").cloned().unwrap();
+        let mut wider = users.columns[1].clone();
+        let mut narrower = wider.clone();
+        narrower.col_type = ColumnType::String(Some(40));
+        narrower.db_type = "varchar(40)".into();
+        wider.col_type = ColumnType::String(Some(80));
+        let ops = vec![
+            Operation::AlterColumn {
+                table: "orders".into(),
+                from: narrower.clone(),
+                to: wider.clone(),
+            },
+            Operation::AddColumn {
+                table: "orders".into(),
+                column: Column::new("phone", ColumnType::String(Some(20)), "varchar(20)"),
+            },
+        ];
+        let mut made = declared.clone();
+        made.tables.get_mut("orders").unwrap().columns[1] = wider;
+        made.tables
+            .get_mut("orders")
+            .unwrap()
+            .columns
+            .push(Column::new(
+                "phone",
+                ColumnType::String(Some(20)),
+                "varchar(20)",
+            ));
+        let baseline = before(&made, &ops);
+        let users_before = &baseline.tables["orders"];
+        assert_eq!(users_before.columns[1], narrower);
+        assert!(users_before.column("phone").is_none());
+        // Everything else as declared, byte for byte.
+        let changed = changed_objects(&render(&baseline), &render(&declared)).unwrap();
+        assert_eq!(
+            changed,
+            [Object::Column {
+                table: "orders".into(),
+                column: users.columns[1].name.clone()
+            }]
+        );
+    }
+
+    #[test]
+    fn changed_objects_name_each_table_column_key_and_enum_that_differs() {
+        let old = render(&fixture_schema());
+        assert!(changed_objects(&old, &old).unwrap().is_empty());
+        let mut schema = fixture_schema();
+        let orders = schema.tables.get_mut("orders").unwrap();
+        orders.columns[1].nullable = !orders.columns[1].nullable;
+        let column = orders.columns[1].name.clone();
+        orders.indexes.reverse(); // order alone is no change
+        orders.comment = Some("a new comment".into());
+        schema.tables.remove("order_items");
+        let new = render(&schema);
+        let changed = changed_objects(&old, &new).unwrap();
+        assert!(
+            changed.contains(&Object::Table("order_items".into())),
+            "{changed:?}"
+        );
+        assert!(changed.contains(&Object::Column {
+            table: "orders".into(),
+            column
+        }));
+        assert!(changed.contains(&Object::TableKeys("orders".into())));
+        // Without comments, the comment alone is not a change.
+        let but_comments = changed_objects_but_comments(&old, &new).unwrap();
+        assert!(
+            !but_comments.contains(&Object::TableKeys("orders".into())),
+            "{but_comments:?}"
+        );
+        let mut commented = fixture_schema();
+        commented.tables.get_mut("orders").unwrap().columns[0].comment = Some("why".into());
+        assert!(changed_objects_but_comments(&old, &render(&commented))
+            .unwrap()
+            .is_empty());
+        assert!(matches!(
+            changed_objects("<<<<<<< HEAD\n", &new),
+            Err(ParseError::Conflict { line: 1 })
+        ));
+    }
+
+    #[test]
+    fn former_names_follow_declared_table_and_column_renames() {
+        let mut schema = Schema::default();
+        let mut people = Table::new("people");
+        people.columns = vec![
+            Column::new("id", ColumnType::Integer, "integer"),
+            Column::new("full_name", ColumnType::Text, "text"),
+        ];
+        schema.tables.insert("people".into(), people);
+        let renames = [
+            Operation::RenameTable {
+                from: "users".into(),
+                to: "people".into(),
+            },
+            Operation::RenameColumn {
+                table: "people".into(),
+                from: "name".into(),
+                to: "full_name".into(),
+            },
+        ];
+        let former = former_names(&renames, &schema);
+        let key = |t: &str, c: &str| (t.to_string(), c.to_string());
+        assert_eq!(former[&key("people", "full_name")], key("users", "name"));
+        assert_eq!(former[&key("people", "id")], key("users", "id"));
+    }
+
+    /// SQLite keeps a text column and an enum column alike; the snapshot still tells them apart.
+    #[test]
+    fn a_text_column_that_becomes_an_enum_is_marked() {
+        let mut t = Table::new("orders");
+        t.columns = vec![Column::new("status", ColumnType::String(None), "varchar")];
+        let mut live = Schema::default();
+        live.tables.insert("orders".into(), t);
+        let before_text = parse(&render(&live)).unwrap();
+        let mut desired = live.clone();
+        desired.tables.get_mut("orders").unwrap().columns[0].col_type = ColumnType::Enum {
+            name: "status".into(),
+            variants: vec!["a".into(), "b".into()],
+        };
+        let marked =
+            mark_declared_type_changes(&mut live, &desired, &before_text, &FormerNames::new());
+        assert_eq!(marked.len(), 1);
     }
 }

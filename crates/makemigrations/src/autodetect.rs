@@ -22,6 +22,9 @@ use crate::Project;
 pub struct Compared {
     pub live: Schema,
     pub desired: Schema,
+    /// What the entities themselves declare (ignored tables out, no fact of the database's
+    /// kept in): the schema snapshot's content, the same whichever database it is compared with.
+    pub declared: Schema,
     pub declared_renames: Vec<Operation>,
     pub options: DiffOptions,
     /// Enum types that ignored tables use: never dropped, whatever the entities say.
@@ -52,6 +55,19 @@ impl Compared {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect()
+    }
+
+    /// What the schema snapshot says once a migration of these changes is written: the
+    /// entities' own declaration.
+    pub fn snapshot_schema(&self) -> &Schema {
+        &self.declared
+    }
+
+    /// What the schema snapshot says once this database is adopted by a baseline: what the
+    /// baseline creates, written as the entities declare it where the database agrees with them
+    /// (`snapshot::before`), so that only what a later migration changes changes in it.
+    pub fn baseline_snapshot_schema(&self) -> Schema {
+        makemigrations_core::snapshot::before(&self.declared, &self.operations())
     }
 
     /// The operations that bring `live` to `desired`, without any question settled.
@@ -111,14 +127,19 @@ where
         &project.keep_database,
     );
     // A change of declared type that this backend stores alike (SQLite's i32 and i64) shows
-    // against the snapshot's declared types, and becomes an alter on every backend.
+    // against the snapshot's declared types, and becomes an alter on every backend. Without a
+    // migration a snapshot left behind describes nothing this database has (an adoption).
     let snapshot = crate::writer::snapshot_path(project.migrations_dir.as_ref());
-    if let Some(in_snapshot) = crate::writer::read_declared_types(&snapshot)? {
+    let has_migrations = !(project.migrations)().is_empty();
+    if let Some(in_snapshot) =
+        crate::writer::read_declared_types(&snapshot)?.filter(|_| has_migrations)
+    {
         let entities_only = declared_columns_only(&desired, &declared);
         makemigrations_core::snapshot::mark_declared_type_changes(
             &mut live,
             &entities_only,
             &in_snapshot,
+            &makemigrations_core::snapshot::former_names(&declared_renames, &desired),
         );
     }
     let options = DiffOptions {
@@ -130,6 +151,7 @@ where
     Ok(Compared::finish(
         live,
         desired,
+        declared,
         options,
         declared_renames,
         kept_enums,
@@ -243,12 +265,23 @@ impl Compared {
     /// Two schemas compared as they are: no declared renames, nothing ignored (for library
     /// users and tests that build the schemas themselves).
     pub fn of(live: Schema, desired: Schema, options: DiffOptions) -> Compared {
-        Compared::finish(live, desired, options, Vec::new(), Vec::new(), Vec::new())
+        let declared = desired.clone();
+        Compared::finish(
+            live,
+            desired,
+            declared,
+            options,
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        )
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn finish(
         mut live: Schema,
         desired: Schema,
+        declared: Schema,
         options: DiffOptions,
         declared_renames: Vec<Operation>,
         kept_enums: Vec<String>,
@@ -267,6 +300,7 @@ impl Compared {
         Compared {
             live,
             desired,
+            declared,
             declared_renames,
             options,
             kept_enums,

@@ -267,9 +267,39 @@ pub enum FindingKind {
     BackfillPlaceholder,
     /// A pending migration that only PostgreSQL can run, on another backend.
     PostgresOnly,
-    /// The entities differ from the database and no migration says so.
+    /// The entities differ from the schema snapshot (what the migrations create): run
+    /// `makemigrations`.
     EntityChanges,
+    /// The database differs from what its migrations create, where the entities agree with the
+    /// migrations: changed by hand.
+    Drift,
+    /// The entities and the database agree on a change that no migration makes (the database
+    /// was changed by hand to match): no later `makemigrations` would see it.
+    Unrecorded,
 }
+
+impl FindingKind {
+    /// The exit code of a `check` that finds this (docs/guide.md, "check").
+    pub fn exit_code(self) -> u8 {
+        match self {
+            FindingKind::Edited | FindingKind::MissingFile | FindingKind::OutOfOrder => {
+                EXIT_UNTRUSTED_HISTORY
+            }
+            FindingKind::Drift | FindingKind::Unrecorded => EXIT_DRIFT,
+            FindingKind::EntityChanges => EXIT_ENTITY_CHANGES,
+            FindingKind::HalfApplied
+            | FindingKind::Pending
+            | FindingKind::BackfillPlaceholder
+            | FindingKind::PostgresOnly => EXIT_PENDING,
+        }
+    }
+}
+
+/// `check`'s exit codes, one per kind of finding; with several kinds, the first of these wins.
+pub const EXIT_UNTRUSTED_HISTORY: u8 = 6;
+pub const EXIT_DRIFT: u8 = 11;
+pub const EXIT_ENTITY_CHANGES: u8 = 1;
+pub const EXIT_PENDING: u8 = 10;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
@@ -282,7 +312,8 @@ pub struct Finding {
     pub message: String,
 }
 
-/// `check`: exit 0 when nothing is found, 1 otherwise.
+/// `check`: exit 0 when nothing is found; otherwise the code of the most serious kind found
+/// ([`FindingKind::exit_code`]).
 #[derive(Debug, Serialize)]
 pub struct CheckReport {
     pub format_version: u32,
@@ -300,6 +331,22 @@ pub struct CheckReport {
     /// The same, for the text form.
     #[serde(skip)]
     pub entity_operations: Vec<Operation>,
+    /// Whether there is a schema snapshot to compare the entities with. Without one, entity
+    /// changes and drift cannot be told apart: every difference counts as an entity change.
+    pub snapshot: bool,
+    /// What differs between the entities and the snapshot: `column users.phone`, `table tags`.
+    pub changed_objects: Vec<String>,
+    /// The snapshot's diff that `makemigrations` would write, for the text form.
+    #[serde(skip)]
+    pub snapshot_diff: String,
+    /// What would bring the database back to what its migrations create.
+    pub drift: Vec<OperationView>,
+    /// The same, for the text form.
+    #[serde(skip)]
+    pub drift_operations: Vec<Operation>,
+    /// Changed objects that the database already has as the entities say, though no migration
+    /// makes them.
+    pub unrecorded: Vec<String>,
     /// Tables no entity describes and no migration of this project created: left alone.
     pub unmanaged: Vec<String>,
 }
@@ -326,13 +373,30 @@ pub async fn check(project: &Project, db: &DatabaseConnection) -> Result<CheckRe
     });
     let postgres_only_here =
         db.get_database_backend() != DbBackend::Postgres && !apply_plan.postgres_only.is_empty();
-    // Pending migrations are never run here: the entities are compared only without them.
-    let (operations, unmanaged) = if pending.is_empty() {
-        let compared = autodetect::compare(project, db).await?;
-        (compared.operations(), compared.unmanaged)
+    // Pending migrations are never run here: the database is compared only without them. The
+    // entities are compared with the snapshot either way, if there is one.
+    let snapshot_path = crate::writer::snapshot_path(project.migrations_dir.as_ref());
+    let snapshot = crate::writer::read_snapshot(&snapshot_path)?;
+    let compared = if pending.is_empty() || snapshot.is_some() {
+        Some(autodetect::compare(project, db).await?)
     } else {
-        (Vec::new(), Vec::new())
+        None
     };
+    let legs = match &compared {
+        Some(compared) => three_way(
+            compared,
+            snapshot.as_deref(),
+            pending.is_empty(),
+            db.get_database_backend(),
+            &crate::shown_path(&snapshot_path),
+        )?,
+        None => Legs::default(),
+    };
+    let unmanaged = match &compared {
+        Some(compared) if pending.is_empty() => compared.unmanaged.clone(),
+        _ => Vec::new(),
+    };
+    let operations = legs.entity_operations.clone();
     let half_applied = executor::half_applied(db).await?;
 
     let mut findings = Vec::new();
@@ -437,20 +501,53 @@ pub async fn check(project: &Project, db: &DatabaseConnection) -> Result<CheckRe
     } else {
         None
     };
-    if !operations.is_empty() {
-        findings.push(Finding {
-            kind: FindingKind::EntityChanges,
-            migration: None,
-            file: None,
-            line: None,
-            message: "Entity changes with no migration: run `makemigrations`".into(),
-        });
+    let general = |kind, message: String| Finding {
+        kind,
+        migration: None,
+        file: None,
+        line: None,
+        message,
+    };
+    if !operations.is_empty() || (!pending.is_empty() && !legs.changed_objects.is_empty()) {
+        let then = if pending.is_empty() {
+            ""
+        } else {
+            " (after `migrate`)"
+        };
+        findings.push(general(
+            FindingKind::EntityChanges,
+            format!("Entity changes with no migration: run `makemigrations`{then}"),
+        ));
+    }
+    if !legs.drift.is_empty() {
+        findings.push(general(
+            FindingKind::Drift,
+            "Drift: the database differs from what its migrations create (changed by hand?); these would bring it back:".into(),
+        ));
+    }
+    if !legs.unrecorded.is_empty() {
+        findings.push(general(
+            FindingKind::Unrecorded,
+            format!(
+                "Changed in the entities and in the database, but in no migration (the database changed by hand?): {}\n  fix: undo the change in this database, then run `makemigrations`, which writes the migration that makes it everywhere",
+                legs.unrecorded.join(", ")
+            ),
+        ));
     }
     let ok = findings.is_empty();
+    let exit_code = [
+        EXIT_UNTRUSTED_HISTORY,
+        EXIT_DRIFT,
+        EXIT_ENTITY_CHANGES,
+        EXIT_PENDING,
+    ]
+    .into_iter()
+    .find(|code| findings.iter().any(|f| f.kind.exit_code() == *code))
+    .unwrap_or(0);
     Ok(CheckReport {
         format_version: FORMAT_VERSION,
         ok,
-        exit_code: if ok { 0 } else { 1 },
+        exit_code,
         findings,
         entities_compared: pending.is_empty(),
         pending,
@@ -460,7 +557,112 @@ pub async fn check(project: &Project, db: &DatabaseConnection) -> Result<CheckRe
             .map(|op| OperationView::new(op, None))
             .collect(),
         entity_operations: operations,
+        snapshot: snapshot.is_some(),
+        changed_objects: legs.changed_objects,
+        snapshot_diff: legs.snapshot_diff,
+        drift: legs
+            .drift
+            .iter()
+            .map(|op| OperationView::new(op, None))
+            .collect(),
+        drift_operations: legs.drift,
+        unrecorded: legs.unrecorded,
         unmanaged,
+    })
+}
+
+/// The three legs of `check` set against each other: the entities, the schema snapshot (what
+/// the migrations create) and the database.
+#[derive(Default)]
+struct Legs {
+    /// Operations for changes of the entities: their objects differ from the snapshot.
+    entity_operations: Vec<Operation>,
+    /// Operations for differences of the database alone: the entities agree with the snapshot.
+    drift: Vec<Operation>,
+    /// Objects that differ from the snapshot (described).
+    changed_objects: Vec<String>,
+    /// Of those, the ones the database already has as the entities say.
+    unrecorded: Vec<String>,
+    snapshot_diff: String,
+}
+
+/// Sorts the differences between the database and the entities (`compared`, read only when
+/// `database_compared`) by what the snapshot says: where the entities differ from the snapshot
+/// it is an entity change; where they agree with it and the database does not, drift. Without a
+/// snapshot every difference is an entity change, as before snapshots. On a backend that keeps
+/// no comments (SQLite) a change of a comment alone is not counted: the database cannot show it,
+/// and no migration is written for it here.
+fn three_way(
+    compared: &autodetect::Compared,
+    snapshot: Option<&str>,
+    database_compared: bool,
+    backend: DbBackend,
+    shown_snapshot: &str,
+) -> Result<Legs, Error> {
+    use makemigrations_core::snapshot::{self, Object};
+    let operations = if database_compared {
+        compared.operations()
+    } else {
+        Vec::new()
+    };
+    let Some(snapshot) = snapshot else {
+        return Ok(Legs {
+            entity_operations: operations,
+            ..Legs::default()
+        });
+    };
+    let entities = snapshot::render(compared.snapshot_schema());
+    let unreadable = |e: snapshot::ParseError| {
+        Error::Refused(format!(
+            "the schema snapshot {shown_snapshot} cannot be read: {e}\n  fix: restore it from git, or delete it and run `makemigrations`, which writes it again from the entities"
+        ))
+    };
+    let keeps_comments = crate::database::core_backend(backend).keeps_comments();
+    let changed = if keeps_comments {
+        snapshot::changed_objects(snapshot, &entities)
+    } else {
+        snapshot::changed_objects_but_comments(snapshot, &entities)
+    }
+    .map_err(unreadable)?;
+    let is_changed = |object: &Object| {
+        changed.contains(object)
+            || object
+                .table()
+                .is_some_and(|t| changed.contains(&Object::Table(t.to_string())))
+    };
+    let (entity_operations, drift): (Vec<Operation>, Vec<Operation>) = operations
+        .into_iter()
+        .partition(|op| Object::touched_by(op).iter().any(is_changed));
+    let touched: Vec<Object> = entity_operations
+        .iter()
+        .flat_map(Object::touched_by)
+        .collect();
+    // An object counts as made when an operation makes it or the table it belongs to.
+    let made = |object: &Object| {
+        touched.contains(object)
+            || object
+                .table()
+                .is_some_and(|t| touched.contains(&Object::Table(t.to_string())))
+    };
+    let unrecorded = if database_compared {
+        changed
+            .iter()
+            .filter(|object| !made(object))
+            .map(Object::describe)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Legs {
+        entity_operations,
+        drift,
+        changed_objects: changed.iter().map(Object::describe).collect(),
+        unrecorded,
+        snapshot_diff: if changed.is_empty() {
+            String::new()
+        } else {
+            crate::writer::snapshot_diff(snapshot, &entities, shown_snapshot)
+        },
     })
 }
 

@@ -341,7 +341,8 @@ async fn makemigrations(
         }
     };
     let print_notes = || super::plan_output::print_notes(&compared.notes);
-    let snapshot = writer::SnapshotUpdate::of(project.migrations_dir.as_ref(), &compared.desired)?;
+    let snapshot =
+        writer::SnapshotUpdate::of(project.migrations_dir.as_ref(), compared.snapshot_schema())?;
     if operations.is_empty() {
         // Without a migration the snapshot is written only when it is missing (a project from
         // before snapshots): it describes what the migrations create, so a fact that changed
@@ -466,7 +467,7 @@ async fn baseline(
     // What the baseline creates, which is what the migrations create from now on.
     let snapshot = writer::SnapshotUpdate::of(
         project.migrations_dir.as_ref(),
-        &makemigrations_core::snapshot::schema_created_by(&operations),
+        &compared.baseline_snapshot_schema(),
     )?;
     if (args.dry_run || args.check || args.plan) && json {
         println!(
@@ -562,7 +563,6 @@ fn print_differences(kinds: &[makemigrations_core::adoption::KindOfDifference]) 
 /// After the operations: that the schema snapshot is new, or its diff, coloured at a terminal
 /// unless NO_COLOR is set (anstream strips the colours otherwise). Nothing when it is unchanged.
 fn print_snapshot(snapshot: &writer::SnapshotUpdate, written: bool) {
-    use std::io::Write;
     if !snapshot.changes() {
         return;
     }
@@ -575,12 +575,18 @@ fn print_snapshot(snapshot: &writer::SnapshotUpdate, written: bool) {
         (Some(_), true) => println!("Updated {shown}:"),
         (Some(_), false) => println!("Would update {shown}:"),
     }
+    print_colored_diff(&snapshot.diff());
+}
+
+/// A unified diff, coloured at a terminal unless NO_COLOR is set.
+fn print_colored_diff(diff: &str) {
+    use std::io::Write;
     let added = anstyle::AnsiColor::Green.on_default();
     let removed = anstyle::AnsiColor::Red.on_default();
     let hunk = anstyle::AnsiColor::Cyan.on_default();
     let header = anstyle::Style::new().bold();
     let mut out = anstream::stdout().lock();
-    for line in snapshot.diff().lines() {
+    for line in diff.lines() {
         let style = match line {
             l if l.starts_with("+++") || l.starts_with("---") => header,
             l if l.starts_with('+') => added,
@@ -1039,13 +1045,27 @@ async fn check(
             }
             (crate::report::FindingKind::EntityChanges, _) => {
                 println!("{}", finding.message);
-                print_operations(&report.entity_operations);
+                if report.entity_operations.is_empty() {
+                    // Not compared with the database (migrations pending): the snapshot's diff
+                    // says what changed.
+                    print_colored_diff(&report.snapshot_diff);
+                } else {
+                    print_operations(&report.entity_operations);
+                }
+            }
+            (crate::report::FindingKind::Drift, _) => {
+                println!("{}", finding.message);
+                print_operations(&report.drift_operations);
+                println!("  fix: undo the change in this database; to keep it, undo it, declare it in the entities and run `makemigrations`");
             }
             _ => println!("{}", finding.message),
         }
     }
     if let Some(why) = &report.not_compared {
         println!("{why}");
+    }
+    if !report.snapshot && report.entities_compared {
+        println!("No schema snapshot: every difference counts as an entity change (drift cannot be told apart); `makemigrations` writes one");
     }
     if report.ok {
         println!("OK: no pending migrations, and the entities match the database.");
