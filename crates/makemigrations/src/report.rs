@@ -377,8 +377,22 @@ pub async fn check(project: &Project, db: &DatabaseConnection) -> Result<CheckRe
     // entities are compared with the snapshot either way, if there is one.
     let snapshot_path = crate::writer::snapshot_path(project.migrations_dir.as_ref());
     let snapshot = crate::writer::read_snapshot(&snapshot_path)?;
-    let compared = if pending.is_empty() || snapshot.is_some() {
+    let mut snapshot_not_compared = None;
+    let compared = if pending.is_empty() {
         Some(autodetect::compare(project, db).await?)
+    } else if snapshot.is_some() {
+        // With migrations pending, `check` used to read nothing but the history: a scratch
+        // place that cannot be made (no shadow database on MySQL) costs this leg only.
+        match autodetect::compare(project, db).await {
+            Ok(compared) => Some(compared),
+            Err(e) => {
+                snapshot_not_compared = Some(format!(
+                    "Entities not compared with the schema snapshot: {}",
+                    e.to_string().lines().next().unwrap_or_default()
+                ));
+                None
+            }
+        }
     } else {
         None
     };
@@ -491,13 +505,13 @@ pub async fn check(project: &Project, db: &DatabaseConnection) -> Result<CheckRe
             });
         }
     }
-    // Why the entities were not compared, and what lets `check` compare them.
+    // Why the database was not compared, and what lets `check` compare it.
     let not_compared = if !apply_plan.placeholders.is_empty() {
-        Some("Entities not compared: a pending migration cannot run until its placeholder is replaced; then run `migrate`, and `check` again")
+        Some("Database not compared with the entities: a pending migration cannot run until its placeholder is replaced; then run `migrate`, and `check` again")
     } else if postgres_only_here {
-        Some("Entities not compared: a pending migration runs only on PostgreSQL; apply the history there, or check a database that has it applied")
+        Some("Database not compared with the entities: a pending migration runs only on PostgreSQL; apply the history there, or check a database that has it applied")
     } else if !pending.is_empty() {
-        Some("Entities not compared: check compares them once no migration is pending (it never runs one); run `migrate`, then `check` again")
+        Some("Database not compared with the entities: check compares them once no migration is pending (it never runs one); run `migrate`, then `check` again")
     } else {
         None
     };
@@ -551,7 +565,12 @@ pub async fn check(project: &Project, db: &DatabaseConnection) -> Result<CheckRe
         findings,
         entities_compared: pending.is_empty(),
         pending,
-        not_compared: not_compared.map(str::to_string),
+        not_compared: not_compared
+            .map(str::to_string)
+            .map(|why| match &snapshot_not_compared {
+                Some(also) => format!("{why}\n{also}"),
+                None => why,
+            }),
         operations: operations
             .iter()
             .map(|op| OperationView::new(op, None))

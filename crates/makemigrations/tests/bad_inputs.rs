@@ -345,6 +345,37 @@ async fn bad_urls_settings_and_flags() {
     let out = project.run(&db, &["rollback", "--steps", "1", "--to", &initial]);
     assert_usage_error("--steps with --to", &out, "cannot be used with");
 
+    // Asked for JSON, a usage error is a JSON error document on stdout, with the same exit code.
+    for args in [
+        &["showmigrations", "--format", "json", "--bogus"][..],
+        &["check", "--format=json", "--lock-timeout", "abc"],
+        &[
+            "migrate",
+            "--plan",
+            "--format",
+            "json",
+            "--lock-timeout",
+            "abc",
+        ],
+    ] {
+        let out = project.run(&db, args);
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.text);
+        let start = out
+            .text
+            .find('{')
+            .unwrap_or_else(|| panic!("{args:?}: {}", out.text));
+        let document: serde_json::Value = serde_json::from_str(out.text[start..].trim())
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", out.text));
+        assert_eq!(document["error"]["code"], "usage", "{args:?}: {document}");
+        assert_eq!(document["error"]["exit_code"], 2, "{args:?}: {document}");
+        assert!(
+            document["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("error:") && m.contains("Usage:")),
+            "{args:?}: {document}"
+        );
+    }
+
     assert_eq!(
         state(&project, &db).await,
         before,

@@ -65,11 +65,50 @@ async fn the_command_line_guards_and_flags() {
         "{}",
         out.text
     );
+    // `--empty` with JSON: one document, `written` null for --dry-run, the file otherwise.
+    let out = project.run(
+        &db,
+        &["makemigrations", "--empty", "--dry-run", "--format", "json"],
+    );
+    let document: serde_json::Value =
+        serde_json::from_str(out.text[out.text.find('{').unwrap_or(0)..].trim())
+            .unwrap_or_else(|e| panic!("{e}: {}", out.text));
+    assert!(
+        out.success
+            && document["written"].is_null()
+            && document["operations"] == serde_json::json!([]),
+        "{document}"
+    );
     assert_eq!(
         project.migration_files().len(),
         0,
         "--check/--dry-run wrote a file"
     );
+    let out = project.run(
+        &db,
+        &[
+            "makemigrations",
+            "--empty",
+            "--name",
+            "by_hand",
+            "--format",
+            "json",
+        ],
+    );
+    let document: serde_json::Value =
+        serde_json::from_str(out.text[out.text.find('{').unwrap_or(0)..].trim())
+            .unwrap_or_else(|e| panic!("{e}: {}", out.text));
+    assert!(
+        out.success
+            && document["written"]
+                .as_str()
+                .is_some_and(|w| w.ends_with("_by_hand.rs")),
+        "{document}"
+    );
+    let dir = project.crates().join("migration/src/migrations");
+    for file in project.migration_files() {
+        std::fs::remove_file(dir.join(file)).unwrap();
+    }
 
     // The first migration is named `initial`; -m names the next one.
     let out = project.run(&db, &["makemigrations"]);
@@ -88,7 +127,7 @@ async fn the_command_line_guards_and_flags() {
         out.text
     );
     let out = project.run(&db, &["check"]);
-    assert_eq!(out.code, Some(1));
+    assert_eq!(out.code, Some(10));
     assert!(
         out.text.contains("Pending migrations (1)") && !out.text.contains("Entity changes"),
         "{}",
@@ -349,7 +388,7 @@ async fn mysql_scratch_database_and_partial_failure() {
     );
     let out = project.run(&limited, &["check"]);
     assert!(
-        out.code == Some(1) && out.text.contains("Failed halfway"),
+        out.code == Some(10) && out.text.contains("Failed halfway"),
         "{}",
         out.text
     );

@@ -113,11 +113,11 @@ async fn check_reports_a_backfill_placeholder() {
     );
     project.build();
     let out = project.run(&db, &["check"]);
-    assert_eq!(out.code, Some(1), "{}", out.text);
+    assert_eq!(out.code, Some(10), "{}", out.text);
     assert!(
         out.text.contains("Backfill placeholder")
             && out.text.contains("_backfill.rs:")
-            && out.text.contains("Entities not compared"),
+            && out.text.contains("Database not compared with the entities"),
         "{}",
         out.text
     );

@@ -184,7 +184,7 @@ async fn edits_are_reported_and_formatting_is_not() {
         expect(&out, 0, &["No migrations to apply"], name);
     }
 
-    // A changed statement: `check` exits 1 and `migrate` refuses (6), naming it; `rehash` records
+    // A changed statement: `check` and `migrate` exit 6, naming it; `rehash` records
     // the edit once it is meant, after `--dry-run` showed what it would record.
     write_migration(
         &project,
@@ -198,7 +198,7 @@ async fn edits_are_reported_and_formatting_is_not() {
         let out = project.run(db, &["check"]);
         expect(
             &out,
-            1,
+            6,
             &[&format!("Edited after it was applied: {BOOKS}"), "rehash"],
             &format!("{name}: check after an edit"),
         );
@@ -226,7 +226,7 @@ async fn edits_are_reported_and_formatting_is_not() {
         let out = project.run(db, &["check"]);
         expect(
             &out,
-            1,
+            6,
             &[BOOKS],
             &format!("{name}: --dry-run records nothing"),
         );
@@ -255,7 +255,7 @@ async fn edits_are_reported_and_formatting_is_not() {
         let out = project.run(db, &["check"]);
         expect(
             &out,
-            1,
+            6,
             &[&format!("Missing file: {BOOKS} is applied")],
             &format!("{name}: check without the file"),
         );
@@ -289,7 +289,7 @@ async fn a_late_file_is_refused_then_applied_and_reverted_first() {
         let out = project.run(db, &["check"]);
         expect(
             &out,
-            1,
+            6,
             &[&format!(
                 "Out of order: {SECOND} is pending but older than {THIRD}"
             )],

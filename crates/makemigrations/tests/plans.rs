@@ -204,7 +204,7 @@ async fn pending_plan(project: &TestProject, db: &Backend) {
     assert_eq!(names(&history, "migrations"), [ADD_TAG, DROP_BODY, CREATE]);
 
     let check = run(project, db, &["check", "--format", "json"]);
-    assert_eq!(check.code, Some(1), "{name}: {}", check.stderr);
+    assert_eq!(check.code, Some(10), "{name}: {}", check.stderr);
     let check = check.json("check");
     assert_eq!(
         (
@@ -212,7 +212,7 @@ async fn pending_plan(project: &TestProject, db: &Backend) {
             &check["exit_code"],
             &check["entities_compared"]
         ),
-        (&Value::Bool(false), &Value::from(1), &Value::Bool(false)),
+        (&Value::Bool(false), &Value::from(10), &Value::Bool(false)),
         "{name}: {check}"
     );
     let kinds: Vec<&str> = check["findings"]
@@ -384,7 +384,7 @@ async fn edited_history(project: &TestProject, db: &Backend) {
         .collect();
     assert_eq!(edited, [true, false, false], "{name}: {list}");
     let check = run(project, db, &["check", "--format", "json"]);
-    assert_eq!(check.code, Some(1), "{name}: {}", check.stderr);
+    assert_eq!(check.code, Some(6), "{name}: {}", check.stderr);
     let check = check.json("check");
     let edited = check["findings"]
         .as_array()

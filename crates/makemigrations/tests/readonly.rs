@@ -258,7 +258,7 @@ async fn read_only_commands_create_nothing_and_check_runs_no_migration() {
         assert!(
             out.code == Some(1)
                 && out.text.contains("Pending migrations (1)")
-                && out.text.contains("Entities not compared")
+                && out.text.contains("Database not compared with the entities")
                 && !out.text.contains("Entity changes"),
             "{name}: {}",
             out.text
@@ -295,11 +295,11 @@ async fn read_only_commands_create_nothing_and_check_runs_no_migration() {
         let fingerprint = admin.schema_fingerprint().await;
         for out in [project.run(admin, &["check"]), ro.run(&project, &["check"])] {
             assert!(
-                out.code == Some(1)
+                out.code == Some(10)
                     && out.text.contains("Pending migrations (1)")
                     && out.text.contains("_probe")
                     && out.text.contains(
-                        "Entities not compared: check compares them once no migration is pending"
+                        "Database not compared with the entities: check compares them once no migration is pending"
                     ),
                 "{name}: {}",
                 out.text

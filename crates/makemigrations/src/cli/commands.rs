@@ -616,7 +616,12 @@ fn write_empty(project: &Project, args: &MakemigrationsArgs) -> Result<ExitCode,
         up: &[],
         down: Some(&[]),
     }));
+    let json = args.format == super::Format::Json;
     if args.dry_run || args.check || args.plan {
+        if json {
+            println!("{}", super::plan_output::result_json(None, &[], &[], &[]));
+            return Ok(ExitCode::SUCCESS);
+        }
         println!(
             "Would write {}/{module}.rs:",
             project.shown_migrations_dir()
@@ -625,6 +630,14 @@ fn write_empty(project: &Project, args: &MakemigrationsArgs) -> Result<ExitCode,
         return Ok(ExitCode::SUCCESS);
     }
     let path = writer::write_migration(project.migrations_dir.as_ref(), &module, &source)?;
+    if json {
+        let written = crate::shown_path(&path);
+        println!(
+            "{}",
+            super::plan_output::result_json(Some(&written), &[], &[], &[])
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     println!("Migrations for '{}':", project.shown_migrations_dir());
     println!("  {}", crate::shown_path(&path));
     println!("  (empty: write its up and down by hand)");

@@ -365,7 +365,10 @@ fn at_least_one(text: &str) -> Result<usize, String> {
 
 /// Parses the process arguments and runs the command. The migration crate's `main` is this call.
 pub async fn run(project: Project) -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(usage) => return usage_error(usage),
+    };
     crate::verbose::init(cli.verbose);
     crate::interrupt::exit_on_ctrl_c();
     let json = cli.command.format() == Format::Json;
@@ -384,4 +387,32 @@ pub async fn run(project: Project) -> ExitCode {
             ExitCode::from(error.exit_code())
         }
     }
+}
+
+/// A usage error from clap: printed as clap prints it, or, when the arguments ask for JSON, as a
+/// JSON error document (code `usage`, exit 2), so that a script always gets a document.
+fn usage_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let informational = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if informational || !asks_for_json(std::env::args().collect()) {
+        error.exit();
+    }
+    println!(
+        "{}",
+        plan_output::usage_error_json(error.render().to_string().trim_end())
+    );
+    ExitCode::from(2)
+}
+
+/// `--format json` or `--format=json` among the arguments, read before clap could parse them.
+fn asks_for_json(args: Vec<String>) -> bool {
+    args.iter().any(|a| a == "--format=json")
+        || args
+            .windows(2)
+            .any(|w| w[0] == "--format" && w[1] == "json")
 }

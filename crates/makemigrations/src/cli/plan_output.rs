@@ -111,6 +111,15 @@ pub(super) fn error_json(error: &Error) -> String {
     out.to_string()
 }
 
+/// A usage error (an unknown flag, a bad value) as the error document of every command.
+pub(super) fn usage_error_json(message: &str) -> String {
+    json!({
+        "format_version": FORMAT_VERSION,
+        "error": {"code": "usage", "exit_code": 2, "message": message},
+    })
+    .to_string()
+}
+
 /// What a `makemigrations --format json` run did: the file it wrote (`null` when none: no
 /// changes, `--check`, `--dry-run`), its operations, and the differences left as notes.
 pub(super) fn result_json(
