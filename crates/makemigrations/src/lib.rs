@@ -20,6 +20,7 @@ pub mod history;
 pub mod interrupt;
 pub mod introspect;
 pub mod journal;
+pub mod legs;
 pub mod lock;
 pub mod migrate;
 pub mod offline_sql;

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::executor::{self, Direction, HalfApplied, MigrationState};
 use crate::history::{self, Applied};
 use crate::migrate::{DownPlan, UpPlan};
-use crate::{gate, Project};
+use crate::{gate, legs, Project};
 use makemigrations_core::Operation;
 
 /// Bumped only when a field changes meaning or goes away.
@@ -397,14 +397,22 @@ pub async fn check(project: &Project, db: &DatabaseConnection) -> Result<CheckRe
         None
     };
     let legs = match &compared {
-        Some(compared) => three_way(
-            compared,
-            snapshot.as_deref(),
-            pending.is_empty(),
-            db.get_database_backend(),
-            &crate::shown_path(&snapshot_path),
-        )?,
-        None => Legs::default(),
+        Some(compared) => {
+            let operations = if pending.is_empty() {
+                compared.operations()
+            } else {
+                Vec::new()
+            };
+            legs::sort(
+                compared,
+                operations,
+                snapshot.as_deref(),
+                pending.is_empty(),
+                db.get_database_backend(),
+                &crate::shown_path(&snapshot_path),
+            )?
+        }
+        None => legs::Legs::default(),
     };
     let unmanaged = match &compared {
         Some(compared) if pending.is_empty() => compared.unmanaged.clone(),
@@ -543,7 +551,7 @@ pub async fn check(project: &Project, db: &DatabaseConnection) -> Result<CheckRe
         findings.push(general(
             FindingKind::Unrecorded,
             format!(
-                "Changed in the entities and in the database, but in no migration (the database changed by hand?): {}\n  fix: undo the change in this database, then run `makemigrations`, which writes the migration that makes it everywhere",
+                "Changed in the entities and in the database, but not in the schema snapshot (the database changed by hand, or a migration written by hand?): {}\n  fix: if the database was changed by hand, undo that, then run `makemigrations`, which writes the migration that makes it everywhere; if a migration written by hand made it, record it with `makemigrations --snapshot-only`",
                 legs.unrecorded.join(", ")
             ),
         ));
@@ -587,101 +595,6 @@ pub async fn check(project: &Project, db: &DatabaseConnection) -> Result<CheckRe
         drift_operations: legs.drift,
         unrecorded: legs.unrecorded,
         unmanaged,
-    })
-}
-
-/// The three legs of `check` set against each other: the entities, the schema snapshot (what
-/// the migrations create) and the database.
-#[derive(Default)]
-struct Legs {
-    /// Operations for changes of the entities: their objects differ from the snapshot.
-    entity_operations: Vec<Operation>,
-    /// Operations for differences of the database alone: the entities agree with the snapshot.
-    drift: Vec<Operation>,
-    /// Objects that differ from the snapshot (described).
-    changed_objects: Vec<String>,
-    /// Of those, the ones the database already has as the entities say.
-    unrecorded: Vec<String>,
-    snapshot_diff: String,
-}
-
-/// Sorts the differences between the database and the entities (`compared`, read only when
-/// `database_compared`) by what the snapshot says: where the entities differ from the snapshot
-/// it is an entity change; where they agree with it and the database does not, drift. Without a
-/// snapshot every difference is an entity change, as before snapshots. On a backend that keeps
-/// no comments (SQLite) a change of a comment alone is not counted: the database cannot show it,
-/// and no migration is written for it here.
-fn three_way(
-    compared: &autodetect::Compared,
-    snapshot: Option<&str>,
-    database_compared: bool,
-    backend: DbBackend,
-    shown_snapshot: &str,
-) -> Result<Legs, Error> {
-    use makemigrations_core::snapshot::{self, Object};
-    let operations = if database_compared {
-        compared.operations()
-    } else {
-        Vec::new()
-    };
-    let Some(snapshot) = snapshot else {
-        return Ok(Legs {
-            entity_operations: operations,
-            ..Legs::default()
-        });
-    };
-    let entities = snapshot::render(compared.snapshot_schema());
-    let unreadable = |e: snapshot::ParseError| {
-        Error::Refused(format!(
-            "the schema snapshot {shown_snapshot} cannot be read: {e}\n  fix: restore it from git, or delete it and run `makemigrations`, which writes it again from the entities"
-        ))
-    };
-    let keeps_comments = crate::database::core_backend(backend).keeps_comments();
-    let changed = if keeps_comments {
-        snapshot::changed_objects(snapshot, &entities)
-    } else {
-        snapshot::changed_objects_but_comments(snapshot, &entities)
-    }
-    .map_err(unreadable)?;
-    let is_changed = |object: &Object| {
-        changed.contains(object)
-            || object
-                .table()
-                .is_some_and(|t| changed.contains(&Object::Table(t.to_string())))
-    };
-    let (entity_operations, drift): (Vec<Operation>, Vec<Operation>) = operations
-        .into_iter()
-        .partition(|op| Object::touched_by(op).iter().any(is_changed));
-    let touched: Vec<Object> = entity_operations
-        .iter()
-        .flat_map(Object::touched_by)
-        .collect();
-    // An object counts as made when an operation makes it or the table it belongs to.
-    let made = |object: &Object| {
-        touched.contains(object)
-            || object
-                .table()
-                .is_some_and(|t| touched.contains(&Object::Table(t.to_string())))
-    };
-    let unrecorded = if database_compared {
-        changed
-            .iter()
-            .filter(|object| !made(object))
-            .map(Object::describe)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(Legs {
-        entity_operations,
-        drift,
-        changed_objects: changed.iter().map(Object::describe).collect(),
-        unrecorded,
-        snapshot_diff: if changed.is_empty() {
-            String::new()
-        } else {
-            crate::writer::snapshot_diff(snapshot, &entities, shown_snapshot)
-        },
     })
 }
 

@@ -104,7 +104,7 @@ async fn check_tells_entity_changes_pending_migrations_and_drift_apart() {
         assert_eq!(out.code, Some(11), "{name}: {}", out.text);
         assert!(
             out.text.contains(
-                "Changed in the entities and in the database, but in no migration (the database changed by hand?): the keys, indexes or comment of table categories"
+                "Changed in the entities and in the database, but not in the schema snapshot (the database changed by hand, or a migration written by hand?): the keys, indexes or comment of table categories"
             ),
             "{name}: {}",
             out.text
@@ -278,4 +278,96 @@ async fn a_text_column_made_an_enum_on_sqlite_is_an_alter_everywhere() {
         let out = project.run(backend, &["check"]);
         assert_eq!(out.code, Some(0), "{name}: {}", out.text);
     }
+}
+
+/// A migration written by hand that makes the entities' change: `check` names the change the
+/// snapshot lacks, `makemigrations --snapshot-only` records it (refused before the migration
+/// ran). And an index made by hand is named as drift when `makemigrations` would undo it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_migration_written_by_hand_is_recorded_with_snapshot_only() {
+    let db = Backend::sqlite();
+    let project = TestProject::with_initial_migration(&db);
+    project.build();
+    let out = project.run(&db, &["migrate"]);
+    assert!(out.success, "{}", out.text);
+    let snapshot = project.crates().join("migration/src/schema.snapshot");
+    let before = std::fs::read_to_string(&snapshot).unwrap();
+
+    project.edit_entity(
+        "categories.rs",
+        "#[sea_orm(default_value = 0)]\n    pub position: i32,",
+        "#[sea_orm(default_value = 0, indexed)]\n    pub position: i32,",
+    );
+    project.build();
+    let out = project.run(
+        &db,
+        &["makemigrations", "--empty", "--name", "index_by_hand"],
+    );
+    assert!(out.success, "{}", out.text);
+    project.edit_newest_migration(
+        "        // Write the schema",
+        "        manager\n            .create_index(\n                Index::create()\n                    .name(\"idx-categories-position\")\n                    .table(\"categories\")\n                    .col(\"position\")\n                    .to_owned(),\n            )\n            .await?;\n        // Write the schema",
+    );
+    project.build();
+    // Not applied yet: the database lacks the index, and the snapshot is not written.
+    let out = project.run(&db, &["migrate", "--plan"]);
+    assert!(out.success, "{}", out.text);
+    let out = project.run(&db, &["migrate"]);
+    assert!(out.success, "{}", out.text);
+    let out = project.run(&db, &["check"]);
+    assert_eq!(out.code, Some(11), "{}", out.text);
+    assert!(
+        out.text.contains(
+            "Changed in the entities and in the database, but not in the schema snapshot (the database changed by hand, or a migration written by hand?): the keys, indexes or comment of table categories"
+        ) && out.text.contains("makemigrations --snapshot-only"),
+        "{}",
+        out.text
+    );
+    let out = project.run(&db, &["makemigrations", "--snapshot-only"]);
+    assert!(out.success, "{}", out.text);
+    assert!(
+        out.text
+            .contains("+  index idx-categories-position (position)"),
+        "{}",
+        out.text
+    );
+    assert_ne!(std::fs::read_to_string(&snapshot).unwrap(), before);
+    let out = project.run(&db, &["check"]);
+    assert_eq!(out.code, Some(0), "{}", out.text);
+
+    // One more field, and an index made by hand that the migration would drop.
+    project.edit_entity(
+        "categories.rs",
+        "    pub position: i32,\n}",
+        "    pub position: i32,\n    pub note: Option<String>,\n}",
+    );
+    project.build();
+    db.execute("CREATE INDEX by_hand ON categories (name)")
+        .await;
+    let recorded = std::fs::read_to_string(&snapshot).unwrap();
+    let out = project.run(&db, &["makemigrations", "--snapshot-only"]);
+    assert_eq!(out.code, Some(2), "{}", out.text);
+    assert!(
+        out.text
+            .contains("--snapshot-only: the database differs from the entities")
+            && out
+                .text
+                .contains("fix: apply the migration written by hand first"),
+        "{}",
+        out.text
+    );
+    assert_eq!(std::fs::read_to_string(&snapshot).unwrap(), recorded);
+    let out = project.run(&db, &["makemigrations", "--dry-run"]);
+    assert!(out.success, "{}", out.text);
+    let warning = out
+        .text
+        .find("warning: these steps undo changes made to this database outside its migrations")
+        .unwrap_or_else(|| panic!("{}", out.text));
+    let listed = &out.text[warning..];
+    let listed = &listed[..listed.find("fix:").expect(listed)];
+    assert!(
+        listed.contains("by_hand") && !listed.contains("note"),
+        "{}",
+        out.text
+    );
 }

@@ -304,6 +304,9 @@ async fn makemigrations(
     if args.baseline || (states.is_empty() && autodetect::adoptable(&compared)) {
         return baseline(project, db, target, args, &compared).await;
     }
+    if args.snapshot_only {
+        return snapshot_only(project, &compared);
+    }
     if !json {
         print_unseen(project);
         print_unmanaged(&compared.unmanaged);
@@ -331,6 +334,9 @@ async fn makemigrations(
         return Err(Error::Unanswered(plan.unanswered));
     }
     let operations = plan.operations;
+    if !json {
+        warn_about_drift(project, db.get_database_backend(), &compared, &operations)?;
+    }
     // For programs: one JSON document instead of the lines below (docs/json.md).
     let report = |written: Option<&str>| {
         if json {
@@ -596,6 +602,66 @@ fn print_colored_diff(diff: &str) {
         };
         let _ = writeln!(out, "{style}{line}{style:#}");
     }
+}
+
+/// Operations that would undo a change made to this database outside its migrations (where the
+/// entities agree with the schema snapshot): other databases lack that change, so the step may
+/// fail there. Said, not refused: a snapshot that lags behind a migration written by hand looks
+/// the same from here.
+fn warn_about_drift(
+    project: &Project,
+    backend: sea_orm::DbBackend,
+    compared: &autodetect::Compared,
+    operations: &[Operation],
+) -> Result<(), Error> {
+    let path = writer::snapshot_path(project.migrations_dir.as_ref());
+    let Some(snapshot) = writer::read_snapshot(&path)? else {
+        return Ok(());
+    };
+    let legs = crate::legs::sort(
+        compared,
+        operations.to_vec(),
+        Some(&snapshot),
+        true,
+        backend,
+        &crate::shown_path(&path),
+    )?;
+    if legs.drift.is_empty() {
+        return Ok(());
+    }
+    eprintln!("warning: these steps undo changes made to this database outside its migrations (the entities agree with the migrations there); other databases do not have those changes, so the steps may fail there:");
+    for op in &legs.drift {
+        eprintln!("  {} {}", op.category().symbol(), op.describe());
+    }
+    eprintln!("  fix: undo the changes in this database (`check` lists them) and run `makemigrations` again; keep the steps only if every database has the changes");
+    Ok(())
+}
+
+/// `makemigrations --snapshot-only`: the snapshot written from the entities after a migration
+/// written by hand made their change; refused while the database differs from them, since the
+/// snapshot would then say that the migrations make what they do not.
+fn snapshot_only(project: &Project, compared: &autodetect::Compared) -> Result<ExitCode, Error> {
+    let operations = compared.operations();
+    if !operations.is_empty() {
+        let listed: Vec<String> = operations
+            .iter()
+            .map(|op| format!("    {} {}", op.category().symbol(), op.describe()))
+            .collect();
+        return Err(Error::Refused(format!(
+            "--snapshot-only: the database differs from the entities, and the snapshot would say that the migrations make what they do not; nothing was written:\n{}\n  fix: apply the migration written by hand first (`migrate`), or run `makemigrations` to write one for these",
+            listed.join("\n")
+        )));
+    }
+    let snapshot =
+        writer::SnapshotUpdate::of(project.migrations_dir.as_ref(), compared.snapshot_schema())?;
+    snapshot.write()?;
+    if !snapshot.changes() {
+        println!(
+            "The schema snapshot already says what the entities declare; nothing was written."
+        );
+    }
+    print_snapshot(&snapshot, true);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `--name`, or else the `-m` message made into a name.

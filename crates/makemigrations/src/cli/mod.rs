@@ -250,6 +250,10 @@ pub struct MakemigrationsArgs {
     /// Write nothing; print the file that would be written.
     #[arg(long)]
     pub dry_run: bool,
+    /// Write the schema snapshot from the entities, and no migration: once a migration written
+    /// by hand has made the entities' change. Refused while the database differs from them.
+    #[arg(long, conflicts_with_all = ["empty", "baseline", "dry_run", "check", "plan"])]
+    pub snapshot_only: bool,
     /// Write nothing; exit 1 when a migration would be generated (for CI).
     #[arg(long)]
     pub check: bool,

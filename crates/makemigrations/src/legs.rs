@@ -1,0 +1,107 @@
+//! The three legs of `check` set against each other: the entities, the schema snapshot (what
+//! the migrations create) and the database. A difference between the database and the
+//! entities is an entity change where the entities differ from the snapshot, and drift where
+//! they agree with it; a change the entities and the database share that the snapshot lacks was
+//! made by hand (or by a migration written by hand). `check` reports the legs; `makemigrations`
+//! warns about operations that would undo drift.
+
+use makemigrations_core::snapshot::{self, Object};
+use makemigrations_core::Operation;
+use sea_orm::DbBackend;
+
+use crate::autodetect::Compared;
+use crate::error::Error;
+
+/// The differences between the database and the entities, sorted by the snapshot.
+#[derive(Debug, Default)]
+pub struct Legs {
+    /// Operations for changes of the entities: their objects differ from the snapshot.
+    pub entity_operations: Vec<Operation>,
+    /// Operations for differences of the database alone: the entities agree with the snapshot.
+    pub drift: Vec<Operation>,
+    /// Objects that differ from the snapshot (described).
+    pub changed_objects: Vec<String>,
+    /// Of those, the ones the database already has as the entities say.
+    pub unrecorded: Vec<String>,
+    pub snapshot_diff: String,
+}
+
+/// Sorts the differences between the database and the entities (`compared`, read only when
+/// `database_compared`) by what the snapshot says: where the entities differ from the snapshot
+/// it is an entity change; where they agree with it and the database does not, drift. Without a
+/// snapshot every difference is an entity change, as before snapshots. On a backend that keeps
+/// no comments (SQLite) a change of a comment alone is not counted: the database cannot show it,
+/// and no migration is written for it here.
+pub fn sort(
+    compared: &Compared,
+    operations: Vec<Operation>,
+    snapshot: Option<&str>,
+    database_compared: bool,
+    backend: DbBackend,
+    shown_snapshot: &str,
+) -> Result<Legs, Error> {
+    let Some(snapshot) = snapshot else {
+        return Ok(Legs {
+            entity_operations: operations,
+            ..Legs::default()
+        });
+    };
+    let entities = snapshot::render(compared.snapshot_schema());
+    let unreadable = |e: snapshot::ParseError| {
+        Error::Refused(format!(
+            "the schema snapshot {shown_snapshot} cannot be read: {e}\n  fix: restore it from git, or delete it and run `makemigrations`, which writes it again from the entities"
+        ))
+    };
+    let keeps_comments = crate::database::core_backend(backend).keeps_comments();
+    let changed = if keeps_comments {
+        snapshot::changed_objects(snapshot, &entities)
+    } else {
+        snapshot::changed_objects_but_comments(snapshot, &entities)
+    }
+    .map_err(unreadable)?;
+    // Nor enum values: SQLite keeps none (a documented gap, docs/types.md).
+    let mut changed = changed;
+    if !keeps_comments {
+        changed.retain(|object| !matches!(object, Object::Enum(_)));
+    }
+    let is_changed = |object: &Object| {
+        changed.contains(object)
+            || object
+                .table()
+                .is_some_and(|t| changed.contains(&Object::Table(t.to_string())))
+    };
+    let (entity_operations, drift): (Vec<Operation>, Vec<Operation>) = operations
+        .into_iter()
+        .partition(|op| Object::touched_by(op).iter().any(is_changed));
+    let touched: Vec<Object> = entity_operations
+        .iter()
+        .flat_map(Object::touched_by)
+        .collect();
+    // An object counts as made when an operation makes it or the table it belongs to.
+    let made = |object: &Object| {
+        touched.contains(object)
+            || object
+                .table()
+                .is_some_and(|t| touched.contains(&Object::Table(t.to_string())))
+    };
+    let unrecorded = if database_compared {
+        changed
+            .iter()
+            .filter(|object| !made(object))
+            .map(Object::describe)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Legs {
+        entity_operations,
+        drift,
+        changed_objects: changed.iter().map(Object::describe).collect(),
+        unrecorded,
+        snapshot_diff: if changed.is_empty() {
+            String::new()
+        } else {
+            crate::writer::snapshot_diff(snapshot, &entities, shown_snapshot)
+        },
+    })
+}
