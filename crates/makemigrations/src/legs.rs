@@ -26,12 +26,13 @@ pub struct Legs {
     pub snapshot_diff: String,
 }
 
-/// Sorts the differences between the database and the entities (`compared`, read only when
-/// `database_compared`) by what the snapshot says: where the entities differ from the snapshot
-/// it is an entity change; where they agree with it and the database does not, drift. Without a
-/// snapshot every difference is an entity change, as before snapshots. On a backend that keeps
-/// no comments (SQLite) a change of a comment alone is not counted: the database cannot show it,
-/// and no migration is written for it here.
+/// Sorts `operations`, the differences between the database and the entities (empty when the
+/// database was not compared, `database_compared` false), by what the snapshot says: where the
+/// entities differ from the snapshot it is an entity change; where they agree with it and the
+/// database does not, drift. Without a snapshot every difference is an entity change, as before
+/// snapshots. On a backend that keeps no comments and no enum types (SQLite), a change of a
+/// comment or of an enum's values is not reported: the database cannot show it, and
+/// `makemigrations` writes no migration for it there.
 pub fn sort(
     compared: &Compared,
     operations: Vec<Operation>,
@@ -52,18 +53,17 @@ pub fn sort(
             "the schema snapshot {shown_snapshot} cannot be read: {e}\n  fix: restore it from git, or delete it and run `makemigrations`, which writes it again from the entities"
         ))
     };
-    let keeps_comments = crate::database::core_backend(backend).keeps_comments();
-    let changed = if keeps_comments {
-        snapshot::changed_objects(snapshot, &entities)
+    // Every change sorts the operations; only what this backend can show is reported.
+    let changed = snapshot::changed_objects(snapshot, &entities).map_err(unreadable)?;
+    let shown: Vec<Object> = if crate::database::core_backend(backend).keeps_comments() {
+        changed.clone()
     } else {
         snapshot::changed_objects_but_comments(snapshot, &entities)
-    }
-    .map_err(unreadable)?;
-    // Nor enum values: SQLite keeps none (a documented gap, docs/types.md).
-    let mut changed = changed;
-    if !keeps_comments {
-        changed.retain(|object| !matches!(object, Object::Enum(_)));
-    }
+            .map_err(unreadable)?
+            .into_iter()
+            .filter(|object| !matches!(object, Object::Enum(_)))
+            .collect()
+    };
     let is_changed = |object: &Object| {
         changed.contains(object)
             || object
@@ -85,7 +85,7 @@ pub fn sort(
                 .is_some_and(|t| touched.contains(&Object::Table(t.to_string())))
     };
     let unrecorded = if database_compared {
-        changed
+        shown
             .iter()
             .filter(|object| !made(object))
             .map(Object::describe)
@@ -96,9 +96,9 @@ pub fn sort(
     Ok(Legs {
         entity_operations,
         drift,
-        changed_objects: changed.iter().map(Object::describe).collect(),
+        changed_objects: shown.iter().map(Object::describe).collect(),
         unrecorded,
-        snapshot_diff: if changed.is_empty() {
+        snapshot_diff: if shown.is_empty() {
             String::new()
         } else {
             crate::writer::snapshot_diff(snapshot, &entities, shown_snapshot)
