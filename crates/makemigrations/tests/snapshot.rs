@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{enabled_backends, texts, Backend, TestProject};
+use support::{enabled_backends, TestProject};
 
 fn snapshot_path(project: &TestProject) -> std::path::PathBuf {
     project.crates().join("migration/src/schema.snapshot")
@@ -187,20 +187,7 @@ async fn a_wider_integer_made_on_sqlite_is_an_alter_everywhere() {
     for backend in &backends[1..] {
         let out = project.run(backend, &["migrate"]);
         assert!(out.success, "{}: {}", backend.name(), out.text);
-        let column_type = match backend {
-            Backend::Postgres { .. } => texts(
-                backend,
-                "SELECT data_type::text FROM information_schema.columns \
-                 WHERE table_name = 'categories' AND column_name = 'position'",
-            ),
-            _ => texts(
-                backend,
-                "SELECT CAST(DATA_TYPE AS CHAR) FROM information_schema.COLUMNS \
-                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'categories' \
-                 AND COLUMN_NAME = 'position'",
-            ),
-        }
-        .await;
+        let column_type = support::column_data_type(backend, "categories", "position").await;
         assert_eq!(column_type, ["bigint"], "{}", backend.name());
         let out = project.run(backend, &["check"]);
         assert!(out.success, "{}: {}", backend.name(), out.text);

@@ -7,7 +7,7 @@
 
 mod support;
 
-use support::{enabled_backends, texts, Backend, TestProject};
+use support::{enabled_backends, Backend, TestProject};
 
 fn json(text: &str) -> serde_json::Value {
     let start = text.find('{').expect(text);
@@ -210,20 +210,7 @@ async fn a_column_renamed_and_widened_on_sqlite_is_both_everywhere() {
         assert_eq!(out.code, Some(0), "{name}: {}", out.text);
     }
     for backend in &backends[1..] {
-        let column_type = match backend {
-            Backend::Postgres { .. } => texts(
-                backend,
-                "SELECT data_type::text FROM information_schema.columns \
-                 WHERE table_name = 'categories' AND column_name = 'sort_order'",
-            ),
-            _ => texts(
-                backend,
-                "SELECT CAST(DATA_TYPE AS CHAR) FROM information_schema.COLUMNS \
-                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'categories' \
-                 AND COLUMN_NAME = 'sort_order'",
-            ),
-        }
-        .await;
+        let column_type = support::column_data_type(backend, "categories", "sort_order").await;
         assert_eq!(column_type, ["bigint"], "{}", backend.name());
     }
 }

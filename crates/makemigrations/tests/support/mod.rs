@@ -655,3 +655,19 @@ fn nanos() -> u128 {
         .unwrap()
         .as_nanos()
 }
+
+/// A column's data type as `information_schema` names it (`bigint`), on PostgreSQL or MySQL.
+pub async fn column_data_type(db: &Backend, table: &str, column: &str) -> Vec<String> {
+    let sql = match db {
+        Backend::Postgres { .. } => format!(
+            "SELECT data_type::text FROM information_schema.columns \
+             WHERE table_name = '{table}' AND column_name = '{column}'"
+        ),
+        _ => format!(
+            "SELECT CAST(DATA_TYPE AS CHAR) FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{table}' \
+             AND COLUMN_NAME = '{column}'"
+        ),
+    };
+    texts(db, &sql).await
+}
