@@ -142,6 +142,10 @@ impl Operation {
                 if let Some(e) = schema.enums.get_mut(name) {
                     e.values = to.clone();
                 }
+                // Inline too: a column's type carries its enum's values.
+                for column in schema.tables.values_mut().flat_map(|t| &mut t.columns) {
+                    column.col_type.set_enum_values(name, to);
+                }
             }
             CreateTable(t) => {
                 schema.tables.insert(t.name.clone(), t.clone());
@@ -185,8 +189,18 @@ impl Operation {
                         .iter_mut()
                         .for_each(|k| k.columns.iter_mut().for_each(rename));
                 }
+                // Keys of other tables (or the same one) that point at the renamed column.
+                for other in schema.tables.values_mut() {
+                    for key in other.foreign_keys.iter_mut().filter(|k| &k.ref_table == t) {
+                        for column in &mut key.ref_columns {
+                            if column == from {
+                                *column = to.clone();
+                            }
+                        }
+                    }
+                }
             }
-            RenameTable { from, to } => {
+            RenameTable { from, to } if !schema.tables.contains_key(to) => {
                 if let Some(mut t) = schema.tables.remove(from) {
                     t.name = to.clone();
                     schema.tables.insert(to.clone(), t);
@@ -199,7 +213,7 @@ impl Operation {
                     }
                 }
             }
-            UpdateRows { .. } | Backfill { .. } => {}
+            RenameTable { .. } | UpdateRows { .. } | Backfill { .. } => {}
             CreateIndex { table: t, index } => {
                 if let Some(t) = schema.tables.get_mut(t) {
                     t.indexes.retain(|i| i.name != index.name);
@@ -229,6 +243,8 @@ impl Operation {
                 foreign_key,
             } => {
                 if let Some(t) = schema.tables.get_mut(t) {
+                    t.foreign_keys
+                        .retain(|k| k.signature() != foreign_key.signature());
                     t.foreign_keys.push(foreign_key.clone());
                 }
             }
@@ -774,4 +790,96 @@ pub fn sanitize_name(raw: &str) -> String {
         }
     }
     out.trim_matches('_').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{ColumnType, ForeignKeyAction};
+
+    /// Two tables, `orders.user_id` pointing at `users.id`, and an enum column.
+    fn schema() -> Schema {
+        let mut users = Table::new("users");
+        users.columns = vec![
+            Column::new("id", ColumnType::Integer, "integer"),
+            Column::new(
+                "mood",
+                ColumnType::Enum {
+                    name: "mood".into(),
+                    variants: vec!["ok".into()],
+                },
+                "mood",
+            ),
+        ];
+        let mut orders = Table::new("orders");
+        orders.columns = vec![Column::new("user_id", ColumnType::Integer, "integer")];
+        orders.foreign_keys = vec![ForeignKey {
+            name: None,
+            columns: vec!["user_id".into()],
+            ref_table: "users".into(),
+            ref_columns: vec!["id".into()],
+            on_delete: ForeignKeyAction::NoAction,
+            on_update: ForeignKeyAction::NoAction,
+            declared: crate::schema::DeclaredActions::default(),
+        }];
+        let mut schema = Schema::default();
+        schema.tables.insert("users".into(), users);
+        schema.tables.insert("orders".into(), orders);
+        schema
+    }
+
+    #[test]
+    fn apply_to_renames_follow_the_keys_that_point_at_them() {
+        let mut s = schema();
+        Operation::RenameColumn {
+            table: "users".into(),
+            from: "id".into(),
+            to: "user_id".into(),
+        }
+        .apply_to(&mut s);
+        Operation::RenameTable {
+            from: "users".into(),
+            to: "people".into(),
+        }
+        .apply_to(&mut s);
+        let key = &s.tables["orders"].foreign_keys[0];
+        assert_eq!(
+            (key.ref_table.as_str(), key.ref_columns.as_slice()),
+            ("people", &["user_id".to_string()][..])
+        );
+        assert!(s.tables["people"].column("user_id").is_some());
+        // A rename onto a table that exists changes nothing.
+        Operation::RenameTable {
+            from: "people".into(),
+            to: "orders".into(),
+        }
+        .apply_to(&mut s);
+        assert!(s.tables.contains_key("people"));
+    }
+
+    #[test]
+    fn apply_to_an_enum_change_reaches_the_columns_and_a_key_is_not_added_twice() {
+        let mut s = schema();
+        Operation::AlterEnum {
+            name: "mood".into(),
+            from: vec!["ok".into()],
+            to: vec!["ok".into(), "great".into()],
+            columns: vec![],
+        }
+        .apply_to(&mut s);
+        assert_eq!(
+            s.tables["users"].columns[1].col_type,
+            ColumnType::Enum {
+                name: "mood".into(),
+                variants: vec!["ok".into(), "great".into()]
+            }
+        );
+        let key = s.tables["orders"].foreign_keys[0].clone();
+        Operation::AddForeignKey {
+            table: "orders".into(),
+            foreign_key: key,
+        }
+        .apply_to(&mut s);
+        assert_eq!(s.tables["orders"].foreign_keys.len(), 1);
+    }
 }

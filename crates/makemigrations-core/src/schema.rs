@@ -114,6 +114,17 @@ pub struct Column {
     pub comment: Option<String>,
 }
 
+impl ColumnType {
+    /// Gives the enum `name` these values, wherever this type uses it (an array's element too).
+    pub fn set_enum_values(&mut self, name: &str, values: &[String]) {
+        match self {
+            ColumnType::Enum { name: n, variants } if n == name => *variants = values.to_vec(),
+            ColumnType::Array(element) => element.set_enum_values(name, values),
+            _ => {}
+        }
+    }
+}
+
 impl Column {
     pub fn new(name: impl Into<String>, col_type: ColumnType, db_type: impl Into<String>) -> Self {
         Column {

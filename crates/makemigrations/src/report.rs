@@ -273,9 +273,6 @@ pub enum FindingKind {
     /// The database differs from what its migrations create, where the entities agree with the
     /// migrations: changed by hand.
     Drift,
-    /// The entities and the database agree on a change that no migration makes (the database
-    /// was changed by hand to match): no later `makemigrations` would see it.
-    Unrecorded,
 }
 
 impl FindingKind {
@@ -285,7 +282,7 @@ impl FindingKind {
             FindingKind::Edited | FindingKind::MissingFile | FindingKind::OutOfOrder => {
                 EXIT_UNTRUSTED_HISTORY
             }
-            FindingKind::Drift | FindingKind::Unrecorded => EXIT_DRIFT,
+            FindingKind::Drift => EXIT_DRIFT,
             FindingKind::EntityChanges => EXIT_ENTITY_CHANGES,
             FindingKind::HalfApplied
             | FindingKind::Pending
@@ -344,9 +341,14 @@ pub struct CheckReport {
     /// The same, for the text form.
     #[serde(skip)]
     pub drift_operations: Vec<Operation>,
-    /// Changed objects that the database already has as the entities say, though no migration
-    /// makes them.
+    /// Changed objects that no operation is needed for on this database: made by hand, by a
+    /// migration written by hand, or a difference the differ does not count (a name alone, a
+    /// fact the project keeps). A note, not a finding: a database built from the migrations
+    /// shows it as an entity change.
     pub unrecorded: Vec<String>,
+    /// Whether the database was compared with the entities (only without pending migrations);
+    /// `entities_compared` is its former name, kept.
+    pub database_compared: bool,
     /// Tables no entity describes and no migration of this project created: left alone.
     pub unmanaged: Vec<String>,
 }
@@ -385,6 +387,8 @@ pub async fn check(project: &Project, db: &DatabaseConnection) -> Result<CheckRe
         // place that cannot be made (no shadow database on MySQL) costs this leg only.
         match autodetect::compare(project, db).await {
             Ok(compared) => Some(compared),
+            // A snapshot that cannot be read, an interrupt: the same as without pending ones.
+            Err(e @ (Error::Refused(_) | Error::Interrupted)) => return Err(e),
             Err(e) => {
                 snapshot_not_compared = Some(format!(
                     "Entities not compared with the schema snapshot: {}",
@@ -544,16 +548,7 @@ pub async fn check(project: &Project, db: &DatabaseConnection) -> Result<CheckRe
     if !legs.drift.is_empty() {
         findings.push(general(
             FindingKind::Drift,
-            "Drift: the database differs from what its migrations create (changed by hand?); these would bring it back:".into(),
-        ));
-    }
-    if !legs.unrecorded.is_empty() {
-        findings.push(general(
-            FindingKind::Unrecorded,
-            format!(
-                "Changed in the entities and in the database, but not in the schema snapshot (the database changed by hand, or a migration written by hand?): {}\n  fix: if the database was changed by hand, undo that, then run `makemigrations`, which writes the migration that makes it everywhere; if a migration written by hand made it, record it with `makemigrations --snapshot-only`",
-                legs.unrecorded.join(", ")
-            ),
+            "Drift: the database differs from what its migrations create (changed by hand?); the operations below would bring it back\n  fix: undo the change in this database; to keep it, undo it, declare it in the entities and run `makemigrations`".into(),
         ));
     }
     let ok = findings.is_empty();
@@ -572,6 +567,7 @@ pub async fn check(project: &Project, db: &DatabaseConnection) -> Result<CheckRe
         exit_code,
         findings,
         entities_compared: pending.is_empty(),
+        database_compared: pending.is_empty(),
         pending,
         not_compared: not_compared
             .map(str::to_string)

@@ -189,7 +189,7 @@ async fn read_only_commands(
         let allowed: &[i32] = match args[0] {
             "showmigrations" | "current" | "history" => &[0],
             "makemigrations" if pending => &[2],
-            "check" => &[0, 1, 10],
+            "check" if pending => &[10],
             _ => &[0, 1],
         };
         if pending && args[0] == "makemigrations" {

@@ -301,11 +301,16 @@ async fn makemigrations(
             states.len()
         )));
     }
+    if args.snapshot_only {
+        if states.is_empty() {
+            return Err(Error::Refused(
+                "--snapshot-only records in the schema snapshot what migrations made, and this project has none; nothing was written\n  fix: run `makemigrations` to write the first migration (or `makemigrations --baseline` to adopt the database)".into(),
+            ));
+        }
+        return snapshot_only(project, &compared, json);
+    }
     if args.baseline || (states.is_empty() && autodetect::adoptable(&compared)) {
         return baseline(project, db, target, args, &compared).await;
-    }
-    if args.snapshot_only {
-        return snapshot_only(project, &compared);
     }
     if !json {
         print_unseen(project);
@@ -334,9 +339,8 @@ async fn makemigrations(
         return Err(Error::Unanswered(plan.unanswered));
     }
     let operations = plan.operations;
-    if !json {
-        warn_about_drift(project, db.get_database_backend(), &compared, &operations)?;
-    }
+    // On standard error, so that `--format json` output stays one document.
+    warn_about_drift(project, db.get_database_backend(), &compared, &operations)?;
     // For programs: one JSON document instead of the lines below (docs/json.md).
     let report = |written: Option<&str>| {
         if json {
@@ -640,7 +644,11 @@ fn warn_about_drift(
 /// `makemigrations --snapshot-only`: the snapshot written from the entities after a migration
 /// written by hand made their change; refused while the database differs from them, since the
 /// snapshot would then say that the migrations make what they do not.
-fn snapshot_only(project: &Project, compared: &autodetect::Compared) -> Result<ExitCode, Error> {
+fn snapshot_only(
+    project: &Project,
+    compared: &autodetect::Compared,
+    json: bool,
+) -> Result<ExitCode, Error> {
     let operations = compared.operations();
     if !operations.is_empty() {
         let listed: Vec<String> = operations
@@ -655,6 +663,16 @@ fn snapshot_only(project: &Project, compared: &autodetect::Compared) -> Result<E
     let snapshot =
         writer::SnapshotUpdate::of(project.migrations_dir.as_ref(), compared.snapshot_schema())?;
     snapshot.write()?;
+    if json {
+        let written = snapshot
+            .changes()
+            .then(|| crate::shown_path(&snapshot.path));
+        println!(
+            "{}",
+            super::plan_output::snapshot_only_json(written.as_deref())
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     if !snapshot.changes() {
         println!(
             "The schema snapshot already says what the entities declare; nothing was written."
@@ -1133,15 +1151,25 @@ async fn check(
                 }
             }
             (crate::report::FindingKind::Drift, _) => {
-                println!("{}", finding.message);
+                let (line, fix) = finding
+                    .message
+                    .split_once('\n')
+                    .unwrap_or((&finding.message, ""));
+                println!("{line}");
                 print_operations(&report.drift_operations);
-                println!("  fix: undo the change in this database; to keep it, undo it, declare it in the entities and run `makemigrations`");
+                println!("{fix}");
             }
             _ => println!("{}", finding.message),
         }
     }
     if let Some(why) = &report.not_compared {
         println!("{why}");
+    }
+    if !report.unrecorded.is_empty() {
+        println!(
+            "Note: the entities differ from the schema snapshot in what this database needs no operation for: {} (made by hand, by a migration written by hand, or a difference that is not a change here, such as a name alone); once every database has it, `makemigrations --snapshot-only` records it",
+            report.unrecorded.join(", ")
+        );
     }
     if !report.snapshot && report.entities_compared {
         println!("No schema snapshot: every difference counts as an entity change (drift cannot be told apart); `makemigrations` writes one");

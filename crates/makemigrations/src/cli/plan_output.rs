@@ -120,6 +120,19 @@ pub(super) fn usage_error_json(message: &str) -> String {
     .to_string()
 }
 
+/// `makemigrations --snapshot-only --format json`: the snapshot written (`null`: it already
+/// said what the entities declare); never a migration.
+pub(super) fn snapshot_only_json(snapshot: Option<&str>) -> String {
+    json!({
+        "format_version": FORMAT_VERSION,
+        "written": null,
+        "snapshot": snapshot,
+        "operations": [],
+        "notes": [],
+    })
+    .to_string()
+}
+
 /// What a `makemigrations --format json` run did: the file it wrote (`null` when none: no
 /// changes, `--check`, `--dry-run`), its operations, and the differences left as notes.
 pub(super) fn result_json(
