@@ -348,6 +348,9 @@ async fn makemigrations(
     };
     let print_notes = || super::plan_output::print_notes(&compared.notes);
     let snapshot = writer::SnapshotUpdate::of(project.migrations_dir.as_ref(), &compared.desired)?;
+    if !json {
+        warn_snapshot_not_head_state(project, &parents, &snapshot);
+    }
     if operations.is_empty() {
         // Without a migration the snapshot is written only when it is missing (a project from
         // before snapshots): it describes what the migrations create, so a fact that changed
@@ -668,6 +671,28 @@ fn single_head(project: &Project) -> Result<Vec<String>, Error> {
         return Err(Error::MultipleHeads(divergence));
     }
     Ok(graph.heads().into_iter().map(str::to_string).collect())
+}
+
+/// The snapshot on disk should be the one the head migration left (its `//! state:`); when it
+/// is not, it was edited by hand or not written again after a git merge, and its diff below is
+/// measured from that text rather than from the history.
+fn warn_snapshot_not_head_state(
+    project: &Project,
+    head: &[String],
+    snapshot: &writer::SnapshotUpdate,
+) {
+    let ([head], Some(old)) = (head, &snapshot.old) else {
+        return;
+    };
+    let Some(fact) = project.migration_facts.iter().find(|f| f.name == *head) else {
+        return;
+    };
+    if !fact.state.is_empty() && fact.state != writer::snapshot_state(old) {
+        eprintln!(
+            "warning: {} is not the schema snapshot that {head} left (its `//! state:` differs): it was edited by hand or not written again after a merge; a migration written now writes it again from the entities",
+            crate::shown_path(&snapshot.path)
+        );
+    }
 }
 
 /// `makemigrations --merge`: with two or more heads, checks that the branches change different
