@@ -705,7 +705,8 @@ async fn merge(
     args: &MakemigrationsArgs,
 ) -> Result<ExitCode, Error> {
     let json = args.format == Format::Json;
-    let Some(divergence) = history_graph(project).divergence() else {
+    let graph = history_graph(project);
+    let Some(divergence) = graph.divergence() else {
         if json {
             println!("{}", super::plan_output::merge_json(None, &[]));
         } else {
@@ -715,11 +716,16 @@ async fn merge(
     };
     let heads: Vec<String> = divergence.branches.iter().map(|b| b.head.clone()).collect();
     let mut conflicts = Vec::new();
-    for (i, left) in divergence.branches.iter().enumerate() {
-        for right in &divergence.branches[i + 1..] {
-            let left: Vec<&str> = left.migrations.iter().map(String::as_str).collect();
-            let right: Vec<&str> = right.migrations.iter().map(String::as_str).collect();
-            for conflict in crate::independence::conflicts(&left, &right, project.migration_facts) {
+    // Each pair of heads: what one has and the other does not (with three heads, two of them
+    // may share migrations after the fork of all three).
+    for (i, left) in heads.iter().enumerate() {
+        for right in &heads[i + 1..] {
+            let (left, right) = (graph.ancestors(left), graph.ancestors(right));
+            let only_left: Vec<&str> = left.difference(&right).copied().collect();
+            let only_right: Vec<&str> = right.difference(&left).copied().collect();
+            let found =
+                crate::independence::conflicts(&only_left, &only_right, project.migration_facts);
+            for conflict in found {
                 if !conflicts.contains(&conflict) {
                     conflicts.push(conflict);
                 }
