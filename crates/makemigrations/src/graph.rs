@@ -196,11 +196,7 @@ impl Graph {
             if mine.len() > 1 {
                 // The other lanes join this one.
                 rows.push(Row::connector(&lanes, |i| {
-                    if mine[1..].contains(&i) {
-                        Some('/')
-                    } else {
-                        None
-                    }
+                    mine[1..].contains(&i).then_some('/')
                 }));
                 for joined in &mine[1..] {
                     lanes[*joined] = None;
