@@ -149,7 +149,8 @@ fn migrations_source(dir: &Path, shown_dir: &str) -> String {
             "    makemigrations::MigrationFacts {{\n        name: {name:?},\n        file: {:?},\n        \
              data_loss: &{:?},\n        cannot_restore: &{:?},\n        todo_backfill_lines: &{:?},\n        \
              baseline: {:?},\n        created_tables: &{:?},\n        postgres_only: &{:?},\n        \
-             checksum: {:?},\n        names_in_code: {},\n    }},",
+             checksum: {:?},\n        names_in_code: {},\n        after: {},\n        \
+             state: {:?},\n        created_enums: &{:?},\n    }},",
             format!("{shown_dir}/{name}.rs"),
             facts.data_loss,
             facts.cannot_restore,
@@ -161,7 +162,13 @@ fn migrations_source(dir: &Path, shown_dir: &str) -> String {
             match &facts.names_in_code {
                 Some(names) => format!("Some(&{names:?})"),
                 None => "None".to_string(),
-            }
+            },
+            match &facts.after {
+                Some(parents) => format!("Some(&{parents:?})"),
+                None => "None".to_string(),
+            },
+            facts.state.as_deref().unwrap_or_default(),
+            facts.created_enums,
         );
     }
     out.push_str("];\n");
@@ -185,7 +192,21 @@ pub struct FileFacts {
     pub postgres_only: Vec<String>,
     /// The names its code can reach a table by, or `None` when it can reach any ([`names_in_code`]).
     pub names_in_code: Option<Vec<String>>,
+    /// `//! after: a, b`: the migrations it was written after (`(none)`: the first one, an empty
+    /// list). `None` without the line (hand-written, or older): the previous file by name.
+    pub after: Option<Vec<String>>,
+    /// `//! state: sha256:...`: the hash of the schema snapshot it leaves.
+    pub state: Option<String>,
+    /// The enum types `up` creates (`create_enum(manager, "name", ...)`), in order.
+    pub created_enums: Vec<String>,
 }
+
+/// The line naming a migration's parents (makemigrations_core::render::AFTER_MARKER).
+const AFTER_MARKER: &str = "//! after:";
+/// The line holding the hash of the schema it leaves (makemigrations_core::render::STATE_MARKER).
+const STATE_MARKER: &str = "//! state:";
+/// `//! after: (none)`: the first migration of a history.
+const NO_PARENT: &str = "(none)";
 
 /// Reads the markers line by line. Generated files are rustfmt-formatted, so each `fn` starts
 /// its own line; any other `fn` ends the current `up`/`down`.
@@ -203,10 +224,42 @@ pub fn scan_migration(text: &str) -> FileFacts {
     let mut current = In::Other;
     // After `Table::create()` in `up`, the next `.table("name")` names the created table.
     let mut creating = false;
+    // After `create_enum(` in `up`, the next string literal names the created enum type.
+    let mut creating_enum = false;
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.starts_with("//! baseline:") {
             facts.baseline = true;
+        }
+        if let Some(parents) = line.strip_prefix(AFTER_MARKER) {
+            facts.after = Some(
+                parents
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty() && *p != NO_PARENT)
+                    .map(str::to_string)
+                    .collect(),
+            );
+        }
+        if let Some(state) = line.strip_prefix(STATE_MARKER) {
+            facts.state = Some(state.trim().to_string());
+        }
+        if current == In::Up && !line.starts_with("//") {
+            let mut rest = line;
+            if let Some(at) = rest.find("create_enum(") {
+                creating_enum = true;
+                rest = &rest[at + "create_enum(".len()..];
+            }
+            if creating_enum {
+                if let Some(name) = rest
+                    .split_once('"')
+                    .and_then(|(_, after)| after.split_once('"'))
+                    .map(|(name, _)| name)
+                {
+                    facts.created_enums.push(name.to_string());
+                    creating_enum = false;
+                }
+            }
         }
         if current == In::Up && !line.starts_with("//") {
             let mut rest = line;
@@ -910,6 +963,42 @@ async fn down_1(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         );
         assert_eq!(facts.todo_backfill_lines, [12]);
         assert_eq!(facts.postgres_only, ["users.tags (text[]) is an array"]);
+    }
+
+    #[test]
+    fn parents_state_and_created_enums_are_read() {
+        let text = r#"//! Migration `m20261202_000000_b`.
+//!
+//! after: m20261201_000000_a, m20261201_000001_c
+//! state: sha256:abc
+
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        create_enum(
+            manager,
+            "order_status",
+            &["a"],
+        )
+        .await?;
+        Ok(())
+    }
+}
+"#;
+        let facts = scan_migration(text);
+        assert_eq!(
+            facts.after.as_deref(),
+            Some(
+                &[
+                    "m20261201_000000_a".to_string(),
+                    "m20261201_000001_c".to_string()
+                ][..]
+            )
+        );
+        assert_eq!(facts.state.as_deref(), Some("sha256:abc"));
+        assert_eq!(facts.created_enums, ["order_status"]);
+        let first = scan_migration("//! after: (none)\n");
+        assert_eq!(first.after, Some(vec![]));
+        assert_eq!(scan_migration("//! Migration.\n").after, None);
     }
 
     #[test]

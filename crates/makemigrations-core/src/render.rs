@@ -57,6 +57,69 @@ pub fn render_baseline(file: &MigrationFile<'_>) -> String {
     )
 }
 
+/// The line naming the migrations a new one was written after: its parents in the history's
+/// graph (docs/guide.md, "Branches"). The build script reads it.
+pub const AFTER_MARKER: &str = "//! after:";
+/// The line holding the hash of the schema snapshot the migration leaves.
+pub const STATE_MARKER: &str = "//! state:";
+/// What `//! after:` says of the first migration of a history.
+pub const NO_PARENT: &str = "(none)";
+
+/// Where a new migration sits in the history.
+#[derive(Debug, Clone, Copy)]
+pub struct Lineage<'a> {
+    /// The migrations it was written after: the head of the history, or the heads it merges;
+    /// empty for the first one.
+    pub after: &'a [String],
+    /// The hash of the schema snapshot it leaves (`sha256:...`), when known.
+    pub state: Option<&'a str>,
+}
+
+/// `source` with the lineage lines at the end of its head comment.
+pub fn with_lineage(source: &str, lineage: &Lineage<'_>) -> String {
+    let after = match lineage.after {
+        [] => NO_PARENT.to_string(),
+        parents => parents.join(", "),
+    };
+    let mut lines = format!("//!\n{AFTER_MARKER} {after}\n");
+    if let Some(state) = lineage.state {
+        let _ = writeln!(lines, "{STATE_MARKER} {state}");
+    }
+    // The head comment is the leading run of `//!` lines.
+    let end = source
+        .split_inclusive('\n')
+        .take_while(|line| line.starts_with("//!"))
+        .map(str::len)
+        .sum::<usize>();
+    format!("{}{lines}{}", &source[..end], &source[end..])
+}
+
+/// A merge migration: it joins the branches ending in `heads` (docs/guide.md, "Branches") and
+/// changes nothing itself.
+pub fn render_merge(name: &str, heads: &[String], state: Option<&str>) -> String {
+    let listed: String = heads.iter().map(|h| format!("//! - {h}\n")).collect();
+    let source = format!(
+        "//! Migration `{name}`.\n//!\n\
+         //! Merges the branches of the history that end in:\n{listed}\
+         //! They change different tables and enum types, so they apply in either order; this\n\
+         //! migration changes nothing itself and makes the history one line again.\n\n\
+         use makemigrations::prelude::*;\n\n\
+         #[derive(DeriveMigrationName)]\npub struct Migration;\n\n\
+         #[async_trait::async_trait]\nimpl MigrationTrait for Migration {{\n    \
+         async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {{\n        \
+         let _ = manager;\n        Ok(())\n    }}\n\n    \
+         async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {{\n        \
+         let _ = manager;\n        Ok(())\n    }}\n}}\n"
+    );
+    with_lineage(
+        &source,
+        &Lineage {
+            after: heads,
+            state,
+        },
+    )
+}
+
 /// One step of `up` or `down` as it appears in the file, with its `// !` line (docs/guide.md,
 /// "Markers"), which `migrate` and `rollback` read. A step without an operation is that line alone.
 struct Step {

@@ -268,3 +268,50 @@ fn a_dropped_foreign_key_column_comes_back_without_a_fill() {
     assert!(!down.contains(".default(0)"), "{down}");
     assert!(down.contains("no one value fits every row"), "{down}");
 }
+
+#[test]
+fn the_lineage_closes_the_head_comment() {
+    let source = render_migration(&MigrationFile {
+        name: "m20261202_000001_custom",
+        message: None,
+        up: &[],
+        down: Some(&[]),
+    });
+    let parents = ["m20261202_000000_initial".to_string()];
+    let with = makemigrations_core::render::with_lineage(
+        &source,
+        &makemigrations_core::render::Lineage {
+            after: &parents,
+            state: Some("sha256:00ff"),
+        },
+    );
+    assert!(
+        with.starts_with(
+            "//! Migration `m20261202_000001_custom`.\n//!\n//! Written by makemigrations as an empty migration: fill in `up` and `down`.\n//!\n//! after: m20261202_000000_initial\n//! state: sha256:00ff\n\nuse makemigrations::prelude::*;\n"
+        ),
+        "{with}"
+    );
+    let first = makemigrations_core::render::with_lineage(
+        &source,
+        &makemigrations_core::render::Lineage {
+            after: &[],
+            state: None,
+        },
+    );
+    assert!(first.contains("//!\n//! after: (none)\n\nuse "), "{first}");
+}
+
+#[test]
+fn a_merge_migration_names_the_heads_it_joins() {
+    let heads = [
+        "m20261202_000001_add_phone".to_string(),
+        "m20261202_000002_add_notes".to_string(),
+    ];
+    let source = makemigrations_core::render::render_merge(
+        "m20261202_000003_merge",
+        &heads,
+        Some("sha256:00ff"),
+    );
+    assert_eq!(formatted(source.clone()), source, "already formatted");
+    insta::assert_snapshot!(source);
+}

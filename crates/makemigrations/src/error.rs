@@ -41,6 +41,15 @@ pub enum Error {
     MissingFile(String),
     #[error("{}", untrusted_history_message(.0))]
     UntrustedHistory(crate::history::Report),
+    #[error("{}", multiple_heads_message(.0))]
+    MultipleHeads(crate::graph::Divergence),
+    #[error("{}", branches_overlap_message(heads, conflicts))]
+    BranchesOverlap {
+        heads: Vec<String>,
+        conflicts: Vec<crate::independence::Conflict>,
+    },
+    #[error("merging {} writes a migration, and nobody was asked: standard input is not a terminal (or --no-input); nothing was written\n  fix: run `makemigrations --merge --yes` to confirm", .0.join(" and "))]
+    MergeUnconfirmed(Vec<String>),
     #[error("{}", corrupt_tracking_message(table, problem))]
     CorruptTrackingTable {
         table: &'static str,
@@ -185,7 +194,7 @@ impl Error {
             Error::Unanswered(_) => 3,
             Error::Interrupted => 130,
             Error::LockTimeout { .. } => 4,
-            Error::RestoreUnconfirmed { .. } => 3,
+            Error::RestoreUnconfirmed { .. } | Error::MergeUnconfirmed(_) => 3,
             Error::BackupToolMissing { .. }
             | Error::BackupNoSpace { .. }
             | Error::BackupFailed { .. }
@@ -220,6 +229,9 @@ impl Error {
             Error::PendingMigrations { .. } => "pending_migrations",
             Error::MissingFile(_) => "missing_file",
             Error::UntrustedHistory(_) => "untrusted_history",
+            Error::MultipleHeads(_) => "multiple_heads",
+            Error::BranchesOverlap { .. } => "branches_overlap",
+            Error::MergeUnconfirmed(_) => "merge_unconfirmed",
             Error::CorruptTrackingTable { .. } => "corrupt_tracking_table",
             Error::UnknownTarget(_) => "unknown_target",
             Error::AmbiguousTarget { .. } => "ambiguous_target",
@@ -321,9 +333,12 @@ fn untrusted_history_message(report: &crate::history::Report) -> String {
     }
     for o in &report.out_of_order {
         text.push_str(&format!(
-            "  out of order: {} is pending but older than {}, the newest applied (a branch merged late?)\n",
+            "  out of order: {} is pending but older than {}, the newest applied, and cannot run after the newer ones:\n",
             o.migration, o.newest_applied
         ));
+        for conflict in &o.conflicts {
+            text.push_str(&format!("      {}\n", conflict.describe()));
+        }
     }
     let mut fixes = Vec::new();
     if !report.edited.is_empty() {
@@ -341,13 +356,54 @@ fn untrusted_history_message(report: &crate::history::Report) -> String {
     }
     if !report.out_of_order.is_empty() {
         fixes.push(
-            "check that the late migration does not depend on what the newer ones did, then apply \
-             it with `migrate --allow-out-of-order` (`rollback` then reverts it first), or give it \
-             a newer name (timestamp) so it runs in order"
+            "give the late migration a newer name (timestamp) and `//! after:` line so it runs \
+             after the newer ones, or, once you checked that it does not depend on what they did, \
+             apply it with `migrate --allow-out-of-order` (`rollback` then reverts it first)"
                 .to_string(),
         );
     }
     text.push_str(&format!("  fix: {}", fixes.join("; ")));
+    text
+}
+
+/// Two heads: where the history forked, each branch's migrations, and the way on.
+fn multiple_heads_message(divergence: &crate::graph::Divergence) -> String {
+    let fork = match &divergence.fork {
+        Some(fork) => format!("after {fork}"),
+        None => "from the start (they share no migration)".to_string(),
+    };
+    let mut text = format!(
+        "the history has {} heads: it forked {fork} into branches that no migration merges; nothing was done:\n",
+        divergence.branches.len()
+    );
+    for branch in &divergence.branches {
+        text.push_str(&format!(
+            "  branch {}: {}\n",
+            branch.head,
+            branch.migrations.join(", ")
+        ));
+    }
+    text.push_str(
+        "  fix: run `makemigrations --merge`: it checks that the branches change different tables and writes a migration that joins them",
+    );
+    text
+}
+
+/// `--merge` refused: what both branches touch, by which migrations.
+fn branches_overlap_message(
+    heads: &[String],
+    conflicts: &[crate::independence::Conflict],
+) -> String {
+    let mut text = format!(
+        "the branches ending in {} change the same objects, so the order they run in matters; nothing was written:\n",
+        heads.join(" and ")
+    );
+    for conflict in conflicts {
+        text.push_str(&format!("  {}\n", conflict.describe()));
+    }
+    text.push_str(
+        "  fix: make the history one line by hand: delete one branch's migrations (roll them back first where they are applied) and run `makemigrations` again, which writes them after the other branch; or give them newer names and a `//! after:` line naming the other branch's head",
+    );
     text
 }
 

@@ -34,6 +34,16 @@ pub struct MigrationFacts {
     /// some other way (raw SQL, the project's own functions or constants): `migrate` then
     /// validates every table after it (`validate::reach`).
     pub names_in_code: Option<&'static [&'static str]>,
+    /// `//! after: a, b`: the migrations it was written after, its parents in the history's
+    /// graph (`graph`); empty for the first one (`//! after: (none)`). `None` for a file
+    /// without the line (hand-written, or older than it): its parent is the previous file.
+    pub after: Option<&'static [&'static str]>,
+    /// `//! state: sha256:...`: the hash of the schema snapshot that the history leaves once it
+    /// has run (`snapshot_state`). Empty when the file has none.
+    pub state: &'static str,
+    /// The enum types its `up` creates: with `created_tables`, the objects whose names
+    /// `independence` looks for in each migration's code.
+    pub created_enums: &'static [&'static str],
 }
 
 impl MigrationFacts {
@@ -51,6 +61,9 @@ impl MigrationFacts {
             postgres_only: &[],
             checksum: "",
             names_in_code: None,
+            after: None,
+            state: "",
+            created_enums: &[],
         }
     }
 }

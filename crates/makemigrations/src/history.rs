@@ -1,12 +1,15 @@
 //! Whether the recorded history can be trusted, decided from the tracking rows and the migration
 //! files: an applied migration edited since it ran (its checksum differs), one whose file is gone,
-//! and a pending file older than the newest applied one (a branch merged late). Also the order in
+//! and a pending file older than the newest applied one (a branch merged late) that depends on
+//! what those newer ones do (`late_conflicts`; an independent one is fine). Also the order in
 //! which the migrations were applied, which `rollback` follows. No IO: `executor` reads the rows,
 //! `cli` prints (docs/guide.md, "The history's integrity").
 
 use std::collections::BTreeSet;
 
 use crate::facts::MigrationFacts;
+use crate::graph::Graph;
+use crate::independence::{self, Conflict};
 
 /// One applied migration as recorded: its `seaql_migrations` row and, when there is one, its row
 /// in `makemigrations_checksums`.
@@ -35,6 +38,9 @@ pub struct Edited {
 pub struct OutOfOrder {
     pub migration: String,
     pub newest_applied: String,
+    /// Why it cannot run after the applied migrations with later names; empty when it can (it
+    /// sits on a branch independent of theirs).
+    pub conflicts: Vec<Conflict>,
 }
 
 /// What is wrong with the history; empty when it can be trusted.
@@ -43,7 +49,11 @@ pub struct Report {
     pub edited: Vec<Edited>,
     /// Applied migrations whose file is not in the migrations folder.
     pub missing: Vec<String>,
+    /// Late files that depend on what the newer applied ones do.
     pub out_of_order: Vec<OutOfOrder>,
+    /// Late files on a branch independent of the newer applied ones: they apply as they are.
+    /// Not a problem, so not in [`Report::is_empty`].
+    pub late_independent: Vec<OutOfOrder>,
 }
 
 impl Report {
@@ -63,6 +73,7 @@ impl Report {
                 .filter(|o| !allow_out_of_order && to_apply.contains(&o.migration.as_str()))
                 .cloned()
                 .collect(),
+            late_independent: Vec::new(),
         };
         (!refusal.is_empty()).then_some(refusal)
     }
@@ -117,18 +128,50 @@ pub fn inspect(
         }
     }
     if let Some(newest) = applied.iter().map(|a| a.name.as_str()).max() {
-        report.out_of_order = files
+        let graph = Graph::new(files, facts);
+        let applied_names: Vec<&str> = applied.iter().map(|a| a.name.as_str()).collect();
+        for file in files
             .iter()
             .filter(|f| **f < newest && !applied_set.contains(**f))
-            .map(|f| OutOfOrder {
-                migration: f.to_string(),
+        {
+            let late = OutOfOrder {
+                migration: file.to_string(),
                 newest_applied: newest.to_string(),
-            })
-            .collect();
+                conflicts: late_conflicts(&graph, file, &applied_names, facts),
+            };
+            if late.conflicts.is_empty() {
+                report.late_independent.push(late);
+            } else {
+                report.out_of_order.push(late);
+            }
+        }
     }
     report.edited.sort_by(|a, b| a.migration.cmp(&b.migration));
     report.missing.sort();
     report
+}
+
+/// Why the pending `migration` cannot run after the applied migrations whose names sort after
+/// it; empty when it can: none of them was written after it, and its code and theirs touch no
+/// table or enum type in common (`independence`). `migrate` and `check` both decide with this.
+pub fn late_conflicts(
+    graph: &Graph,
+    migration: &str,
+    applied: &[&str],
+    facts: &[MigrationFacts],
+) -> Vec<Conflict> {
+    let later: Vec<&str> = applied.iter().copied().filter(|a| *a > migration).collect();
+    let built_on: Vec<Conflict> = later
+        .iter()
+        .filter(|a| graph.descends_from(a, migration))
+        .map(|a| Conflict::WrittenAfter {
+            migration: a.to_string(),
+        })
+        .collect();
+    if !built_on.is_empty() {
+        return built_on;
+    }
+    independence::conflicts(&[migration], &later, facts)
 }
 
 /// The applied migrations' names in the order they were applied, oldest first. Recorded
@@ -282,7 +325,11 @@ mod tests {
             report.out_of_order,
             [OutOfOrder {
                 migration: "m2".into(),
-                newest_applied: "m4".into()
+                newest_applied: "m4".into(),
+                // m3 has no `//! after:` line: it follows m2, the previous file.
+                conflicts: vec![Conflict::WrittenAfter {
+                    migration: "m3".into()
+                }],
             }]
         );
         // migrate refuses the edit and the missing file whatever it applies; the late file only
@@ -303,6 +350,59 @@ mod tests {
             [("m3".to_string(), "v1:cc".to_string())]
         );
         assert!(rehash_plan(&report, &facts, Some("m1")).is_empty());
+    }
+
+    #[test]
+    fn a_late_migration_on_an_independent_branch_is_not_a_problem() {
+        let facts = [
+            MigrationFacts {
+                after: Some(&[]),
+                created_tables: &["users", "notes"],
+                names_in_code: Some(&["users", "notes", "id"]),
+                ..fact("m1", "v1:a")
+            },
+            MigrationFacts {
+                after: Some(&["m1"]),
+                names_in_code: Some(&["users", "phone", "id"]),
+                ..fact("m2", "v1:b")
+            },
+            MigrationFacts {
+                after: Some(&["m1"]),
+                names_in_code: Some(&["notes", "body", "id"]),
+                ..fact("m3", "v1:c")
+            },
+            MigrationFacts {
+                after: Some(&["m1"]),
+                names_in_code: Some(&["users", "bio"]),
+                ..fact("m4", "v1:d")
+            },
+        ];
+        let files = ["m1", "m2", "m3"];
+        let history = [
+            applied("m1", 10, Some("v1:a"), Some(1)),
+            applied("m3", 11, Some("v1:c"), Some(2)),
+        ];
+        // m2 (users) is older than m3 (notes), applied: they touch different tables.
+        let report = inspect(&files, &facts[..3], &history, |f| f.name.to_string());
+        assert!(report.is_empty(), "{report:?}");
+        assert_eq!(report.late_independent[0].migration, "m2");
+        assert!(report.refusal(&["m2"], false).is_none());
+        // m2 is older than m4, applied, and both change users.
+        let history = [
+            applied("m1", 10, Some("v1:a"), Some(1)),
+            applied("m4", 11, Some("v1:d"), Some(2)),
+        ];
+        let report = inspect(&["m1", "m2", "m4"], &facts, &history, |f| {
+            f.name.to_string()
+        });
+        assert_eq!(
+            report.out_of_order[0].conflicts,
+            [Conflict::Object {
+                object: "users".into(),
+                left: vec!["m2".into()],
+                right: vec!["m4".into()],
+            }]
+        );
     }
 
     #[test]

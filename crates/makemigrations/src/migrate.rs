@@ -244,6 +244,11 @@ pub async fn plan_up(
         .collect();
     let names: Vec<&str> = to_apply.iter().map(|s| s.name()).collect();
     let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    // Two heads: which branch's state the database should end in is not decided yet.
+    if let Some(divergence) = crate::graph::Graph::new(&files, project.migration_facts).divergence()
+    {
+        return Err(Error::MultipleHeads(divergence));
+    }
     let report = history::inspect(&files, project.migration_facts, &applied, |f| {
         project.shown_migration_file(f)
     });

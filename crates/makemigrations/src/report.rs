@@ -102,6 +102,10 @@ pub struct MigrationStatus {
     /// `--allow-out-of-order`.
     pub late: bool,
     pub half_applied: Option<HalfAppliedView>,
+    /// The migrations it was written after (`//! after:`, or the previous file without it).
+    pub parents: Vec<String>,
+    /// Nothing comes after it. More than one head: branches no migration merges.
+    pub head: bool,
 }
 
 /// The state of every migration: applied or pending, edited, late, half-applied.
@@ -116,6 +120,8 @@ pub fn migration_list(
         project.shown_migration_file(f)
     });
     let applied_late = history::applied_out_of_order(applied);
+    let graph = crate::graph::Graph::new(&files, project.migration_facts);
+    let heads = graph.heads();
     let migrations = states
         .iter()
         .map(|state| {
@@ -132,6 +138,13 @@ pub fn migration_list(
                     .iter()
                     .find(|h| h.name == name)
                     .map(HalfAppliedView::from),
+                parents: graph
+                    .nodes()
+                    .iter()
+                    .find(|n| n.name == name)
+                    .map(|n| n.parents.clone())
+                    .unwrap_or_default(),
+                head: heads.contains(&name),
             }
         })
         .collect();
@@ -261,8 +274,10 @@ pub enum FindingKind {
     Edited,
     /// Applied, and its file is gone.
     MissingFile,
-    /// Pending and older than the newest applied one.
+    /// Pending and older than the newest applied one, and not independent of the newer ones.
     OutOfOrder,
+    /// Two or more migrations that nothing comes after: branches no migration merges.
+    MultipleHeads,
     /// A pending migration still calls `todo_backfill`.
     BackfillPlaceholder,
     /// A pending migration that only PostgreSQL can run, on another backend.
@@ -279,9 +294,10 @@ impl FindingKind {
     /// The exit code of a `check` that finds this (docs/guide.md, "check").
     pub fn exit_code(self) -> u8 {
         match self {
-            FindingKind::Edited | FindingKind::MissingFile | FindingKind::OutOfOrder => {
-                EXIT_UNTRUSTED_HISTORY
-            }
+            FindingKind::Edited
+            | FindingKind::MissingFile
+            | FindingKind::OutOfOrder
+            | FindingKind::MultipleHeads => EXIT_UNTRUSTED_HISTORY,
             FindingKind::Drift => EXIT_DRIFT,
             FindingKind::EntityChanges => EXIT_ENTITY_CHANGES,
             FindingKind::HalfApplied
@@ -477,14 +493,39 @@ pub async fn check(project: &Project, db: &DatabaseConnection) -> Result<CheckRe
         ));
     }
     for o in &integrity.out_of_order {
+        let why: Vec<String> = o.conflicts.iter().map(|c| c.describe()).collect();
         findings.push(finding(
             FindingKind::OutOfOrder,
             &o.migration,
             format!(
-                "Out of order: {} is pending but older than {}, the newest applied; `migrate` applies it only with --allow-out-of-order",
-                o.migration, o.newest_applied
+                "Out of order: {} is pending but older than {}, the newest applied, and cannot run after the newer ones ({}); `migrate` applies it only with --allow-out-of-order",
+                o.migration,
+                o.newest_applied,
+                why.join("; ")
             ),
         ));
+    }
+    if let Some(divergence) = crate::graph::Graph::new(&files, project.migration_facts).divergence()
+    {
+        let fork = match &divergence.fork {
+            Some(fork) => format!("after {fork}"),
+            None => "from the start".to_string(),
+        };
+        let branches: Vec<String> = divergence
+            .branches
+            .iter()
+            .map(|b| format!("{} ({})", b.head, b.migrations.join(", ")))
+            .collect();
+        findings.push(Finding {
+            kind: FindingKind::MultipleHeads,
+            migration: None,
+            file: None,
+            line: None,
+            message: format!(
+                "Multiple heads: the history forked {fork} into {}; run `makemigrations --merge`",
+                branches.join(" and ")
+            ),
+        });
     }
     for p in &apply_plan.placeholders {
         findings.push(Finding {

@@ -151,6 +151,15 @@ pub fn write_snapshot(path: &Path, text: &str) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The `//! state:` of a migration: the hash of the snapshot text the history leaves after it
+/// (`sha256:<hex>`), so that the head's can be compared with the snapshot on disk.
+pub fn snapshot_state(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(text.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
 /// The snapshot a run would leave: the one on disk (`None`: there is none yet) and the new text.
 pub struct SnapshotUpdate {
     pub path: PathBuf,

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use makemigrations_core::ops::{sanitize_name, suggest_name};
-use makemigrations_core::render::{render_migration, MigrationFile};
+use makemigrations_core::render::{render_migration, with_lineage, Lineage, MigrationFile};
 use makemigrations_core::Operation;
 use sea_orm::DatabaseConnection;
 
@@ -140,7 +140,9 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
             lock.release().await;
             result?
         }
-        Command::Showmigrations { output } => showmigrations(&project, &db, output.format).await?,
+        Command::Showmigrations { graph, output } => {
+            showmigrations(&project, &db, graph, output.format).await?
+        }
         Command::Current { output } => current(&project, &db, output.format).await?,
         Command::History { limit, output } => history(&project, &db, limit, output.format).await?,
         Command::Check { output } => check(&project, &db, output.format).await?,
@@ -289,7 +291,11 @@ async fn makemigrations(
     target: &database::Target,
     args: &MakemigrationsArgs,
 ) -> Result<ExitCode, Error> {
+    if args.merge {
+        return merge(project, db, args).await;
+    }
     let given = super::answers::given(args)?;
+    let parents = single_head(project)?;
     let states = executor::states(db, (project.migrations)()).await?;
     pending_guard(&states)?;
     unseen_guard(project)?;
@@ -353,6 +359,9 @@ async fn makemigrations(
     let print_notes = || super::plan_output::print_notes(&compared.notes);
     let snapshot =
         writer::SnapshotUpdate::of(project.migrations_dir.as_ref(), compared.snapshot_schema())?;
+    if !json {
+        warn_snapshot_not_head_state(project, &parents, &snapshot);
+    }
     if operations.is_empty() {
         // Without a migration the snapshot is written only when it is missing (a project from
         // before snapshots): it describes what the migrations create, so a fact that changed
@@ -389,12 +398,19 @@ async fn makemigrations(
         }
         return Ok(ExitCode::from(1));
     }
-    let source = writer::format_source(&render_migration(&MigrationFile {
-        name: &module,
-        message: args.message.as_deref(),
-        up: &operations,
-        down: None,
-    }));
+    let state = writer::snapshot_state(&snapshot.new);
+    let source = writer::format_source(&with_lineage(
+        &render_migration(&MigrationFile {
+            name: &module,
+            message: args.message.as_deref(),
+            up: &operations,
+            down: None,
+        }),
+        &Lineage {
+            after: &parents,
+            state: Some(&state),
+        },
+    ));
     if args.dry_run && json {
         report(None);
         return Ok(ExitCode::SUCCESS);
@@ -465,20 +481,25 @@ async fn baseline(
     let differences = makemigrations_core::adoption::report(&compared.operations());
     let name = migration_name(args).unwrap_or_else(|| "baseline".to_string());
     let module = writer::next_module_name(project.migrations_dir.as_ref(), &name, &[]);
-    let source = writer::format_source(&makemigrations_core::render::render_baseline(
-        &MigrationFile {
-            name: &module,
-            message: args.message.as_deref(),
-            up: &operations,
-            down: None,
-        },
-    ));
     let json = args.format == super::Format::Json;
     // What the baseline creates, which is what the migrations create from now on.
     let snapshot = writer::SnapshotUpdate::of(
         project.migrations_dir.as_ref(),
         &compared.baseline_snapshot_schema(),
     )?;
+    let state = writer::snapshot_state(&snapshot.new);
+    let source = writer::format_source(&with_lineage(
+        &makemigrations_core::render::render_baseline(&MigrationFile {
+            name: &module,
+            message: args.message.as_deref(),
+            up: &operations,
+            down: None,
+        }),
+        &Lineage {
+            after: &[],
+            state: Some(&state),
+        },
+    ));
     if (args.dry_run || args.check || args.plan) && json {
         println!(
             "{}",
@@ -691,15 +712,25 @@ fn migration_name(args: &MakemigrationsArgs) -> Option<String> {
 }
 
 fn write_empty(project: &Project, args: &MakemigrationsArgs) -> Result<ExitCode, Error> {
+    let parents = single_head(project)?;
     let existing = existing_module_names(project);
     let name = migration_name(args).unwrap_or_else(|| "custom".to_string());
     let module = writer::next_module_name(project.migrations_dir.as_ref(), &name, &existing);
-    let source = writer::format_source(&render_migration(&MigrationFile {
-        name: &module,
-        message: args.message.as_deref(),
-        up: &[],
-        down: Some(&[]),
-    }));
+    // It changes nothing the tool knows of: the state is the snapshot's as it is.
+    let snapshot_path = writer::snapshot_path(project.migrations_dir.as_ref());
+    let state = writer::read_snapshot(&snapshot_path)?.map(|text| writer::snapshot_state(&text));
+    let source = writer::format_source(&with_lineage(
+        &render_migration(&MigrationFile {
+            name: &module,
+            message: args.message.as_deref(),
+            up: &[],
+            down: Some(&[]),
+        }),
+        &Lineage {
+            after: &parents,
+            state: state.as_deref(),
+        },
+    ));
     let json = args.format == super::Format::Json;
     if args.dry_run || args.check || args.plan {
         if json {
@@ -725,6 +756,156 @@ fn write_empty(project: &Project, args: &MakemigrationsArgs) -> Result<ExitCode,
     println!("Migrations for '{}':", project.shown_migrations_dir());
     println!("  {}", crate::shown_path(&path));
     println!("  (empty: write its up and down by hand)");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The history's graph from the compiled migrations and their markers.
+fn history_graph(project: &Project) -> crate::graph::Graph {
+    let names = existing_module_names(project);
+    let files: Vec<&str> = names.iter().map(String::as_str).collect();
+    crate::graph::Graph::new(&files, project.migration_facts)
+}
+
+/// What a new migration comes after: the one head (none for the first migration). Two heads
+/// are refused: the new migration would belong to neither branch.
+fn single_head(project: &Project) -> Result<Vec<String>, Error> {
+    let graph = history_graph(project);
+    if let Some(divergence) = graph.divergence() {
+        return Err(Error::MultipleHeads(divergence));
+    }
+    Ok(graph.heads().into_iter().map(str::to_string).collect())
+}
+
+/// The snapshot on disk should be the one the head migration left (its `//! state:`); when it
+/// is not, it was edited by hand or not written again after a git merge, and its diff below is
+/// measured from that text rather than from the history.
+fn warn_snapshot_not_head_state(
+    project: &Project,
+    head: &[String],
+    snapshot: &writer::SnapshotUpdate,
+) {
+    let ([head], Some(old)) = (head, &snapshot.old) else {
+        return;
+    };
+    let Some(fact) = project.migration_facts.iter().find(|f| f.name == *head) else {
+        return;
+    };
+    if !fact.state.is_empty() && fact.state != writer::snapshot_state(old) {
+        eprintln!(
+            "warning: {} is not the schema snapshot that {head} left (its `//! state:` differs): it was edited by hand or not written again after a merge; a migration written now writes it again from the entities",
+            crate::shown_path(&snapshot.path)
+        );
+    }
+}
+
+/// `makemigrations --merge`: with two or more heads, checks that the branches change different
+/// tables and enum types, asks (or takes `--yes`), and writes a migration that comes after every
+/// head and changes nothing, with the snapshot written again from the entities (which hold both
+/// branches after a git merge; the snapshot may hold conflict markers).
+async fn merge(
+    project: &Project,
+    db: &DatabaseConnection,
+    args: &MakemigrationsArgs,
+) -> Result<ExitCode, Error> {
+    let json = args.format == Format::Json;
+    let graph = history_graph(project);
+    let Some(divergence) = graph.divergence() else {
+        if json {
+            println!("{}", super::plan_output::merge_json(None, &[]));
+        } else {
+            println!("No branches to merge: the history has one head.");
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let heads: Vec<String> = divergence.branches.iter().map(|b| b.head.clone()).collect();
+    let mut conflicts = Vec::new();
+    // Each pair of heads: what one has and the other does not (with three heads, two of them
+    // may share migrations after the fork of all three).
+    for (i, left) in heads.iter().enumerate() {
+        for right in &heads[i + 1..] {
+            let (left, right) = (graph.ancestors(left), graph.ancestors(right));
+            let only_left: Vec<&str> = left.difference(&right).copied().collect();
+            let only_right: Vec<&str> = right.difference(&left).copied().collect();
+            let found =
+                crate::independence::conflicts(&only_left, &only_right, project.migration_facts);
+            for conflict in found {
+                if !conflicts.contains(&conflict) {
+                    conflicts.push(conflict);
+                }
+            }
+        }
+    }
+    if !conflicts.is_empty() {
+        return Err(Error::BranchesOverlap { heads, conflicts });
+    }
+    unseen_guard(project)?;
+    if !json {
+        match &divergence.fork {
+            Some(fork) => println!("The history forked after {fork}:"),
+            None => println!("The history has branches that share no migration:"),
+        }
+        for branch in &divergence.branches {
+            println!("  branch {}: {}", branch.head, branch.migrations.join(", "));
+        }
+        println!("They change different tables and enum types, so they apply in either order.");
+    }
+    let writes = !args.dry_run;
+    if writes && !args.yes {
+        let terminal = if args.no_input {
+            None
+        } else {
+            Terminal::open()
+        };
+        let Some(mut terminal) = terminal else {
+            return Err(Error::MergeUnconfirmed(heads));
+        };
+        let prompt = format!("Merge {}?", heads.join(" and "));
+        if !terminal
+            .yes_no(&prompt)
+            .await
+            .map_err(|_| Error::Interrupted)?
+        {
+            println!("Nothing written.");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    // The entities hold every branch now: the state the merged history leaves.
+    let compared = autodetect::compare(project, db).await?;
+    let snapshot = writer::SnapshotUpdate::of(project.migrations_dir.as_ref(), &compared.desired)?;
+    let state = writer::snapshot_state(&snapshot.new);
+    let name = migration_name(args).unwrap_or_else(|| "merge".to_string());
+    let existing = existing_module_names(project);
+    let module = writer::next_module_name(project.migrations_dir.as_ref(), &name, &existing);
+    let source = writer::format_source(&makemigrations_core::render::render_merge(
+        &module,
+        &heads,
+        Some(&state),
+    ));
+    if !writes {
+        if json {
+            println!("{}", super::plan_output::merge_json(None, &heads));
+            return Ok(ExitCode::SUCCESS);
+        }
+        println!(
+            "Would write {}/{module}.rs:",
+            project.shown_migrations_dir()
+        );
+        print_snapshot(&snapshot, false);
+        println!();
+        print!("{source}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let path = writer::write_migration(project.migrations_dir.as_ref(), &module, &source)?;
+    snapshot.write()?;
+    if json {
+        let written = crate::shown_path(&path);
+        println!("{}", super::plan_output::merge_json(Some(&written), &heads));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("Migrations for '{}':", project.shown_migrations_dir());
+    println!("  {}", crate::shown_path(&path));
+    println!("  (merges {})", heads.join(" and "));
+    print_snapshot(&snapshot, true);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -999,6 +1180,7 @@ fn print_marked(marked: &[gate::Marked]) {
 async fn showmigrations(
     project: &Project,
     db: &DatabaseConnection,
+    graph: bool,
     format: Format,
 ) -> Result<ExitCode, Error> {
     let (states, applied) = executor::states_and_applied(db, (project.migrations)()).await?;
@@ -1012,32 +1194,51 @@ async fn showmigrations(
     if list.migrations.is_empty() {
         println!(" (no migrations)");
     }
-    for status in &list.migrations {
-        match (status.applied_at_unix, &status.half_applied) {
-            (_, Some(h)) if h.interrupted => println!(
-                " [!] {}  (stopped halfway, killed or its connection lost, unless a run is going on now: {} statement(s) completed; see `migrate`)",
-                status.name,
-                h.statements_applied
-            ),
-            (_, Some(h)) => println!(
-                " [!] {}  (failed halfway: {} statement(s) applied; see `migrate`)",
-                status.name,
-                h.statements_applied
-            ),
-            (Some(at), None) => println!(
-                " [X] {}  (applied {}{})",
-                status.name,
-                crate::shown_time(at),
-                if status.applied_out_of_order {
-                    ", out of order: after a newer one"
-                } else {
-                    ""
-                }
-            ),
-            (None, None) => println!(" [ ] {}", status.name),
+    if !graph {
+        for status in &list.migrations {
+            println!(" {}", migration_line(status));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let files: Vec<&str> = states.iter().map(|s| s.name()).collect();
+    for row in crate::graph::Graph::new(&files, project.migration_facts).draw() {
+        let status = row
+            .migration
+            .and_then(|name| list.migrations.iter().find(|m| m.name == name));
+        match status {
+            Some(status) if status.head => {
+                println!(" {} {}  (head)", row.lanes, migration_line(status))
+            }
+            Some(status) => println!(" {} {}", row.lanes, migration_line(status)),
+            None => println!(" {}", row.lanes),
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `[X] name  (applied ...)`: one migration's line in `showmigrations`.
+fn migration_line(status: &crate::report::MigrationStatus) -> String {
+    match (status.applied_at_unix, &status.half_applied) {
+        (_, Some(h)) if h.interrupted => format!(
+            "[!] {}  (stopped halfway, killed or its connection lost, unless a run is going on now: {} statement(s) completed; see `migrate`)",
+            status.name, h.statements_applied
+        ),
+        (_, Some(h)) => format!(
+            "[!] {}  (failed halfway: {} statement(s) applied; see `migrate`)",
+            status.name, h.statements_applied
+        ),
+        (Some(at), None) => format!(
+            "[X] {}  (applied {}{})",
+            status.name,
+            crate::shown_time(at),
+            if status.applied_out_of_order {
+                ", out of order: after a newer one"
+            } else {
+                ""
+            }
+        ),
+        (None, None) => format!("[ ] {}", status.name),
+    }
 }
 
 async fn current(

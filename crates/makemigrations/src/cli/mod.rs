@@ -120,6 +120,10 @@ pub enum Command {
     Rollback(RollbackArgs),
     /// List every migration: [X] applied (with when), [ ] pending.
     Showmigrations {
+        /// Draw the history as a graph (oldest first): where it forks into branches and where
+        /// a merge migration joins them, heads marked.
+        #[arg(long)]
+        graph: bool,
         #[command(flatten)]
         output: OutputArg,
     },
@@ -199,7 +203,7 @@ impl Command {
     pub fn format(&self) -> Format {
         match self {
             Command::Makemigrations(args) => args.format,
-            Command::Showmigrations { output }
+            Command::Showmigrations { output, .. }
             | Command::Current { output }
             | Command::History { output, .. }
             | Command::Check { output } => output.format,
@@ -242,6 +246,14 @@ pub struct MakemigrationsArgs {
     /// Write a migration with empty up and down, for hand-written changes.
     #[arg(long)]
     pub empty: bool,
+    /// Join the branches of the history (two or more heads, as after merging two git
+    /// branches) with a migration that changes nothing, once they are found to change
+    /// different tables and enum types. Asks first at a terminal.
+    #[arg(long, conflicts_with_all = ["empty", "baseline", "check", "plan"])]
+    pub merge: bool,
+    /// With --merge: write the merge migration without asking (needed without a terminal).
+    #[arg(short = 'y', long, requires = "merge")]
+    pub yes: bool,
     /// Adopt the database as it is: write a baseline migration of the tables the entities
     /// describe, record it as applied here, and report how the entities differ from it. Done
     /// without this flag when the database has such tables and the project no migrations.

@@ -150,6 +150,17 @@ pub(super) fn result_json(
     .to_string()
 }
 
+/// `makemigrations --merge --format json`: the merge migration written (`null`: none, with
+/// `--dry-run` or one head) and the heads it joins (empty with one head).
+pub(super) fn merge_json(written: Option<&str>, heads: &[String]) -> String {
+    json!({
+        "format_version": FORMAT_VERSION,
+        "written": written,
+        "merged": heads,
+    })
+    .to_string()
+}
+
 /// The adoption's result: the baseline written (and its operations) and the differences by kind.
 pub(super) fn baseline_json(
     written: Option<&str>,

@@ -243,7 +243,7 @@ impl TestProject {
             .collect();
         files.sort();
         let text = std::fs::read_to_string(files.last().expect("a migration was written")).unwrap();
-        mask_timestamps(&text)
+        mask_lineage(&mask_timestamps(&text))
     }
 }
 
@@ -274,6 +274,23 @@ impl MigrationTrait for Migration {{
 }}
 "#
     )
+}
+
+/// The `//! after:` parents and the `//! state:` hash of a generated file, which depend on the
+/// steps before it (`tests/branches.rs` checks them): `<parent>` and `<hash>`.
+pub fn mask_lineage(text: &str) -> String {
+    text.lines()
+        .map(|line| {
+            if line.starts_with("//! after: ") && line != "//! after: (none)" {
+                "//! after: <parent>".to_string()
+            } else if line.starts_with("//! state: sha256:") {
+                "//! state: sha256:<hash>".to_string()
+            } else {
+                line.to_string()
+            }
+        })
+        .map(|line| line + "\n")
+        .collect()
 }
 
 pub fn mask_timestamps(text: &str) -> String {
