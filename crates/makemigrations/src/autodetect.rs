@@ -615,9 +615,11 @@ mod tests {
             },
             &[],
         );
+        let declared = desired.clone();
         let compared = Compared::finish(
             live,
             desired,
+            declared,
             DiffOptions {
                 backend: Backend::Postgres,
                 owned_tables: Default::default(),
