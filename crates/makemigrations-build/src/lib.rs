@@ -149,7 +149,8 @@ fn migrations_source(dir: &Path, shown_dir: &str) -> String {
             "    makemigrations::MigrationFacts {{\n        name: {name:?},\n        file: {:?},\n        \
              data_loss: &{:?},\n        cannot_restore: &{:?},\n        todo_backfill_lines: &{:?},\n        \
              baseline: {:?},\n        created_tables: &{:?},\n        postgres_only: &{:?},\n        \
-             checksum: {:?},\n        names_in_code: {},\n    }},",
+             checksum: {:?},\n        names_in_code: {},\n        \
+             data_steps: &{:?},\n        replaces: &{:?},\n    }},",
             format!("{shown_dir}/{name}.rs"),
             facts.data_loss,
             facts.cannot_restore,
@@ -161,7 +162,9 @@ fn migrations_source(dir: &Path, shown_dir: &str) -> String {
             match &facts.names_in_code {
                 Some(names) => format!("Some(&{names:?})"),
                 None => "None".to_string(),
-            }
+            },
+            facts.data_steps,
+            facts.replaces,
         );
     }
     out.push_str("];\n");
@@ -185,7 +188,23 @@ pub struct FileFacts {
     pub postgres_only: Vec<String>,
     /// The names its code can reach a table by, or `None` when it can reach any ([`names_in_code`]).
     pub names_in_code: Option<Vec<String>>,
+    /// The 1-based lines, outside comments, that change rows or send SQL of their own
+    /// (`Query::update()`, `Query::insert()`, `Query::delete()`, `todo_backfill(`,
+    /// `get_connection()`, `execute_unprepared(`): what a squash cannot fold into a schema diff.
+    pub data_steps: Vec<usize>,
+    /// The `//! replaces:` lines: the migrations a squashed migration stands for, in order.
+    pub replaces: Vec<String>,
 }
+
+/// What a line of code calls that touches rows or runs SQL the tool cannot read back.
+const DATA_STEP_CALLS: &[&str] = &[
+    "Query::update()",
+    "Query::insert()",
+    "Query::delete()",
+    "todo_backfill(",
+    "get_connection()",
+    "execute_unprepared(",
+];
 
 /// Reads the markers line by line. Generated files are rustfmt-formatted, so each `fn` starts
 /// its own line; any other `fn` ends the current `up`/`down`.
@@ -208,6 +227,9 @@ pub fn scan_migration(text: &str) -> FileFacts {
         if line.starts_with("//! baseline:") {
             facts.baseline = true;
         }
+        if let Some(name) = line.strip_prefix("//! replaces:") {
+            facts.replaces.push(name.trim().to_string());
+        }
         if current == In::Up && !line.starts_with("//") {
             let mut rest = line;
             if let Some(at) = rest.find("Table::create()") {
@@ -226,6 +248,12 @@ pub fn scan_migration(text: &str) -> FileFacts {
             }
         }
         let function = fn_name(line);
+        if !line.starts_with("//")
+            && function.is_none()
+            && DATA_STEP_CALLS.iter().any(|call| line.contains(call))
+        {
+            facts.data_steps.push(i + 1);
+        }
         if let Some(name) = function {
             current = match name.split_once('_').map_or(name, |(base, n)| {
                 if n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty() {

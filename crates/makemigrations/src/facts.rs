@@ -34,6 +34,12 @@ pub struct MigrationFacts {
     /// some other way (raw SQL, the project's own functions or constants): `migrate` then
     /// validates every table after it (`validate::reach`).
     pub names_in_code: Option<&'static [&'static str]>,
+    /// The lines (1-based) whose code changes rows or sends SQL of its own (an `UPDATE`, a
+    /// backfill, raw SQL): `squashmigrations` cannot fold them into a schema diff.
+    pub data_steps: &'static [usize],
+    /// A squashed migration's `//! replaces:` lines: the migrations it stands for, oldest first
+    /// (docs/guide.md, "Squashing migrations"). Empty for any other migration.
+    pub replaces: &'static [&'static str],
 }
 
 impl MigrationFacts {
@@ -51,6 +57,8 @@ impl MigrationFacts {
             postgres_only: &[],
             checksum: "",
             names_in_code: None,
+            data_steps: &[],
+            replaces: &[],
         }
     }
 }

@@ -102,6 +102,10 @@ pub struct MigrationStatus {
     /// `--allow-out-of-order`.
     pub late: bool,
     pub half_applied: Option<HalfAppliedView>,
+    /// The squashed migration that replaces this one (`//! replaces:`), when its file is there.
+    pub replaced_by: Option<String>,
+    /// A squashed migration: the migrations it replaces, oldest first; empty for others.
+    pub replaces: Vec<String>,
 }
 
 /// The state of every migration: applied or pending, edited, late, half-applied.
@@ -132,6 +136,15 @@ pub fn migration_list(
                     .iter()
                     .find(|h| h.name == name)
                     .map(HalfAppliedView::from),
+                replaced_by: crate::replacement::replaced_by(project.migration_facts, name)
+                    .filter(|s| files.contains(&s.name))
+                    .map(|s| s.name.to_string()),
+                replaces: project
+                    .migration_facts
+                    .iter()
+                    .find(|f| f.name == name)
+                    .map(|f| f.replaces.iter().map(|r| r.to_string()).collect())
+                    .unwrap_or_default(),
             }
         })
         .collect();
@@ -152,15 +165,14 @@ pub struct Current {
     pub pending: Vec<String>,
 }
 
-pub fn current(states: &[MigrationState]) -> Current {
+pub fn current(project: &Project, states: &[MigrationState]) -> Current {
     let newest = states.iter().rev().find(|s| s.applied_at.is_some());
     Current {
         format_version: FORMAT_VERSION,
         current: newest.map(|s| s.name().to_string()),
         applied_at: newest.and_then(|s| s.applied_at).and_then(rfc3339),
-        pending: states
-            .iter()
-            .filter(|s| s.applied_at.is_none())
+        pending: crate::replacement::pending(project.migration_facts, states)
+            .into_iter()
             .map(|s| s.name().to_string())
             .collect(),
     }
@@ -315,9 +327,8 @@ pub async fn check(project: &Project, db: &DatabaseConnection) -> Result<CheckRe
     let integrity = history::inspect(&files, project.migration_facts, &applied, |f| {
         project.shown_migration_file(f)
     });
-    let pending: Vec<String> = states
-        .iter()
-        .filter(|s| s.applied_at.is_none())
+    let pending: Vec<String> = crate::replacement::pending(project.migration_facts, &states)
+        .into_iter()
         .map(|s| s.name().to_string())
         .collect();
     let names: Vec<&str> = pending.iter().map(String::as_str).collect();
@@ -472,6 +483,9 @@ pub enum PlannedAction {
     Run,
     /// A baseline whose tables all exist here: recorded as applied without running.
     RecordBaseline,
+    /// A squashed migration whose replaced migrations are all applied here: recorded as
+    /// applied without running, in their place.
+    RecordSquashed,
     /// `--fake`: recorded (as applied, or as not applied) without running.
     Fake,
     /// Its `down` runs.
@@ -530,6 +544,8 @@ pub fn up_plan(plan: &UpPlan) -> RunPlan {
             name: step.name().to_string(),
             action: if plan.fake {
                 PlannedAction::Fake
+            } else if step.replaced.is_some() {
+                PlannedAction::RecordSquashed
             } else if step.baseline == gate::BaselineStep::Record {
                 PlannedAction::RecordBaseline
             } else {

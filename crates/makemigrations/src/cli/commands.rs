@@ -155,6 +155,9 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
             lock_timeout,
         } => super::backups::restore_command(&db, &url, &file, yes, &dir, lock_timeout).await?,
         Command::Validate => validate(&db).await?,
+        Command::Squashmigrations(args) => {
+            super::squash::squashmigrations(&project, &db, &args).await?
+        }
     };
     db.close().await?;
     Ok(code)
@@ -263,15 +266,14 @@ fn print_unmanaged(unmanaged: &[String]) {
     }
 }
 
-fn print_operations(operations: &[Operation]) {
+pub(super) fn print_operations(operations: &[Operation]) {
     let rows = vec![None; operations.len()];
     super::plan_output::print_operations(operations, &rows);
 }
 
-fn pending_guard(states: &[MigrationState]) -> Result<(), Error> {
-    let pending: Vec<&str> = states
-        .iter()
-        .filter(|s| s.applied_at.is_none())
+fn pending_guard(project: &Project, states: &[MigrationState]) -> Result<(), Error> {
+    let pending: Vec<&str> = crate::replacement::pending(project.migration_facts, states)
+        .into_iter()
         .map(|s| s.name())
         .collect();
     if pending.is_empty() {
@@ -291,7 +293,7 @@ async fn makemigrations(
 ) -> Result<ExitCode, Error> {
     let given = super::answers::given(args)?;
     let states = executor::states(db, (project.migrations)()).await?;
-    pending_guard(&states)?;
+    pending_guard(project, &states)?;
     unseen_guard(project)?;
     let compared = autodetect::compare(project, db).await?;
     let json = args.format == super::Format::Json;
@@ -669,6 +671,9 @@ impl migrate::Observer for PrintSteps {
             migrate::StepOutcome::RecordedBaseline => {
                 println!(" RECORDED (a baseline whose tables exist here)")
             }
+            migrate::StepOutcome::RecordedSquashed => {
+                println!(" RECORDED (the migrations it replaces are applied here)")
+            }
             migrate::StepOutcome::Faked => println!(" FAKED"),
             migrate::StepOutcome::Failed => println!(" FAILED"),
             migrate::StepOutcome::Stopped => println!(" STOPPED"),
@@ -922,19 +927,68 @@ async fn showmigrations(
                 h.statements_applied
             ),
             (Some(at), None) => println!(
-                " [X] {}  (applied {}{})",
+                " [X] {}  (applied {}{}{})",
                 status.name,
                 crate::shown_time(at),
                 if status.applied_out_of_order {
                     ", out of order: after a newer one"
                 } else {
                     ""
-                }
+                },
+                replacement_note(status),
             ),
-            (None, None) => println!(" [ ] {}", status.name),
+            (None, None) if covered(status, &list.migrations) => println!(
+                " [-] {}  (replaced by {}, which is applied here)",
+                status.name,
+                status.replaced_by.as_deref().unwrap_or_default()
+            ),
+            (None, None) => match replacement_note(status).as_str() {
+                "" => println!(" [ ] {}", status.name),
+                note => println!(" [ ] {}  ({})", status.name, &note[2..]),
+            },
+        }
+    }
+    // Whether this database is past a squashed range: the old files can go once every database is.
+    for squashed in list.migrations.iter().filter(|m| !m.replaces.is_empty()) {
+        if squashed.applied {
+            println!(
+                "{} is applied here: this database is past the {} migration(s) it replaces; delete their files and its `//! replaces:` lines once every database shows it applied.",
+                squashed.name,
+                squashed.replaces.len()
+            );
+        } else {
+            println!(
+                "{} is not applied here yet: keep the {} migration(s) it replaces until `migrate` has run on every database.",
+                squashed.name,
+                squashed.replaces.len()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a replaced migration is covered here by its applied squashed migration.
+fn covered(
+    status: &crate::report::MigrationStatus,
+    all: &[crate::report::MigrationStatus],
+) -> bool {
+    status
+        .replaced_by
+        .as_ref()
+        .is_some_and(|s| all.iter().any(|m| &m.name == s && m.applied))
+}
+
+/// `, replaced by ..` or `, replaces N migrations: first .. last`, for showmigrations' lines.
+fn replacement_note(status: &crate::report::MigrationStatus) -> String {
+    match (&status.replaced_by, status.replaces.as_slice()) {
+        (Some(squashed), _) => format!(", replaced by {squashed}"),
+        (None, [first, .., last]) => format!(
+            ", replaces {} migrations: {first} .. {last}",
+            status.replaces.len()
+        ),
+        (None, [one]) => format!(", replaces {one}"),
+        (None, []) => String::new(),
+    }
 }
 
 async fn current(
@@ -943,7 +997,7 @@ async fn current(
     format: Format,
 ) -> Result<ExitCode, Error> {
     let states = executor::states(db, (project.migrations)()).await?;
-    let current = crate::report::current(&states);
+    let current = crate::report::current(project, &states);
     if format == Format::Json {
         super::plan_output::print_json(&current);
         return Ok(ExitCode::SUCCESS);
