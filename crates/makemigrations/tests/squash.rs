@@ -180,10 +180,11 @@ async fn a_squashed_range_migrates_databases_at_every_point_of_it() {
             .map(|(_, f)| f)
             .unwrap_or_default();
         assert!(
-            !file.contains("draft"),
+            !file.contains("\"draft\""),
             "{name}: the add-then-drop pair is gone:\n{file}"
         );
-        insta::assert_snapshot!(format!("squashed_file_{name}"), file);
+        // The same file from every backend.
+        insta::assert_snapshot!("squashed_file", file);
         assert_eq!(
             project.migration_files(),
             files_before,
