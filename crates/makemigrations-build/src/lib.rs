@@ -941,6 +941,30 @@ async fn down_1(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     }
 
     #[test]
+    fn replaced_migrations_and_data_steps_are_read() {
+        let text = r#"//! Migration `m3_squashed`.
+//! replaces: m1_initial
+//! replaces: m2_add_phone
+
+use makemigrations::prelude::*;
+
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // Query::update() in a comment is no step
+        manager.exec_stmt(Query::update().table("users").to_owned()).await?;
+        manager.get_connection().execute_unprepared("DELETE FROM users").await?;
+        Ok(())
+    }
+}
+
+fn todo_backfill(table: &str) {}
+"#;
+        let facts = scan_migration(text);
+        assert_eq!(facts.replaces, ["m1_initial", "m2_add_phone"]);
+        assert_eq!(facts.data_steps, [10, 11]);
+    }
+
+    #[test]
     fn functions_named_like_up_are_not_up() {
         for line in [
             "fn update(&self) {",

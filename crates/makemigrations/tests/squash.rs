@@ -254,8 +254,19 @@ async fn a_squashed_range_migrates_databases_at_every_point_of_it() {
         // range was applied.
         let fresh_log = project.run(fresh, &["history"]).text;
         assert!(!fresh_log.contains(WIDEN_TITLE), "{name}:\n{fresh_log}");
+        assert!(
+            fresh_log
+                .lines()
+                .any(|l| l.contains(SQUASHED) && l.contains("  up ")),
+            "{name}: it ran:\n{fresh_log}"
+        );
         let end_log = project.run(end, &["history"]).text;
-        assert!(end_log.contains("squashed"), "{name}:\n{end_log}");
+        assert!(
+            end_log
+                .lines()
+                .any(|l| l.contains(SQUASHED) && l.contains("  squashed  ok")),
+            "{name}: it was recorded:\n{end_log}"
+        );
 
         // Rollback past the squashed migration, in both shapes, then up again.
         for db in [start, end] {
