@@ -1,4 +1,4 @@
-//! Developer tasks: `cargo xtask bench`.
+//! Developer tasks: `cargo xtask bench`, `bench-validate`, `bench-squash` (squash_bench.rs).
 //!
 //! `bench` builds a project of 1,000 generated entities (10 columns, one index and one foreign key
 //! each), generates and applies its initial migration, then times the two commands a team runs
@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+mod squash_bench;
 mod validate_bench;
 
 const TABLES: usize = 1000;
@@ -25,7 +26,8 @@ fn main() -> Result<()> {
     match task.as_str() {
         "bench" => bench(),
         "bench-validate" => validate_bench::bench_validate(),
-        _ => bail!("usage: cargo xtask bench | bench-validate"),
+        "bench-squash" => squash_bench::bench_squash(),
+        _ => bail!("usage: cargo xtask bench | bench-validate | bench-squash"),
     }
 }
 

@@ -150,7 +150,8 @@ fn migrations_source(dir: &Path, shown_dir: &str) -> String {
              data_loss: &{:?},\n        cannot_restore: &{:?},\n        todo_backfill_lines: &{:?},\n        \
              baseline: {:?},\n        created_tables: &{:?},\n        postgres_only: &{:?},\n        \
              checksum: {:?},\n        names_in_code: {},\n        after: {},\n        \
-             state: {:?},\n        created_enums: &{:?},\n    }},",
+             state: {:?},\n        created_enums: &{:?},\n        \
+             data_steps: &{:?},\n        replaces: &{:?},\n    }},",
             format!("{shown_dir}/{name}.rs"),
             facts.data_loss,
             facts.cannot_restore,
@@ -169,6 +170,8 @@ fn migrations_source(dir: &Path, shown_dir: &str) -> String {
             },
             facts.state.as_deref().unwrap_or_default(),
             facts.created_enums,
+            facts.data_steps,
+            facts.replaces,
         );
     }
     out.push_str("];\n");
@@ -199,6 +202,12 @@ pub struct FileFacts {
     pub state: Option<String>,
     /// The enum types `up` creates (`create_enum(manager, "name", ...)`), in order.
     pub created_enums: Vec<String>,
+    /// The 1-based lines, outside comments, that change rows or send SQL of their own
+    /// (`Query::update()`, `Query::insert()`, `Query::delete()`, `todo_backfill(`,
+    /// `get_connection()`, `execute_unprepared(`): what a squash cannot fold into a schema diff.
+    pub data_steps: Vec<usize>,
+    /// The `//! replaces:` lines: the migrations a squashed migration stands for, in order.
+    pub replaces: Vec<String>,
 }
 
 /// The line naming a migration's parents (makemigrations_core::render::AFTER_MARKER).
@@ -207,6 +216,16 @@ const AFTER_MARKER: &str = "//! after:";
 const STATE_MARKER: &str = "//! state:";
 /// `//! after: (none)`: the first migration of a history.
 const NO_PARENT: &str = "(none)";
+
+/// What a line of code calls that touches rows or runs SQL the tool cannot read back.
+const DATA_STEP_CALLS: &[&str] = &[
+    "Query::update()",
+    "Query::insert()",
+    "Query::delete()",
+    "todo_backfill(",
+    "get_connection()",
+    "execute_unprepared(",
+];
 
 /// Reads the markers line by line. Generated files are rustfmt-formatted, so each `fn` starts
 /// its own line; any other `fn` ends the current `up`/`down`.
@@ -261,6 +280,9 @@ pub fn scan_migration(text: &str) -> FileFacts {
                 }
             }
         }
+        if let Some(name) = line.strip_prefix("//! replaces:") {
+            facts.replaces.push(name.trim().to_string());
+        }
         if current == In::Up && !line.starts_with("//") {
             let mut rest = line;
             if let Some(at) = rest.find("Table::create()") {
@@ -279,6 +301,12 @@ pub fn scan_migration(text: &str) -> FileFacts {
             }
         }
         let function = fn_name(line);
+        if !line.starts_with("//")
+            && function.is_none()
+            && DATA_STEP_CALLS.iter().any(|call| line.contains(call))
+        {
+            facts.data_steps.push(i + 1);
+        }
         if let Some(name) = function {
             current = match name.split_once('_').map_or(name, |(base, n)| {
                 if n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty() {
@@ -999,6 +1027,30 @@ impl MigrationTrait for Migration {
         let first = scan_migration("//! after: (none)\n");
         assert_eq!(first.after, Some(vec![]));
         assert_eq!(scan_migration("//! Migration.\n").after, None);
+    }
+
+    #[test]
+    fn replaced_migrations_and_data_steps_are_read() {
+        let text = r#"//! Migration `m3_squashed`.
+//! replaces: m1_initial
+//! replaces: m2_add_phone
+
+use makemigrations::prelude::*;
+
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // Query::update() in a comment is no step
+        manager.exec_stmt(Query::update().table("users").to_owned()).await?;
+        manager.get_connection().execute_unprepared("DELETE FROM users").await?;
+        Ok(())
+    }
+}
+
+fn todo_backfill(table: &str) {}
+"#;
+        let facts = scan_migration(text);
+        assert_eq!(facts.replaces, ["m1_initial", "m2_add_phone"]);
+        assert_eq!(facts.data_steps, [10, 11]);
     }
 
     #[test]

@@ -61,6 +61,10 @@ pub enum Error {
     AmbiguousTarget { target: String, matches: String },
     #[error("{0}")]
     Refused(String),
+    #[error("{0}; nothing was written\n  fix: {1}")]
+    CannotSquash(String, String),
+    #[error("this database is inside the range that {} replaces (applied: {}), but the files of {} are gone, so it can neither finish the range nor run the squashed migration; nothing was changed\n  fix: restore those files (e.g. from git) and run `migrate` again; delete a squashed range's files only once every database has applied the squashed migration (docs/guide.md, \"Squashing migrations\")", .0.squashed, .0.applied.join(", "), .0.missing.join(", "))]
+    StrandedInSquash(crate::replacement::Stranded),
     #[error("{}", other_schema_message(entity, schema, live_schema, *backend))]
     OtherSchema {
         entity: String,
@@ -207,6 +211,7 @@ impl Error {
             | Error::SqliteOpen { .. } => 5,
             Error::ValidationFailed { .. } => 8,
             Error::MissingFile(_)
+            | Error::StrandedInSquash(_)
             | Error::UntrustedHistory(_)
             | Error::CorruptTrackingTable { .. } => 6,
             _ => 2,
@@ -236,6 +241,8 @@ impl Error {
             Error::UnknownTarget(_) => "unknown_target",
             Error::AmbiguousTarget { .. } => "ambiguous_target",
             Error::Refused(_) => "refused",
+            Error::CannotSquash(..) => "cannot_squash",
+            Error::StrandedInSquash(_) => "stranded_in_squash",
             Error::OtherSchema { .. } => "other_schema",
             Error::Unsupported(_) => "unsupported_column",
             Error::MigrationFailed { .. }

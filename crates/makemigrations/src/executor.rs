@@ -737,6 +737,34 @@ async fn record_baseline_unlogged(
     txn.commit().await
 }
 
+/// Records a squashed migration as applied where every migration it replaces is, in one
+/// transaction: its row is written, theirs are deleted (so their files can be deleted later
+/// without leaving rows of missing files), and the tables they created become its own.
+pub async fn record_squashed(
+    db: &DatabaseConnection,
+    name: &str,
+    replaced: &[&str],
+    checksum: Option<&str>,
+) -> Result<(), DbErr> {
+    let action = crate::run_log::Action::Squashed;
+    let step = async {
+        ensure_tracking_tables(db).await?;
+        let txn = db.begin().await?;
+        for old in replaced {
+            record_version(&txn, old, Direction::Down, Recording::Fake, None).await?;
+            let update = Query::update()
+                .table(OWNED_TABLES.to_string())
+                .value("created_by".to_string(), name)
+                .and_where(Expr::col("created_by".to_string()).eq(*old))
+                .to_owned();
+            txn.execute(&update).await?;
+        }
+        record_version(&txn, name, Direction::Up, Recording::Fake, checksum).await?;
+        txn.commit().await
+    };
+    logged(db, name, action, step).await
+}
+
 /// Runs and records one migration inside `txn`, which the caller commits or rolls back.
 pub async fn run_in(
     txn: &DatabaseTransaction,

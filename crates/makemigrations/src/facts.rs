@@ -44,6 +44,12 @@ pub struct MigrationFacts {
     /// The enum types its `up` creates: with `created_tables`, the objects whose names
     /// `independence` looks for in each migration's code.
     pub created_enums: &'static [&'static str],
+    /// The lines (1-based) whose code changes rows or sends SQL of its own (an `UPDATE`, a
+    /// backfill, raw SQL): `squashmigrations` cannot fold them into a schema diff.
+    pub data_steps: &'static [usize],
+    /// A squashed migration's `//! replaces:` lines: the migrations it stands for, oldest first
+    /// (docs/guide.md, "Squashing migrations"). Empty for any other migration.
+    pub replaces: &'static [&'static str],
 }
 
 impl MigrationFacts {
@@ -64,6 +70,8 @@ impl MigrationFacts {
             after: None,
             state: "",
             created_enums: &[],
+            data_steps: &[],
+            replaces: &[],
         }
     }
 }

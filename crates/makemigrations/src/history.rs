@@ -106,8 +106,13 @@ pub fn inspect(
     let mut report = Report::default();
     let file_set: BTreeSet<&str> = files.iter().copied().collect();
     let applied_set: BTreeSet<&str> = applied.iter().map(|a| a.name.as_str()).collect();
+    // A squashed migration stands for the files it replaces: they are not late, and a row of
+    // one whose file is gone is not missing while the squashed file still names it.
+    let settled = crate::replacement::settled(facts, &applied_set);
     for record in applied {
-        if !file_set.contains(record.name.as_str()) {
+        let replaced = crate::replacement::replaced_by(facts, &record.name)
+            .is_some_and(|s| file_set.contains(s.name));
+        if !file_set.contains(record.name.as_str()) && !replaced {
             report.missing.push(record.name.clone());
             continue;
         }
@@ -132,7 +137,7 @@ pub fn inspect(
         let applied_names: Vec<&str> = applied.iter().map(|a| a.name.as_str()).collect();
         for file in files
             .iter()
-            .filter(|f| **f < newest && !applied_set.contains(**f))
+            .filter(|f| **f < newest && !applied_set.contains(**f) && !settled.contains(**f))
         {
             let late = OutOfOrder {
                 migration: file.to_string(),

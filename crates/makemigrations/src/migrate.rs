@@ -3,6 +3,7 @@
 //! ([`apply`], [`revert`]) then goes migration by migration under the run lock and tells an
 //! [`Observer`] each step: the command line prints, an application's `Migrator` logs (`crate::app`).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use sea_orm::{DatabaseConnection, DbBackend};
@@ -10,7 +11,7 @@ use sea_orm::{DatabaseConnection, DbBackend};
 use crate::error::Error;
 use crate::executor::{self, Direction, HalfApplied, MigrationState};
 use crate::lock::RunLock;
-use crate::{database, gate, history, validate, Project};
+use crate::{database, gate, history, replacement, validate, Project};
 
 /// What `migrate` is asked to do.
 #[derive(Debug, Clone, Copy, Default)]
@@ -46,11 +47,19 @@ pub struct UpStep {
     pub state: MigrationState,
     /// A baseline whose tables exist is recorded, not run.
     pub baseline: gate::BaselineStep,
+    /// A squashed migration whose replaced migrations are all applied (some by this run): it is
+    /// recorded without running, and their rows are forgotten.
+    pub replaced: Option<Vec<String>>,
 }
 
 impl UpStep {
     pub fn name(&self) -> &str {
         self.state.name()
+    }
+
+    /// Whether its `up` runs (not a baseline or squashed migration that is only recorded).
+    pub fn runs(&self) -> bool {
+        self.baseline != gate::BaselineStep::Record && self.replaced.is_none()
     }
 }
 
@@ -127,6 +136,9 @@ pub enum StepOutcome {
     Ran(Duration),
     /// A baseline whose tables exist here: recorded without running.
     RecordedBaseline,
+    /// A squashed migration whose replaced migrations are all applied here: recorded without
+    /// running.
+    RecordedSquashed,
     /// `--fake`: recorded without running.
     Faked,
     Failed,
@@ -236,23 +248,40 @@ pub async fn plan_up(
         None => states.len().saturating_sub(1),
     };
     let files: Vec<String> = states.iter().map(|s| s.name().to_string()).collect();
-    let to_apply: Vec<MigrationState> = states
-        .into_iter()
-        .take(last + 1)
-        .filter(|s| s.applied_at.is_none())
-        .take(request.steps.unwrap_or(usize::MAX))
-        .collect();
-    let names: Vec<&str> = to_apply.iter().map(|s| s.name()).collect();
     let files: Vec<&str> = files.iter().map(String::as_str).collect();
     // Two heads: which branch's state the database should end in is not decided yet.
     if let Some(divergence) = crate::graph::Graph::new(&files, project.migration_facts).divergence()
     {
         return Err(Error::MultipleHeads(divergence));
     }
+    let applied_names: BTreeSet<&str> = applied.iter().map(|a| a.name.as_str()).collect();
+    // A squashed migration and the range it replaces: which of them run here, and how.
+    let mut how: BTreeMap<String, replacement::Step> =
+        replacement::up_steps(project.migration_facts, &files, &applied_names, last)
+            .map_err(Error::StrandedInSquash)?
+            .into_iter()
+            .take(request.steps.unwrap_or(usize::MAX))
+            .map(|(name, step)| (name.to_string(), step))
+            .collect();
+    let to_apply: Vec<(MigrationState, replacement::Step)> = states
+        .into_iter()
+        .filter_map(|s| {
+            let step = how.remove(s.name())?;
+            Some((s, step))
+        })
+        .collect();
+    // What runs: a squashed migration that is only recorded brings no placeholders, data loss
+    // or PostgreSQL-only steps of its own.
+    let names: Vec<&str> = to_apply
+        .iter()
+        .filter(|(_, step)| *step == replacement::Step::Run)
+        .map(|(s, _)| s.name())
+        .collect();
+    let all_names: Vec<&str> = to_apply.iter().map(|(s, _)| s.name()).collect();
     let report = history::inspect(&files, project.migration_facts, &applied, |f| {
         project.shown_migration_file(f)
     });
-    if let Some(refusal) = report.refusal(&names, request.allow_out_of_order) {
+    if let Some(refusal) = report.refusal(&all_names, request.allow_out_of_order) {
         return Err(Error::UntrustedHistory(refusal));
     }
     let markers = gate::apply_plan(project.migration_facts, &names, |f| {
@@ -279,7 +308,11 @@ pub async fn plan_up(
         Default::default()
     };
     let mut steps = Vec::new();
-    for state in to_apply {
+    for (state, how) in to_apply {
+        let replaced = match how {
+            replacement::Step::Run => None,
+            replacement::Step::Record { replaced } => Some(replaced),
+        };
         let baseline = gate::baseline_step(project.migration_facts, state.name(), &existing_tables);
         if let (gate::BaselineStep::Refuse { present, missing }, false) = (&baseline, request.fake)
         {
@@ -289,7 +322,11 @@ pub async fn plan_up(
                 missing: missing.clone(),
             });
         }
-        steps.push(UpStep { state, baseline });
+        steps.push(UpStep {
+            state,
+            baseline,
+            replaced,
+        });
     }
     Ok(UpPlan {
         steps,
@@ -336,11 +373,20 @@ pub async fn apply(
             let name = step.name();
             // A baseline's tables become the project's, however it is recorded.
             let record = async {
-                match gate::baseline_tables(project.migration_facts, name) {
-                    Some(tables) => {
+                match (
+                    gate::baseline_tables(project.migration_facts, name),
+                    &step.replaced,
+                ) {
+                    (_, Some(replaced)) => {
+                        let replaced: Vec<&str> = replaced.iter().map(String::as_str).collect();
+                        executor::record_squashed(db, name, &replaced, checksum(name)).await
+                    }
+                    (Some(tables), None) => {
                         executor::record_baseline(db, name, tables, checksum(name)).await
                     }
-                    None => executor::record_only(db, name, Direction::Up, checksum(name)).await,
+                    (None, None) => {
+                        executor::record_only(db, name, Direction::Up, checksum(name)).await
+                    }
                 }
                 .map(|()| StepOutcome::Faked)
                 .map_err(Error::from)
@@ -361,7 +407,7 @@ pub async fn apply(
         let ran: Vec<&str> = plan
             .steps
             .iter()
-            .filter(|s| s.baseline != gate::BaselineStep::Record)
+            .filter(|s| s.runs())
             .map(UpStep::name)
             .collect();
         let reach = validate::reach(project.migration_facts, &ran);
@@ -377,7 +423,13 @@ pub async fn apply(
     for (committed, step) in plan.steps.iter().enumerate() {
         let name = step.name();
         let run = async {
-            if step.baseline == gate::BaselineStep::Record {
+            if let Some(replaced) = &step.replaced {
+                let replaced: Vec<&str> = replaced.iter().map(String::as_str).collect();
+                executor::record_squashed(db, name, &replaced, checksum(name))
+                    .await
+                    .map(|()| StepOutcome::RecordedSquashed)
+                    .map_err(Error::from)
+            } else if step.baseline == gate::BaselineStep::Record {
                 let tables =
                     gate::baseline_tables(project.migration_facts, name).unwrap_or_default();
                 executor::record_baseline(db, name, tables, checksum(name))
@@ -432,6 +484,15 @@ pub async fn plan_down(
     } else if let Some(target) = request.to {
         let index = find_target(&states, target)?;
         let Some(position) = sequence.iter().position(|n| *n == states[index].name()) else {
+            let name = states[index].name();
+            if let Some(squashed) = replacement::replaced_by(project.migration_facts, name)
+                .filter(|s| sequence.contains(&s.name))
+            {
+                return Err(Error::Refused(format!(
+                    "{name} is replaced by {}, which this database applied as one migration, so there is no point between them to roll back to; nothing was changed\n  fix: roll back the squashed migration (`rollback --to` the migration before {}), then `migrate {name}` to apply the old files up to it",
+                    squashed.name, squashed.replaces.first().copied().unwrap_or(name)
+                )));
+            }
             return Err(Error::Refused(format!(
                 "{} is not applied, so there is nothing to roll back to\n  fix: pick an applied migration (see `showmigrations`)",
                 states[index].name()

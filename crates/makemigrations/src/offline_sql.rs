@@ -159,8 +159,15 @@ pub async fn pending(
                 .filter(|m| m.migration == name)
                 .flat_map(|m| m.lines.iter().cloned())
                 .collect();
-            let baseline_tables = (step.baseline == gate::BaselineStep::Record)
-                .then(|| gate::baseline_tables(project.migration_facts, name).unwrap_or_default());
+            // A squashed migration recorded over its applied range is recorded like a baseline
+            // without tables (the rows of the range it forgets are not printed).
+            let baseline_tables = if step.replaced.is_some() {
+                Some(&[][..])
+            } else {
+                (step.baseline == gate::BaselineStep::Record).then(|| {
+                    gate::baseline_tables(project.migration_facts, name).unwrap_or_default()
+                })
+            };
             Step {
                 migration: step.state.migration.as_ref(),
                 direction: Direction::Up,

@@ -106,6 +106,10 @@ pub struct MigrationStatus {
     pub parents: Vec<String>,
     /// Nothing comes after it. More than one head: branches no migration merges.
     pub head: bool,
+    /// The squashed migration that replaces this one (`//! replaces:`), when its file is there.
+    pub replaced_by: Option<String>,
+    /// A squashed migration: the migrations it replaces, oldest first; empty for others.
+    pub replaces: Vec<String>,
 }
 
 /// The state of every migration: applied or pending, edited, late, half-applied.
@@ -145,6 +149,15 @@ pub fn migration_list(
                     .map(|n| n.parents.clone())
                     .unwrap_or_default(),
                 head: heads.contains(&name),
+                replaced_by: crate::replacement::replaced_by(project.migration_facts, name)
+                    .filter(|s| files.contains(&s.name))
+                    .map(|s| s.name.to_string()),
+                replaces: project
+                    .migration_facts
+                    .iter()
+                    .find(|f| f.name == name)
+                    .map(|f| f.replaces.iter().map(|r| r.to_string()).collect())
+                    .unwrap_or_default(),
             }
         })
         .collect();
@@ -165,15 +178,14 @@ pub struct Current {
     pub pending: Vec<String>,
 }
 
-pub fn current(states: &[MigrationState]) -> Current {
+pub fn current(project: &Project, states: &[MigrationState]) -> Current {
     let newest = states.iter().rev().find(|s| s.applied_at.is_some());
     Current {
         format_version: FORMAT_VERSION,
         current: newest.map(|s| s.name().to_string()),
         applied_at: newest.and_then(|s| s.applied_at).and_then(rfc3339),
-        pending: states
-            .iter()
-            .filter(|s| s.applied_at.is_none())
+        pending: crate::replacement::pending(project.migration_facts, states)
+            .into_iter()
             .map(|s| s.name().to_string())
             .collect(),
     }
@@ -380,9 +392,8 @@ pub async fn check(project: &Project, db: &DatabaseConnection) -> Result<CheckRe
     let integrity = history::inspect(&files, project.migration_facts, &applied, |f| {
         project.shown_migration_file(f)
     });
-    let pending: Vec<String> = states
-        .iter()
-        .filter(|s| s.applied_at.is_none())
+    let pending: Vec<String> = crate::replacement::pending(project.migration_facts, &states)
+        .into_iter()
         .map(|s| s.name().to_string())
         .collect();
     let names: Vec<&str> = pending.iter().map(String::as_str).collect();
@@ -643,6 +654,9 @@ pub enum PlannedAction {
     Run,
     /// A baseline whose tables all exist here: recorded as applied without running.
     RecordBaseline,
+    /// A squashed migration whose replaced migrations are all applied here: recorded as
+    /// applied without running, in their place.
+    RecordSquashed,
     /// `--fake`: recorded (as applied, or as not applied) without running.
     Fake,
     /// Its `down` runs.
@@ -701,6 +715,8 @@ pub fn up_plan(plan: &UpPlan) -> RunPlan {
             name: step.name().to_string(),
             action: if plan.fake {
                 PlannedAction::Fake
+            } else if step.replaced.is_some() {
+                PlannedAction::RecordSquashed
             } else if step.baseline == gate::BaselineStep::Record {
                 PlannedAction::RecordBaseline
             } else {

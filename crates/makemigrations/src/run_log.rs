@@ -28,6 +28,8 @@ pub enum Action {
     FakeDown,
     /// A baseline recorded where its tables exist.
     Baseline,
+    /// A squashed migration recorded where the migrations it replaces are all applied.
+    Squashed,
 }
 
 impl Action {
@@ -38,6 +40,7 @@ impl Action {
             Action::FakeUp => "fake-up",
             Action::FakeDown => "fake-down",
             Action::Baseline => "baseline",
+            Action::Squashed => "squashed",
         }
     }
 

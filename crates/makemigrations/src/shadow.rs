@@ -445,7 +445,7 @@ fn mysql_comment_clause(comment: &str) -> String {
 /// enum with the same values (an active enum of the entity crate, used or not), so that code
 /// rendered from it (`down`, a dropped column) names the type PostgreSQL knows it by; failing
 /// that, after its table and column.
-fn name_inline_enums(live: &mut Schema, known: &[makemigrations_core::EnumType]) {
+pub(crate) fn name_inline_enums(live: &mut Schema, known: &[makemigrations_core::EnumType]) {
     for table in live.tables.values_mut() {
         for column in &mut table.columns {
             if let ColumnType::Enum { name, variants } = &mut column.col_type {

@@ -157,6 +157,9 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
             lock_timeout,
         } => super::backups::restore_command(&db, &url, &file, yes, &dir, lock_timeout).await?,
         Command::Validate => validate(&db).await?,
+        Command::Squashmigrations(args) => {
+            super::squash::squashmigrations(&project, &db, &args).await?
+        }
     };
     db.close().await?;
     Ok(code)
@@ -265,15 +268,14 @@ fn print_unmanaged(unmanaged: &[String]) {
     }
 }
 
-fn print_operations(operations: &[Operation]) {
+pub(super) fn print_operations(operations: &[Operation]) {
     let rows = vec![None; operations.len()];
     super::plan_output::print_operations(operations, &rows);
 }
 
-fn pending_guard(states: &[MigrationState]) -> Result<(), Error> {
-    let pending: Vec<&str> = states
-        .iter()
-        .filter(|s| s.applied_at.is_none())
+fn pending_guard(project: &Project, states: &[MigrationState]) -> Result<(), Error> {
+    let pending: Vec<&str> = crate::replacement::pending(project.migration_facts, states)
+        .into_iter()
         .map(|s| s.name())
         .collect();
     if pending.is_empty() {
@@ -297,7 +299,7 @@ async fn makemigrations(
     let given = super::answers::given(args)?;
     let parents = single_head(project)?;
     let states = executor::states(db, (project.migrations)()).await?;
-    pending_guard(&states)?;
+    pending_guard(project, &states)?;
     unseen_guard(project)?;
     let compared = autodetect::compare(project, db).await?;
     let json = args.format == super::Format::Json;
@@ -953,6 +955,9 @@ impl migrate::Observer for PrintSteps {
             migrate::StepOutcome::RecordedBaseline => {
                 println!(" RECORDED (a baseline whose tables exist here)")
             }
+            migrate::StepOutcome::RecordedSquashed => {
+                println!(" RECORDED (the migrations it replaces are applied here)")
+            }
             migrate::StepOutcome::Faked => println!(" FAKED"),
             migrate::StepOutcome::Failed => println!(" FAILED"),
             migrate::StepOutcome::Stopped => println!(" STOPPED"),
@@ -1194,30 +1199,55 @@ async fn showmigrations(
     if list.migrations.is_empty() {
         println!(" (no migrations)");
     }
-    if !graph {
-        for status in &list.migrations {
-            println!(" {}", migration_line(status));
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
-    let files: Vec<&str> = states.iter().map(|s| s.name()).collect();
-    for row in crate::graph::Graph::new(&files, project.migration_facts).draw() {
-        let status = row
-            .migration
-            .and_then(|name| list.migrations.iter().find(|m| m.name == name));
-        match status {
-            Some(status) if status.head => {
-                println!(" {} {}  (head)", row.lanes, migration_line(status))
+    if graph {
+        let files: Vec<&str> = states.iter().map(|s| s.name()).collect();
+        for row in crate::graph::Graph::new(&files, project.migration_facts).draw() {
+            let status = row
+                .migration
+                .and_then(|name| list.migrations.iter().find(|m| m.name == name));
+            match status {
+                Some(status) if status.head => println!(
+                    " {} {}  (head)",
+                    row.lanes,
+                    migration_line(status, &list.migrations)
+                ),
+                Some(status) => println!(
+                    " {} {}",
+                    row.lanes,
+                    migration_line(status, &list.migrations)
+                ),
+                None => println!(" {}", row.lanes),
             }
-            Some(status) => println!(" {} {}", row.lanes, migration_line(status)),
-            None => println!(" {}", row.lanes),
+        }
+    } else {
+        for status in &list.migrations {
+            println!(" {}", migration_line(status, &list.migrations));
+        }
+    }
+    // Whether this database is past a squashed range: the old files can go once every database is.
+    for squashed in list.migrations.iter().filter(|m| !m.replaces.is_empty()) {
+        if squashed.applied {
+            println!(
+                "{} is applied here: this database is past the {} migration(s) it replaces; delete their files and its `//! replaces:` lines once every database shows it applied.",
+                squashed.name,
+                squashed.replaces.len()
+            );
+        } else {
+            println!(
+                "{} is not applied here yet: keep the {} migration(s) it replaces until `migrate` has run on every database.",
+                squashed.name,
+                squashed.replaces.len()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// `[X] name  (applied ...)`: one migration's line in `showmigrations`.
-fn migration_line(status: &crate::report::MigrationStatus) -> String {
+fn migration_line(
+    status: &crate::report::MigrationStatus,
+    all: &[crate::report::MigrationStatus],
+) -> String {
     match (status.applied_at_unix, &status.half_applied) {
         (_, Some(h)) if h.interrupted => format!(
             "[!] {}  (stopped halfway, killed or its connection lost, unless a run is going on now: {} statement(s) completed; see `migrate`)",
@@ -1228,16 +1258,49 @@ fn migration_line(status: &crate::report::MigrationStatus) -> String {
             status.name, h.statements_applied
         ),
         (Some(at), None) => format!(
-            "[X] {}  (applied {}{})",
+            "[X] {}  (applied {}{}{})",
             status.name,
             crate::shown_time(at),
             if status.applied_out_of_order {
                 ", out of order: after a newer one"
             } else {
                 ""
-            }
+            },
+            replacement_note(status),
         ),
-        (None, None) => format!("[ ] {}", status.name),
+        (None, None) if covered(status, all) => format!(
+            "[-] {}  (replaced by {}, which is applied here)",
+            status.name,
+            status.replaced_by.as_deref().unwrap_or_default()
+        ),
+        (None, None) => match replacement_note(status).as_str() {
+            "" => format!("[ ] {}", status.name),
+            note => format!("[ ] {}  ({})", status.name, &note[2..]),
+        },
+    }
+}
+
+/// Whether a replaced migration is covered here by its applied squashed migration.
+fn covered(
+    status: &crate::report::MigrationStatus,
+    all: &[crate::report::MigrationStatus],
+) -> bool {
+    status
+        .replaced_by
+        .as_ref()
+        .is_some_and(|s| all.iter().any(|m| &m.name == s && m.applied))
+}
+
+/// `, replaced by ..` or `, replaces N migrations: first .. last`, for showmigrations' lines.
+fn replacement_note(status: &crate::report::MigrationStatus) -> String {
+    match (&status.replaced_by, status.replaces.as_slice()) {
+        (Some(squashed), _) => format!(", replaced by {squashed}"),
+        (None, [first, .., last]) => format!(
+            ", replaces {} migrations: {first} .. {last}",
+            status.replaces.len()
+        ),
+        (None, [one]) => format!(", replaces {one}"),
+        (None, []) => String::new(),
     }
 }
 
@@ -1247,7 +1310,7 @@ async fn current(
     format: Format,
 ) -> Result<ExitCode, Error> {
     let states = executor::states(db, (project.migrations)()).await?;
-    let current = crate::report::current(&states);
+    let current = crate::report::current(project, &states);
     if format == Format::Json {
         super::plan_output::print_json(&current);
         return Ok(ExitCode::SUCCESS);

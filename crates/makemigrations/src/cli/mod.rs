@@ -4,6 +4,7 @@ mod answers;
 mod backups;
 mod commands;
 mod plan_output;
+mod squash;
 
 use std::process::ExitCode;
 
@@ -150,6 +151,9 @@ pub enum Command {
     /// Check the data against the schema (foreign keys, NOT NULL, unique, invalid indexes);
     /// exit 8 naming what fails. Reads only. `migrate` runs the same checks after it applies.
     Validate,
+    /// Fold the migrations FROM to TO (both included) into one new migration that replaces them.
+    /// Writes a file only; the old files stay until every database has passed them.
+    Squashmigrations(SquashArgs),
     /// Record again the checksum of applied migrations edited on purpose (all, or TARGET), so
     /// that `check` and `migrate` take their files as they are now.
     Rehash {
@@ -185,6 +189,7 @@ impl Command {
                     | Command::History { .. }
                     | Command::Check { .. }
                     | Command::Validate
+                    | Command::Squashmigrations(_)
                     | Command::Backups { .. }
                     | Command::Rehash { dry_run: true, .. }
                     | Command::Migrate {
@@ -305,6 +310,27 @@ pub struct MakemigrationsArgs {
     /// Answers by question id, as JSON (docs/json.md); `-` reads standard input.
     #[arg(long, value_name = "FILE")]
     pub answers: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SquashArgs {
+    /// The first migration of the range: a full name or a unique prefix.
+    #[arg(required_unless_present = "check")]
+    pub from: Option<String>,
+    /// The last migration of the range (included).
+    #[arg(required_unless_present = "check")]
+    pub to: Option<String>,
+    /// The new migration's name (the part after the timestamp); default
+    /// `squashed_<from>_to_<to>`.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Write nothing; print the file that would be written.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write nothing; replay each squashed migration and the migrations it replaces in a
+    /// scratch place and exit 1 when their schemas differ.
+    #[arg(long, conflicts_with_all = ["from", "to", "name", "dry_run"])]
+    pub check: bool,
 }
 
 /// Where backup files go.

@@ -229,6 +229,9 @@ pub(super) fn print_run_plan(plan: &RunPlan, format: Format) {
             PlannedAction::RecordBaseline => {
                 "  (recorded as applied without running: a baseline whose tables exist here)"
             }
+            PlannedAction::RecordSquashed => {
+                "  (recorded as applied without running: the migrations it replaces are applied here)"
+            }
             _ => "",
         };
         println!("  {}{how}", migration.name);
