@@ -88,6 +88,19 @@ pub async fn compare<C>(project: &Project, db: &C) -> Result<Compared, Error>
 where
     C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
 {
+    compare_with(project, db, true).await
+}
+
+/// [`compare`], without reading the schema snapshot when `with_snapshot` is false: for
+/// `makemigrations --merge`, which writes it again after git left both branches' versions in it.
+pub async fn compare_with<C>(
+    project: &Project,
+    db: &C,
+    with_snapshot: bool,
+) -> Result<Compared, Error>
+where
+    C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
+{
     let Sides {
         mut live,
         mut desired,
@@ -130,10 +143,12 @@ where
     // against the snapshot's declared types, and becomes an alter on every backend. Without a
     // migration a snapshot left behind describes nothing this database has (an adoption).
     let snapshot = crate::writer::snapshot_path(project.migrations_dir.as_ref());
-    let has_migrations = !(project.migrations)().is_empty();
-    if let Some(in_snapshot) =
-        crate::writer::read_declared_types(&snapshot)?.filter(|_| has_migrations)
-    {
+    let in_snapshot = if with_snapshot && !(project.migrations)().is_empty() {
+        crate::writer::read_declared_types(&snapshot)?
+    } else {
+        None
+    };
+    if let Some(in_snapshot) = in_snapshot {
         let entities_only = declared_columns_only(&desired, &declared);
         makemigrations_core::snapshot::mark_declared_type_changes(
             &mut live,

@@ -109,7 +109,7 @@ pub fn read_declared_types(path: &Path) -> Result<Option<Snapshot>, Error> {
                 "fix: run the makemigrations version that wrote it, or a newer one".to_string()
             }
             snapshot::ParseError::Conflict { .. } => {
-                "fix: after the merge, delete it, `migrate`, and run `makemigrations`: it writes the snapshot again from the entities".to_string()
+                "fix: after merging branches, run `makemigrations --merge`: it writes the snapshot again from the entities (or delete it, `migrate`, and run `makemigrations`)".to_string()
             }
             _ => "fix: restore it from git, or delete it and run `makemigrations`, which writes it again from the entities".to_string(),
         };

@@ -219,7 +219,21 @@ async fn branches_are_found_merged_when_independent_and_refused_when_not() {
         assert_eq!(project.migration_files(), files_before);
     }
 
+    // As git leaves it after merging two branches that both changed it: `--merge` writes it again.
+    let snapshot_path = project.crates().join("migration/src/schema.snapshot");
+    let merged_text = std::fs::read_to_string(&snapshot_path).unwrap();
+    std::fs::write(
+        &snapshot_path,
+        format!("<<<<<<< HEAD\n{merged_text}=======\n{merged_text}>>>>>>> other\n"),
+    )
+    .unwrap();
     let out = project.run(&backends[0], &["makemigrations", "--merge", "--yes"]);
+    assert!(
+        !std::fs::read_to_string(&snapshot_path)
+            .unwrap()
+            .contains("<<<<<<<"),
+        "--merge left the conflict markers"
+    );
     expect(
         &out,
         0,

@@ -74,7 +74,7 @@ async fn every_backend_writes_the_same_snapshot() {
     assert!(
         out.text.contains(
             "schema.snapshot cannot be read: it has git conflict markers (line 1); nothing was changed"
-        ) && out.text.contains("fix: after the merge, delete it"),
+        ) && out.text.contains("fix: after merging branches, run `makemigrations --merge`"),
         "{}",
         out.text
     );

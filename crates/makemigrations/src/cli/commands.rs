@@ -871,9 +871,11 @@ async fn merge(
             return Ok(ExitCode::from(1));
         }
     }
-    // The entities hold every branch now: the state the merged history leaves.
-    let compared = autodetect::compare(project, db).await?;
-    let snapshot = writer::SnapshotUpdate::of(project.migrations_dir.as_ref(), &compared.desired)?;
+    // The entities hold every branch now: the state the merged history leaves. The snapshot is
+    // written again from them, so it is not read (git may have left both branches' lines in it).
+    let compared = autodetect::compare_with(project, db, false).await?;
+    let snapshot =
+        writer::SnapshotUpdate::of(project.migrations_dir.as_ref(), compared.snapshot_schema())?;
     let state = writer::snapshot_state(&snapshot.new);
     let name = migration_name(args).unwrap_or_else(|| "merge".to_string());
     let existing = existing_module_names(project);
