@@ -215,9 +215,10 @@ fn cargo_build(project: &Path, target: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A workspace with the real `migration` crate and an `entity` crate of generated entities.
-fn write_project(root: &Path, project: &Path) -> Result<()> {
-    let manifest = std::fs::read_to_string(root.join("Cargo.toml"))?
+/// The workspace manifest for a benchmark project: the `entity` and `migration` crates only,
+/// the tool's crates taken from this checkout.
+fn bench_manifest(root: &Path) -> Result<String> {
+    Ok(std::fs::read_to_string(root.join("Cargo.toml"))?
         .replace(
             r#"members = ["crates/*", "entity", "migration", "xtask"]"#,
             r#"members = ["entity", "migration"]"#,
@@ -229,7 +230,12 @@ fn write_project(root: &Path, project: &Path) -> Result<()> {
         .replace(
             r#"path = "crates/"#,
             &format!(r#"path = "{}/crates/"#, root.display()),
-        );
+        ))
+}
+
+/// A workspace with the real `migration` crate and an `entity` crate of generated entities.
+fn write_project(root: &Path, project: &Path) -> Result<()> {
+    let manifest = bench_manifest(root)?;
     // Start from no migrations: a file left by an earlier run would be compiled first.
     let _ = std::fs::remove_dir_all(project.join("migration/src/migrations"));
     std::fs::create_dir_all(project.join("entity/src"))?;

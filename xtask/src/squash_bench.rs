@@ -27,7 +27,7 @@ pub fn bench_squash() -> Result<()> {
     let migrations = project.join("migration/src/migrations");
     let names = write_history(&migrations)?;
     println!("building the migration crate's dependencies (the first time takes minutes)...");
-    cargo_build(&project, &target)?;
+    super::cargo_build(&project, &target)?;
     let history = median_build(&project, &target)?;
 
     let url = format!(
@@ -48,7 +48,7 @@ pub fn bench_squash() -> Result<()> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    cargo_build(&project, &target)?;
+    super::cargo_build(&project, &target)?;
     let transition = median_build(&project, &target)?;
 
     // The transition's end: the old files and the `//! replaces:` lines go.
@@ -65,7 +65,7 @@ pub fn bench_squash() -> Result<()> {
             .collect();
         std::fs::write(&path, kept)?;
     }
-    cargo_build(&project, &target)?;
+    super::cargo_build(&project, &target)?;
     let squashed = median_build(&project, &target)?;
 
     let mut report = String::new();
@@ -112,40 +112,16 @@ fn median_build(project: &Path, target: &Path) -> Result<Duration> {
             bail!("cargo clean -p migration failed");
         }
         let started = Instant::now();
-        cargo_build(project, target)?;
+        super::cargo_build(project, target)?;
         times.push(started.elapsed());
     }
     times.sort();
     Ok(times[RUNS / 2])
 }
 
-fn cargo_build(project: &Path, target: &Path) -> Result<()> {
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", "migration"])
-        .env("CARGO_TARGET_DIR", target)
-        .current_dir(project)
-        .status()?;
-    if !status.success() {
-        bail!("the benchmark project does not build");
-    }
-    Ok(())
-}
-
 /// The real `migration` crate and the sample `entity` crate, in a workspace of their own.
 fn write_project(root: &Path, project: &Path) -> Result<()> {
-    let manifest = std::fs::read_to_string(root.join("Cargo.toml"))?
-        .replace(
-            r#"members = ["crates/*", "entity", "migration", "xtask"]"#,
-            r#"members = ["entity", "migration"]"#,
-        )
-        .replace(
-            r#"default-members = ["crates/*", "entity", "migration"]"#,
-            "",
-        )
-        .replace(
-            r#"path = "crates/"#,
-            &format!(r#"path = "{}/crates/"#, root.display()),
-        );
+    let manifest = super::bench_manifest(root)?;
     let _ = std::fs::remove_dir_all(project);
     std::fs::create_dir_all(project.join("migration/src/migrations"))?;
     std::fs::write(project.join("Cargo.toml"), manifest)?;
