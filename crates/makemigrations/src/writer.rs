@@ -45,6 +45,27 @@ pub fn next_module_name(dir: &Path, name: &str, existing: &[String]) -> String {
     format!("{}_{name}", time.format("m%Y%m%d_%H%M%S"))
 }
 
+/// The module name of the newest migration file in `dir` (`m..._name`), compiled or not.
+pub fn newest_on_disk(dir: &Path) -> Option<String> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter_map(|file| file.strip_suffix(".rs").map(str::to_string))
+        .filter(|stem| is_migration_module(stem))
+        .max()
+}
+
+/// `m20261121_093000_name`, as `next_module_name` writes it.
+fn is_migration_module(stem: &str) -> bool {
+    stem.starts_with('m')
+        && stem.get(16..17) == Some("_")
+        && stem
+            .get(1..16)
+            .is_some_and(|t| chrono::NaiveDateTime::parse_from_str(t, "%Y%m%d_%H%M%S").is_ok())
+}
+
 /// Formats Rust source with rustfmt; returns it unchanged when rustfmt is not there.
 pub fn format_source(source: &str) -> String {
     let child = Command::new("rustfmt")

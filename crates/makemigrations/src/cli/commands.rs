@@ -775,6 +775,14 @@ fn single_head(project: &Project) -> Result<Vec<String>, Error> {
     if let Some(divergence) = graph.divergence() {
         return Err(Error::MultipleHeads(divergence));
     }
+    // A file written since the last build (two `--empty` in a row) is not in the compiled
+    // list yet: the new migration comes after it, as its name does (`next_module_name`).
+    let compiled = existing_module_names(project);
+    if let Some(newest) = writer::newest_on_disk(project.migrations_dir.as_ref())
+        .filter(|newest| !compiled.contains(newest))
+    {
+        return Ok(vec![newest]);
+    }
     Ok(graph.heads().into_iter().map(str::to_string).collect())
 }
 
