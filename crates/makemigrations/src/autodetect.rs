@@ -143,12 +143,14 @@ where
     // against the snapshot's declared types, and becomes an alter on every backend. Without a
     // migration a snapshot left behind describes nothing this database has (an adoption).
     let snapshot = crate::writer::snapshot_path(project.migrations_dir.as_ref());
-    let in_snapshot = if with_snapshot && !(project.migrations)().is_empty() {
+    // Read (so that one with conflict markers is refused) but used only with migrations: a
+    // snapshot left without them describes nothing this database has (an adoption).
+    let in_snapshot = if with_snapshot {
         crate::writer::read_declared_types(&snapshot)?
     } else {
         None
     };
-    if let Some(in_snapshot) = in_snapshot {
+    if let Some(in_snapshot) = in_snapshot.filter(|_| !(project.migrations)().is_empty()) {
         let entities_only = declared_columns_only(&desired, &declared);
         makemigrations_core::snapshot::mark_declared_type_changes(
             &mut live,

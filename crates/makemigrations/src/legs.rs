@@ -48,11 +48,7 @@ pub fn sort(
         });
     };
     let entities = snapshot::render(compared.snapshot_schema());
-    let unreadable = |e: snapshot::ParseError| {
-        Error::Refused(format!(
-            "the schema snapshot {shown_snapshot} cannot be read: {e}\n  fix: restore it from git, or delete it and run `makemigrations`, which writes it again from the entities"
-        ))
-    };
+    let unreadable = |e| crate::writer::unreadable_snapshot(shown_snapshot, e);
     // Every change sorts the operations; only what this backend can show is reported.
     let changed = snapshot::changed_objects(snapshot, &entities).map_err(unreadable)?;
     let shown: Vec<Object> = if crate::database::core_backend(backend).keeps_comments() {

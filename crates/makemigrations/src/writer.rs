@@ -124,21 +124,25 @@ pub fn read_declared_types(path: &Path) -> Result<Option<Snapshot>, Error> {
     let Some(text) = read_snapshot(path)? else {
         return Ok(None);
     };
-    snapshot::parse(&text).map(Some).map_err(|e| {
-        let fix = match e {
-            snapshot::ParseError::OtherFormat { .. } => {
-                "fix: run the makemigrations version that wrote it, or a newer one".to_string()
-            }
-            snapshot::ParseError::Conflict { .. } => {
-                "fix: after merging branches, run `makemigrations --merge`: it writes the snapshot again from the entities (or delete it, `migrate`, and run `makemigrations`)".to_string()
-            }
-            _ => "fix: restore it from git, or delete it and run `makemigrations`, which writes it again from the entities".to_string(),
-        };
-        Error::Refused(format!(
-            "the schema snapshot {} cannot be read: {e}; nothing was changed\n  {fix}",
-            crate::shown_path(path)
-        ))
-    })
+    snapshot::parse(&text)
+        .map(Some)
+        .map_err(|e| unreadable_snapshot(&crate::shown_path(path), e))
+}
+
+/// A snapshot that cannot be read, refused with the way on for each cause.
+pub fn unreadable_snapshot(shown: &str, e: snapshot::ParseError) -> Error {
+    let fix = match e {
+        snapshot::ParseError::OtherFormat { .. } => {
+            "fix: run the makemigrations version that wrote it, or a newer one".to_string()
+        }
+        snapshot::ParseError::Conflict { .. } => {
+            "fix: after merging branches, run `makemigrations --merge`: it writes the snapshot again from the entities (or delete it, `migrate`, and run `makemigrations`)".to_string()
+        }
+        _ => "fix: restore it from git, or delete it and run `makemigrations`, which writes it again from the entities".to_string(),
+    };
+    Error::Refused(format!(
+        "the schema snapshot {shown} cannot be read: {e}; nothing was changed\n  {fix}"
+    ))
 }
 
 /// Writes the snapshot whole or not at all (a temporary file renamed over it), so that an
