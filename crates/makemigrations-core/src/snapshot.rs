@@ -332,18 +332,15 @@ impl Object {
 /// What differs between two snapshots, object by object, sorted: an object there in one and not
 /// in the other, or written differently. Comments and blank lines do not count.
 pub fn changed_objects(old: &str, new: &str) -> Result<Vec<Object>, ParseError> {
-    changed(objects(old, true)?, objects(new, true)?)
+    Ok(changed(objects(old, true)?, objects(new, true)?))
 }
 
 /// [`changed_objects`], where a comment is not a difference (for a backend that keeps none).
 pub fn changed_objects_but_comments(old: &str, new: &str) -> Result<Vec<Object>, ParseError> {
-    changed(objects(old, false)?, objects(new, false)?)
+    Ok(changed(objects(old, false)?, objects(new, false)?))
 }
 
-fn changed(
-    old: BTreeMap<Object, String>,
-    new: BTreeMap<Object, String>,
-) -> Result<Vec<Object>, ParseError> {
+fn changed(old: BTreeMap<Object, String>, new: BTreeMap<Object, String>) -> Vec<Object> {
     let mut changed: Vec<Object> = old
         .iter()
         .filter(|(object, text)| new.get(*object) != Some(*text))
@@ -355,7 +352,7 @@ fn changed(
             .cloned(),
     );
     changed.sort();
-    Ok(changed)
+    changed
 }
 
 /// Each object of a snapshot with the text that describes it (without comments, unless

@@ -19,7 +19,7 @@ pub struct Legs {
     pub entity_operations: Vec<Operation>,
     /// Operations for differences of the database alone: the entities agree with the snapshot.
     pub drift: Vec<Operation>,
-    /// Objects that differ from the snapshot (described).
+    /// Objects that differ from the snapshot and that this backend can show (described).
     pub changed_objects: Vec<String>,
     /// Of those, the ones the database already has as the entities say.
     pub unrecorded: Vec<String>,
