@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 mod squash_bench;
+mod tidy;
 mod validate_bench;
 
 const TABLES: usize = 1000;

@@ -1,6 +1,6 @@
 //! Build-script helper for the migration crate: lists, at compile time, every migration file in
 //! the migrations folder and every SeaORM entity of the entity crate, so that neither list is kept
-//! by hand (docs/ARCHITECTURE.md, decisions 4 and 5).
+//! by hand (docs/decisions.md, decisions 4 and 5).
 //!
 //! ```no_run
 //! // migration/build.rs

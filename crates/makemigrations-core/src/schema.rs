@@ -4,7 +4,7 @@
 //! it (`db_type`, `Default::sql`), and a *renderable* form (`ColumnType`, `DefaultValue`) that the
 //! renderer turns into sea-query builder calls. Comparison looks only at the comparable form, so two
 //! columns that the database stores alike never differ; rendering looks only at the renderable form,
-//! so generated code uses the entity's own types and stays portable (docs/ARCHITECTURE.md, decisions 1-2).
+//! so generated code uses the entity's own types and stays portable (docs/decisions.md, decisions 1-2).
 
 use std::collections::BTreeMap;
 

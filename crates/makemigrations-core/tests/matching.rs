@@ -1,5 +1,5 @@
 //! Indexes, UNIQUE constraints and foreign keys are matched by what they are, never by name
-//! alone (docs/ARCHITECTURE.md, decision 9): on hand-built schemas, no database.
+//! alone (docs/decisions.md, decision 9): on hand-built schemas, no database.
 
 use makemigrations_core::*;
 

@@ -1,7 +1,7 @@
 //! The desired side, as the entities declare it.
 //!
 //! The build script of the migration crate lists every `DeriveEntityModel` entity of the entity
-//! crate as an [`EntityDef`], so no list is kept by hand (docs/ARCHITECTURE.md, decision 4). From each
+//! crate as an [`EntityDef`], so no list is kept by hand (docs/decisions.md, decision 4). From each
 //! one this module takes sea-orm's own statements (`create_table_from_entity`, ...), used to build
 //! the scratch copy of the desired schema, and the render facts (the entity's sea-query column
 //! types and defaults) that the generated code is written from.

@@ -1,7 +1,7 @@
 //! Applies and reverts migrations, and keeps the records of what ran.
 //!
 //! sea-orm-migration's `MigrationTrait` and its `seaql_migrations` table are kept as they are
-//! (docs/ARCHITECTURE.md, decision 5), so `Migrator::up` in an application still works. The loop is
+//! (docs/decisions.md, decision 5), so `Migrator::up` in an application still works. The loop is
 //! our own so that it can time each migration, run each one in a transaction on PostgreSQL and
 //! SQLite (unless the migration opts out with `use_transaction() -> Some(false)`), and record in
 //! `makemigrations_owned_tables` which tables the project's migrations created: only those may be

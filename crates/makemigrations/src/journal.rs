@@ -1,6 +1,6 @@
 //! The statements that changed a MySQL database during one migration, so that a failure, a kill
 //! or a lost connection can say exactly what stayed applied: MySQL commits each DDL statement at
-//! once, and no transaction can take it back (docs/ARCHITECTURE.md, decision 7).
+//! once, and no transaction can take it back (docs/decisions.md, decision 7).
 //!
 //! Two sources feed it. sqlx logs every statement it runs, whatever API sent it
 //! (`execute_unprepared` included), as a `tracing` event of target `sqlx::query` once the

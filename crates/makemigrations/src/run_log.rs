@@ -194,7 +194,7 @@ pub async fn append<C: ConnectionTrait>(db: &C, steps: &[Step]) -> Result<(), Db
 /// Who ran a step where: asked of the connection itself, so no URL (and so no password) is
 /// ever involved.
 struct Identity {
-    /// `PostgreSQL 127.0.0.1:5432/shop`, `MySQL/MariaDB db-1:3306/shop`, `SQLite /srv/app.db`.
+    /// `PostgreSQL 127.0.0.1:5432/shop`, `MySQL/MariaDB db-1:3306/shop`, `SQLite data/app.db`.
     database: String,
     user: String,
 }

@@ -1,6 +1,6 @@
 //! The desired schema: the entities' tables built in a scratch place on the same backend and read
 //! back with the same discovery code as the live database, so both sides are spelled alike
-//! (docs/ARCHITECTURE.md, decision 1). Then the entities' own types and defaults are laid over it for
+//! (docs/decisions.md, decision 1). Then the entities' own types and defaults are laid over it for
 //! rendering.
 //!
 //! PostgreSQL: a scratch schema inside a transaction that is always rolled back, so nothing is

@@ -1,5 +1,5 @@
 //! Indexes, UNIQUE constraints and foreign keys are matched by what they are, not by name
-//! (docs/ARCHITECTURE.md, decision 9), on a database the tool did not create.
+//! (docs/decisions.md, decision 9), on a database the tool did not create.
 //!
 //! Each enabled backend gets a schema written by hand in SQL, with rows: a unique index under a
 //! name of its own on one column (the entity says `#[sea_orm(unique)]`), a composite UNIQUE

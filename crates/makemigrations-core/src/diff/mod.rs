@@ -1,6 +1,6 @@
 //! Compare a live schema with the desired one and produce the operations that turn the first
 //! into the second. Pure: no IO, no database; both schemas were read by the same discoverer, so
-//! comparing their facts field by field gives no false differences (docs/ARCHITECTURE.md, decision 1).
+//! comparing their facts field by field gives no false differences (docs/decisions.md, decision 1).
 
 mod alike;
 mod columns;

@@ -1,7 +1,7 @@
 //! Reads a live database (or the scratch copy built from the entities) into the neutral model.
 //!
 //! Each backend has the same pair of files: `<backend>.rs` runs the bulk catalog queries (a fixed
-//! handful per schema, never a few per table: docs/ARCHITECTURE.md, decision 3) and `<backend>/types.rs`
+//! handful per schema, never a few per table: docs/decisions.md, decision 3) and `<backend>/types.rs`
 //! maps the database's own spellings back to sea-query types and default values.
 
 pub mod mysql;
