@@ -20,9 +20,9 @@ const RUNS: usize = 3;
 pub fn bench_squash() -> Result<()> {
     let root = super::repo_root();
     let project = root.join("target/bench-squash-project");
-    // The integration tests' target directory: their scratch projects build the same
-    // dependencies, so only the two small crates compile here.
-    let target = root.join("target/roundtrip");
+    // The workspace's target directory, which the integration tests' scratch projects share:
+    // the dependencies are built already, so only the small crates compile here.
+    let target = root.join("target");
     write_project(&root, &project)?;
     let migrations = project.join("migration/src/migrations");
     let names = write_history(&migrations)?;

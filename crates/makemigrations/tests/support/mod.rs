@@ -19,7 +19,7 @@ fn repo_root() -> PathBuf {
 }
 
 /// A copy of `entity/` and `migration/` (without migrations) in a workspace of its own, built
-/// into a target directory shared by every test run so only the two small crates recompile.
+/// into the workspace's target directory so that only the small crates recompile.
 pub struct TestProject {
     dir: tempfile::TempDir,
     sub: String,
@@ -111,8 +111,14 @@ impl TestProject {
         self.dir.path()
     }
 
+    /// The workspace's own target directory: the scratch projects then reuse the dependencies
+    /// (sea-orm, sqlx, ...) that `cargo test` built, instead of building them a second time.
+    /// Only the tool's crates, `entity` and `migration` compile per project (cargo keys a path
+    /// package by its path relative to the workspace root).
     fn target_dir() -> PathBuf {
-        repo_root().join("target/roundtrip")
+        std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_root().join("target"))
     }
 
     /// Replaces `from` by `to` in an entity source file; an empty `from` creates the file.
@@ -158,14 +164,24 @@ impl TestProject {
         assert!(out.success, "{}: migrate --fake:\n{}", db.name(), out.text);
     }
 
+    /// Builds the migration crate, and fails on a compiler warning too: a user builds the
+    /// generated files, and a warning there is one they would see.
     pub fn build(&self) {
-        let status = Command::new(env!("CARGO"))
+        let out = Command::new(env!("CARGO"))
             .args(["build", "--quiet", "-p", "migration"])
             .env("CARGO_TARGET_DIR", Self::target_dir())
             .current_dir(self.path())
-            .status()
+            .output()
             .unwrap();
-        assert!(status.success(), "the scratch project does not build");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "the scratch project does not build:\n{stderr}"
+        );
+        assert!(
+            !stderr.contains("warning"),
+            "the scratch project builds with warnings:\n{stderr}"
+        );
     }
 
     pub fn binary(&self) -> PathBuf {
