@@ -87,7 +87,7 @@ fn history() -> Vec<(&'static str, String)> {
             NAME_TAGS,
             generated(
                 "        // A data step.\n        manager.exec_stmt(Query::update().table(\"tags\").value(\"name\", Expr::cust(\"'n/a'\")).and_where(Expr::col(\"name\").is_null()).to_owned()).await?;",
-                "",
+                "        // A data step.\n        manager.exec_stmt(Query::update().table(\"tags\").value(\"name\", Expr::cust(\"NULL\")).and_where(Expr::col(\"name\").eq(\"n/a\")).to_owned()).await?;",
             ),
         ),
     ]
