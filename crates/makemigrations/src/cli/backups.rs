@@ -5,6 +5,8 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anstream::println;
+
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 use sea_orm::DatabaseConnection;
 
