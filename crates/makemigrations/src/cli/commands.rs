@@ -24,7 +24,10 @@ use crate::questioner::{NoInput, Terminal};
 use crate::{migrate, writer, Project};
 
 pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Error> {
-    let target = database::resolve(cli.database_url.clone())?;
+    let target = database::with_schema(
+        database::resolve(cli.database_url.clone())?,
+        cli.database_schema.clone(),
+    )?;
     // A command that changes a database says first which one (stderr keeps stdout parseable):
     // without DATABASE_URL that is a local SQLite file, maybe not the server that was meant.
     if !cli.command.only_reads() {
@@ -57,6 +60,7 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
     )
     .await?;
     drop(phase);
+    database::require_schema(&db).await?;
     let code = match cli.command {
         Command::Makemigrations(args) => makemigrations(&project, &db, &target, &args).await?,
         Command::Migrate {

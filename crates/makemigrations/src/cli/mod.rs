@@ -30,6 +30,10 @@ pub struct Cli {
     /// Database URL; overrides DATABASE_URL.
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
+    /// PostgreSQL: the schema to work in instead of the URL's default (`public`); overrides
+    /// DATABASE_SCHEMA. Every table, the tracking tables and the lock live there.
+    #[arg(long, global = true, value_name = "SCHEMA")]
+    pub database_schema: Option<String>,
     /// MySQL/MariaDB: an empty database to compare in, when you may not create databases;
     /// overrides SHADOW_DATABASE_URL.
     #[arg(long, global = true, value_name = "URL")]
