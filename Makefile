@@ -2,27 +2,32 @@
 # database, and without it an embedded SQLite file db.sqlite3 is used.
 MIGRATION = cargo run --quiet -p migration --
 
-.PHONY: makemigrations migrate rollback showmigrations check current history test bench demo
+.PHONY: build makemigrations migrate rollback showmigrations check current history test bench demo
 
-makemigrations:
+# Every command builds first, with cargo's progress showing: the first build compiles sea-orm and
+# the database drivers (several minutes), which `cargo run --quiet` would do in silence.
+build:
+	cargo build -p migration
+
+makemigrations: build
 	$(MIGRATION) makemigrations $(if $(msg),-m "$(msg)",)
 
-migrate:
+migrate: build
 	$(MIGRATION) migrate $(target)
 
-rollback:
+rollback: build
 	$(MIGRATION) rollback $(if $(steps),-s $(steps),)
 
-showmigrations:
+showmigrations: build
 	$(MIGRATION) showmigrations
 
-check:
+check: build
 	$(MIGRATION) check
 
-current:
+current: build
 	$(MIGRATION) current
 
-history:
+history: build
 	$(MIGRATION) history
 
 # The test suite: SQLite always, PostgreSQL and MySQL/MariaDB when MAKEMIGRATIONS_TEST_POSTGRES
@@ -34,7 +39,7 @@ bench:
 	cargo xtask bench
 
 # The sample end to end on the embedded SQLite default: apply, verify, roll back, apply again.
-demo:
+demo: build
 	$(MIGRATION) migrate
 	$(MIGRATION) showmigrations
 	$(MIGRATION) check

@@ -2,7 +2,19 @@
 //! a migration; the build script lists them (and the entities of the `entity` crate), so adding
 //! or deleting a file needs no edit here.
 //!
-//! Applications can run them at startup with `migration::Migrator::up(&db, None)`.
+//! Applications can run them at start-up with `migration::Migrator::up(&db, None)`, or check
+//! that nothing is pending (a deploy step migrates) with [`require_up_to_date`]:
+//!
+//! ```no_run
+//! # use sea_orm_migration::sea_orm;
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let db = sea_orm::Database::connect(std::env::var("DATABASE_URL")?).await?;
+//!     migration::require_up_to_date(&db).await?; // or: migration::Migrator::up(&db, None).await?
+//!     // ... build the router with `db` and serve
+//!     Ok(())
+//! }
+//! ```
 
 pub use makemigrations::prelude::MigratorTrait;
 

@@ -124,6 +124,7 @@ fn migrations_source(dir: &Path, shown_dir: &str) -> String {
     out.push_str("        ]\n    }\n");
     out.push_str(APP_MIGRATOR);
     out.push_str("}\n\n");
+    out.push_str(APP_FUNCTIONS);
     let _ = writeln!(
         out,
         "/// Where `makemigrations` writes new files.\npub const MIGRATIONS_DIR: &str = {:?};",
@@ -721,6 +722,33 @@ const APP_MIGRATOR: &str = r#"
         let db = makemigrations::prelude::IntoSchemaManagerConnection::into_database_executor(db);
         makemigrations::app::down(db, &app_project(), steps, makemigrations::app::Options::from_env()).await
     }
+"#;
+
+/// The library API an application calls besides `Migrator::up`: the status, the pending list
+/// and the start-up check (`makemigrations::app`), on this crate's migrations.
+const APP_FUNCTIONS: &str = r#"/// Where the database stands against these migrations: applied, pending, applied by a newer
+/// build, half-applied. Reads only.
+pub async fn status(
+    db: &makemigrations::prelude::sea_orm::DatabaseConnection,
+) -> Result<makemigrations::app::Status, makemigrations::prelude::DbErr> {
+    makemigrations::app::status(db, &app_project()).await
+}
+
+/// The pending migrations, in the order `Migrator::up` applies them. Reads only.
+pub async fn pending(
+    db: &makemigrations::prelude::sea_orm::DatabaseConnection,
+) -> Result<Vec<String>, makemigrations::prelude::DbErr> {
+    makemigrations::app::pending(db, &app_project()).await
+}
+
+/// The start-up check: an error naming the pending migrations when the database is behind this
+/// build. Reads only, takes no lock.
+pub async fn require_up_to_date(
+    db: &makemigrations::prelude::sea_orm::DatabaseConnection,
+) -> Result<makemigrations::app::Status, makemigrations::app::NotUpToDate> {
+    makemigrations::app::require_up_to_date(db, &app_project()).await
+}
+
 "#;
 
 #[cfg(test)]

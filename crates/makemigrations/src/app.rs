@@ -342,3 +342,143 @@ fn into_db_err(error: Error) -> DbErr {
         other => DbErr::Custom(other.to_string()),
     }
 }
+
+/// Where a database stands against the project's migrations: what [`status`] returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// The applied migrations of this build, in file order, with when they were applied.
+    pub applied: Vec<AppliedMigration>,
+    /// What `migrate` (or `Migrator::up`) would apply, in order.
+    pub pending: Vec<String>,
+    /// Migrations the database has applied that this build has no file for: a newer release
+    /// ran them (during a rolling deploy), or a file was deleted.
+    pub unknown: Vec<String>,
+    /// MySQL/MariaDB: a migration that stopped halfway and must be finished by hand first
+    /// (docs/guide.md, "If a migration fails halfway on MySQL").
+    pub half_applied: Option<String>,
+}
+
+/// One applied migration of a [`Status`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedMigration {
+    pub name: String,
+    /// When it was applied, in unix seconds (from `seaql_migrations`).
+    pub applied_at: i64,
+}
+
+impl Status {
+    /// Nothing to apply and nothing half-applied: the schema is the one this build expects.
+    pub fn is_up_to_date(&self) -> bool {
+        self.pending.is_empty() && self.half_applied.is_none()
+    }
+}
+
+/// Where `db` stands: applied, pending, unknown and half-applied migrations. Reads only: it
+/// creates nothing (a database without the tracking table has everything pending), takes no
+/// lock, and refuses nothing, so that it can report on any database.
+pub async fn status(db: &DatabaseConnection, project: &Project) -> Result<Status, DbErr> {
+    let applied = crate::executor::applied(db).await.map_err(into_db_err)?;
+    let migrations = (project.migrations)();
+    let files: Vec<&str> = migrations.iter().map(|m| m.name()).collect();
+    let applied_names: std::collections::BTreeSet<&str> =
+        applied.iter().map(|a| a.name.as_str()).collect();
+    let pending = crate::replacement::up_steps(
+        project.migration_facts,
+        &files,
+        &applied_names,
+        files.len().saturating_sub(1),
+    )
+    .map_err(|stranded| into_db_err(Error::StrandedInSquash(stranded)))?
+    .into_iter()
+    .map(|(name, _)| name.to_string())
+    .collect();
+    let applied_at: std::collections::BTreeMap<&str, i64> = applied
+        .iter()
+        .map(|a| (a.name.as_str(), a.applied_at))
+        .collect();
+    let half_applied = crate::executor::half_applied(db)
+        .await?
+        .into_iter()
+        .next()
+        .map(|h| h.name);
+    Ok(Status {
+        applied: files
+            .iter()
+            .filter_map(|name| {
+                Some(AppliedMigration {
+                    name: name.to_string(),
+                    applied_at: *applied_at.get(name)?,
+                })
+            })
+            .collect(),
+        pending,
+        unknown: applied
+            .iter()
+            .filter(|a| !files.contains(&a.name.as_str()))
+            .map(|a| a.name.clone())
+            .collect(),
+        half_applied,
+    })
+}
+
+/// The names of the pending migrations, in the order `migrate` would apply them.
+pub async fn pending(db: &DatabaseConnection, project: &Project) -> Result<Vec<String>, DbErr> {
+    Ok(status(db, project).await?.pending)
+}
+
+/// Why the database is not ready for this build: what [`require_up_to_date`] returns.
+#[derive(Debug)]
+pub enum NotUpToDate {
+    /// Migrations to apply first, in order.
+    Pending(Vec<String>),
+    /// A migration stopped halfway (MySQL/MariaDB) and must be finished by hand first.
+    HalfApplied(String),
+    /// The database could not be read.
+    Database(DbErr),
+}
+
+impl std::fmt::Display for NotUpToDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotUpToDate::Pending(names) => write!(
+                f,
+                "the database is not up to date: {} migration(s) not applied: {}\n  fix: run `migrate` (or `Migrator::up`) before starting the application",
+                names.len(),
+                names.join(", ")
+            ),
+            NotUpToDate::HalfApplied(name) => write!(
+                f,
+                "the database is not up to date: migration {name} stopped halfway\n  fix: run `migrate`, which says how to finish it"
+            ),
+            NotUpToDate::Database(e) => write!(f, "the migration status cannot be read: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for NotUpToDate {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            NotUpToDate::Database(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The start-up check: `Ok` when nothing is pending or half-applied, else an error that names
+/// the pending migrations, for an application that leaves migrating to a deploy step and must
+/// not serve on an older schema. Reads only, takes no lock. Migrations applied by a newer build
+/// ([`Status::unknown`]) do not fail it, so the old release keeps running during a rolling
+/// deploy.
+pub async fn require_up_to_date(
+    db: &DatabaseConnection,
+    project: &Project,
+) -> Result<Status, NotUpToDate> {
+    let status = status(db, project).await.map_err(NotUpToDate::Database)?;
+    if let Some(name) = &status.half_applied {
+        return Err(NotUpToDate::HalfApplied(name.clone()));
+    }
+    if !status.pending.is_empty() {
+        return Err(NotUpToDate::Pending(status.pending));
+    }
+    Ok(status)
+}

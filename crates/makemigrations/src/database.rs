@@ -95,6 +95,97 @@ pub fn resolve(explicit: Option<String>) -> Result<Target, Error> {
     }
 }
 
+/// `--database-schema` (or `DATABASE_SCHEMA`, read after `.env` is loaded), as sea-orm-cli has
+/// it: PostgreSQL's schema to work in, made the connection's `search_path` by adding
+/// `options=-c search_path=SCHEMA` to the URL. Every connection, backup and scratch build then
+/// sees the same schema as the URL says, with nothing else to pass on. Only plain lower-case
+/// names are taken: anything else needs quoting that the options parameter cannot carry.
+pub fn with_schema(target: Target, flag: Option<String>) -> Result<Target, Error> {
+    let schema = match flag {
+        Some(schema) => schema,
+        None => match std::env::var("DATABASE_SCHEMA") {
+            Ok(schema) if !schema.trim().is_empty() => schema,
+            _ => return Ok(target),
+        },
+    };
+    let refuse = |problem: String, fix: String| Error::DatabaseSchema {
+        schema: schema.clone(),
+        problem,
+        fix,
+    };
+    let parsed = DatabaseUrl::parse(&target.url)?;
+    match parsed.backend {
+        Backend::Postgres => {}
+        Backend::MySql => {
+            return Err(refuse(
+                "MySQL/MariaDB has no schemas inside a database".into(),
+                format!("name the database in the URL instead (mysql://user@host:3306/{schema})"),
+            ))
+        }
+        Backend::Sqlite => {
+            return Err(refuse(
+                "SQLite has no schemas".into(),
+                "leave --database-schema and DATABASE_SCHEMA unset for SQLite".into(),
+            ))
+        }
+    }
+    let plain = schema
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && schema
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !plain {
+        return Err(refuse(
+            "only a plain lower-case name (letters, digits, `_`) can be passed this way".into(),
+            "rename the schema, or set the search path in DATABASE_URL yourself (`?options=-c%20search_path%3D...`)".into(),
+        ));
+    }
+    if parsed
+        .params
+        .iter()
+        .any(|(key, value)| key.starts_with("options") && value.contains("search_path"))
+    {
+        return Err(refuse(
+            "DATABASE_URL sets a search_path of its own".into(),
+            "give the schema in one place: --database-schema or the URL's options".into(),
+        ));
+    }
+    let separator = if target.url.contains('?') { '&' } else { '?' };
+    Ok(Target {
+        url: format!(
+            "{}{separator}options=-c%20search_path%3D{schema}",
+            target.url
+        ),
+        source: target.source,
+    })
+}
+
+/// PostgreSQL: refuses a connection whose `search_path` names no schema that exists (a
+/// `--database-schema` not created yet): every table would otherwise fail to be created, or be
+/// read as missing, with a message about something else.
+pub async fn require_schema(db: &DatabaseConnection) -> Result<(), Error> {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    if crate::introspect::scalar(db, "SELECT current_schema()::text")
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let path = crate::introspect::scalar(db, "SELECT current_setting('search_path')")
+        .await?
+        .unwrap_or_default();
+    let schema = path.trim_matches('"').to_string();
+    Err(Error::DatabaseSchema {
+        problem: "this database has no such schema".into(),
+        fix: format!("create it first (`CREATE SCHEMA {path};`), or name a schema that exists"),
+        schema,
+    })
+}
+
 /// Loads the `.env` file of the working directory (or of the nearest directory above it that
 /// has one, as dotenvy looks for it) into the environment, without overriding what is set there.
 /// Returns the file as shown to the user, when there is one; a file that cannot be read or

@@ -107,6 +107,12 @@ pub enum Error {
     BadAnswer { given: String, why: String },
     #[error("{0}\n  fix: see `makemigrations --help` for the form of each flag")]
     BadFlag(String),
+    #[error("--database-schema {schema}: {problem}\n  fix: {fix}")]
+    DatabaseSchema {
+        schema: String,
+        problem: String,
+        fix: String,
+    },
     #[error("{}", placeholders_message(.0))]
     BackfillPlaceholders(Vec<crate::gate::Placeholder>),
     #[error("{}", cannot_restore_message(.0))]
@@ -254,6 +260,7 @@ impl Error {
             Error::StaleAnswers { .. } => "stale_answers",
             Error::BadAnswer { .. } => "bad_answer",
             Error::BadFlag(_) => "bad_flag",
+            Error::DatabaseSchema { .. } => "database_schema",
             Error::BackfillPlaceholders(_) => "backfill_placeholder",
             Error::CannotRestore(_) => "cannot_restore",
             Error::BaselineRollback(_) => "baseline_rollback",

@@ -1,9 +1,10 @@
 //! `-v` and `-vv`: what the tool does, on standard error, as it happens.
 //!
 //! The source is `tracing`. `-v` shows the tool's own events (each migration step with its
-//! duration, from `run_log`); `-vv` adds every SQL statement with its duration. The statements
+//! duration, from `run_log`) and every SQL statement with its duration as it runs; `-vv` adds the
+//! tool's debug events. The statements
 //! come from sqlx's own statement log (`database::connect` turns it on at debug level; the
-//! journal of MySQL migrations listens to it in every run, and only `-vv` prints it): sqlx logs every statement that reaches the
+//! journal of MySQL migrations listens to it in every run, and only `-v` prints it): sqlx logs every statement that reaches the
 //! server whatever API sent it (`execute_unprepared` included, which sea-orm's metric callback
 //! never sees), each exactly once. Every line goes through `database::hide_secrets`.
 
@@ -17,22 +18,27 @@ use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
 use crate::journal::SQL_TARGET;
+use crate::timings::PHASE_TARGET;
 
 /// The target of the tool's own events.
 pub const TARGET: &str = "makemigrations";
 
-/// Installs the printer for this process: 0 shows warnings only, 1 adds each step, 2 or more
-/// every statement. A second call changes nothing.
+/// Installs the printer for this process: 0 shows warnings only, 1 adds each step and every
+/// statement, 2 or more the tool's debug events. A second call changes nothing. Without `-v`, at
+/// a terminal, a phase that takes a while (building the scratch schema of a large project,
+/// reading its catalog) shows a spinner on standard error that says what it does.
 pub fn init(verbosity: u8) {
-    let _ = tracing::subscriber::set_global_default(subscriber(verbosity));
+    use std::io::IsTerminal;
+    let spinner = verbosity == 0 && std::io::stderr().is_terminal();
+    let _ = tracing::subscriber::set_global_default(subscriber(verbosity, spinner));
 }
 
 /// The printer, and the journal's listener (crate::journal), which hears sqlx's statements
 /// whatever the printer prints: each has its own filter.
-fn subscriber(verbosity: u8) -> impl tracing::Subscriber + Send + Sync {
+fn subscriber(verbosity: u8, spinner: bool) -> impl tracing::Subscriber + Send + Sync {
     let (own, sql) = match verbosity {
         0 => (LevelFilter::WARN, LevelFilter::OFF),
-        1 => (LevelFilter::INFO, LevelFilter::OFF),
+        1 => (LevelFilter::INFO, LevelFilter::DEBUG),
         _ => (LevelFilter::DEBUG, LevelFilter::DEBUG),
     };
     let targets = Targets::new()
@@ -41,6 +47,13 @@ fn subscriber(verbosity: u8) -> impl tracing::Subscriber + Send + Sync {
     tracing_subscriber::registry()
         .with(Printer.with_filter(targets))
         .with(crate::journal::layer())
+        // Always a layer with its own filter (empty when off): an absent layer would count as
+        // one that listens to everything.
+        .with(PhaseSpinner::default().with_filter(if spinner {
+            Targets::new().with_target(PHASE_TARGET, Level::TRACE)
+        } else {
+            Targets::new()
+        }))
 }
 
 /// Prints one line per event to standard error.
@@ -74,6 +87,81 @@ impl<S: tracing::Subscriber> Layer<S> for Printer {
             crate::database::hide_secrets(&line)
         );
     }
+}
+
+/// What a user is told while a phase runs; phases not named here are quick or print their own
+/// lines.
+fn phase_message(phase: &str) -> Option<&'static str> {
+    Some(match phase {
+        "connect" => "Connecting to the database",
+        "shadow: build" => "Building the entities' tables in a scratch schema",
+        "shadow: discover" => "Reading the scratch schema",
+        "live: discover" => "Reading the database's schema",
+        "diff" => "Comparing",
+        _ => return None,
+    })
+}
+
+/// How long a phase runs before its spinner shows: quick commands stay free of flicker.
+const SPINNER_DELAY: std::time::Duration = std::time::Duration::from_millis(400);
+
+/// A spinner on standard error while a phase runs (indicatif draws only at a terminal).
+#[derive(Default)]
+struct PhaseSpinner {
+    current: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+}
+
+impl<S: tracing::Subscriber> Layer<S> for PhaseSpinner {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+        let mut fields = PhaseFields::default();
+        event.record(&mut fields);
+        let Ok(mut current) = self.current.lock() else {
+            return;
+        };
+        if let Some(bar) = current.take() {
+            bar.finish_and_clear();
+        }
+        let Some(message) = phase_message(&fields.phase).filter(|_| fields.started) else {
+            return;
+        };
+        let bar = indicatif::ProgressBar::hidden();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                .expect("the template is valid"),
+        );
+        bar.set_message(message);
+        let shown = bar.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(SPINNER_DELAY);
+            if !shown.is_finished() {
+                shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                shown.enable_steady_tick(std::time::Duration::from_millis(100));
+            }
+        });
+        *current = Some(bar);
+    }
+}
+
+#[derive(Default)]
+struct PhaseFields {
+    phase: String,
+    started: bool,
+}
+
+impl Visit for PhaseFields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "phase" {
+            self.phase = value.to_string();
+        }
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        if field.name() == "started" {
+            self.started = value;
+        }
+    }
+
+    fn record_debug(&mut self, _field: &Field, _value: &dyn Debug) {}
 }
 
 #[derive(Default)]
@@ -120,7 +208,7 @@ mod tests {
     #[test]
     fn sqlx_statements_are_heard_at_every_verbosity() {
         for verbosity in 0..3 {
-            tracing::subscriber::with_default(subscriber(verbosity), || {
+            tracing::subscriber::with_default(subscriber(verbosity, false), || {
                 assert!(tracing::enabled!(target: "sqlx::query", Level::DEBUG));
                 assert_eq!(
                     tracing::enabled!(target: "makemigrations", Level::INFO),

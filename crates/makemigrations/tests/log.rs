@@ -101,8 +101,8 @@ async fn every_step_is_logged_and_history_shows_it() {
             out.text
         );
         assert!(
-            !out.text.contains("sql ("),
-            "{name}: -v prints no statement\n{}",
+            out.text.contains("sql (") && out.text.contains(" ms): "),
+            "{name}: -v prints the statements as they run\n{}",
             out.text
         );
         let out = run(&["rollback"]);
@@ -112,7 +112,7 @@ async fn every_step_is_logged_and_history_shows_it() {
         let out = run(&["rollback", "--fake"]);
         assert!(out.success, "{name}: {}", out.text);
 
-        // -vv: every statement as it runs, with its duration, each once.
+        // -vv (as -v): every statement as it runs, with its duration, each once.
         let out = run(&["-vv", "migrate", &initial]);
         assert!(out.success, "{name}: {}", out.text);
         let create_users = ["CREATE TABLE \"users\"", "CREATE TABLE `users`"];

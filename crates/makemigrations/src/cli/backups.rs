@@ -5,6 +5,8 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anstream::println;
+
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 use sea_orm::DatabaseConnection;
 
@@ -41,7 +43,10 @@ pub(super) fn require_database(cli: &super::Cli) -> Result<(), Error> {
         super::Command::Restore { .. } => "restore into",
         _ => return Ok(()),
     };
-    let target = crate::database::resolve(cli.database_url.clone())?;
+    let target = crate::database::with_schema(
+        crate::database::resolve(cli.database_url.clone())?,
+        cli.database_schema.clone(),
+    )?;
     backup::require_database(&target, purpose)
 }
 

@@ -2,11 +2,14 @@
 
 use std::process::ExitCode;
 
+use anstream::{eprintln, print, println};
+
 use makemigrations_core::ops::{sanitize_name, suggest_name};
 use makemigrations_core::render::{render_migration, with_lineage, Lineage, MigrationFile};
 use makemigrations_core::Operation;
 use sea_orm::DatabaseConnection;
 
+use super::style::{self, paint};
 use super::{
     Cli, Command, Format, MakemigrationsArgs, PlanArgs, RollbackArgs, DEFAULT_LOCK_TIMEOUT_SECS,
 };
@@ -21,7 +24,10 @@ use crate::questioner::{NoInput, Terminal};
 use crate::{migrate, writer, Project};
 
 pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Error> {
-    let target = database::resolve(cli.database_url.clone())?;
+    let target = database::with_schema(
+        database::resolve(cli.database_url.clone())?,
+        cli.database_schema.clone(),
+    )?;
     // A command that changes a database says first which one (stderr keeps stdout parseable):
     // without DATABASE_URL that is a local SQLite file, maybe not the server that was meant.
     if !cli.command.only_reads() {
@@ -54,6 +60,7 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
     )
     .await?;
     drop(phase);
+    database::require_schema(&db).await?;
     let code = match cli.command {
         Command::Makemigrations(args) => makemigrations(&project, &db, &target, &args).await?,
         Command::Migrate {
@@ -119,6 +126,8 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
             lock.release().await;
             result?
         }
+        // `run` prints it before anything connects.
+        Command::Completions { .. } => ExitCode::SUCCESS,
         Command::Rehash {
             target,
             dry_run: true,
@@ -231,12 +240,12 @@ fn print_unseen(project: &Project) {
     for entity in project.unseen_entities {
         match entity.table_name {
             Some(table) => eprintln!(
-                "warning: entity {} in a private module is not seen; its table {table} is left alone; fix: make the module pub",
+                "{} entity {} in a private module is not seen; its table {table} is left alone; fix: make the module pub", paint(style::CHANGED, "warning:"),
                 entity.entity
             ),
             // `makemigrations` refuses to run then (`unseen_guard`).
             None => eprintln!(
-                "warning: entity {} in a private module is not seen, and its table name could not be read; fix: make the module pub",
+                "{} entity {} in a private module is not seen, and its table name could not be read; fix: make the module pub", paint(style::CHANGED, "warning:"),
                 entity.entity
             ),
         }
@@ -341,7 +350,10 @@ async fn makemigrations(
         return Ok(ExitCode::SUCCESS);
     }
     for source in &plan.unused {
-        eprintln!("warning: {source} answers no question of this change (ignored)");
+        eprintln!(
+            "{} {source} answers no question of this change (ignored)",
+            paint(style::CHANGED, "warning:")
+        );
     }
     if !plan.unanswered.is_empty() {
         return Err(Error::Unanswered(plan.unanswered));
@@ -435,7 +447,13 @@ async fn makemigrations(
         report(Some(&crate::shown_path(&path)));
         return Ok(ExitCode::SUCCESS);
     }
-    println!("Migrations for '{}':", project.shown_migrations_dir());
+    println!(
+        "{}",
+        paint(
+            style::HEADING,
+            format!("Migrations for '{}':", project.shown_migrations_dir())
+        )
+    );
     println!("  {}", crate::shown_path(&path));
     super::plan_output::print_operations(&operations, &plan.rows);
     print_notes();
@@ -544,7 +562,13 @@ async fn baseline(
         "Adopted the database: {} table(s) as they are, in a baseline migration recorded as applied here.",
         tables.len()
     );
-    println!("Migrations for '{}':", project.shown_migrations_dir());
+    println!(
+        "{}",
+        paint(
+            style::HEADING,
+            format!("Migrations for '{}':", project.shown_migrations_dir())
+        )
+    );
     println!("  {}", crate::shown_path(&path));
     println!(
         "  (`migrate` records it as applied wherever these tables exist, and creates them on an empty database)"
@@ -552,7 +576,7 @@ async fn baseline(
     print_snapshot(&snapshot, true);
     for (table, referenced) in autodetect::references_outside_baseline(compared) {
         println!(
-            "warning: {table} references {referenced}, which no entity describes: on an empty database the baseline cannot create {table} until {referenced} exists (describe it with an entity, or create it in the baseline by hand)"
+            "{} {table} references {referenced}, which no entity describes: on an empty database the baseline cannot create {table} until {referenced} exists (describe it with an entity, or create it in the baseline by hand)", paint(style::CHANGED, "warning:")
         );
     }
     print_differences(&differences);
@@ -656,9 +680,16 @@ fn warn_about_drift(
     if legs.drift.is_empty() {
         return Ok(());
     }
-    eprintln!("warning: these steps undo changes made to this database outside its migrations (the entities agree with the migrations there); other databases do not have those changes, so the steps may fail there:");
+    eprintln!("{} these steps undo changes made to this database outside its migrations (the entities agree with the migrations there); other databases do not have those changes, so the steps may fail there:", paint(style::CHANGED, "warning:"));
     for op in &legs.drift {
-        eprintln!("  {} {}", op.category().symbol(), op.describe());
+        eprintln!(
+            "  {} {}",
+            paint(
+                style::of_symbol(op.category().symbol()),
+                op.category().symbol()
+            ),
+            op.describe()
+        );
     }
     eprintln!("  fix: undo the changes in this database (`check` lists them) and run `makemigrations` again; keep the steps only if every database has the changes");
     Ok(())
@@ -676,7 +707,16 @@ fn snapshot_only(
     if !operations.is_empty() {
         let listed: Vec<String> = operations
             .iter()
-            .map(|op| format!("    {} {}", op.category().symbol(), op.describe()))
+            .map(|op| {
+                format!(
+                    "    {} {}",
+                    paint(
+                        style::of_symbol(op.category().symbol()),
+                        op.category().symbol()
+                    ),
+                    op.describe()
+                )
+            })
             .collect();
         return Err(Error::Refused(format!(
             "--snapshot-only: the database differs from the entities, and the snapshot would say that the migrations make what they do not; nothing was written:\n{}\n  fix: apply the migration written by hand first (`migrate`), or run `makemigrations` to write one for these",
@@ -755,7 +795,13 @@ fn write_empty(project: &Project, args: &MakemigrationsArgs) -> Result<ExitCode,
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!("Migrations for '{}':", project.shown_migrations_dir());
+    println!(
+        "{}",
+        paint(
+            style::HEADING,
+            format!("Migrations for '{}':", project.shown_migrations_dir())
+        )
+    );
     println!("  {}", crate::shown_path(&path));
     println!("  (empty: write its up and down by hand)");
     Ok(ExitCode::SUCCESS)
@@ -802,7 +848,7 @@ fn warn_snapshot_not_head_state(
     };
     if !fact.state.is_empty() && fact.state != writer::snapshot_state(old) {
         eprintln!(
-            "warning: {} is not the schema snapshot that {head} left (its `//! state:` differs): it was edited by hand or not written again after a merge; a migration written now writes it again from the entities",
+            "{} {} is not the schema snapshot that {head} left (its `//! state:` differs): it was edited by hand or not written again after a merge; a migration written now writes it again from the entities", paint(style::CHANGED, "warning:"),
             crate::shown_path(&snapshot.path)
         );
     }
@@ -914,7 +960,13 @@ async fn merge(
         println!("{}", super::plan_output::merge_json(Some(&written), &heads));
         return Ok(ExitCode::SUCCESS);
     }
-    println!("Migrations for '{}':", project.shown_migrations_dir());
+    println!(
+        "{}",
+        paint(
+            style::HEADING,
+            format!("Migrations for '{}':", project.shown_migrations_dir())
+        )
+    );
     println!("  {}", crate::shown_path(&path));
     println!("  (merges {})", heads.join(" and "));
     print_snapshot(&snapshot, true);
@@ -936,49 +988,114 @@ struct MigrateOptions {
     allow_out_of_order: bool,
 }
 
-/// Prints a run as it goes: `  name ... OK (0.12s)`.
-struct PrintSteps;
+/// Prints a run as it goes: `  name ... OK (0.12s)`. At a terminal, a run of several migrations
+/// also shows a progress bar on standard error under the lines, with the migration running.
+#[derive(Default)]
+struct PrintSteps {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl PrintSteps {
+    /// Prints `line` above the bar, if there is one.
+    fn line(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| println!("{line}")),
+            None => println!("{line}"),
+        }
+    }
+
+    fn clear_bar(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// A run that stopped halfway leaves no bar over the error that follows.
+impl Drop for PrintSteps {
+    fn drop(&mut self) {
+        self.clear_bar();
+    }
+}
 
 impl migrate::Observer for PrintSteps {
     fn begin(&mut self, kind: migrate::RunKind, count: usize) {
-        match kind {
-            migrate::RunKind::Apply => println!("Applying {count} migration(s):"),
-            migrate::RunKind::RecordApplied => {
-                println!("Recording {count} migration(s) as applied, without running them:")
+        let heading = match kind {
+            migrate::RunKind::Apply => {
+                paint(style::HEADING, format!("Applying {count} migration(s):"))
             }
-            migrate::RunKind::Revert => println!("Reverting {count} migration(s):"),
-            migrate::RunKind::RecordReverted => println!(
+            migrate::RunKind::RecordApplied => {
+                format!("Recording {count} migration(s) as applied, without running them:")
+            }
+            migrate::RunKind::Revert => {
+                paint(style::HEADING, format!("Reverting {count} migration(s):"))
+            }
+            migrate::RunKind::RecordReverted => format!(
                 "Recording {count} migration(s) as not applied, without running their down:"
             ),
+        };
+        println!("{heading}");
+        use std::io::IsTerminal;
+        if count > 1 && std::io::stdout().is_terminal() && std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::new(count as u64).with_style(
+                indicatif::ProgressStyle::with_template("  [{bar:30}] {pos}/{len} {wide_msg}")
+                    .expect("the template is valid")
+                    .progress_chars("=> "),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            self.bar = Some(bar);
         }
     }
 
     fn starting(&mut self, name: &str) {
         use std::io::Write;
-        print!("  {name} ...");
-        let _ = std::io::stdout().flush();
+        match &self.bar {
+            Some(bar) => bar.set_message(name.to_string()),
+            None => {
+                print!("  {name} ...");
+                let _ = std::io::stdout().flush();
+            }
+        }
     }
 
-    fn finished(&mut self, _name: &str, outcome: migrate::StepOutcome) {
-        match outcome {
-            migrate::StepOutcome::Ran(elapsed) => println!(" OK ({:.2}s)", elapsed.as_secs_f64()),
+    fn finished(&mut self, name: &str, outcome: migrate::StepOutcome) {
+        let outcome = match outcome {
+            migrate::StepOutcome::Ran(elapsed) => {
+                format!(
+                    "{} ({:.2}s)",
+                    paint(style::GOOD, "OK"),
+                    elapsed.as_secs_f64()
+                )
+            }
             migrate::StepOutcome::RecordedBaseline => {
-                println!(" RECORDED (a baseline whose tables exist here)")
+                "RECORDED (a baseline whose tables exist here)".to_string()
             }
             migrate::StepOutcome::RecordedSquashed => {
-                println!(" RECORDED (the migrations it replaces are applied here)")
+                "RECORDED (the migrations it replaces are applied here)".to_string()
             }
-            migrate::StepOutcome::Faked => println!(" FAKED"),
-            migrate::StepOutcome::Failed => println!(" FAILED"),
-            migrate::StepOutcome::Stopped => println!(" STOPPED"),
+            migrate::StepOutcome::Faked => "FAKED".to_string(),
+            migrate::StepOutcome::Failed => paint(style::DANGER, "FAILED"),
+            migrate::StepOutcome::Stopped => paint(style::DANGER, "STOPPED"),
+        };
+        match &self.bar {
+            Some(bar) => {
+                self.line(&format!("  {name} ... {outcome}"));
+                bar.inc(1);
+                if bar.position() >= bar.length().unwrap_or(0) {
+                    self.clear_bar();
+                }
+            }
+            None => println!(" {outcome}"),
         }
     }
 
     fn validating_every_table(&mut self, why: &str) {
+        self.clear_bar();
         println!("Validating every table: {why}.");
     }
 
     fn validated(&mut self, report: &crate::validate::Report, elapsed: std::time::Duration) {
+        self.clear_bar();
         println!(
             "Validating ... OK ({} table(s), {:.2}s)",
             report.tables,
@@ -1011,7 +1128,7 @@ async fn migrate(
     };
     let plan = migrate::plan_up(project, db, request).await?;
     if !plan.data_loss.is_empty() {
-        println!("These steps lose data:");
+        println!("{}", paint(style::DANGER, "These steps lose data:"));
         print_marked(&plan.data_loss);
         let asks = gate::ApplyPlan {
             data_loss: plan.data_loss.clone(),
@@ -1036,7 +1153,7 @@ async fn migrate(
         }
         _ => None,
     };
-    match migrate::apply(project, db, plan, lock, true, &mut PrintSteps).await {
+    match migrate::apply(project, db, plan, lock, true, &mut PrintSteps::default()).await {
         Ok(0) => {
             println!("No migrations to apply.");
             Ok(ExitCode::SUCCESS)
@@ -1056,7 +1173,7 @@ async fn migrate(
         }
         Err(stopped) => {
             if let Error::ValidationFailed { .. } = stopped.error {
-                println!("Validating ... FAILED");
+                println!("Validating ... {}", paint(style::DANGER, "FAILED"));
                 // `--restore-on-failure` puts the database back as before the run; otherwise
                 // the migrations stay, and the user corrects the rows.
                 if !safety.is_some_and(|s| s.restore_on_failure) {
@@ -1074,7 +1191,11 @@ async fn migrate(
 
 fn print_validation_warnings(report: &crate::validate::Report) {
     for warning in &report.warnings {
-        println!("  warning: {}", warning.describe());
+        println!(
+            "  {} {}",
+            paint(style::CHANGED, "warning:"),
+            warning.describe()
+        );
     }
     for old in &report.preexisting {
         println!("  already before this run: {}", old.describe());
@@ -1118,7 +1239,7 @@ async fn rollback(
     args: &RollbackArgs,
 ) -> Result<ExitCode, Error> {
     let plan = migrate::plan_down(project, db, down_request(args)).await?;
-    match migrate::revert(db, plan, lock, &mut PrintSteps).await {
+    match migrate::revert(db, plan, lock, &mut PrintSteps::default()).await {
         Ok(0) => {
             println!("No migrations to roll back.");
             Ok(ExitCode::SUCCESS)
@@ -1187,7 +1308,7 @@ fn print_marked(marked: &[gate::Marked]) {
     for m in marked {
         println!("  {}:", m.migration);
         for line in &m.lines {
-            println!("    ! {line}");
+            println!("    {} {line}", paint(style::DANGER, "!"));
         }
     }
 }
@@ -1449,7 +1570,10 @@ async fn check(
         println!("No schema snapshot: every difference counts as an entity change (drift cannot be told apart); `makemigrations` writes one");
     }
     if report.ok {
-        println!("OK: no pending migrations, and the entities match the database.");
+        println!(
+            "{} no pending migrations, and the entities match the database.",
+            paint(style::GOOD, "OK:")
+        );
     }
     Ok(code)
 }

@@ -5,6 +5,7 @@ mod backups;
 mod commands;
 mod plan_output;
 mod squash;
+mod style;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,10 @@ pub struct Cli {
     /// Database URL; overrides DATABASE_URL.
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
+    /// PostgreSQL: the schema to work in instead of the URL's default (`public`); overrides
+    /// DATABASE_SCHEMA. Every table, the tracking tables and the lock live there.
+    #[arg(long, global = true, value_name = "SCHEMA")]
+    pub database_schema: Option<String>,
     /// MySQL/MariaDB: an empty database to compare in, when you may not create databases;
     /// overrides SHADOW_DATABASE_URL.
     #[arg(long, global = true, value_name = "URL")]
@@ -39,8 +44,8 @@ pub struct Cli {
     /// A table to leave alone (glob pattern, `*` and `?`); repeatable.
     #[arg(long = "ignore-table", global = true, value_name = "PATTERN")]
     pub ignore_tables: Vec<String>,
-    /// Print what happens to standard error: -v each migration step with its duration, -vv
-    /// also each SQL statement as it runs, with its duration.
+    /// Print what happens to standard error: -v each SQL statement as it runs and each
+    /// migration step, with their durations; -vv also the tool's debug events.
     #[arg(short = 'v', long = "verbose", global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     #[command(subcommand)]
@@ -154,6 +159,12 @@ pub enum Command {
     /// Fold the migrations FROM to TO (both included) into one new migration that replaces them.
     /// Writes a file only; the old files stay until every database has passed them.
     Squashmigrations(SquashArgs),
+    /// Print a shell completion script for this command line (bash, zsh, fish, elvish,
+    /// powershell) to standard output. Touches no database.
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
     /// Record again the checksum of applied migrations edited on purpose (all, or TARGET), so
     /// that `check` and `migrate` take their files as they are now.
     Rehash {
@@ -191,6 +202,7 @@ impl Command {
                     | Command::Validate
                     | Command::Squashmigrations(_)
                     | Command::Backups { .. }
+                    | Command::Completions { .. }
                     | Command::Rehash { dry_run: true, .. }
                     | Command::Migrate {
                         preview: PlanArgs { plan: true, .. },
@@ -411,6 +423,10 @@ pub async fn run(project: Project) -> ExitCode {
         Ok(cli) => cli,
         Err(usage) => return usage_error(usage),
     };
+    if let Command::Completions { shell } = cli.command {
+        print_completions(shell);
+        return ExitCode::SUCCESS;
+    }
     crate::verbose::init(cli.verbose);
     crate::interrupt::exit_on_ctrl_c();
     let json = cli.command.format() == Format::Json;
@@ -424,11 +440,26 @@ pub async fn run(project: Project) -> ExitCode {
             if json {
                 println!("{}", plan_output::error_json(&error));
             } else {
-                eprintln!("error: {error:#}");
+                anstream::eprintln!("{}", style::error(&format!("{error:#}")));
             }
             ExitCode::from(error.exit_code())
         }
     }
+}
+
+/// The completion script for `shell`, for the binary as it was run (`migration`, or the name it
+/// was installed under).
+fn print_completions(shell: clap_complete::Shell) {
+    use clap::CommandFactory;
+    let name = std::env::args_os()
+        .next()
+        .and_then(|arg0| {
+            std::path::Path::new(&arg0)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "migration".to_string());
+    clap_complete::generate(shell, &mut Cli::command(), name, &mut std::io::stdout());
 }
 
 /// A usage error from clap: printed as clap prints it, or, when the arguments ask for JSON, as a
@@ -457,4 +488,31 @@ fn asks_for_json(args: Vec<String>) -> bool {
         || args
             .windows(2)
             .any(|w| w[0] == "--format" && w[1] == "json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn completions_name_every_command() {
+        use clap::CommandFactory;
+        let mut script = Vec::new();
+        clap_complete::generate(
+            clap_complete::Shell::Bash,
+            &mut Cli::command(),
+            "migration",
+            &mut script,
+        );
+        let script = String::from_utf8(script).unwrap();
+        for command in [
+            "makemigrations",
+            "migrate",
+            "rollback",
+            "showmigrations",
+            "completions",
+        ] {
+            assert!(script.contains(command), "{command} missing");
+        }
+    }
 }

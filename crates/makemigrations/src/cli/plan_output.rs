@@ -2,11 +2,13 @@
 //! open questions with the flags that answer them, and the JSON form for programs. The JSON is
 //! documented in docs/json.md and kept stable: fields are added, never renamed or removed.
 
+use anstream::{print, println};
 use makemigrations_core::diff::Note;
 use makemigrations_core::questions::{listing, rows as rows_text, Question};
 use makemigrations_core::Operation;
 use serde_json::{json, Value};
 
+use super::style::{self, paint};
 use super::Format;
 use crate::autodetect::{Compared, Plan};
 use crate::error::Error;
@@ -26,7 +28,11 @@ pub(super) fn print_operations(operations: &[Operation], rows: &[Option<u64>]) {
             (Some(why), None) => format!("  ({why})"),
             _ => String::new(),
         };
-        println!("  {symbol} {}{count}", op.describe());
+        println!(
+            "  {} {}{count}",
+            paint(style::of_symbol(symbol), symbol),
+            op.describe()
+        );
     }
 }
 

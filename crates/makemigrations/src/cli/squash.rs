@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use anstream::println;
+
 use sea_orm::DatabaseConnection;
 
 use super::SquashArgs;

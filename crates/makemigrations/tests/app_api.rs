@@ -1,0 +1,134 @@
+//! The library API an application calls at start-up, without the command line: the migration
+//! crate's `status`, `pending` and `require_up_to_date` (reads only: nothing is created), and
+//! `Migrator::up`. The application is a binary of the scratch project, run on every enabled
+//! backend.
+
+mod support;
+
+use support::{migration_source, Backend, TestProject};
+
+const FIRST: &str = "m20260101_000001_create_notes";
+const SECOND: &str = "m20260101_000002_create_tags";
+
+fn create(table: &str) -> String {
+    migration_source(
+        &format!(
+            r#"        manager
+            .create_table(
+                Table::create()
+                    .table("{table}")
+                    .col(ColumnDef::new("id").integer().not_null().primary_key())
+                    .to_owned(),
+            )
+            .await"#
+        ),
+        &format!(r#"        manager.drop_table(Table::drop().table("{table}").to_owned()).await"#),
+    )
+}
+
+/// Start-up code: the check, then (when asked) applying, as an axum or actix `main` would.
+const APP: &str = r#"//! An application's start-up.
+use migration::MigratorTrait;
+
+#[tokio::main]
+async fn main() {
+    let db = sea_orm_migration::sea_orm::Database::connect(std::env::var("DATABASE_URL").unwrap())
+        .await
+        .unwrap();
+    let status = migration::status(&db).await.unwrap();
+    println!("applied: {:?}", status.applied.iter().map(|a| a.name.as_str()).collect::<Vec<_>>());
+    println!("pending: {:?}", migration::pending(&db).await.unwrap());
+    match migration::require_up_to_date(&db).await {
+        Ok(status) => println!("check: ok ({} applied)", status.applied.len()),
+        Err(e) => println!("check: {e}"),
+    }
+    if std::env::var("APPLY").is_ok() {
+        migration::Migrator::up(&db, Some(1)).await.unwrap();
+        println!("after up: {:?}", migration::pending(&db).await.unwrap());
+    }
+}
+"#;
+
+fn project() -> TestProject {
+    let project = TestProject::new();
+    project.write_migrations(&[(FIRST, create("notes")), (SECOND, create("tags"))]);
+    let crates = project.crates();
+    let sub = crates.file_name().unwrap().to_string_lossy().into_owned();
+    std::fs::write(crates.join("migration/src/app.rs"), APP).unwrap();
+    let manifest = crates.join("migration/Cargo.toml");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.push_str(&format!(
+        "\n[[bin]]\nname = \"api-{sub}\"\npath = \"src/app.rs\"\n"
+    ));
+    std::fs::write(manifest, text).unwrap();
+    project.build();
+    project
+}
+
+fn run_app(project: &TestProject, db: &Backend, apply: bool) -> String {
+    let binary = project.binary().with_file_name(format!(
+        "api-{}",
+        project.crates().file_name().unwrap().to_string_lossy()
+    ));
+    let mut command = std::process::Command::new(binary);
+    command.env("DATABASE_URL", db.url());
+    if apply {
+        command.env("APPLY", "1");
+    }
+    let out = command.output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{}: the application failed:\n{text}",
+        db.name()
+    );
+    text
+}
+
+#[tokio::test]
+async fn status_pending_and_the_start_up_check() {
+    let backends = support::enabled_backends().await;
+    let project = project();
+    for db in &backends {
+        let name = db.name();
+        // A new database: everything pending, the check names both, and nothing was created.
+        let text = run_app(&project, db, false);
+        assert!(
+            text.contains("applied: []")
+                && text.contains(&format!("pending: [\"{FIRST}\", \"{SECOND}\"]"))
+                && text.contains(&format!(
+                    "check: the database is not up to date: 2 migration(s) not applied: {FIRST}, {SECOND}"
+                ))
+                && text.contains("fix: run `migrate`"),
+            "{name}:\n{text}"
+        );
+        assert!(
+            support::table_names(db).await.is_empty(),
+            "{name}: reading the status created tables: {:?}",
+            support::table_names(db).await
+        );
+
+        // One applied through the API: one left, still named.
+        let text = run_app(&project, db, true);
+        assert!(
+            text.contains(&format!("after up: [\"{SECOND}\"]")),
+            "{name}:\n{text}"
+        );
+        let text = run_app(&project, db, false);
+        assert!(
+            text.contains(&format!("applied: [\"{FIRST}\"]"))
+                && text.contains(&format!("1 migration(s) not applied: {SECOND}")),
+            "{name}:\n{text}"
+        );
+
+        // All applied (by the command line, as a deploy step would): the check passes.
+        let out = project.run(db, &["migrate"]);
+        assert!(out.success, "{name}: {}", out.text);
+        let text = run_app(&project, db, false);
+        assert!(
+            text.contains("pending: []") && text.contains("check: ok (2 applied)"),
+            "{name}:\n{text}"
+        );
+    }
+}
