@@ -22,6 +22,7 @@ pub mod gate;
 pub mod graph;
 pub mod history;
 pub mod independence;
+pub mod init;
 pub mod interrupt;
 pub mod introspect;
 pub mod journal;

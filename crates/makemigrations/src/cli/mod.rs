@@ -4,6 +4,7 @@ mod answers;
 mod backups;
 mod commands;
 mod fresh;
+pub mod init;
 mod plan_output;
 mod squash;
 
