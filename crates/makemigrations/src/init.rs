@@ -355,6 +355,12 @@ fn plan_migration_crate(
     });
     let manifest_path = root.join(&dir).join("Cargo.toml");
     let mut manifest = read_manifest(&manifest_path)?;
+    if dependency_present(&manifest, "async-std") {
+        plan.notes.push(format!(
+            "sea-orm-cli's main.rs used async-std; remove it from {}/Cargo.toml if nothing else does",
+            dir.display()
+        ));
+    }
     convert_migration_manifest(&mut manifest, root, &dir, entity, &options.tool);
     plan.steps.push(Step::Rewrite {
         path: dir.join("Cargo.toml"),
@@ -555,10 +561,10 @@ fn plan_members(root: &Path, manifest: &DocumentMut, options: &Options, plan: &m
                 .is_some_and(|m| m.trim_end_matches('/') == dir || glob_covers(m, dir))
         });
         if !covered && !added.contains(&dir) {
-            members.push(dir);
             added.push(dir);
         }
     }
+    push_in_style(members, &added);
     if added.is_empty() {
         return;
     }
@@ -568,6 +574,42 @@ fn plan_members(root: &Path, manifest: &DocumentMut, options: &Options, plan: &m
         why: format!("adds {} to [workspace] members", added.join(" and ")),
     });
     let _ = root;
+}
+
+/// Adds `values` to `array` laid out as it is: one per line in a multi-line array (a comment after
+/// the last element stays with it), else on the same line.
+fn push_in_style(array: &mut Array, values: &[&str]) {
+    let last_prefix = array
+        .iter()
+        .last()
+        .and_then(|v| v.decor().prefix())
+        .and_then(|p| p.as_str())
+        .unwrap_or_default()
+        .to_string();
+    if !last_prefix.contains('\n') {
+        for v in values {
+            array.push(*v);
+        }
+        return;
+    }
+    let indent = last_prefix
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let trailing = array.trailing().as_str().unwrap_or_default().to_string();
+    let (comment, closing) = match trailing.rfind('\n') {
+        Some(at) => (trailing[..at].to_string(), trailing[at..].to_string()),
+        None => (String::new(), format!("\n{trailing}")),
+    };
+    for (i, v) in values.iter().enumerate() {
+        let mut item = Value::from(*v);
+        let before = if i == 0 { comment.as_str() } else { "" };
+        item.decor_mut().set_prefix(format!("{before}\n{indent}"));
+        array.push_formatted(item);
+    }
+    array.set_trailing(closing);
+    array.set_trailing_comma(true);
 }
 
 /// `crates/*` covers `crates/x`.
@@ -741,6 +783,12 @@ fn dependency_version(manifest: &DocumentMut, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+fn dependency_present(manifest: &DocumentMut, name: &str) -> bool {
+    manifest
+        .get("dependencies")
+        .is_some_and(|d| d.get(name).is_some())
+}
+
 /// `path` relative to `from` when both are below a common directory (`../entity`).
 fn relative_to(path: &Path, from: &Path) -> Option<PathBuf> {
     let path = normalise(path);
@@ -750,7 +798,14 @@ fn relative_to(path: &Path, from: &Path) -> Option<PathBuf> {
         .zip(from.components())
         .take_while(|(a, b)| a == b)
         .count();
-    if common == 0 {
+    // Only the root in common (`/tmp/app` and `/home/me/tool`): the absolute path says more.
+    let only_root = path.components().take(common).all(|c| {
+        matches!(
+            c,
+            std::path::Component::RootDir | std::path::Component::Prefix(_)
+        )
+    });
+    if only_root {
         return None;
     }
     let mut relative = PathBuf::new();
@@ -832,5 +887,29 @@ mod tests {
         );
         assert!(glob_covers("crates/*", "crates/entity"));
         assert!(!glob_covers("crates/*", "entity"));
+    }
+
+    #[test]
+    fn members_are_added_in_the_arrays_layout() {
+        let mut doc: DocumentMut = "[workspace]\nmembers = [\n    \"app\", # the web server\n]\n"
+            .parse()
+            .unwrap();
+        push_in_style(
+            doc["workspace"]["members"].as_array_mut().unwrap(),
+            &["entity", "migration"],
+        );
+        assert_eq!(
+            doc.to_string(),
+            "[workspace]\nmembers = [\n    \"app\", # the web server\n    \"entity\",\n    \"migration\",\n]\n"
+        );
+        let mut doc: DocumentMut = "[workspace]\nmembers = [\"app\"]\n".parse().unwrap();
+        push_in_style(
+            doc["workspace"]["members"].as_array_mut().unwrap(),
+            &["entity"],
+        );
+        assert_eq!(
+            doc.to_string(),
+            "[workspace]\nmembers = [\"app\", \"entity\"]\n"
+        );
     }
 }
