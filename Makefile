@@ -2,7 +2,7 @@
 # database, and without it an embedded SQLite file db.sqlite3 is used.
 MIGRATION = cargo run --quiet -p migration --
 
-.PHONY: makemigrations migrate rollback showmigrations check current history test bench demo
+.PHONY: makemigrations migrate rollback showmigrations check current history fresh test bench demo
 
 makemigrations:
 	$(MIGRATION) makemigrations $(if $(msg),-m "$(msg)",)
@@ -24,6 +24,10 @@ current:
 
 history:
 	$(MIGRATION) history
+
+# Development: drop the project's tables and apply every migration again (asks first).
+fresh:
+	$(MIGRATION) fresh
 
 # The test suite: SQLite always, PostgreSQL and MySQL/MariaDB when MAKEMIGRATIONS_TEST_POSTGRES
 # and MAKEMIGRATIONS_TEST_MYSQL are set (.ci/run sets both).
