@@ -521,7 +521,7 @@ async fn init_converts_a_sea_orm_cli_migration_crate_and_keeps_its_history() {
         "move    migration/src/m20220101_000001_create_table.rs -> migration/src/migrations/m20220101_000001_create_table.rs",
         "rewrite migration/src/lib.rs",
         "create  migration/build.rs",
-        "rewrite Cargo.toml (adds migration to [workspace] members)",
+        "rewrite Cargo.toml (adds entity and migration to [workspace] members)",
         "create  makemigrations.mk",
         "append  Makefile",
         "create  .env.example",
