@@ -163,9 +163,9 @@ async fn postgres_enum_types(
                AND e.typtype = 'e'"
         )
     };
-    let names = |rows: Vec<sea_orm::QueryResult>| -> Result<BTreeSet<String>, Error> {
+    let names = |rows: Vec<sea_orm::QueryResult>| -> Result<BTreeSet<String>, sea_orm::DbErr> {
         rows.iter()
-            .map(|r| r.try_get::<String>("", "name").map_err(Error::from))
+            .map(|r| r.try_get::<String>("", "name"))
             .collect()
     };
     let mut ours = names(introspect::query(db, &used_by(tables), vec![]).await?)?;
