@@ -111,6 +111,48 @@ async fn fresh_starts_the_projects_tables_over_and_leaves_the_rest() {
     }
 }
 
+/// At a terminal `fresh` asks: no drops nothing (exit 1), yes drops and applies.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn fresh_asks_at_a_terminal() {
+    use rexpect::process::wait::WaitStatus;
+    use rexpect::session::spawn_command;
+    let db = Backend::sqlite();
+    let project = TestProject::with_initial_migration(&db);
+    project.build();
+    assert!(project.run(&db, &["migrate"]).success);
+    db.seed().await;
+
+    let mut session = spawn_command(project.command(&db, &["fresh"]), Some(60_000)).unwrap();
+    session.exp_string("Drop them? [y/N]").unwrap();
+    session.send_line("n").unwrap();
+    session.exp_string("Nothing dropped.").unwrap();
+    assert_eq!(
+        session.process.wait().unwrap(),
+        WaitStatus::Exited(session.process.child_pid, 1)
+    );
+    assert_eq!(
+        count(&db, "users").await,
+        ["1"],
+        "answered no: nothing dropped"
+    );
+
+    let mut session = spawn_command(project.command(&db, &["fresh"]), Some(60_000)).unwrap();
+    session.exp_string("Drop them? [y/N]").unwrap();
+    session.send_line("y").unwrap();
+    session.exp_string("Applying 1 migration(s)").unwrap();
+    session.exp_eof().unwrap();
+    assert_eq!(
+        session.process.wait().unwrap(),
+        WaitStatus::Exited(session.process.child_pid, 0)
+    );
+    assert_eq!(
+        count(&db, "users").await,
+        ["0"],
+        "answered yes: started over"
+    );
+}
+
 /// A database that does not look like a development one is refused before anything is
 /// touched (exit 2, the rule and `--force` named, no password shown); `--force` goes ahead.
 #[tokio::test(flavor = "multi_thread")]
