@@ -93,6 +93,23 @@ pub async fn owned(project: &Project, db: &DatabaseConnection) -> Result<Owned, 
 /// foreign-key checks off for the run's session.
 pub async fn drop_owned(db: &DatabaseConnection, owned: &Owned) -> Result<(), Error> {
     let backend = db.get_database_backend();
+    drop_in_transaction(db, owned).await.map_err(|e| {
+        let (what, state) = match backend {
+            DbBackend::MySql => (
+                "a table",
+                "the tables dropped before it stay dropped (MySQL cannot roll DDL back); run `fresh` again once it is fixed",
+            ),
+            _ => ("the project's tables", "nothing was dropped"),
+        };
+        Error::Refused(format!(
+            "fresh could not drop {what}: {}; {state}\n  fix: drop or change what still needs them (a view, or a foreign key of a table that is not the project's), or leave such tables out with --ignore-table",
+            crate::database::hide_secrets(&e.to_string())
+        ))
+    })
+}
+
+async fn drop_in_transaction(db: &DatabaseConnection, owned: &Owned) -> Result<(), Error> {
+    let backend = db.get_database_backend();
     let every_table: Vec<&String> = owned.tables.iter().chain(&owned.tool_tables).collect();
     let txn = db.begin().await?;
     match backend {
