@@ -2,7 +2,7 @@
 # database, and without it an embedded SQLite file db.sqlite3 is used.
 MIGRATION = cargo run --quiet -p migration --
 
-.PHONY: build makemigrations migrate rollback showmigrations check current history test bench demo
+.PHONY: build makemigrations migrate rollback showmigrations check current history fresh test bench demo
 
 # Every command builds first, with cargo's progress showing: the first build compiles sea-orm and
 # the database drivers (several minutes), which `cargo run --quiet` would do in silence.
@@ -29,6 +29,10 @@ current: build
 
 history: build
 	$(MIGRATION) history
+
+# Development: drop the project's tables and apply every migration again (asks first).
+fresh: build
+	$(MIGRATION) fresh
 
 # The test suite: SQLite always, PostgreSQL and MySQL/MariaDB when MAKEMIGRATIONS_TEST_POSTGRES
 # and MAKEMIGRATIONS_TEST_MYSQL are set (.ci/run sets both).

@@ -866,7 +866,7 @@ fn sqlite_open_error(file: &str, driver_reason: &str) -> Error {
     } else if !path.exists() {
         (
             "the file does not exist, and the URL does not let it be created".to_string(),
-            "add `?mode=rwc` to the URL to create it, or correct the path".to_string(),
+            "run `migrate --create-db` or add `?mode=rwc` to the URL to create it, or correct the path".to_string(),
         )
     } else if let Err(e) = std::fs::OpenOptions::new().read(true).open(path) {
         (

@@ -16,7 +16,7 @@ pub enum Error {
     BadDotenv { path: String, reason: String },
     #[error("{url} refused the login: {reason}\n  fix: check the user name and password in DATABASE_URL (environment or .env); write `@`, `/`, `?`, `#`, `%` and `:` in a password as %40, %2F, %3F, %23, %25 and %3A")]
     AuthFailed { url: String, reason: String },
-    #[error("the database `{database}` does not exist on the server of {url}\n  fix: create it, as a user who may, with: {create}; or correct the database name at the end of DATABASE_URL")]
+    #[error("the database `{database}` does not exist on the server of {url}\n  fix: run `migrate --create-db` to create it and apply the migrations (as a user who may create databases), or create it with: {create}; or correct the database name at the end of DATABASE_URL")]
     MissingDatabase {
         url: String,
         database: String,
@@ -159,6 +159,10 @@ pub enum Error {
     BadBackupFile { file: String, why: String },
     #[error("restoring {file} replaces everything in {database}, and nobody was asked: standard input is not a terminal; nothing was changed\n  fix: run `restore {file} --yes` to confirm")]
     RestoreUnconfirmed { file: String, database: String },
+    #[error("`fresh` drops every table of the project in {database}, which does not look like a development database: {reason}; nothing was changed\n  fix: point DATABASE_URL at a development database, or run `fresh --force` if you mean this one")]
+    NotDevelopment { database: String, reason: String },
+    #[error("`fresh` drops every table of the project in {database}, and nobody was asked: standard input is not a terminal; nothing was changed\n  fix: run `fresh --yes` to confirm")]
+    FreshUnconfirmed { database: String },
     #[error("{}", restore_failed_message(file, database, reason, *unchanged))]
     RestoreFailed {
         file: String,
@@ -204,7 +208,9 @@ impl Error {
             Error::Unanswered(_) => 3,
             Error::Interrupted => 130,
             Error::LockTimeout { .. } => 4,
-            Error::RestoreUnconfirmed { .. } | Error::MergeUnconfirmed(_) => 3,
+            Error::RestoreUnconfirmed { .. }
+            | Error::MergeUnconfirmed(_)
+            | Error::FreshUnconfirmed { .. } => 3,
             Error::BackupToolMissing { .. }
             | Error::BackupNoSpace { .. }
             | Error::BackupFailed { .. }
@@ -273,6 +279,8 @@ impl Error {
             Error::BackupFailed { .. } => "backup_failed",
             Error::BadBackupFile { .. } => "bad_backup_file",
             Error::RestoreUnconfirmed { .. } => "restore_unconfirmed",
+            Error::NotDevelopment { .. } => "not_development",
+            Error::FreshUnconfirmed { .. } => "fresh_unconfirmed",
             Error::RestoreFailed { .. } => "restore_failed",
             Error::NotRestored { .. } => "not_restored",
             Error::ValidationFailed { .. } => "validation_failed",

@@ -53,6 +53,16 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
             return write_empty(&project, args);
         }
     }
+    let connect_timeout = std::time::Duration::from_secs(cli.connect_timeout.max(1));
+    if let Command::Migrate {
+        create_db: true, ..
+    } = &cli.command
+    {
+        super::fresh::create_database(&url, connect_timeout).await?;
+    }
+    if let Command::Fresh(args) = &cli.command {
+        super::fresh::refuse_unless_development(&target, args.force)?;
+    }
     let phase = crate::timings::phase("connect");
     let db = database::connect_within(
         &url,
@@ -169,6 +179,7 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
         Command::Squashmigrations(args) => {
             super::squash::squashmigrations(&project, &db, &args).await?
         }
+        Command::Fresh(args) => super::fresh::fresh(&project, &db, &url, &target, &args).await?,
     };
     db.close().await?;
     Ok(code)
@@ -981,11 +992,11 @@ fn existing_module_names(project: &Project) -> Vec<String> {
 }
 
 /// `migrate`'s flags besides TARGET.
-struct MigrateOptions {
-    fake: bool,
-    retry: bool,
-    yes: bool,
-    allow_out_of_order: bool,
+pub(super) struct MigrateOptions {
+    pub fake: bool,
+    pub retry: bool,
+    pub yes: bool,
+    pub allow_out_of_order: bool,
 }
 
 /// Prints a run as it goes: `  name ... OK (0.12s)`. At a terminal, a run of several migrations
@@ -1105,7 +1116,7 @@ impl migrate::Observer for PrintSteps {
     }
 }
 
-async fn migrate(
+pub(super) async fn migrate(
     project: &Project,
     db: &DatabaseConnection,
     lock: &mut lock::RunLock,

@@ -3,6 +3,8 @@
 mod answers;
 mod backups;
 mod commands;
+mod fresh;
+pub mod init;
 mod plan_output;
 mod squash;
 mod style;
@@ -86,7 +88,16 @@ pub enum Command {
         sql: bool,
         #[command(flatten)]
         preview: PlanArgs,
+        /// Create the database DATABASE_URL names when it is missing (PostgreSQL, MySQL: as a
+        /// user who may create databases; SQLite: the file), then apply.
+        #[arg(long, conflicts_with_all = ["sql", "plan"])]
+        create_db: bool,
     },
+    /// Development: drop every table the project owns and the record of applied migrations,
+    /// then apply every migration again (sea-orm-cli's `fresh`, Prisma's `migrate reset`).
+    /// Refused on a database that does not look like a development one unless --force; asks first.
+    #[command(visible_alias = "reset")]
+    Fresh(FreshArgs),
     /// Print the SQL of one migration (up, or its down with --backwards), as `migrate` would run
     /// it here, without running it. Reads only.
     Sqlmigrate {
@@ -406,6 +417,24 @@ pub struct RollbackArgs {
     pub sql: bool,
     #[command(flatten)]
     pub preview: PlanArgs,
+}
+
+/// `fresh` (alias `reset`).
+#[derive(Debug, Args)]
+pub struct FreshArgs {
+    /// Drop without asking (needed when standard input is not a terminal).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Go ahead on a database that does not look like a development one (not on this machine,
+    /// or named like prod, production, live, staging); still asks unless --yes.
+    #[arg(long)]
+    pub force: bool,
+    /// Drop only; leave the database empty, with every migration pending.
+    #[arg(long)]
+    pub no_migrate: bool,
+    /// How long to wait for another `migrate` or `rollback` on this database to finish.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_LOCK_TIMEOUT_SECS)]
+    pub lock_timeout: u64,
 }
 
 /// `--steps`: a count of migrations to revert, which 0 is not (it would do nothing and say OK).
