@@ -16,7 +16,7 @@ use tracing_subscriber::Layer;
 
 use crate::error::Error;
 use crate::migrate::{self, DownRequest, Observer, StepOutcome, UpRequest};
-use crate::{lock, Project};
+use crate::{lock, Migrations};
 
 /// How a start-up run behaves; [`Options::from_env`] is what the generated `Migrator` uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +65,7 @@ const DATABASE: &str = "the application's database";
 /// Applies pending migrations (at most `steps`), as `migrate` does.
 pub async fn up(
     db: DatabaseExecutor<'_>,
-    project: &Project,
+    project: &Migrations,
     steps: Option<u32>,
     options: Options,
 ) -> Result<(), DbErr> {
@@ -106,7 +106,7 @@ pub async fn up(
 /// migration whose `down` cannot bring its data back.
 pub async fn down(
     db: DatabaseExecutor<'_>,
-    project: &Project,
+    project: &Migrations,
     steps: Option<u32>,
     options: Options,
 ) -> Result<(), DbErr> {
@@ -227,7 +227,7 @@ async fn own_connection(app: &DatabaseConnection) -> Result<(DatabaseConnection,
     let opened = |e: sqlx::Error| {
         Error::Db(DbErr::Custom(format!(
             "opening the migration run's connection: {}",
-            crate::database::hide_secrets(&e.to_string())
+            crate::secrets::hide_secrets(&e.to_string())
         )))
     };
     match app.get_database_backend() {

@@ -27,8 +27,8 @@ use sea_orm::sqlx::{self, ConnectOptions, Connection};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use sha2::{Digest, Sha256};
 
-use crate::database::hide_secrets;
 use crate::error::Error;
+use crate::secrets::hide_secrets;
 
 /// How often a waiting run asks again (PostgreSQL, SQLite; MySQL's `GET_LOCK` waits itself).
 const POLL: Duration = Duration::from_millis(100);

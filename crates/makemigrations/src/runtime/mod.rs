@@ -827,7 +827,9 @@ fn table_ref_name(table: &sea_orm::sea_query::TableRef) -> String {
     }
 }
 
-pub(crate) fn core_foreign_key(foreign_key: &ForeignKeyCreateStatement) -> ForeignKey {
+/// A foreign key statement in the neutral model (the scratch comparison reads them so).
+#[doc(hidden)]
+pub fn core_foreign_key(foreign_key: &ForeignKeyCreateStatement) -> ForeignKey {
     let key = foreign_key.get_foreign_key();
     let action = |a: Option<ForeignKeyAction>| match a {
         Some(ForeignKeyAction::Cascade) => makemigrations_core::ForeignKeyAction::Cascade,

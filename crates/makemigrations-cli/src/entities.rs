@@ -235,14 +235,8 @@ pub struct RenderColumn {
     pub renamed_from: Option<String>,
 }
 
-/// An entity that the tool cannot represent: names the entity, the column and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("entity `{entity}`, column `{column}`: {reason}")]
-pub struct UnsupportedColumn {
-    pub entity: String,
-    pub column: String,
-    pub reason: String,
-}
+/// An entity that the tool cannot represent (kept with the error type it becomes).
+pub use makemigrations::error::UnsupportedColumn;
 
 /// The render facts of every column of one entity, keyed by column name. On a backend other
 /// than PostgreSQL an array column is refused here, before sea-query is asked for DDL it cannot

@@ -100,7 +100,7 @@ fn drop_name() -> String {
 /// What the application does at start-up, and what it then finds on its own connection.
 const APP: &str = r#"//! An application applying the migrations at start-up.
 use migration::MigratorTrait;
-use sea_orm_migration::sea_orm::{ConnectOptions, ConnectionTrait, Database, Statement, TransactionTrait};
+use makemigrations::prelude::sea_orm::{ConnectOptions, ConnectionTrait, Database, Statement, TransactionTrait};
 
 #[tokio::main]
 async fn main() {
@@ -128,7 +128,7 @@ async fn main() {
         Ok(()) => println!("up: ok"),
         Err(e) => println!("up: error: {e}"),
     }
-    if db.get_database_backend() == sea_orm_migration::sea_orm::DbBackend::Sqlite {
+    if db.get_database_backend() == makemigrations::prelude::sea_orm::DbBackend::Sqlite {
         let row = db
             .query_one_raw(Statement::from_string(db.get_database_backend(), "PRAGMA foreign_keys"))
             .await

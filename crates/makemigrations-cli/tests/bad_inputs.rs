@@ -109,7 +109,7 @@ fn files_below(dir: &Path) -> Vec<String> {
 
 /// The directory of a SQLite backend's file.
 fn sqlite_dir(db: &Backend) -> Option<PathBuf> {
-    let file = makemigrations::database::sqlite_file(db.url())?;
+    let file = makemigrations_cli::database::sqlite_file(db.url())?;
     Path::new(&file).parent().map(Path::to_path_buf)
 }
 
@@ -192,7 +192,7 @@ enum Held {
 }
 
 async fn hold_lock(db: &Backend) -> Held {
-    if let Some(file) = makemigrations::database::sqlite_file(db.url()) {
+    if let Some(file) = makemigrations_cli::database::sqlite_file(db.url()) {
         let path = makemigrations::lock::sqlite_lock_path(Path::new(&file));
         let lock = std::fs::OpenOptions::new()
             .read(true)
@@ -699,7 +699,7 @@ async fn logins_that_are_refused() {
             assert_refused(
                 &format!(
                     "{name}: login refused ({})",
-                    makemigrations::database::redact(&url)
+                    makemigrations_cli::database::redact(&url)
                 ),
                 &out,
                 5,
@@ -861,7 +861,7 @@ async fn bad_commands_on_a_database() {
 
         // A lock file that cannot be created (SQLite): named, with the fix.
         if let Backend::Sqlite { .. } = db {
-            let file = makemigrations::database::sqlite_file(db.url()).unwrap();
+            let file = makemigrations_cli::database::sqlite_file(db.url()).unwrap();
             let lock = makemigrations::lock::sqlite_lock_path(Path::new(&file));
             // The earlier runs left the lock's file; a directory in its place cannot be opened.
             std::fs::remove_file(&lock).unwrap();

@@ -14,14 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// The code whose output is cached (with `makemigrations_core::SCHEMA_SOURCE`): any edit to it
 /// invalidates every entry.
-const READER_SOURCE: &str = concat!(
-    include_str!("introspect/postgres.rs"),
-    include_str!("introspect/postgres/types.rs"),
-    include_str!("introspect/sqlite.rs"),
-    include_str!("introspect/sqlite/types.rs"),
-    include_str!("introspect/mysql.rs"),
-    include_str!("introspect/mysql/types.rs"),
-);
+const READER_SOURCE: &str = makemigrations::introspect::READER_SOURCE;
 
 pub struct ShadowCache {
     path: Option<PathBuf>,

@@ -394,7 +394,7 @@ impl Backend {
     /// appends, so column order is the one thing a rollback cannot restore on PostgreSQL).
     pub async fn schema_fingerprint(&self) -> Vec<String> {
         let db = self.connect().await;
-        let backend = makemigrations::database::core_backend(db.get_database_backend());
+        let backend = makemigrations_cli::database::core_backend(db.get_database_backend());
         let schema_name = match self {
             Backend::MySql { database, .. } => database.as_str(),
             _ => "public",

@@ -374,7 +374,7 @@ async fn adopt(db: &Backend, empty: &Backend, production: &Backend) {
     // The team keeps the database's indexes and defaults: nothing is left to do.
     keep_database(
         &project,
-        "makemigrations::Keep::UndeclaredIndexes, makemigrations::Keep::Defaults",
+        "makemigrations_cli::Keep::UndeclaredIndexes, makemigrations_cli::Keep::Defaults",
     );
     project.build();
     let out = project.run(db, &["makemigrations", "--no-input"]);

@@ -485,14 +485,7 @@ pub fn backend_of_url(url: &str) -> Result<Backend, Error> {
     DatabaseUrl::parse(url).map(|u| u.backend)
 }
 
-/// The backend as messages name it.
-pub fn backend_label(backend: DbBackend) -> &'static str {
-    match backend {
-        DbBackend::Postgres => "PostgreSQL",
-        DbBackend::MySql => "MySQL/MariaDB",
-        _ => "SQLite",
-    }
-}
+pub use makemigrations::backend_label;
 
 pub fn core_backend(backend: DbBackend) -> Backend {
     match backend {
@@ -830,29 +823,12 @@ pub(crate) fn redact_in(message: &str, url: &str) -> String {
     message
 }
 
-/// The passwords of every URL this process connected with, for [`hide_secrets`].
-static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-
+/// Hands the passwords of `url` to the runtime, which keeps them out of what it writes.
 fn remember_secrets(url: &str) {
-    let mut secrets = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
-    for password in passwords_of(url) {
-        if !secrets.contains(&password) {
-            secrets.push(password);
-        }
-    }
-    secrets.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    makemigrations::secrets::remember(passwords_of(url));
 }
 
-/// `text` without any password of a URL this process connected with: for what is written
-/// where the URL is not at hand (the log table, the `-v` trace).
-pub fn hide_secrets(text: &str) -> String {
-    let secrets = SECRETS.lock().unwrap_or_else(|e| e.into_inner());
-    let mut text = text.to_string();
-    for password in secrets.iter() {
-        text = text.replace(password.as_str(), "***");
-    }
-    text
-}
+pub use makemigrations::secrets::hide_secrets;
 
 #[cfg(test)]
 mod tests {

@@ -28,7 +28,7 @@ use makemigrations_core::render::{render_migration, MigrationFile};
 #[test]
 fn golden_file_matches_the_renderer() {
     let ops = every_operation();
-    let rendered = makemigrations::writer::format_source(&render_migration(&MigrationFile {
+    let rendered = makemigrations_cli::writer::format_source(&render_migration(&MigrationFile {
         name: "every_operation",
         message: Some("every operation kind (compiled by tests/golden.rs)"),
         up: &ops,
@@ -40,7 +40,7 @@ fn golden_file_matches_the_renderer() {
 #[test]
 fn arrays_golden_file_matches_the_renderer() {
     let ops = array_operations();
-    let rendered = makemigrations::writer::format_source(&render_migration(&MigrationFile {
+    let rendered = makemigrations_cli::writer::format_source(&render_migration(&MigrationFile {
         name: "arrays",
         message: Some("PostgreSQL array columns (compiled by tests/golden.rs)"),
         up: &ops,
@@ -51,7 +51,7 @@ fn arrays_golden_file_matches_the_renderer() {
 
 #[test]
 fn empty_template_matches_the_renderer() {
-    let rendered = makemigrations::writer::format_source(&render_migration(&MigrationFile {
+    let rendered = makemigrations_cli::writer::format_source(&render_migration(&MigrationFile {
         name: "empty",
         message: Some("the --empty template (compiled by tests/golden.rs)"),
         up: &[],

@@ -11,7 +11,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
 use support::Backend;
 
 fn core_backend(db: &DatabaseConnection) -> makemigrations_core::Backend {
-    makemigrations::database::core_backend(db.get_database_backend())
+    makemigrations_cli::database::core_backend(db.get_database_backend())
 }
 
 async fn schema(backend: &Backend, db: &DatabaseConnection) -> makemigrations_core::Schema {
