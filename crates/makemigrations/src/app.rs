@@ -231,6 +231,7 @@ async fn own_connection(app: &DatabaseConnection) -> Result<(DatabaseConnection,
         )))
     };
     match app.get_database_backend() {
+        #[cfg(feature = "sqlite")]
         DbBackend::Sqlite => {
             let options = (*app.get_sqlite_connection_pool().connect_options()).clone();
             if options.get_filename() == std::path::Path::new(":memory:") {
@@ -248,6 +249,7 @@ async fn own_connection(app: &DatabaseConnection) -> Result<(DatabaseConnection,
                 true,
             ))
         }
+        #[cfg(feature = "postgres")]
         DbBackend::Postgres => {
             let row = app
                 .query_one_raw(sea_orm::Statement::from_string(
@@ -281,7 +283,8 @@ async fn own_connection(app: &DatabaseConnection) -> Result<(DatabaseConnection,
                 true,
             ))
         }
-        _ => {
+        #[cfg(feature = "mysql")]
+        DbBackend::MySql => {
             use sea_orm::sqlx::ConnectOptions as _;
             let options = (*app.get_mysql_connection_pool().connect_options())
                 .clone()
@@ -296,6 +299,12 @@ async fn own_connection(app: &DatabaseConnection) -> Result<(DatabaseConnection,
             db.set_metric_callback(crate::journal::record);
             Ok((db, true))
         }
+        // A connection of a backend whose feature is off cannot be made; a proxy or mock one can.
+        #[allow(unreachable_patterns)]
+        other => Err(Error::Db(DbErr::Custom(format!(
+            "makemigrations cannot run migrations on a {other:?} connection: enable its feature \
+             (`postgres`, `mysql` or `sqlite`) in the migration crate's dependency"
+        )))),
     }
 }
 
