@@ -20,7 +20,7 @@
 
 #[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
 compile_error!(
-    "makemigrations needs a database driver: enable its feature `postgres`, `mysql` or `sqlite`"
+    "makemigrations needs a database driver: enable the feature `postgres`, `mysql` or `sqlite` (of the migration crate, or of makemigrations)"
 );
 
 pub mod app;
