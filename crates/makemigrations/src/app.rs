@@ -9,7 +9,9 @@
 use std::time::Duration;
 
 use sea_orm::sqlx;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseExecutor, DbBackend, DbErr};
+#[cfg(feature = "postgres")]
+use sea_orm::ConnectionTrait;
+use sea_orm::{DatabaseConnection, DatabaseExecutor, DbBackend, DbErr};
 use tracing::instrument::WithSubscriber;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;

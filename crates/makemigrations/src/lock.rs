@@ -27,10 +27,13 @@ use std::time::{Duration, Instant};
 use sea_orm::sqlx::{self, ConnectOptions, Connection};
 #[cfg(feature = "postgres")]
 use sea_orm::ConnectionTrait;
-use sea_orm::{DatabaseConnection, DbBackend};
+use sea_orm::DatabaseConnection;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use sea_orm::DbBackend;
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use crate::secrets::hide_secrets;
 
 /// How often a waiting run asks again (PostgreSQL, SQLite; MySQL's `GET_LOCK` waits itself).
