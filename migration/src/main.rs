@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    makemigrations::cli::run(migration::project()).await
+    makemigrations_cli::cli::run(migration::project()).await
 }

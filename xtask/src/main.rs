@@ -1,4 +1,5 @@
-//! Developer tasks: `cargo xtask bench`, `bench-validate`, `bench-squash` (squash_bench.rs).
+//! Developer tasks: `cargo xtask bench`, `bench-validate`, `bench-squash` (squash_bench.rs),
+//! `bench-app` (app_bench.rs).
 //!
 //! `bench` builds a project of 1,000 generated entities (10 columns, one index and one foreign key
 //! each), generates and applies its initial migration, then times the two commands a team runs
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+mod app_bench;
 mod squash_bench;
 mod tidy;
 mod validate_bench;
@@ -28,7 +30,10 @@ fn main() -> Result<()> {
         "bench" => bench(),
         "bench-validate" => validate_bench::bench_validate(),
         "bench-squash" => squash_bench::bench_squash(),
-        _ => bail!("usage: cargo xtask bench | bench-validate | bench-squash"),
+        "bench-app" => app_bench::bench_app(),
+        _ => bail!(
+            "usage: cargo xtask bench | bench-validate | bench-squash | bench-app [--with-cli]"
+        ),
     }
 }
 

@@ -227,7 +227,7 @@ fn every_command_and_flag_is_in_the_guide() {
     use clap::CommandFactory;
     let guide = std::fs::read_to_string(repo_root().join("docs/guide.md")).unwrap();
     let mut missing = Vec::new();
-    let cli = makemigrations::cli::Cli::command();
+    let cli = makemigrations_cli::cli::Cli::command();
     let flags_missing = |command: &clap::Command, context: &str| -> Vec<String> {
         command
             .get_arguments()

@@ -331,8 +331,8 @@ mod tests {
     /// validate every table).
     #[test]
     fn generated_files_name_their_tables() {
-        let golden =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../makemigrations/tests/golden");
+        let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../makemigrations-cli/tests/golden");
         for file in ["every_operation.rs", "arrays.rs", "empty.rs"] {
             let text = std::fs::read_to_string(golden.join(file)).unwrap();
             assert!(names_in_code(&text).is_some(), "{file}");

@@ -116,10 +116,11 @@ pub fn keep_database_version(live: &Schema, desired: &mut Schema, keep: &[Keep])
                         is_named(name, n)
                     });
                 }
-                None if kept(Keep::UndeclaredIndexes) && columns_stay => {
-                    if !declares_alike(desired_table, live_index) {
-                        desired_table.indexes.push(live_index.clone());
-                    }
+                None if kept(Keep::UndeclaredIndexes)
+                    && columns_stay
+                    && !declares_alike(desired_table, live_index) =>
+                {
+                    desired_table.indexes.push(live_index.clone());
                 }
                 None => {}
             }

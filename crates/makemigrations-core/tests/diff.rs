@@ -300,8 +300,11 @@ fn suggested_names() {
         table: "users".into(),
         column: col("phone", "text", ColumnType::Text),
     };
-    assert_eq!(suggest_name(&[users.clone()], true), "initial");
-    assert_eq!(suggest_name(&[phone.clone()], false), "add_phone_to_users");
+    assert_eq!(suggest_name(std::slice::from_ref(&users), true), "initial");
+    assert_eq!(
+        suggest_name(std::slice::from_ref(&phone), false),
+        "add_phone_to_users"
+    );
     assert_eq!(
         suggest_name(&[phone, users], false),
         "add_phone_to_users_and_more"
@@ -332,7 +335,7 @@ fn a_dropped_and_an_added_column_alike_but_for_the_name_may_be_a_rename() {
     assert_eq!(flags, ["--rename users.bio=about", "--no-rename users.bio"]);
     assert!(question.check(&Answer::Backfill).is_err());
 
-    let mut renamed = apply_renames(&mut live, &[question.subject.clone()]);
+    let mut renamed = apply_renames(&mut live, std::slice::from_ref(&question.subject));
     renamed.extend(diff(&live, &desired, &options(Backend::Postgres, &[])).operations);
     let renamed: Vec<String> = renamed.iter().map(Operation::describe).collect();
     assert_eq!(renamed, ["Rename column users.bio to about"]);

@@ -9,14 +9,16 @@
 use std::time::Duration;
 
 use sea_orm::sqlx;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseExecutor, DbBackend, DbErr};
+#[cfg(feature = "postgres")]
+use sea_orm::ConnectionTrait;
+use sea_orm::{DatabaseConnection, DatabaseExecutor, DbBackend, DbErr};
 use tracing::instrument::WithSubscriber;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
 use crate::error::Error;
 use crate::migrate::{self, DownRequest, Observer, StepOutcome, UpRequest};
-use crate::{lock, Project};
+use crate::{lock, Migrations};
 
 /// How a start-up run behaves; [`Options::from_env`] is what the generated `Migrator` uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +67,7 @@ const DATABASE: &str = "the application's database";
 /// Applies pending migrations (at most `steps`), as `migrate` does.
 pub async fn up(
     db: DatabaseExecutor<'_>,
-    project: &Project,
+    project: &Migrations,
     steps: Option<u32>,
     options: Options,
 ) -> Result<(), DbErr> {
@@ -106,7 +108,7 @@ pub async fn up(
 /// migration whose `down` cannot bring its data back.
 pub async fn down(
     db: DatabaseExecutor<'_>,
-    project: &Project,
+    project: &Migrations,
     steps: Option<u32>,
     options: Options,
 ) -> Result<(), DbErr> {
@@ -227,10 +229,11 @@ async fn own_connection(app: &DatabaseConnection) -> Result<(DatabaseConnection,
     let opened = |e: sqlx::Error| {
         Error::Db(DbErr::Custom(format!(
             "opening the migration run's connection: {}",
-            crate::database::hide_secrets(&e.to_string())
+            crate::secrets::hide_secrets(&e.to_string())
         )))
     };
     match app.get_database_backend() {
+        #[cfg(feature = "sqlite")]
         DbBackend::Sqlite => {
             let options = (*app.get_sqlite_connection_pool().connect_options()).clone();
             if options.get_filename() == std::path::Path::new(":memory:") {
@@ -248,6 +251,7 @@ async fn own_connection(app: &DatabaseConnection) -> Result<(DatabaseConnection,
                 true,
             ))
         }
+        #[cfg(feature = "postgres")]
         DbBackend::Postgres => {
             let row = app
                 .query_one_raw(sea_orm::Statement::from_string(
@@ -281,7 +285,8 @@ async fn own_connection(app: &DatabaseConnection) -> Result<(DatabaseConnection,
                 true,
             ))
         }
-        _ => {
+        #[cfg(feature = "mysql")]
+        DbBackend::MySql => {
             use sea_orm::sqlx::ConnectOptions as _;
             let options = (*app.get_mysql_connection_pool().connect_options())
                 .clone()
@@ -296,6 +301,12 @@ async fn own_connection(app: &DatabaseConnection) -> Result<(DatabaseConnection,
             db.set_metric_callback(crate::journal::record);
             Ok((db, true))
         }
+        // A connection of a backend whose feature is off cannot be made; a proxy or mock one can.
+        #[allow(unreachable_patterns)]
+        other => Err(Error::Db(DbErr::Custom(format!(
+            "makemigrations cannot run migrations on a {other:?} connection: enable its feature \
+             (`postgres`, `mysql` or `sqlite`) in the migration crate's dependency"
+        )))),
     }
 }
 
@@ -361,6 +372,7 @@ pub struct Status {
 /// One applied migration of a [`Status`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppliedMigration {
+    /// The migration's name (its file name without `.rs`).
     pub name: String,
     /// When it was applied, in unix seconds (from `seaql_migrations`).
     pub applied_at: i64,
@@ -376,7 +388,7 @@ impl Status {
 /// Where `db` stands: applied, pending, unknown and half-applied migrations. Reads only: it
 /// creates nothing (a database without the tracking table has everything pending), takes no
 /// lock, and refuses nothing, so that it can report on any database.
-pub async fn status(db: &DatabaseConnection, project: &Project) -> Result<Status, DbErr> {
+pub async fn status(db: &DatabaseConnection, project: &Migrations) -> Result<Status, DbErr> {
     let applied = crate::executor::applied(db).await.map_err(into_db_err)?;
     let migrations = (project.migrations)();
     let files: Vec<&str> = migrations.iter().map(|m| m.name()).collect();
@@ -422,7 +434,7 @@ pub async fn status(db: &DatabaseConnection, project: &Project) -> Result<Status
 }
 
 /// The names of the pending migrations, in the order `migrate` would apply them.
-pub async fn pending(db: &DatabaseConnection, project: &Project) -> Result<Vec<String>, DbErr> {
+pub async fn pending(db: &DatabaseConnection, project: &Migrations) -> Result<Vec<String>, DbErr> {
     Ok(status(db, project).await?.pending)
 }
 
@@ -471,7 +483,7 @@ impl std::error::Error for NotUpToDate {
 /// deploy.
 pub async fn require_up_to_date(
     db: &DatabaseConnection,
-    project: &Project,
+    project: &Migrations,
 ) -> Result<Status, NotUpToDate> {
     let status = status(db, project).await.map_err(NotUpToDate::Database)?;
     if let Some(name) = &status.half_applied {

@@ -75,7 +75,7 @@ pub enum Error {
         backend: makemigrations_core::Backend,
     },
     #[error(transparent)]
-    Unsupported(#[from] crate::entities::UnsupportedColumn),
+    Unsupported(#[from] UnsupportedColumn),
     #[error("migration {name} failed: {source}\n  the database was left as it was before this migration (its transaction was rolled back)\n  fix: correct the migration file (or the data it trips on) and run `migrate` again")]
     MigrationFailed {
         name: String,
@@ -293,13 +293,28 @@ impl Error {
 
 /// Too little room for a backup, said before anything is written.
 fn no_space_message(dir: &str, needed: u64, available: u64) -> String {
-    use indicatif::HumanBytes;
     format!(
         "not enough free space for the backup in {dir}: the database takes {} and the file system has {} free; nothing was changed and no file was written\n  \
          fix: free some space there, or give another directory with `--backup-dir DIR` (or MAKEMIGRATIONS_BACKUP_DIR)",
-        HumanBytes(needed),
-        HumanBytes(available)
+        human_bytes(needed),
+        human_bytes(available)
     )
+}
+
+/// Bytes as the backup's progress shows them (indicatif's `HumanBytes`: `512 B`, `1.50 GiB`),
+/// written here so that the runtime does not link indicatif for one message.
+fn human_bytes(bytes: u64) -> String {
+    const PREFIXES: [&str; 7] = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64;
+    let mut prefix = 0;
+    while value >= 1024.0 && prefix < PREFIXES.len() - 1 {
+        value /= 1024.0;
+        prefix += 1;
+    }
+    format!("{value:.2} {}B", PREFIXES[prefix])
 }
 
 /// A restore that failed, and what state it left.
@@ -614,4 +629,13 @@ fn cannot_restore_message(marked: &[crate::gate::Marked]) -> String {
     }
     text.push_str("  fix: back up the data first, then run `rollback` again with `--force`");
     text
+}
+
+/// An entity that the tool cannot represent: names the entity, the column and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("entity `{entity}`, column `{column}`: {reason}")]
+pub struct UnsupportedColumn {
+    pub entity: String,
+    pub column: String,
+    pub reason: String,
 }

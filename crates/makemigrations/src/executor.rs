@@ -419,7 +419,7 @@ pub async fn record_checksums(
     txn.commit().await
 }
 
-pub(crate) async fn upsert_checksum<C: ConnectionTrait>(
+pub async fn upsert_checksum<C: ConnectionTrait>(
     conn: &C,
     name: &str,
     checksum: Option<&str>,
@@ -777,7 +777,7 @@ pub async fn run_in(
     record(txn, migration.name(), direction, &before, checksum).await
 }
 
-pub(crate) async fn run_direction(
+pub async fn run_direction(
     manager: &SchemaManager<'_>,
     migration: &dyn MigrationTrait,
     direction: Direction,
@@ -813,11 +813,7 @@ async fn record<C: ConnectionTrait>(
 
 /// Records `table` as created by `migration`, over any record left from before (a table dropped
 /// by hand after `rollback --fake`, created again by `migrate`).
-pub(crate) async fn own<C: ConnectionTrait>(
-    conn: &C,
-    table: &str,
-    migration: &str,
-) -> Result<(), DbErr> {
+pub async fn own<C: ConnectionTrait>(conn: &C, table: &str, migration: &str) -> Result<(), DbErr> {
     let insert = Query::insert()
         .into_table(OWNED_TABLES.to_string())
         .columns(["table_name".to_string(), "created_by".to_string()])
@@ -831,7 +827,7 @@ pub(crate) async fn own<C: ConnectionTrait>(
     conn.execute(&insert).await.map(|_| ())
 }
 
-pub(crate) async fn forget_owned<C: ConnectionTrait>(conn: &C, table: &str) -> Result<(), DbErr> {
+pub async fn forget_owned<C: ConnectionTrait>(conn: &C, table: &str) -> Result<(), DbErr> {
     let delete = Query::delete()
         .from_table(OWNED_TABLES.to_string())
         .and_where(Expr::col("table_name".to_string()).eq(table))

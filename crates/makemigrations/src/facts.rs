@@ -1,7 +1,7 @@
 //! What the build script reads from the project's source for `migrate`, `rollback`, `check` and
 //! `makemigrations`: the markers of each migration file, and the entities it cannot reach. The
 //! build script writes them as `MIGRATION_FACTS` and `UNSEEN_ENTITIES`; `migration/src/lib.rs`
-//! hands them to [`crate::Project`].
+//! hands them to [`crate::Migrations`] (and the tool's `Project`).
 
 /// One migration file's markers (docs/guide.md, "Markers in migration files").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

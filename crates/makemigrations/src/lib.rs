@@ -1,57 +1,71 @@
-//! makemigrations for SeaORM: compares your entities with the live database and writes reviewable
-//! sea-orm-migration files with `up` and `down`, then applies, lists, checks and rolls them back.
+//! The run-time half of makemigrations for SeaORM: what committed migration files and an
+//! application that applies them at start-up need, and nothing of the command line.
 //!
-//! The pipeline (docs/ARCHITECTURE.md): [`entities`] and [`introspect`] read the two sides,
-//! [`shadow`] makes them comparable, `makemigrations_core` diffs them into reversible operations
-//! and renders the file, [`writer`] writes it, [`executor`] applies it, and [`cli`] is the only
-//! part that prints. [`prelude`] is what generated migrations import.
+//! The stable API is small:
+//! - [`prelude`]: what every generated migration file imports (`use makemigrations::prelude::*;`):
+//!   sea-orm-migration's prelude and the helpers of [`runtime`] the files call.
+//! - [`app`]: what the generated `Migrator`'s `up` and `down` run ([`app::up`], [`app::down`],
+//!   [`app::Options`]), given the project's [`Migrations`].
+//! - [`Migrations`], [`MigrationFacts`] and [`UnseenEntity`]: what the migration crate's build
+//!   script generates.
+//!
+//! Every other module is public only for the command line (the `makemigrations-cli` crate) and is
+//! hidden from the documentation: applications must not rely on it, and it changes with the tool.
+//!
+//! Each database driver is behind a feature (`postgres`, `mysql`, `sqlite`), so an application
+//! links only its own; the async runtime and TLS are chosen with `runtime-tokio-rustls` (the
+//! default) or `runtime-tokio-native-tls`.
+
+#![warn(missing_docs)]
+
+#[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
+compile_error!(
+    "makemigrations needs a database driver: enable the feature `postgres`, `mysql` or `sqlite` (of the migration crate, or of makemigrations)"
+);
 
 pub mod app;
-pub mod autodetect;
-pub mod backup;
-pub mod cli;
-pub mod create_db;
-pub mod database;
-pub mod devdb;
-pub mod entities;
+#[doc(hidden)]
 pub mod error;
+#[doc(hidden)]
 pub mod executor;
 pub mod facts;
-pub mod fresh;
+#[doc(hidden)]
 pub mod gate;
+#[doc(hidden)]
 pub mod graph;
+#[doc(hidden)]
 pub mod history;
+#[doc(hidden)]
 pub mod independence;
-pub mod init;
+#[doc(hidden)]
 pub mod interrupt;
+#[doc(hidden)]
 pub mod introspect;
+#[doc(hidden)]
 pub mod journal;
-pub mod legs;
+#[doc(hidden)]
 pub mod lock;
+#[doc(hidden)]
 pub mod migrate;
-pub mod offline_sql;
+#[doc(hidden)]
 pub mod progress;
-pub mod questioner;
+#[doc(hidden)]
 pub mod replacement;
-pub mod replay;
-pub mod report;
-pub mod row_counts;
+#[doc(hidden)]
 pub mod run_log;
 pub mod runtime;
-pub mod shadow;
-pub mod shadow_cache;
-pub mod squash;
-pub mod timings;
+#[doc(hidden)]
+pub mod secrets;
+#[doc(hidden)]
 pub mod unwind;
+#[doc(hidden)]
 pub mod validate;
-pub mod verbose;
-pub mod writer;
 
-pub use entities::EntityDef;
+#[doc(hidden)]
 pub use error::Error;
 pub use facts::{MigrationFacts, UnseenEntity};
-pub use makemigrations_core::Keep;
 
+use sea_orm::DbBackend;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 /// Everything generated migration files need: sea-orm-migration's prelude and our helpers.
@@ -64,84 +78,32 @@ pub mod prelude {
     pub use sea_orm_migration::prelude::*;
 }
 
-/// The project the command line works on: its migrations, where new ones go, its entities, and
-/// the tables it must leave alone. The migration crate's build script generates the lists.
-pub struct Project {
+/// A project's migrations as a run needs them: the list, where the files are, and their markers.
+/// The migration crate's build script generates the value (`app_project()`); the command line's
+/// `Project` carries one too.
+pub struct Migrations {
+    /// The migrations, oldest first (the generated `Migrator::migrations`).
     pub migrations: fn() -> Vec<Box<dyn MigrationTrait>>,
+    /// The folder of the migration files, as the build script found it.
     pub migrations_dir: String,
-    pub entities: Vec<EntityDef>,
-    /// Glob patterns (`*`, `?`) of tables that are never created, changed or dropped.
-    pub ignore_tables: Vec<String>,
-    /// MySQL only: an empty database to build the entities' tables in, for users who may not
-    /// create databases (`--shadow-url`, `SHADOW_DATABASE_URL`).
-    pub shadow_url: Option<String>,
     /// The markers of each migration file, which the gates of `migrate`, `rollback` and `check`
     /// read (the build script's `MIGRATION_FACTS`).
     pub migration_facts: &'static [MigrationFacts],
-    /// Entities the build script could not reach; their tables are left alone.
-    pub unseen_entities: &'static [UnseenEntity],
-    /// SQLite: make an operation (a table rebuild) of a declared type that differs from the
-    /// entity's in spelling only (`INT` and `integer`), instead of a note.
-    pub exact_sqlite_types: bool,
-    /// Kinds of difference where the database's version stays (docs/guide.md, "Adopting an
-    /// existing database").
-    pub keep_database: Vec<Keep>,
-    /// Give live indexes, UNIQUE constraints and foreign keys the names the entities give them.
-    /// Off by default: objects are matched by what they are, and a database keeps its own names.
-    pub exact_names: bool,
 }
 
-impl Project {
-    pub fn new<M: MigratorTrait>(
-        migrations_dir: impl Into<String>,
-        entities: Vec<EntityDef>,
-    ) -> Self {
-        Project {
+impl Migrations {
+    /// The migrations of `M`, whose files are in `migrations_dir`; no markers yet.
+    pub fn new<M: MigratorTrait>(migrations_dir: impl Into<String>) -> Self {
+        Migrations {
             migrations: M::migrations,
             migrations_dir: migrations_dir.into(),
-            entities,
-            ignore_tables: Vec::new(),
-            shadow_url: None,
             migration_facts: &[],
-            unseen_entities: &[],
-            exact_sqlite_types: false,
-            keep_database: Vec::new(),
-            exact_names: false,
         }
-    }
-
-    /// On SQLite, changes of declared type spelling with the same affinity (`INT` to `integer`,
-    /// `NVARCHAR(70)` to `text`) are notes unless this is on; then each rebuilds its table.
-    pub fn exact_sqlite_types(mut self, exact: bool) -> Self {
-        self.exact_sqlite_types = exact;
-        self
-    }
-
-    /// Leaves the database's version of these kinds of difference alone: undeclared indexes,
-    /// defaults, lengths, types (every type difference but lengths and enums), undeclared
-    /// columns, or objects by name. For a database adopted with entities that do not carry every
-    /// detail of it.
-    pub fn keep_database<I: IntoIterator<Item = Keep>>(mut self, kinds: I) -> Self {
-        self.keep_database.extend(kinds);
-        self
-    }
-
-    /// Rename live indexes, UNIQUE constraints and foreign keys that are what an entity declares
-    /// under another name (`ALTER INDEX .. RENAME`, or the key dropped and added again).
-    pub fn exact_names(mut self, exact: bool) -> Self {
-        self.exact_names = exact;
-        self
     }
 
     /// The build script's `MIGRATION_FACTS`. Without them the gates see no markers.
     pub fn migration_facts(mut self, facts: &'static [MigrationFacts]) -> Self {
         self.migration_facts = facts;
-        self
-    }
-
-    /// The build script's `UNSEEN_ENTITIES`.
-    pub fn unseen_entities(mut self, unseen: &'static [UnseenEntity]) -> Self {
-        self.unseen_entities = unseen;
         self
     }
 
@@ -158,37 +120,19 @@ impl Project {
             Err(_) => facts.file.to_string(),
         }
     }
+}
 
-    /// Marks more tables as unmanaged.
-    pub fn ignore_tables<I: IntoIterator<Item = S>, S: Into<String>>(
-        mut self,
-        patterns: I,
-    ) -> Self {
-        self.ignore_tables
-            .extend(patterns.into_iter().map(Into::into));
-        self
-    }
-
-    /// The migrations folder as the user should see it: relative to the working directory.
-    pub fn shown_migrations_dir(&self) -> String {
-        shown_path(std::path::Path::new(&self.migrations_dir))
-    }
-
-    /// The tool's own tables, the configured patterns and the tables of unseen entities (which
-    /// would otherwise look dropped).
-    pub fn is_ignored(&self, table: &str) -> bool {
-        is_tool_table(table)
-            || self
-                .ignore_tables
-                .iter()
-                .any(|p| makemigrations_core::adoption::glob_match(p, table))
-            || self
-                .unseen_entities
-                .iter()
-                .any(|e| e.table_name == Some(table))
+/// The backend as messages name it.
+#[doc(hidden)]
+pub fn backend_label(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => "PostgreSQL",
+        DbBackend::MySql => "MySQL/MariaDB",
+        _ => "SQLite",
     }
 }
 
+#[doc(hidden)]
 /// `path` relative to the working directory when it is below it.
 pub fn shown_path(path: &std::path::Path) -> String {
     let cwd = std::env::current_dir().unwrap_or_default();
@@ -198,6 +142,7 @@ pub fn shown_path(path: &std::path::Path) -> String {
         .to_string()
 }
 
+#[doc(hidden)]
 /// A time as messages show it: `2026-12-02 01:23:45 UTC` (from unix seconds).
 pub fn shown_time(unix_seconds: i64) -> String {
     chrono::DateTime::from_timestamp(unix_seconds, 0)
@@ -205,6 +150,7 @@ pub fn shown_time(unix_seconds: i64) -> String {
         .unwrap_or_default()
 }
 
+#[doc(hidden)]
 /// `seaql_migrations` and our own bookkeeping are never diffed, created or dropped.
 pub fn is_tool_table(table: &str) -> bool {
     table == executor::TRACKING_TABLE

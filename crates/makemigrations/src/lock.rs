@@ -23,12 +23,18 @@
 
 use std::time::{Duration, Instant};
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use sea_orm::sqlx::{self, ConnectOptions, Connection};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+#[cfg(feature = "postgres")]
+use sea_orm::ConnectionTrait;
+use sea_orm::DatabaseConnection;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use sea_orm::DbBackend;
 use sha2::{Digest, Sha256};
 
-use crate::database::hide_secrets;
 use crate::error::Error;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use crate::secrets::hide_secrets;
 
 /// How often a waiting run asks again (PostgreSQL, SQLite; MySQL's `GET_LOCK` waits itself).
 const POLL: Duration = Duration::from_millis(100);
@@ -53,10 +59,12 @@ pub struct RunLock {
 }
 
 enum Inner {
+    #[cfg(feature = "postgres")]
     Postgres {
         conn: sqlx::postgres::PgConnection,
         key: i64,
     },
+    #[cfg(feature = "mysql")]
     MySql {
         conn: sqlx::mysql::MySqlConnection,
         name: String,
@@ -110,6 +118,7 @@ pub async fn acquire(
 ) -> Result<RunLock, Error> {
     let started = Instant::now();
     let inner = match db.get_database_backend() {
+        #[cfg(feature = "postgres")]
         DbBackend::Postgres => {
             // Read through the migrations' own connection: its search_path may be set after
             // connecting (sea-orm's `set_schema_search_path`), which the options do not carry.
@@ -131,6 +140,7 @@ pub async fn acquire(
             let options = db.get_postgres_connection_pool().connect_options();
             postgres(&options, key, database, timeout, started, on_wait).await?
         }
+        #[cfg(feature = "mysql")]
         DbBackend::MySql => {
             let options = db.get_mysql_connection_pool().connect_options();
             mysql(&options, database, timeout, started, on_wait).await?
@@ -173,6 +183,7 @@ impl RunLock {
 
     async fn is_held(&mut self) -> Result<bool, String> {
         match &mut self.inner {
+            #[cfg(feature = "postgres")]
             Inner::Postgres { conn, key } => {
                 let (high, low) = pg_locks_key(*key);
                 sqlx::query_scalar::<_, i64>(
@@ -187,6 +198,7 @@ impl RunLock {
                 .map(|n| n > 0)
                 .map_err(|e| hide_secrets(&e.to_string()))
             }
+            #[cfg(feature = "mysql")]
             Inner::MySql { conn, name } => sqlx::query_scalar::<_, Option<i64>>(
                 "SELECT CAST(IS_USED_LOCK(?) = CONNECTION_ID() AS SIGNED)",
             )
@@ -209,6 +221,7 @@ impl RunLock {
 
     async fn release_now(self) {
         match self.inner {
+            #[cfg(feature = "postgres")]
             Inner::Postgres { mut conn, key } => {
                 let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
                     .bind(key)
@@ -216,6 +229,7 @@ impl RunLock {
                     .await;
                 let _ = conn.close().await;
             }
+            #[cfg(feature = "mysql")]
             Inner::MySql { mut conn, name } => {
                 let _ = sqlx::query("SELECT RELEASE_LOCK(?)")
                     .bind(name)
@@ -229,6 +243,7 @@ impl RunLock {
     }
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 fn connect_error(database: &str, reason: String) -> Error {
     Error::Connect {
         url: database.to_string(),
@@ -239,6 +254,7 @@ fn connect_error(database: &str, reason: String) -> Error {
     }
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 /// A connection of the lock's own, with the options of the pool (`options`).
 async fn connect<O>(options: &O, database: &str) -> Result<O::Connection, Error>
 where
@@ -255,6 +271,7 @@ where
     }
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 fn lock_error(e: sqlx::Error) -> Error {
     Error::Db(sea_orm::DbErr::Custom(format!(
         "taking the migration lock: {}",
@@ -262,6 +279,7 @@ fn lock_error(e: sqlx::Error) -> Error {
     )))
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 fn timed_out(database: &str, timeout: Duration, holder: Option<Holder>) -> Error {
     Error::LockTimeout {
         database: database.to_string(),
@@ -270,6 +288,7 @@ fn timed_out(database: &str, timeout: Duration, holder: Option<Holder>) -> Error
     }
 }
 
+#[cfg(feature = "postgres")]
 async fn postgres(
     options: &sqlx::postgres::PgConnectOptions,
     key: i64,
@@ -369,6 +388,7 @@ async fn postgres(
     Ok(Inner::Postgres { conn, key })
 }
 
+#[cfg(feature = "mysql")]
 async fn mysql(
     options: &sqlx::mysql::MySqlConnectOptions,
     database_shown: &str,

@@ -11,7 +11,7 @@ use sea_orm::{DatabaseConnection, DbBackend};
 use crate::error::Error;
 use crate::executor::{self, Direction, HalfApplied, MigrationState};
 use crate::lock::RunLock;
-use crate::{database, gate, history, replacement, validate, Project};
+use crate::{gate, history, replacement, validate, Migrations};
 
 /// What `migrate` is asked to do.
 #[derive(Debug, Clone, Copy, Default)]
@@ -236,7 +236,7 @@ pub async fn half_applied_gate(
 /// Decides what `migrate` does, or why it must not: a half-applied migration, an untrusted
 /// history, placeholders, PostgreSQL-only steps elsewhere, a partly present baseline. Reads only.
 pub async fn plan_up(
-    project: &Project,
+    project: &Migrations,
     db: &DatabaseConnection,
     request: UpRequest<'_>,
 ) -> Result<UpPlan, Error> {
@@ -293,7 +293,7 @@ pub async fn plan_up(
     let backend = db.get_database_backend();
     if !request.fake && !markers.postgres_only.is_empty() && backend != DbBackend::Postgres {
         return Err(Error::PostgresOnly {
-            backend: database::backend_label(backend),
+            backend: crate::backend_label(backend),
             migrations: markers.postgres_only,
         });
     }
@@ -345,7 +345,7 @@ pub async fn plan_up(
 /// checks run before and after when `validate` is set: a problem the run let in stops it (the
 /// migrations stay applied); one that was there before is only reported.
 pub async fn apply(
-    project: &Project,
+    project: &Migrations,
     db: &DatabaseConnection,
     plan: UpPlan,
     lock: &mut RunLock,
@@ -467,7 +467,7 @@ pub async fn apply(
 /// that cannot come back without `force`, a half-applied migration. Reads only. Migrations are
 /// reverted in the order they were applied, newest first, whatever their names.
 pub async fn plan_down(
-    project: &Project,
+    project: &Migrations,
     db: &DatabaseConnection,
     request: DownRequest<'_>,
 ) -> Result<DownPlan, Error> {

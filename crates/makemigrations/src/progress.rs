@@ -24,21 +24,25 @@
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
+#[cfg(feature = "mysql")]
 use sea_orm::sqlx::{self, Connection};
 use sea_orm::{DatabaseConnection, DbErr};
 
 use crate::executor::Direction;
 
 // The table is `HALF_APPLIED`, spelled out: sqlx takes only literal SQL.
+#[cfg(feature = "mysql")]
 const STARTED_SQL: &str = "INSERT INTO makemigrations_half_applied \
      (version, direction, statements, failed_statement, failed_at, state) \
      VALUES (?, ?, '[]', NULL, ?, 'running') \
      ON DUPLICATE KEY UPDATE direction = VALUES(direction), statements = '[]', \
      failed_statement = NULL, failed_at = VALUES(failed_at), state = 'running'";
+#[cfg(feature = "mysql")]
 const PROGRESS_SQL: &str = "UPDATE makemigrations_half_applied \
      SET statements = ?, failed_statement = ?, failed_at = ?, state = ? WHERE version = ?";
 
 /// A write of the record, and where to say it is done.
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
 struct Request {
     statements: Vec<String>,
     /// `Some` once the migration failed: the statement the server refused, if sea-orm reported it.
@@ -56,6 +60,26 @@ impl Recorder {
     /// Opens the record's connection and writes the started-record of `name` (over any record
     /// left from before, which `--retry` resolved).
     pub fn start(db: &DatabaseConnection, name: &str, direction: Direction) -> Result<Self, DbErr> {
+        #[cfg(feature = "mysql")]
+        {
+            Self::start_on_mysql(db, name, direction)
+        }
+        // Only a MySQL run keeps this record, and there is no MySQL connection without the driver.
+        #[cfg(not(feature = "mysql"))]
+        {
+            let _ = (db, direction);
+            Err(DbErr::Custom(format!(
+                "the progress record of {name} is kept on MySQL only, and makemigrations was built without its `mysql` feature"
+            )))
+        }
+    }
+
+    #[cfg(feature = "mysql")]
+    fn start_on_mysql(
+        db: &DatabaseConnection,
+        name: &str,
+        direction: Direction,
+    ) -> Result<Self, DbErr> {
         let options = db.get_mysql_connection_pool().connect_options();
         let (requests, inbox) = mpsc::channel::<Request>();
         // The server's own error is kept (not its text): a user who may not write the record gets
@@ -213,6 +237,7 @@ fn send(
         .map_err(|_| "the progress record's connection is closed".to_string())?
 }
 
+#[cfg(feature = "mysql")]
 async fn write_started(
     conn: &mut sqlx::mysql::MySqlConnection,
     name: &str,
@@ -227,6 +252,7 @@ async fn write_started(
         .map(|_| ())
 }
 
+#[cfg(feature = "mysql")]
 async fn write_progress(
     conn: &mut sqlx::mysql::MySqlConnection,
     name: &str,
@@ -253,6 +279,7 @@ async fn write_progress(
         })
 }
 
+#[cfg(feature = "mysql")]
 fn sqlx_error(e: sqlx::Error) -> DbErr {
     DbErr::Exec(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e)))
 }

@@ -109,7 +109,7 @@ pub async fn write<C: ConnectionTrait>(
             target: "makemigrations",
             "{version} {} FAILED ({ms} ms): {}",
             action.as_str(),
-            crate::database::hide_secrets(e)
+            crate::secrets::hide_secrets(e)
         ),
     }
     if let Err(e) = insert(db, version, action, started_at, duration, error).await {
@@ -134,7 +134,7 @@ async fn insert<C: ConnectionTrait>(
         action: action.as_str().to_string(),
         outcome: if error.is_some() { "failed" } else { "ok" }.to_string(),
         duration_ms: duration.as_millis() as i64,
-        error: error.map(crate::database::hide_secrets),
+        error: error.map(crate::secrets::hide_secrets),
         database: who.database,
         user: who.user,
         client_host: client_host(),
@@ -234,7 +234,7 @@ async fn identity<C: ConnectionTrait>(db: &C) -> Result<Identity, DbErr> {
         }
     }
     Ok(Identity {
-        database: format!("{} {place}", crate::database::backend_label(backend)),
+        database: format!("{} {place}", crate::backend_label(backend)),
         user,
     })
 }

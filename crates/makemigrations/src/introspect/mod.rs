@@ -25,7 +25,18 @@ pub async fn discover<C: ConnectionTrait>(
     }
 }
 
-pub(crate) async fn query<C: ConnectionTrait>(
+/// The source of the schema readers: the scratch-schema cache of the command line keys its
+/// entries on it, so that any edit to a reader invalidates them.
+pub const READER_SOURCE: &str = concat!(
+    include_str!("postgres.rs"),
+    include_str!("postgres/types.rs"),
+    include_str!("sqlite.rs"),
+    include_str!("sqlite/types.rs"),
+    include_str!("mysql.rs"),
+    include_str!("mysql/types.rs"),
+);
+
+pub async fn query<C: ConnectionTrait>(
     conn: &C,
     sql: &str,
     values: Vec<sea_orm::Value>,
@@ -39,10 +50,7 @@ pub(crate) async fn query<C: ConnectionTrait>(
 }
 
 /// The first value of the first row of `sql`, as text: `None` for no row or NULL.
-pub(crate) async fn scalar<C: ConnectionTrait>(
-    conn: &C,
-    sql: &str,
-) -> Result<Option<String>, DbErr> {
+pub async fn scalar<C: ConnectionTrait>(conn: &C, sql: &str) -> Result<Option<String>, DbErr> {
     let rows = query(conn, sql, vec![]).await?;
     rows.first()
         .map(|r| r.try_get_by_index::<Option<String>>(0))
@@ -51,7 +59,7 @@ pub(crate) async fn scalar<C: ConnectionTrait>(
 }
 
 /// A JSON array of strings, as `json_agg(..)::text` returns it.
-pub(crate) fn json_strings(raw: Option<String>) -> Result<Vec<String>, DbErr> {
+pub fn json_strings(raw: Option<String>) -> Result<Vec<String>, DbErr> {
     match raw {
         None => Ok(Vec::new()),
         Some(text) => serde_json::from_str(&text)

@@ -1,0 +1,94 @@
+//! The renderer's output for every kind of operation is compiled here, against the real
+//! `makemigrations::prelude`: a generated file that does not type-check fails this build.
+//! `golden/every_operation.rs` is committed; when the renderer changes, the test rewrites it and
+//! fails once, so the new output is reviewed in the diff (rust-analyzer's `ensure_file_contents`).
+
+#[path = "golden/every_operation.rs"]
+#[allow(dead_code)]
+mod every_operation;
+
+#[path = "golden/arrays.rs"]
+#[allow(dead_code)]
+mod arrays;
+
+// The `--empty` template must compile without warnings as written, and its commented examples
+// must compile once uncommented.
+#[path = "golden/empty.rs"]
+#[deny(warnings)]
+#[allow(dead_code)]
+mod empty;
+#[path = "golden/empty_uncommented.rs"]
+#[deny(warnings)]
+#[allow(dead_code)]
+mod empty_uncommented;
+
+use makemigrations_core::fixtures::{array_operations, every_operation};
+use makemigrations_core::render::{render_migration, MigrationFile};
+
+#[test]
+fn golden_file_matches_the_renderer() {
+    let ops = every_operation();
+    let rendered = makemigrations_cli::writer::format_source(&render_migration(&MigrationFile {
+        name: "every_operation",
+        message: Some("every operation kind (compiled by tests/golden.rs)"),
+        up: &ops,
+        down: None,
+    }));
+    ensure_file_contents("every_operation.rs", &rendered);
+}
+
+#[test]
+fn arrays_golden_file_matches_the_renderer() {
+    let ops = array_operations();
+    let rendered = makemigrations_cli::writer::format_source(&render_migration(&MigrationFile {
+        name: "arrays",
+        message: Some("PostgreSQL array columns (compiled by tests/golden.rs)"),
+        up: &ops,
+        down: None,
+    }));
+    ensure_file_contents("arrays.rs", &rendered);
+}
+
+#[test]
+fn empty_template_matches_the_renderer() {
+    let rendered = makemigrations_cli::writer::format_source(&render_migration(&MigrationFile {
+        name: "empty",
+        message: Some("the --empty template (compiled by tests/golden.rs)"),
+        up: &[],
+        down: Some(&[]),
+    }));
+    ensure_file_contents("empty.rs", &rendered);
+    // The examples are the commented lines of code: `manager` and what continues it.
+    let uncommented: String = rendered
+        .lines()
+        .map(|line| {
+            let indent = line.len() - line.trim_start().len();
+            match line.trim_start().strip_prefix("// ") {
+                Some(code) if code.starts_with("manager") || code.starts_with(' ') => {
+                    format!("{}{code}\n", &line[..indent])
+                }
+                _ => format!("{line}\n"),
+            }
+        })
+        .collect();
+    assert!(uncommented.contains("Query::update()") && uncommented.contains("execute_unprepared"));
+    ensure_file_contents("empty_uncommented.rs", &uncommented);
+}
+
+/// Fails when the committed golden file differs from `rendered`, and rewrites it (unless CI is
+/// set) so that the next run compiles and checks the new text.
+fn ensure_file_contents(file: &str, rendered: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(file);
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    if committed != rendered {
+        if std::env::var_os("CI").is_none() {
+            std::fs::write(&path, rendered).unwrap();
+        }
+        panic!(
+            "{} was out of date (rewritten unless CI is set): rerun the tests and commit it",
+            path.display()
+        );
+    }
+}

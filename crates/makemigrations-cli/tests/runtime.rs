@@ -1,0 +1,304 @@
+//! The runtime helpers on every enabled backend (SQLite always; PostgreSQL and MySQL/MariaDB when
+//! `MAKEMIGRATIONS_TEST_POSTGRES` and `MAKEMIGRATIONS_TEST_MYSQL` are set), each in a database of
+//! its own. Each test states what a migration must leave behind, read back from the database.
+
+mod support;
+
+use makemigrations::introspect;
+use makemigrations::prelude::*;
+use makemigrations_core::render::render_operation;
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
+use support::Backend;
+
+fn core_backend(db: &DatabaseConnection) -> makemigrations_core::Backend {
+    makemigrations_cli::database::core_backend(db.get_database_backend())
+}
+
+async fn schema(backend: &Backend, db: &DatabaseConnection) -> makemigrations_core::Schema {
+    let name = match backend {
+        Backend::MySql { database, .. } => database.as_str(),
+        _ => "public",
+    };
+    introspect::discover(db, core_backend(db), name)
+        .await
+        .unwrap()
+}
+
+/// The first column of every row, as text.
+async fn strings(db: &DatabaseConnection, sql: &str) -> Vec<String> {
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect()
+}
+
+/// `expr` read as text on this backend.
+fn as_text(backend: &Backend, expr: &str) -> String {
+    match backend.name() {
+        "postgres" => format!("{expr}::text"),
+        "mysql" => format!("CAST({expr} AS CHAR)"),
+        _ => format!("CAST({expr} AS TEXT)"),
+    }
+}
+
+/// A file generated where enums are inline calls `create_enum` for a type that may exist already.
+#[tokio::test(flavor = "multi_thread")]
+async fn create_enum_leaves_an_equal_type_alone_and_refuses_another() {
+    for backend in support::enabled_backends().await {
+        let db = backend.connect().await;
+        let m = SchemaManager::new(&db);
+        create_enum(&m, "mood", ["ok", "great"]).await.unwrap();
+        create_enum(&m, "mood", ["ok", "great"])
+            .await
+            .unwrap_or_else(|e| panic!("{}: same values: {e}", backend.name()));
+        let other = create_enum(&m, "mood", ["great", "ok"]).await;
+        if backend.name() == "postgres" {
+            let message = other.expect_err("other values must fail").to_string();
+            for part in ["mood", "(ok, great)", "(great, ok)"] {
+                assert!(message.contains(part), "{part} not in: {message}");
+            }
+            assert_eq!(
+                strings(&db, "SELECT unnest(enum_range(NULL::mood))::text").await,
+                ["ok", "great"]
+            );
+        } else {
+            // Enums are inline there: nothing to create, nothing to refuse.
+            other.unwrap();
+        }
+    }
+}
+
+/// An added value is used in the same transaction: as a new column's default and by a data
+/// statement. PostgreSQL refuses a value added by `ALTER TYPE .. ADD VALUE` until it commits.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_added_enum_value_is_usable_in_the_same_transaction() {
+    for backend in support::enabled_backends().await {
+        let db = backend.connect().await;
+        let m = SchemaManager::new(&db);
+        create_enum(&m, "order_status", ["pending", "paid"])
+            .await
+            .unwrap();
+        m.create_table(
+            Table::create()
+                .table("orders")
+                .col(ColumnDef::new("id").integer().not_null().primary_key())
+                .col(
+                    ColumnDef::new("status")
+                        .enumeration("order_status", ["pending", "paid"])
+                        .not_null()
+                        .default("pending"),
+                )
+                .to_owned(),
+        )
+        .await
+        .unwrap();
+        db.execute_unprepared("INSERT INTO orders (id, status) VALUES (1, 'paid')")
+            .await
+            .unwrap();
+
+        let txn = db.begin().await.unwrap();
+        let m = SchemaManager::new(&txn);
+        alter_enum(
+            &m,
+            "order_status",
+            ["pending", "paid"],
+            ["pending", "paid", "refunded"],
+            [("orders", "status")],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}: alter_enum: {e}", backend.name()));
+        add_column(
+            &m,
+            "orders",
+            ColumnDef::new("was")
+                .enumeration("order_status", ["pending", "paid", "refunded"])
+                .null()
+                .default("refunded"),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}: a default using the value: {e}", backend.name()));
+        txn.execute_unprepared("INSERT INTO orders (id, status) VALUES (2, 'refunded')")
+            .await
+            .unwrap_or_else(|e| panic!("{}: a row using the value: {e}", backend.name()));
+        txn.commit().await.unwrap();
+
+        let read = |column: &str| {
+            format!(
+                "SELECT {} FROM orders ORDER BY id",
+                as_text(&backend, column)
+            )
+        };
+        assert_eq!(
+            strings(&db, &read("status")).await,
+            ["paid", "refunded"],
+            "{}",
+            backend.name()
+        );
+        assert_eq!(
+            strings(&db, &read("was")).await,
+            ["refunded", "refunded"],
+            "{}",
+            backend.name()
+        );
+    }
+}
+
+/// A column moves from one enum type to another; PostgreSQL has no cast between enum types.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_column_changes_from_one_enum_type_to_another_with_its_rows() {
+    for backend in support::enabled_backends().await {
+        let db = backend.connect().await;
+        let m = SchemaManager::new(&db);
+        create_enum(&m, "mood", ["ok", "bad"]).await.unwrap();
+        create_enum(&m, "feeling", ["ok", "great"]).await.unwrap();
+        let column = |name: &'static str, values: [&'static str; 2]| {
+            ColumnDef::new("state")
+                .enumeration(name, values)
+                .null()
+                .to_owned()
+        };
+        m.create_table(
+            Table::create()
+                .table("people")
+                .col(ColumnDef::new("id").integer().not_null().primary_key())
+                .col(column("mood", ["ok", "bad"]))
+                .to_owned(),
+        )
+        .await
+        .unwrap();
+        db.execute_unprepared("INSERT INTO people (id, state) VALUES (1, 'ok')")
+            .await
+            .unwrap();
+        alter_column(
+            &m,
+            "people",
+            column("mood", ["ok", "bad"]),
+            column("feeling", ["ok", "great"]),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", backend.name()));
+        assert_eq!(
+            strings(
+                &db,
+                &format!("SELECT {} FROM people", as_text(&backend, "state"))
+            )
+            .await,
+            ["ok"]
+        );
+        let state = schema(&backend, &db).await.tables["people"]
+            .column("state")
+            .unwrap()
+            .clone();
+        match backend.name() {
+            "postgres" => assert_eq!(state.db_type, "feeling"),
+            "mysql" => assert_eq!(state.db_type, "enum('ok','great')"),
+            _ => {}
+        }
+    }
+}
+
+/// A table from hand-written migrations, with a UNIQUE constraint as sea-query writes
+/// `Table::create().index(Index::create().unique().name("uq_x")..)`.
+const HAND_WRITTEN: &str = "CREATE TABLE t (id integer NOT NULL PRIMARY KEY, a integer, \
+                            b integer, c integer, CONSTRAINT uq_x UNIQUE (a, b))";
+
+fn the_index(schema: &makemigrations_core::Schema) -> Vec<makemigrations_core::Index> {
+    schema.tables["t"].indexes.clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_unique_constraint_survives_a_rebuild_and_is_dropped_and_added_as_one() {
+    for backend in support::enabled_backends().await {
+        let db = backend.connect().await;
+        let m = SchemaManager::new(&db);
+        let name = backend.name();
+        db.execute_unprepared(HAND_WRITTEN).await.unwrap();
+        db.execute_unprepared("INSERT INTO t (id, a, b, c) VALUES (1, 1, 1, 1)")
+            .await
+            .unwrap();
+        // MySQL makes a unique constraint an index; the others keep it a constraint.
+        let expected = vec![makemigrations_core::Index {
+            name: "uq_x".into(),
+            columns: vec!["a".into(), "b".into()],
+            unique: true,
+            constraint: name != "mysql",
+        }];
+        let live = schema(&backend, &db).await;
+        assert_eq!(the_index(&live), expected, "{name}");
+
+        // Entities without it: the file drops it, and `down` makes it again as it was.
+        let mut desired = live.clone();
+        desired.tables.get_mut("t").unwrap().indexes.clear();
+        let options = makemigrations_core::DiffOptions {
+            backend: core_backend(&db),
+            owned_tables: Default::default(),
+            exact_sqlite_types: false,
+            exact_names: false,
+        };
+        let ops = makemigrations_core::diff(&live, &desired, &options).operations;
+        let [drop] = ops.as_slice() else {
+            panic!("{name}: {ops:?}")
+        };
+        let (kind, undo) = if name == "mysql" {
+            ("index", "manager.create_index(")
+        } else {
+            (
+                "unique constraint",
+                r#"add_unique_constraint(manager, "t", "uq_x", ["a", "b"]).await?;"#,
+            )
+        };
+        assert_eq!(drop.describe(), format!("Drop {kind} uq_x on t"));
+        assert_eq!(
+            render_operation(drop),
+            [r#"drop_index(manager, "t", "uq_x").await?;"#]
+        );
+        assert!(
+            render_operation(&drop.reverse())[0].starts_with(undo),
+            "{name}"
+        );
+
+        // On SQLite a rebuild, which must not name an index `sqlite_autoindex_*`.
+        alter_column(
+            &m,
+            "t",
+            ColumnDef::new("c").integer().null(),
+            ColumnDef::new("c").big_integer().null(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{name}: alter_column: {e}"));
+        assert_eq!(
+            the_index(&schema(&backend, &db).await),
+            expected,
+            "{name}: after the alter"
+        );
+        let duplicate = db
+            .execute_unprepared("INSERT INTO t (id, a, b, c) VALUES (2, 1, 1, 2)")
+            .await;
+        assert!(duplicate.is_err(), "{name}: the constraint still holds");
+
+        drop_index(&m, "t", "uq_x")
+            .await
+            .unwrap_or_else(|e| panic!("{name}: drop_index: {e}"));
+        assert_eq!(the_index(&schema(&backend, &db).await), [], "{name}");
+        db.execute_unprepared("INSERT INTO t (id, a, b, c) VALUES (2, 1, 1, 2)")
+            .await
+            .unwrap();
+        db.execute_unprepared("DELETE FROM t WHERE id = 2")
+            .await
+            .unwrap();
+
+        // What `down` does.
+        add_unique_constraint(&m, "t", "uq_x", ["a", "b"])
+            .await
+            .unwrap_or_else(|e| panic!("{name}: add_unique_constraint: {e}"));
+        assert_eq!(the_index(&schema(&backend, &db).await), expected, "{name}");
+        assert_eq!(
+            strings(&db, &format!("SELECT {} FROM t", as_text(&backend, "c"))).await,
+            ["1"],
+            "{name}: rows survive"
+        );
+    }
+}
