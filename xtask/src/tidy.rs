@@ -147,7 +147,7 @@ fn named_paths_exist() {
     for (path, text) in tracked_text_files() {
         if !is_code_or_doc(&path)
             || path.ends_with("tidy.rs")
-            || path.starts_with("crates/makemigrations/tests/snapshots")
+            || path.starts_with("crates/makemigrations-cli/tests/snapshots")
         {
             continue;
         }

@@ -101,6 +101,7 @@ pub fn resolve(explicit: Option<String>) -> Result<Target, Error> {
 /// sees the same schema as the URL says, with nothing else to pass on. Only plain lower-case
 /// names are taken: anything else needs quoting that the options parameter cannot carry.
 pub fn with_schema(target: Target, flag: Option<String>) -> Result<Target, Error> {
+    let from_flag = flag.is_some();
     let schema = match flag {
         Some(schema) => schema,
         None => match std::env::var("DATABASE_SCHEMA") {
@@ -114,6 +115,11 @@ pub fn with_schema(target: Target, flag: Option<String>) -> Result<Target, Error
         fix,
     };
     let parsed = DatabaseUrl::parse(&target.url)?;
+    // DATABASE_SCHEMA is PostgreSQL's, as for sea-orm-cli: a `.env` that sets it for a project
+    // on MySQL or SQLite keeps working. Given as a flag there, it is refused below.
+    if !from_flag && parsed.backend != Backend::Postgres {
+        return Ok(target);
+    }
     match parsed.backend {
         Backend::Postgres => {}
         Backend::MySql => {
@@ -604,7 +610,7 @@ pub async fn connect_within(url: &str, timeout: Duration) -> Result<DatabaseConn
     options
         .connect_timeout(timeout)
         .acquire_timeout(Duration::from_secs(30))
-        // Every statement at debug level, slow ones too: printed by `-vv` (crate::verbose), and
+        // Every statement at debug level, slow ones too: printed by `-v` (crate::verbose), and
         // heard by the journal of a MySQL migration (crate::journal), `execute_unprepared` too.
         .sqlx_logging(true)
         .sqlx_logging_level(log::LevelFilter::Debug)

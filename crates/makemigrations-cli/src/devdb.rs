@@ -1,7 +1,7 @@
 //! Whether a database looks like a development one, for the commands that throw its content away
 //! (`fresh`): they refuse any other unless `--force`. Read from the URL alone, before connecting.
 //!
-//! The rule (docs/guide.md, "Starting over: fresh"): a SQLite file, or a server on this machine
+//! The rule (docs/guide.md, "fresh (alias reset)"): a SQLite file, or a server on this machine
 //! (`localhost`, a `127.x.x.x` or `::1` address, a Unix socket); and in both cases no word of the
 //! database's name (or the file's) is one that names a shared environment: `prod`, `production`,
 //! `prd`, `live`, `staging`, `stage`, `stg`.
@@ -32,6 +32,25 @@ pub fn not_development(url: &DatabaseUrl) -> Option<String> {
             "its name `{name}` has the word `{word}`, which names a shared environment"
         ));
     }
+    // PostgreSQL's schema (`--database-schema`, or the URL's own search_path) counts too.
+    let schema = url
+        .params
+        .iter()
+        .filter(|(key, _)| key.starts_with("options"))
+        .find_map(|(_, value)| value.split("search_path=").nth(1))
+        .map(|rest| {
+            rest.split([' ', ','])
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        });
+    if let Some(schema) = schema {
+        if let Some(word) = shared_environment_word(&schema) {
+            return Some(format!(
+                "its schema `{schema}` has the word `{word}`, which names a shared environment"
+            ));
+        }
+    }
     if url.backend == Backend::Sqlite || url.socket.is_some() {
         return None;
     }
@@ -46,7 +65,9 @@ pub fn not_development(url: &DatabaseUrl) -> Option<String> {
 }
 
 /// The first word of `name` (split at anything but letters and digits, and at a path's
-/// directories) that names a shared environment.
+/// directories) that names a shared environment: the word itself, followed by digits (`prod1`,
+/// `prd01`), or for `prod`, `prd`, `staging` and `stg` at the end of a word (`shopprod`,
+/// `shopProd`). `products` and `delivery` are not environments.
 fn shared_environment_word(name: &str) -> Option<&'static str> {
     let base = std::path::Path::new(name)
         .file_name()
@@ -55,10 +76,11 @@ fn shared_environment_word(name: &str) -> Option<&'static str> {
     base.split(|c: char| !c.is_ascii_alphanumeric())
         .filter_map(|word| {
             let word = word.to_ascii_lowercase();
-            SHARED_ENVIRONMENT_WORDS
-                .iter()
-                .copied()
-                .find(|w| *w == word)
+            let numbered = word.trim_end_matches(|c: char| c.is_ascii_digit());
+            SHARED_ENVIRONMENT_WORDS.iter().copied().find(|w| {
+                *w == numbered
+                    || (["prod", "prd", "staging", "stg"].contains(w) && numbered.ends_with(w))
+            })
         })
         .next()
 }
@@ -105,6 +127,20 @@ mod tests {
         );
         let named = verdict("postgres://app@localhost/shop_production").unwrap();
         assert!(named.contains("`production`"), "{named}");
+        for url in [
+            "postgres://app@localhost/prod1",
+            "postgres://app@localhost/shopProd",
+            "postgres://app@localhost/prd01",
+            "postgres://app@localhost/shop?options=-c%20search_path%3Dprod",
+        ] {
+            assert!(verdict(url).is_some(), "{url}");
+        }
+        for url in [
+            "postgres://app@localhost/delivery",
+            "postgres://app@localhost/products",
+        ] {
+            assert!(verdict(url).is_none(), "{url}");
+        }
         assert!(verdict("sqlite://prod.sqlite3").is_some());
         assert!(verdict("mysql://root@127.0.0.1/staging-eu").is_some());
         // `products` is not `prod`: whole words only.

@@ -150,9 +150,13 @@ async fn migrate_lists_the_steps_that_lose_data() {
 async fn migrate_asks_at_a_terminal() {
     let db = Backend::sqlite();
     let project = with_drop_name_pending(&db);
-    let at_terminal = |input: &str| {
+    let at_terminal = |input: &str, colours: bool| {
         let command = format!("{} migrate", project.binary().display());
-        let out = std::process::Command::new("script")
+        let mut script = std::process::Command::new("script");
+        if !colours {
+            script.env("NO_COLOR", "1");
+        }
+        let out = script
             .args(["-qec", &command, "/dev/null"])
             .env("DATABASE_URL", db.url())
             .current_dir(project.path())
@@ -171,7 +175,7 @@ async fn migrate_asks_at_a_terminal() {
         )
     };
 
-    let (code, text) = at_terminal("n\n");
+    let (code, text) = at_terminal("n\n", false);
     assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains("Apply? [y/N]") && text.contains("Nothing applied."),
@@ -180,12 +184,16 @@ async fn migrate_asks_at_a_terminal() {
     let out = project.run(&db, &["showmigrations"]);
     assert!(out.text.contains("[ ] m"), "{}", out.text);
 
-    let (code, text) = at_terminal("\u{4}");
+    let (code, text) = at_terminal("\u{4}", false);
     assert_eq!(code, Some(130), "{text}");
 
-    let (code, text) = at_terminal("y\n");
+    // A terminal gets colours: `OK` in green.
+    let (code, text) = at_terminal("y\n", true);
     assert_eq!(code, Some(0), "{text}");
-    assert!(text.contains("_drop_name ... OK"), "{text}");
+    assert!(
+        text.contains("_drop_name ... \u{1b}[32mOK\u{1b}[0m"),
+        "{text:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

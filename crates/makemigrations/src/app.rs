@@ -365,7 +365,7 @@ pub struct Status {
     /// ran them (during a rolling deploy), or a file was deleted.
     pub unknown: Vec<String>,
     /// MySQL/MariaDB: a migration that stopped halfway and must be finished by hand first
-    /// (docs/guide.md, "If a migration fails halfway on MySQL").
+    /// (docs/guide.md, "MySQL and MariaDB notes", "No transactions for DDL").
     pub half_applied: Option<String>,
 }
 

@@ -718,16 +718,8 @@ fn snapshot_only(
     if !operations.is_empty() {
         let listed: Vec<String> = operations
             .iter()
-            .map(|op| {
-                format!(
-                    "    {} {}",
-                    paint(
-                        style::of_symbol(op.category().symbol()),
-                        op.category().symbol()
-                    ),
-                    op.describe()
-                )
-            })
+            // Plain: an error's text is also the `message` of `--format json`.
+            .map(|op| format!("    {} {}", op.category().symbol(), op.describe()))
             .collect();
         return Err(Error::Refused(format!(
             "--snapshot-only: the database differs from the entities, and the snapshot would say that the migrations make what they do not; nothing was written:\n{}\n  fix: apply the migration written by hand first (`migrate`), or run `makemigrations` to write one for these",
@@ -1047,7 +1039,13 @@ impl migrate::Observer for PrintSteps {
         };
         println!("{heading}");
         use std::io::IsTerminal;
-        if count > 1 && std::io::stdout().is_terminal() && std::io::stderr().is_terminal() {
+        // Not with -v: its lines go straight to stderr and would break into the bar.
+        let verbose = tracing::enabled!(target: "makemigrations", tracing::Level::INFO);
+        if count > 1
+            && !verbose
+            && std::io::stdout().is_terminal()
+            && std::io::stderr().is_terminal()
+        {
             let bar = indicatif::ProgressBar::new(count as u64).with_style(
                 indicatif::ProgressStyle::with_template("  [{bar:30}] {pos}/{len} {wide_msg}")
                     .expect("the template is valid")

@@ -69,7 +69,7 @@ pub(super) async fn fresh(
         }
     }
     let mut lock = commands::run_lock(url, db, args.lock_timeout).await?;
-    let result = drop_and_migrate(project, db, &mut lock, args).await;
+    let result = drop_and_migrate(project, db, &mut lock, args, &owned).await;
     lock.release().await;
     result
 }
@@ -79,9 +79,28 @@ async fn drop_and_migrate(
     db: &DatabaseConnection,
     lock: &mut crate::lock::RunLock,
     args: &FreshArgs,
+    listed: &fresh::Owned,
 ) -> Result<ExitCode, Error> {
-    // Read again under the lock: a run that finished while we asked may have added a table.
+    // Read again under the lock: a run that finished while we asked may have added a table. Only
+    // what was listed (and answered) is dropped: anything new stops it, with nothing dropped.
     let owned = fresh::owned(project, db).await?;
+    let new: Vec<&String> = owned
+        .tables
+        .iter()
+        .filter(|t| !listed.tables.contains(t))
+        .chain(
+            owned
+                .enum_types
+                .iter()
+                .filter(|e| !listed.enum_types.contains(e)),
+        )
+        .collect();
+    if !new.is_empty() {
+        return Err(Error::Refused(format!(
+            "the database changed while fresh waited for the lock ({} appeared: another run applied migrations); nothing was dropped\n  fix: run `fresh` again, and answer for what it lists then",
+            new.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
+        )));
+    }
     if !owned.is_empty() {
         fresh::drop_owned(db, &owned).await?;
         println!(

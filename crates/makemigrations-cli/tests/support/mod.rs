@@ -197,11 +197,14 @@ impl TestProject {
         self.run_with_env(backend, args, &[])
     }
 
-    /// The binary as a command, ready to run against `backend` (for a pseudo-terminal).
+    /// The binary as a command, ready to run against `backend` (for a pseudo-terminal). Without
+    /// colours (`NO_COLOR`), so that what the tests expect reads as plain text; tests/gates.rs
+    /// checks the colours a terminal gets.
     pub fn command(&self, backend: &Backend, args: &[&str]) -> Command {
         let mut command = Command::new(self.binary());
         command
             .args(args)
+            .env("NO_COLOR", "1")
             .env("DATABASE_URL", backend.url())
             .current_dir(self.path());
         command
