@@ -148,11 +148,7 @@ pub fn with_schema(target: Target, flag: Option<String>) -> Result<Target, Error
             "rename the schema, or set the search path in DATABASE_URL yourself (`?options=-c%20search_path%3D...`)".into(),
         ));
     }
-    if parsed
-        .params
-        .iter()
-        .any(|(key, value)| key.starts_with("options") && value.contains("search_path"))
-    {
+    if parsed.search_path().is_some() {
         return Err(refuse(
             "DATABASE_URL sets a search_path of its own".into(),
             "give the schema in one place: --database-schema or the URL's options".into(),
@@ -168,11 +164,14 @@ pub fn with_schema(target: Target, flag: Option<String>) -> Result<Target, Error
     })
 }
 
-/// PostgreSQL: refuses a connection whose `search_path` names no schema that exists (a
-/// `--database-schema` not created yet): every table would otherwise fail to be created, or be
-/// read as missing, with a message about something else.
-pub async fn require_schema(db: &DatabaseConnection) -> Result<(), Error> {
-    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+/// PostgreSQL: refuses a connection whose URL puts a schema on the `search_path` that does not
+/// exist (a `--database-schema` not created yet): every table would otherwise fail to be
+/// created, or be read as missing, with a message about something else. A URL that names no
+/// schema costs no query here.
+pub async fn require_schema(db: &DatabaseConnection, url: &str) -> Result<(), Error> {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres
+        || DatabaseUrl::parse(url)?.search_path().is_none()
+    {
         return Ok(());
     }
     if crate::introspect::scalar(db, "SELECT current_schema()::text")
@@ -310,6 +309,21 @@ impl std::fmt::Debug for DatabaseUrl {
 }
 
 impl DatabaseUrl {
+    /// PostgreSQL: the first schema the URL's `options` put on the `search_path`
+    /// (`options=-c search_path=shop`, which `--database-schema` writes), if any.
+    pub fn search_path(&self) -> Option<String> {
+        self.params
+            .iter()
+            .filter(|(key, _)| key.starts_with("options"))
+            .find_map(|(_, value)| value.split("search_path=").nth(1))
+            .map(|rest| {
+                rest.split([' ', ','])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+    }
+
     /// Takes `url` apart, or says why it names no database: no scheme, an unknown scheme, a
     /// server URL without `//` (`postgres:/app@db/shop` would reach another host than meant) or
     /// without a host, or one that does not parse.

@@ -33,17 +33,7 @@ pub fn not_development(url: &DatabaseUrl) -> Option<String> {
         ));
     }
     // PostgreSQL's schema (`--database-schema`, or the URL's own search_path) counts too.
-    let schema = url
-        .params
-        .iter()
-        .filter(|(key, _)| key.starts_with("options"))
-        .find_map(|(_, value)| value.split("search_path=").nth(1))
-        .map(|rest| {
-            rest.split([' ', ','])
-                .next()
-                .unwrap_or_default()
-                .to_string()
-        });
+    let schema = url.search_path();
     if let Some(schema) = schema {
         if let Some(word) = shared_environment_word(&schema) {
             return Some(format!(

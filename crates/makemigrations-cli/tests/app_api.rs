@@ -52,25 +52,13 @@ async fn main() {
 fn project() -> TestProject {
     let project = TestProject::new();
     project.write_migrations(&[(FIRST, create("notes")), (SECOND, create("tags"))]);
-    let crates = project.crates();
-    let sub = crates.file_name().unwrap().to_string_lossy().into_owned();
-    std::fs::write(crates.join("migration/src/app.rs"), APP).unwrap();
-    let manifest = crates.join("migration/Cargo.toml");
-    let mut text = std::fs::read_to_string(&manifest).unwrap();
-    text.push_str(&format!(
-        "\n[[bin]]\nname = \"api-{sub}\"\npath = \"src/app.rs\"\n"
-    ));
-    std::fs::write(manifest, text).unwrap();
+    project.add_app(APP);
     project.build();
     project
 }
 
 fn run_app(project: &TestProject, db: &Backend, apply: bool) -> String {
-    let binary = project.binary().with_file_name(format!(
-        "api-{}",
-        project.crates().file_name().unwrap().to_string_lossy()
-    ));
-    let mut command = std::process::Command::new(binary);
+    let mut command = std::process::Command::new(project.app_binary());
     command.env("DATABASE_URL", db.url());
     if apply {
         command.env("APPLY", "1");

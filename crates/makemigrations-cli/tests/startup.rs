@@ -142,26 +142,13 @@ async fn main() {
 fn project(migrations: &[(&str, String)]) -> TestProject {
     let project = TestProject::new();
     project.write_migrations(migrations);
-    let crates = project.crates();
-    // The application's binary, named after the project like the tool's (a shared target dir).
-    let sub = crates.file_name().unwrap().to_string_lossy().into_owned();
-    std::fs::write(crates.join("migration/src/app.rs"), APP).unwrap();
-    let manifest = crates.join("migration/Cargo.toml");
-    let mut text = std::fs::read_to_string(&manifest).unwrap();
-    text.push_str(&format!(
-        "\n[[bin]]\nname = \"app-{sub}\"\npath = \"src/app.rs\"\n"
-    ));
-    std::fs::write(manifest, text).unwrap();
+    project.add_app(APP);
     project.build();
     project
 }
 
 fn app(project: &TestProject, db: &Backend) -> std::process::Command {
-    let binary = project.binary().with_file_name(format!(
-        "app-{}",
-        project.crates().file_name().unwrap().to_string_lossy()
-    ));
-    let mut command = std::process::Command::new(binary);
+    let mut command = std::process::Command::new(project.app_binary());
     command
         .env("DATABASE_URL", db.url())
         .stdout(std::process::Stdio::piped())

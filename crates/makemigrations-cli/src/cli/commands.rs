@@ -70,7 +70,7 @@ pub(super) async fn dispatch(project: Project, cli: Cli) -> Result<ExitCode, Err
     )
     .await?;
     drop(phase);
-    database::require_schema(&db).await?;
+    database::require_schema(&db, &url).await?;
     let code = match cli.command {
         Command::Makemigrations(args) => makemigrations(&project, &db, &target, &args).await?,
         Command::Migrate {

@@ -102,6 +102,25 @@ impl TestProject {
         }
     }
 
+    /// Adds an application to the migration crate: `source` as `src/app.rs`, a binary named
+    /// after the project (the target directory is shared), run with [`Self::app_binary`].
+    pub fn add_app(&self, source: &str) {
+        let crates = self.crates();
+        std::fs::write(crates.join("migration/src/app.rs"), source).unwrap();
+        let manifest = crates.join("migration/Cargo.toml");
+        let mut text = std::fs::read_to_string(&manifest).unwrap();
+        text.push_str(&format!(
+            "\n[[bin]]\nname = \"app-{}\"\npath = \"src/app.rs\"\n",
+            self.sub
+        ));
+        std::fs::write(manifest, text).unwrap();
+    }
+
+    /// The binary of [`Self::add_app`]'s application.
+    pub fn app_binary(&self) -> PathBuf {
+        self.binary().with_file_name(format!("app-{}", self.sub))
+    }
+
     /// Where `entity/` and `migration/` are.
     pub fn crates(&self) -> PathBuf {
         self.dir.path().join(&self.sub)
