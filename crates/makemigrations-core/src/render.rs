@@ -100,7 +100,7 @@ pub fn render_merge(name: &str, heads: &[String], state: Option<&str>) -> String
     let listed: String = heads.iter().map(|h| format!("//! - {h}\n")).collect();
     let source = format!(
         "//! Migration `{name}`.\n//!\n\
-         //! Merges the branches of the history that end in:\n{listed}\
+         //! Merges the branches of the history that end in:\n//!\n{listed}//!\n\
          //! They change different tables and enum types, so they apply in either order; this\n\
          //! migration changes nothing itself and makes the history one line again.\n\n\
          use makemigrations::prelude::*;\n\n\
@@ -182,6 +182,9 @@ pub fn render_migration(file: &MigrationFile<'_>) -> String {
         out.push_str(
             "//! it is ordinary code, so edit it as you need. Operations (`!`: can lose data):\n",
         );
+        // A `text` block: as markdown, `+ ...` would open a list that the `~`/`!` lines continue,
+        // which clippy's `doc_lazy_continuation` flags in the user's crate.
+        out.push_str("//!\n//! ```text\n");
         for step in &up {
             if let Some(op) = &step.op {
                 let _ = writeln!(
@@ -192,6 +195,7 @@ pub fn render_migration(file: &MigrationFile<'_>) -> String {
                 );
             }
         }
+        out.push_str("//! ```\n");
     }
     out.push('\n');
     let mut array_columns: Vec<String> = Vec::new();
