@@ -1,3 +1,5 @@
+//! The entities under their type names, as sea-orm-cli's `prelude.rs` lists them.
+
 pub use super::categories::Entity as Categories;
 pub use super::loyalty_accounts::Entity as LoyaltyAccounts;
 pub use super::order_items::Entity as OrderItems;

@@ -3,7 +3,7 @@
 //!
 //! - no absolute paths of a machine (`/home/..`, `/work/..`, `C:\Users\..`) in code or docs;
 //! - every repository path that code or docs name (`docs/guide.md`, `tests/squash.rs`,
-//!   `[a link](json.md)`) exists;
+//!   `[a link](json.md)`) exists, and none leads out of the repository;
 //! - every source file of the tool starts with a module doc comment (`//!`);
 //! - every command and every long flag of the command line appears in `docs/guide.md`;
 //! - every design decision cited by number ("decision 9", "decisions 4 and 5") is in
@@ -111,7 +111,7 @@ fn named_paths(text: &str) -> Vec<String> {
             "docs" | "crates" | "xtask" | "migration" | "entity" | ".ci"
         );
         let file_like = [".rs", ".md", ".toml"].iter().any(|e| word.ends_with(e));
-        if rooted && (file_like || !word.contains('.')) {
+        if file_like || (rooted && !word.contains('.')) {
             paths.push(word.to_string());
         }
     }
@@ -119,25 +119,60 @@ fn named_paths(text: &str) -> Vec<String> {
 }
 
 /// Where a path named in `file` may be: from the repository root, from the file's own
-/// directory, or from its crate (`tests/x.rs`, `src/cli/mod.rs`).
+/// directory or one above it, or from one of the workspace's crates (`tests/x.rs`,
+/// `src/cli/mod.rs`, `makemigrations-build/src/reach.rs`). A path that leads out of the
+/// repository (`../elsewhere/notes.md`) never resolves, whether or not it exists here.
 fn resolves(root: &Path, file: &Path, named: &str) -> bool {
-    let mut bases = vec![root.to_path_buf()];
+    if escapes(file.parent().unwrap_or(Path::new("")), named) {
+        return false;
+    }
+    let mut bases = vec![root.to_path_buf(), root.join("crates")];
     let mut dir = file.parent();
     while let Some(d) = dir {
         bases.push(root.join(d));
         dir = d.parent();
     }
+    for crate_dir in std::fs::read_dir(root.join("crates")).unwrap().flatten() {
+        bases.push(crate_dir.path());
+        bases.push(crate_dir.path().join("src"));
+    }
+    for crate_dir in ["xtask", "migration", "entity"] {
+        bases.push(root.join(crate_dir));
+        bases.push(root.join(crate_dir).join("src"));
+    }
     bases.iter().any(|b| b.join(named).exists())
+}
+
+/// Whether `named`, read from the repository directory `dir`, climbs above the repository.
+fn escapes(dir: &Path, named: &str) -> bool {
+    let mut depth = dir.components().count() as i64;
+    for part in named.split('/') {
+        match part {
+            ".." => depth -= 1,
+            "." | "" => {}
+            _ => depth += 1,
+        }
+        if depth < 0 {
+            return true;
+        }
+    }
+    false
 }
 
 /// Names that are examples of a user's project or of generated output, not of this repository.
 const EXAMPLE_PATHS: &[&str] = &[
     "migration/src/migrations/m2",
+    "src/migrations/m",
     "entity/src/post",
     "entity/src/comment",
     "migration/src/m2",
     "migration/.env",
     "entity/src/reviews",
+    "m.../",
+    ".../",
+    "target/",
+    // docs/adopting.md: a checkout of the tool beside the user's project.
+    "../../makemigrations/",
 ];
 
 #[test]
@@ -193,7 +228,9 @@ fn named_paths_exist() {
 fn every_module_has_a_doc_comment() {
     let mut undocumented = Vec::new();
     for (path, text) in tracked_text_files() {
-        let ours = path.starts_with("crates") || path.starts_with("xtask");
+        let ours = ["crates", "xtask", "migration", "entity"]
+            .iter()
+            .any(|dir| path.starts_with(dir));
         let source = path.extension().is_some_and(|e| e == "rs")
             && path.components().any(|c| c.as_os_str() == "src");
         if !ours || !source {
@@ -317,6 +354,21 @@ fn the_checks_see_what_they_look_for() {
         Path::new("docs/guide.md"),
         "docs/nothing-here.md"
     ));
+    // Outside the repository, even where this machine has the file.
+    assert!(!resolves(
+        &repo_root(),
+        Path::new("docs/guide.md"),
+        "../../Cargo.toml"
+    ));
+    assert!(resolves(
+        &repo_root(),
+        Path::new("docs/guide.md"),
+        "../Cargo.toml"
+    ));
+    assert_eq!(
+        named_paths("see ../shared/design/README.md and src/lib.rs"),
+        ["../shared/design/README.md", "src/lib.rs"]
+    );
     assert!(resolves(
         &repo_root(),
         Path::new("docs/guide.md"),

@@ -22,6 +22,9 @@ pub struct Outcome {
     pub database: String,
     /// `false` when it was there already.
     pub created: bool,
+    /// PostgreSQL: the schema the URL puts first on the `search_path` (`--database-schema`),
+    /// when it was missing and has been created.
+    pub created_schema: Option<String>,
 }
 
 /// Creates the database of `url` unless it exists. An in-memory SQLite database is always there.
@@ -39,7 +42,11 @@ pub async fn create_if_missing(url: &str, timeout: Duration) -> Result<Outcome, 
             };
             let exists = "SELECT 1 AS found FROM pg_database WHERE datname = $1";
             let quoted = format!("\"{}\"", name.replace('"', "\"\""));
-            create_unless_found(&server, &name, exists, &quoted).await
+            let mut outcome = create_unless_found(&server, &name, exists, &quoted).await?;
+            if let Some(schema) = parsed.search_path() {
+                outcome.created_schema = create_schema_if_missing(url, &schema, timeout).await?;
+            }
+            Ok(outcome)
         }
         Backend::MySql => {
             let name = database_name(url, &parsed)?;
@@ -56,6 +63,36 @@ fn database_name(url: &str, parsed: &DatabaseUrl) -> Result<String, Error> {
         url: database::redact(url),
         reason: "it names no database to create (add `/name` after the host)".into(),
     })
+}
+
+/// PostgreSQL: creates `schema` in the database of `url` unless it is there; `Some` when it
+/// was created.
+async fn create_schema_if_missing(
+    url: &str,
+    schema: &str,
+    timeout: Duration,
+) -> Result<Option<String>, Error> {
+    let schema = schema.trim_matches('"').to_string();
+    let db = database::connect_within(url, timeout).await?;
+    let exists = "SELECT 1 AS found FROM pg_namespace WHERE nspname = $1";
+    let found = introspect::query(&db, exists, vec![Value::from(schema.as_str())]).await?;
+    let mut created = None;
+    if found.is_empty() {
+        let quoted = format!("\"{}\"", schema.replace('"', "\"\""));
+        if let Err(e) = db
+            .execute_unprepared(&format!("CREATE SCHEMA {quoted}"))
+            .await
+        {
+            let _ = db.close().await;
+            return Err(Error::Refused(format!(
+                "the schema `{schema}` is missing and could not be created: {}\n  fix: create it as a user who may (CREATE SCHEMA {quoted}), or give this user that right",
+                database::hide_secrets(&e.to_string())
+            )));
+        }
+        created = Some(schema);
+    }
+    let _ = db.close().await;
+    Ok(created)
 }
 
 async fn create_unless_found(
@@ -82,6 +119,7 @@ async fn create_unless_found(
     Ok(Outcome {
         database: name.to_string(),
         created,
+        created_schema: None,
     })
 }
 
@@ -115,6 +153,7 @@ fn create_sqlite_file(parsed: &DatabaseUrl) -> Result<Outcome, Error> {
         return Ok(Outcome {
             database: ":memory:".into(),
             created: false,
+            created_schema: None,
         });
     };
     let path = std::path::Path::new(&file);
@@ -122,6 +161,7 @@ fn create_sqlite_file(parsed: &DatabaseUrl) -> Result<Outcome, Error> {
         return Ok(Outcome {
             database: file,
             created: false,
+            created_schema: None,
         });
     }
     std::fs::OpenOptions::new()
@@ -136,5 +176,6 @@ fn create_sqlite_file(parsed: &DatabaseUrl) -> Result<Outcome, Error> {
     Ok(Outcome {
         database: file,
         created: true,
+        created_schema: None,
     })
 }

@@ -43,6 +43,7 @@ const TOOL_TABLES: &[&str] = &[
     executor::CHECKSUMS,
     executor::HALF_APPLIED,
     executor::OWNED_TABLES,
+    executor::REPLACED,
     run_log::LOG_TABLE,
 ];
 

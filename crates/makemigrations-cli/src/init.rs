@@ -269,8 +269,14 @@ fn plan_migration_crate(
         entity.name,
         entity_from_migration.display().to_string()
     );
-    let lib_rs = migration_lib(&entity.name);
-    let main_rs = MIGRATION_MAIN.to_string();
+    let manifest_path = root.join(&dir).join("Cargo.toml");
+    let existing_manifest = match lib {
+        Some(_) => Some(read_manifest(&manifest_path)?),
+        None => None,
+    };
+    let (package, lib_name) = crate_names(existing_manifest.as_ref());
+    let lib_rs = migration_lib(&entity.name, &lib_name);
+    let main_rs = migration_main(&package, &lib_name);
     let Some(lib) = lib else {
         if root.join(&dir).exists() {
             return Err(Error::Refused(format!(
@@ -334,7 +340,8 @@ fn plan_migration_crate(
     });
     let main_path = root.join(&src).join("main.rs");
     let main = std::fs::read_to_string(&main_path).unwrap_or_default();
-    if main.is_empty() || is_sea_orm_cli_main(&main) {
+    let main_replaced = main.is_empty() || is_sea_orm_cli_main(&main);
+    if main_replaced {
         plan.steps.push(Step::Rewrite {
             path: src.join("main.rs"),
             text: main_rs,
@@ -342,24 +349,36 @@ fn plan_migration_crate(
         });
     } else {
         plan.notes.push(format!(
-            "{} is not sea-orm-cli's and is kept; make it call `makemigrations_cli::cli::run({}::project())` for the commands",
+            "{} is not sea-orm-cli's and is kept; make it call `makemigrations_cli::cli::run({lib_name}::project())` for the commands",
             shown(&main_path, root),
-            package_name(&read_manifest(&root.join(&dir).join("Cargo.toml"))?)
-                .unwrap_or_else(|| "migration".into())
-                .replace('-', "_")
         ));
     }
     plan.steps.push(Step::Create {
         path: dir.join("build.rs"),
         text: build_rs,
     });
-    let manifest_path = root.join(&dir).join("Cargo.toml");
-    let mut manifest = read_manifest(&manifest_path)?;
+    let mut manifest = existing_manifest.expect("read above for an existing crate");
+    // sea-orm-cli's `main.rs` is what used async-std: with it replaced, async-std goes unless
+    // other code of the crate names it.
     if dependency_present(&manifest, "async-std") {
-        plan.notes.push(format!(
-            "sea-orm-cli's main.rs used async-std; remove it from {}/Cargo.toml if nothing else does",
-            dir.display()
-        ));
+        let used_elsewhere = crate_source_mentions(&root.join(&src), "async_std", &main_path);
+        if main_replaced && !used_elsewhere {
+            if let Some(dependencies) = manifest
+                .get_mut("dependencies")
+                .and_then(Item::as_table_like_mut)
+            {
+                dependencies.remove("async-std");
+            }
+            plan.notes.push(format!(
+                "removed async-std from {}/Cargo.toml: only sea-orm-cli's main.rs used it",
+                dir.display()
+            ));
+        } else {
+            plan.notes.push(format!(
+                "{}/Cargo.toml keeps async-std, which the crate's own code uses",
+                dir.display()
+            ));
+        }
     }
     convert_migration_manifest(&mut manifest, root, &dir, entity, &options.tool);
     plan.steps.push(Step::Rewrite {
@@ -368,6 +387,27 @@ fn plan_migration_crate(
         why: format!("adds makemigrations, makemigrations-build and the entity crate; sea-orm-migration {SEA_ORM_VERSION}"),
     });
     Ok(())
+}
+
+/// Whether a `.rs` file under `dir`, other than `except`, contains `needle`.
+fn crate_source_mentions(dir: &Path, needle: &str, except: &Path) -> bool {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(next) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&next) else {
+            continue;
+        };
+        for path in entries.flatten().map(|e| e.path()) {
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs")
+                && path != except
+                && std::fs::read_to_string(&path).is_ok_and(|text| text.contains(needle))
+            {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// The migration modules of a sea-orm-cli `lib.rs`, when it holds only what sea-orm-cli
@@ -428,15 +468,15 @@ fn is_sea_orm_cli_main(main: &str) -> bool {
         })
 }
 
-fn migration_lib(entity_crate: &str) -> String {
+fn migration_lib(entity_crate: &str, lib: &str) -> String {
     format!(
         r#"//! This project's migrations. Every file in `src/migrations/` named `mYYYYMMDD_HHMMSS_name.rs` is
 //! a migration; the build script lists them (and the entities of the `{entity_crate}` crate), so adding
 //! or deleting a file needs no edit here.
 //!
-//! Applications can run them at start-up with `migration::Migrator::up(&db, None)`, depending on
+//! Applications can run them at start-up with `{lib}::Migrator::up(&db, None)`, depending on
 //! this crate with `default-features = false` and their database's feature, or check that nothing
-//! is pending with `migration::require_up_to_date(&db)`.
+//! is pending with `{lib}::require_up_to_date(&db)`.
 
 pub use makemigrations::prelude::MigratorTrait;
 
@@ -464,17 +504,34 @@ mod cli {{
 #[cfg(feature = "cli")]
 pub use cli::{{entities, project, UNSEEN_ENTITIES}};
 "#,
-        entity_crate.replace('-', "_")
+        entity_crate.replace('-', "_"),
     )
 }
 
-const MIGRATION_MAIN: &str = r#"//! The command line: `cargo run -p migration -- <command>` (see `--help`).
+/// The command line's `main.rs`, for the library named `lib` (the crate's `[lib] name`, else
+/// its package name with `_` for `-`).
+fn migration_main(package: &str, lib: &str) -> String {
+    format!(
+        r#"//! The command line: `cargo run -p {package} -- <command>` (see `--help`).
 
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
-    makemigrations_cli::cli::run(migration::project()).await
+async fn main() -> std::process::ExitCode {{
+    makemigrations_cli::cli::run({lib}::project()).await
+}}
+"#
+    )
 }
-"#;
+
+/// The package and library names of a migration crate's manifest (`migration` for a new one).
+fn crate_names(manifest: Option<&DocumentMut>) -> (String, String) {
+    let package = manifest
+        .and_then(package_name)
+        .unwrap_or_else(|| "migration".into());
+    let lib = manifest
+        .and_then(|m| m.get("lib")?.get("name")?.as_str().map(str::to_string))
+        .unwrap_or_else(|| package.replace('-', "_"));
+    (package, lib)
+}
 
 fn sea_orm_dependency(extra: &[&str]) -> String {
     let features: Vec<String> = extra
@@ -501,7 +558,9 @@ fn new_migration_manifest(
     manifest.to_string()
 }
 
-/// Sets the dependencies a makemigrations migration crate needs, keeping the rest as written.
+/// Sets the dependencies a makemigrations migration crate needs, keeping the rest as written:
+/// the user's own features, binaries and dependencies stay (an entity or tokio dependency the
+/// migrations already use stays non-optional).
 fn convert_migration_manifest(
     manifest: &mut DocumentMut,
     root: &Path,
@@ -514,36 +573,30 @@ fn convert_migration_manifest(
         relative_to(&root.join(&entity.dir), &crate_dir).unwrap_or_else(|| root.join(&entity.dir));
     // The command line, the entities and tokio only under `cli` (the default): an application
     // that depends on this crate with `default-features = false, features = ["postgres"]` links
-    // the runtime and its driver only.
-    let features = table_of(manifest, "features");
-    let list = |items: &[&str]| {
-        let mut array = Array::new();
-        for item in items {
-            array.push(*item);
+    // the runtime and its driver only. What the crate already depends on unconditionally (its
+    // migrations may use it) stays so, and `cli` then names no `dep:` for it.
+    let add_entity = !dependency_present(manifest, &entity.name);
+    let add_tokio = !dependency_present(manifest, "tokio");
+    let mut cli = vec!["dep:makemigrations-cli".to_string()];
+    for (name, added) in [(entity.name.as_str(), add_entity), ("tokio", add_tokio)] {
+        if added || dependency_optional(manifest, name) {
+            cli.push(format!("dep:{name}"));
         }
-        value(array)
-    };
-    features.insert("default", list(&["cli"]));
-    let entity_feature = format!("dep:{}", entity.name);
-    features.insert(
-        "cli",
-        list(&[
-            "dep:makemigrations-cli",
-            &entity_feature,
-            "dep:tokio",
-            "postgres",
-            "mysql",
-            "sqlite",
-        ]),
-    );
+    }
+    cli.extend(["postgres", "mysql", "sqlite"].map(String::from));
+    let features = table_of(manifest, "features");
+    merge_feature(features, "default", &["cli".to_string()]);
+    merge_feature(features, "cli", &cli);
     for driver in ["postgres", "mysql", "sqlite"] {
-        features.insert(driver, list(&[&format!("makemigrations/{driver}")]));
+        merge_feature(features, driver, &[format!("makemigrations/{driver}")]);
     }
     let dependencies = table_of(manifest, "dependencies");
-    let mut entity_dep = InlineTable::new();
-    entity_dep.insert("path", entity_path.display().to_string().into());
-    entity_dep.insert("optional", true.into());
-    dependencies.insert(&entity.name, value(entity_dep));
+    if add_entity {
+        let mut entity_dep = InlineTable::new();
+        entity_dep.insert("path", entity_path.display().to_string().into());
+        entity_dep.insert("optional", true.into());
+        dependencies.insert(&entity.name, value(entity_dep));
+    }
     dependencies.insert(
         "makemigrations",
         value(tool.dependency("makemigrations", &crate_dir)),
@@ -551,13 +604,34 @@ fn convert_migration_manifest(
     let mut cli = tool.dependency("makemigrations-cli", &crate_dir);
     cli.insert("optional", true.into());
     dependencies.insert("makemigrations-cli", value(cli));
-    // `#[derive(DeriveMigrationName)]` names sea_orm_migration; the drivers come through
-    // makemigrations' features.
+    // `#[derive(DeriveMigrationName)]` names sea_orm_migration; the drivers and the async
+    // runtime come through makemigrations' features, so sea-orm-cli's `runtime-*` and `sqlx-*`
+    // features go (they would link a driver and TLS into every application); others stay.
+    let kept: Vec<String> = dependencies
+        .get("sea-orm-migration")
+        .and_then(|d| d.get("features"))
+        .and_then(|f| f.as_array())
+        .map(|features| {
+            features
+                .iter()
+                .filter_map(|f| f.as_str())
+                .filter(|f| !f.starts_with("runtime-") && !f.starts_with("sqlx-") && *f != "cli")
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
     let mut migration = InlineTable::new();
     migration.insert("version", SEA_ORM_VERSION.into());
     migration.insert("default-features", false.into());
+    if !kept.is_empty() {
+        let mut features = Array::new();
+        for f in &kept {
+            features.push(f.as_str());
+        }
+        migration.insert("features", Value::Array(features));
+    }
     dependencies.insert("sea-orm-migration", value(migration));
-    if !dependencies.contains_key("tokio") {
+    if add_tokio {
         let mut tokio = InlineTable::new();
         tokio.insert("version", "1".into());
         let mut features = Array::new();
@@ -566,19 +640,8 @@ fn convert_migration_manifest(
         tokio.insert("features", Value::Array(features));
         tokio.insert("optional", true.into());
         dependencies.insert("tokio", value(tokio));
-    } else if let Some(tokio) = dependencies.get_mut("tokio") {
-        // Only the command line's `main` uses it: optional, under `cli`.
-        if let Some(version) = tokio.as_str().map(str::to_string) {
-            let mut table = InlineTable::new();
-            table.insert("version", version.into());
-            *tokio = value(table);
-        }
-        if let Some(table) = tokio.as_inline_table_mut() {
-            table.insert("optional", true.into());
-        } else if let Some(table) = tokio.as_table_mut() {
-            table.insert("optional", value(true));
-        }
     }
+    // The command line's binary; the crate's other binaries stay.
     let mut bin = Table::new();
     bin.insert("name", value("migration"));
     bin.insert("path", value("src/main.rs"));
@@ -586,6 +649,15 @@ fn convert_migration_manifest(
     required.push("cli");
     bin.insert("required-features", value(required));
     let mut bins = toml_edit::ArrayOfTables::new();
+    if let Some(existing) = manifest.get("bin").and_then(Item::as_array_of_tables) {
+        for other in existing.iter() {
+            let path = other.get("path").and_then(|p| p.as_str());
+            let name = other.get("name").and_then(|n| n.as_str());
+            if path != Some("src/main.rs") && name != Some("migration") {
+                bins.push(other.clone());
+            }
+        }
+    }
     bins.push(bin);
     manifest.insert("bin", Item::ArrayOfTables(bins));
     let build = table_of(manifest, "build-dependencies");
@@ -593,6 +665,22 @@ fn convert_migration_manifest(
         "makemigrations-build",
         value(tool.dependency("makemigrations-build", &crate_dir)),
     );
+}
+
+/// Adds `items` to the feature `name` (created when missing), keeping what it lists already.
+fn merge_feature(features: &mut Table, name: &str, items: &[String]) {
+    if features.get(name).and_then(Item::as_array).is_none() {
+        features.insert(name, value(Array::new()));
+    }
+    let list = features
+        .get_mut(name)
+        .and_then(Item::as_array_mut)
+        .expect("just made an array");
+    for item in items {
+        if !list.iter().any(|v| v.as_str() == Some(item.as_str())) {
+            list.push(item.as_str());
+        }
+    }
 }
 
 /// The table `name` of the manifest, created when missing (also over `[dependencies.x]` tables,
@@ -843,6 +931,13 @@ fn dependency_version(manifest: &DocumentMut, name: &str) -> Option<String> {
     dep.as_str()
         .or_else(|| dep.get("version").and_then(|v| v.as_str()))
         .map(str::to_string)
+}
+
+fn dependency_optional(manifest: &DocumentMut, name: &str) -> bool {
+    manifest
+        .get("dependencies")
+        .and_then(|d| d.get(name)?.get("optional")?.as_bool())
+        .unwrap_or(false)
 }
 
 fn dependency_present(manifest: &DocumentMut, name: &str) -> bool {

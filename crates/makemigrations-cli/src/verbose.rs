@@ -79,13 +79,7 @@ impl<S: tracing::Subscriber> Layer<S> for Printer {
             };
             format!("{level}: {}", fields.message)
         };
-        // Never panics (eprintln! would, on a closed pipe): this may run on a driver's worker
-        // thread, whose death would stall the command.
-        let _ = writeln!(
-            std::io::stderr(),
-            "{}",
-            crate::database::hide_secrets(&line)
-        );
+        print_line(&crate::database::hide_secrets(&line));
     }
 }
 
@@ -105,23 +99,55 @@ fn phase_message(phase: &str) -> Option<&'static str> {
 /// How long a phase runs before its spinner shows: quick commands stay free of flicker.
 const SPINNER_DELAY: std::time::Duration = std::time::Duration::from_millis(400);
 
+/// The spinner on screen, if any: the printer draws its lines above it rather than through it.
+static SHOWN: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
+
+/// Writes one line to standard error, above the spinner when one is drawn. Never panics
+/// (eprintln! would, on a closed pipe): this may run on a driver's worker thread, whose death
+/// would stall the command.
+fn print_line(line: &str) {
+    let write = || {
+        let _ = writeln!(std::io::stderr(), "{line}");
+    };
+    match SHOWN.lock().ok().as_deref().and_then(Option::as_ref) {
+        Some(bar) => bar.suspend(write),
+        None => write(),
+    }
+}
+
+/// The message of the innermost running phase that has one: a quick phase inside a slow one
+/// (the memo read while the scratch schema is built) leaves the slow one's spinner up.
+fn shown_phase(running: &[String]) -> Option<&'static str> {
+    running.iter().rev().find_map(|phase| phase_message(phase))
+}
+
 /// A spinner on standard error while a phase runs (indicatif draws only at a terminal).
 #[derive(Default)]
 struct PhaseSpinner {
-    current: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+    /// The phases started and not ended, outermost first.
+    running: std::sync::Mutex<Vec<String>>,
 }
 
 impl<S: tracing::Subscriber> Layer<S> for PhaseSpinner {
     fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
         let mut fields = PhaseFields::default();
         event.record(&mut fields);
-        let Ok(mut current) = self.current.lock() else {
+        let (Ok(mut running), Ok(mut shown)) = (self.running.lock(), SHOWN.lock()) else {
             return;
         };
-        if let Some(bar) = current.take() {
+        if fields.started {
+            running.push(fields.phase);
+        } else if let Some(at) = running.iter().rposition(|p| *p == fields.phase) {
+            running.remove(at);
+        }
+        let message = shown_phase(&running);
+        if shown.as_ref().map(|bar| bar.message()) == message.map(str::to_string) {
+            return;
+        }
+        if let Some(bar) = shown.take() {
             bar.finish_and_clear();
         }
-        let Some(message) = phase_message(&fields.phase).filter(|_| fields.started) else {
+        let Some(message) = message else {
             return;
         };
         let bar = indicatif::ProgressBar::hidden();
@@ -130,15 +156,15 @@ impl<S: tracing::Subscriber> Layer<S> for PhaseSpinner {
                 .expect("the template is valid"),
         );
         bar.set_message(message);
-        let shown = bar.clone();
+        let later = bar.clone();
         std::thread::spawn(move || {
             std::thread::sleep(SPINNER_DELAY);
-            if !shown.is_finished() {
-                shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                shown.enable_steady_tick(std::time::Duration::from_millis(100));
+            if !later.is_finished() {
+                later.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                later.enable_steady_tick(std::time::Duration::from_millis(100));
             }
         });
-        *current = Some(bar);
+        *shown = Some(bar);
     }
 }
 
@@ -216,5 +242,20 @@ mod tests {
                 );
             });
         }
+    }
+
+    #[test]
+    fn the_innermost_phase_with_a_message_is_shown() {
+        let running = |phases: &[&str]| phases.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            shown_phase(&running(&["shadow: build", "shadow: cache load"])),
+            Some("Building the entities' tables in a scratch schema")
+        );
+        assert_eq!(
+            shown_phase(&running(&["connect", "live: discover"])),
+            Some("Reading the database's schema")
+        );
+        assert_eq!(shown_phase(&running(&["shadow: cache load"])), None);
+        assert_eq!(shown_phase(&[]), None);
     }
 }

@@ -120,3 +120,93 @@ async fn status_pending_and_the_start_up_check() {
         );
     }
 }
+
+const SQUASHED: &str = "m20260101_000003_squashed_create_notes_to_create_tags";
+
+/// The squash of FIRST and SECOND, as `squashmigrations` heads it.
+fn squashed() -> String {
+    let create = |table: &str| {
+        format!(
+            r#"        manager
+            .create_table(
+                Table::create()
+                    .table("{table}")
+                    .col(ColumnDef::new("id").integer().not_null().primary_key())
+                    .to_owned(),
+            )
+            .await?;
+"#
+        )
+    };
+    let drop = |table: &str| {
+        format!(
+            r#"        manager.drop_table(Table::drop().table("{table}").to_owned()).await?;
+"#
+        )
+    };
+    format!(
+        "//! Migration `{SQUASHED}`.\n//!\n//! replaces: {FIRST}\n//! replaces: {SECOND}\n\n{}",
+        migration_source(
+            &format!("{}{}        Ok(())", create("notes"), create("tags")),
+            &format!("{}{}        Ok(())", drop("tags"), drop("notes")),
+        )
+    )
+}
+
+/// A rolling deploy of a release that squashed the history: the old release keeps passing its
+/// start-up check once the new one has recorded the squashed migration (whose record takes the
+/// old rows over), and the new release passes before that too, a record being no schema change.
+#[tokio::test]
+async fn the_start_up_check_across_a_squash_in_a_rolling_deploy() {
+    let backends = support::enabled_backends().await;
+    let project = project();
+    let old_release = project.path().join("old-release-app");
+    std::fs::copy(project.app_binary(), &old_release).unwrap();
+    for db in &backends {
+        let out = project.run(db, &["migrate"]);
+        assert!(out.success, "{}: {}", db.name(), out.text);
+    }
+    project.write_migrations(&[(SQUASHED, squashed())]);
+    project.build();
+    for db in &backends {
+        let name = db.name();
+        let text = run_app(&project, db, false);
+        assert!(
+            text.contains("pending: []") && text.contains("check: ok (2 applied)"),
+            "{name}: the new release before its migrate:\n{text}"
+        );
+        let out = project.run(db, &["migrate"]);
+        assert!(
+            out.success && out.text.contains("RECORDED"),
+            "{name}: {}",
+            out.text
+        );
+        let text = run_app(&project, db, false);
+        assert!(
+            text.contains(&format!("applied: [\"{SQUASHED}\"]"))
+                && text.contains("check: ok (1 applied)"),
+            "{name}: the new release after its migrate:\n{text}"
+        );
+        let mut command = std::process::Command::new(&old_release);
+        let out = command.env("DATABASE_URL", db.url()).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success()
+                && text.contains(&format!("applied: [\"{FIRST}\", \"{SECOND}\"]"))
+                && text.contains("pending: []")
+                && text.contains("check: ok (2 applied)"),
+            "{name}: the old release after the squash was recorded:\n{text}"
+        );
+
+        // Rolled back past the squashed migration: the old release sees nothing applied again.
+        let out = project.run(db, &["rollback"]);
+        assert!(out.success, "{name}: {}", out.text);
+        let out = command.output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            text.contains("applied: []") && text.contains("2 migration(s) not applied"),
+            "{name}: the old release after the rollback:\n{text}"
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! `--database-schema` (and `DATABASE_SCHEMA`): on PostgreSQL the whole cycle runs in a schema
 //! other than `public`, beside a `public` table of the same name that keeps its rows; a schema
-//! that does not exist, and the backends without schemas, are refused with nothing created. The
-//! real binary, on every enabled backend.
+//! that does not exist, and the backends without schemas, are refused with nothing created;
+//! `migrate --create-db` creates it. The real binary, on every enabled backend.
 
 mod support;
 
@@ -52,6 +52,26 @@ async fn database_schema() {
             "{name}: {}",
             out.text
         );
+        // `migrate --create-db` creates a missing schema as it creates a missing database.
+        let out = project.run(db, &["--database-schema", "made", "migrate", "--create-db"]);
+        assert!(
+            out.success && out.text.contains("Created schema made"),
+            "{name}: {}",
+            out.text
+        );
+        let schemas = support::texts(
+            db,
+            "SELECT nspname::text AS name FROM pg_namespace WHERE nspname = 'made'",
+        )
+        .await;
+        assert_eq!(schemas, ["made"], "{name}: {}", out.text);
+        let out = project.run(db, &["--database-schema", "made", "migrate", "--create-db"]);
+        assert!(
+            out.success && !out.text.contains("Created schema"),
+            "{name}: again: {}",
+            out.text
+        );
+        db.execute("DROP SCHEMA made CASCADE").await;
 
         let out = project.run(
             db,

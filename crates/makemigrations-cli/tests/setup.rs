@@ -324,19 +324,25 @@ pub enum Relation {}
 impl ActiveModelBehavior for ActiveModel {}
 "#;
 
-/// The migration crate as `sea-orm-cli migrate init` and `migrate generate` leave it.
+/// The migration crate as `sea-orm-cli migrate init` (1.x, with async-std) and `migrate
+/// generate` leave it, renamed by its team, with a binary and a feature of their own and the
+/// entity crate its data migrations use.
 const MIGRATION_MANIFEST: &str = r#"[package]
-name = "migration"
+name = "shop-migration"
 version = "0.1.0"
 edition = "2021"
 publish = false
 
-[lib]
-name = "migration"
-path = "src/lib.rs"
+[features]
+seed = []
+
+[[bin]]
+name = "seed"
+path = "src/bin/seed.rs"
 
 [dependencies]
-tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+async-std = { version = "1", features = ["attributes", "tokio1"] }
+entity = { path = "../entity" }
 
 [dependencies.sea-orm-migration]
 version = "2.0.4"
@@ -363,9 +369,9 @@ impl MigratorTrait for Migrator {
 
 const MIGRATION_MAIN: &str = r#"use sea_orm_migration::prelude::*;
 
-#[tokio::main]
+#[async_std::main]
 async fn main() {
-    cli::run_cli(migration::Migrator).await;
+    cli::run_cli(shop_migration::Migrator).await;
 }
 "#;
 
@@ -438,6 +444,7 @@ fn sea_orm_cli_workspace() -> tempfile::TempDir {
         ("migration/Cargo.toml", MIGRATION_MANIFEST),
         ("migration/src/lib.rs", MIGRATION_LIB),
         ("migration/src/main.rs", MIGRATION_MAIN),
+        ("migration/src/bin/seed.rs", "fn main() {}\n"),
         (
             "migration/src/m20220101_000001_create_table.rs",
             CREATE_TABLE,
@@ -517,18 +524,23 @@ async fn as_sea_orm_cli_left_it(db: &Backend) {
 /// Held by each test that builds an `init` workspace.
 static INIT_BUILDS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn build(dir: &Path) {
+fn build(dir: &Path, package: &str) {
     let out = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", "migration"])
+        .args(["build", "--quiet", "-p", package])
         .env("CARGO_TARGET_DIR", repo_root().join("target"))
         .env("CARGO_INCREMENTAL", "0")
         .current_dir(dir)
         .output()
         .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "the workspace does not build after init:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        "the workspace does not build after init:\n{stderr}"
+    );
+    // What init writes is code the team will read and build every day.
+    assert!(
+        !stderr.contains("warning"),
+        "the workspace builds with warnings after init:\n{stderr}"
     );
 }
 
@@ -635,6 +647,33 @@ async fn init_converts_a_sea_orm_cli_migration_crate_and_keeps_its_history() {
     let again = init(root, &["--tool-path", tool]);
     assert!(again.success, "init again:\n{}", again.text);
     assert!(again.text.contains("Nothing to do"), "{}", again.text);
+    // The crate's own binary, feature and dependencies stay; async-std, which only sea-orm-cli's
+    // main.rs used, goes; main.rs names the crate's library by its name.
+    assert!(
+        out.text.contains("removed async-std"),
+        "init says what it removed:\n{}",
+        out.text
+    );
+    let converted = std::fs::read_to_string(root.join("migration/Cargo.toml")).unwrap();
+    for kept in [
+        "name = \"seed\"",
+        "seed = []",
+        "entity = { path = \"../entity\" }",
+        "default = [\"cli\"]",
+    ] {
+        assert!(converted.contains(kept), "`{kept}` is kept:\n{converted}");
+    }
+    assert!(
+        !converted.contains("async-std")
+            && !converted.contains("dep:entity")
+            && !converted.contains("sqlx-postgres"),
+        "{converted}"
+    );
+    let main = std::fs::read_to_string(root.join("migration/src/main.rs")).unwrap();
+    assert!(
+        main.contains("makemigrations_cli::cli::run(shop_migration::project())"),
+        "{main}"
+    );
 
     // A binary name of its own in the shared target directory (as the scratch projects have).
     let bin = format!("migration-setup-{}", std::process::id());
@@ -644,7 +683,7 @@ async fn init_converts_a_sea_orm_cli_migration_crate_and_keeps_its_history() {
         "\n[[bin]]\nname = \"{bin}\"\npath = \"src/main.rs\"\n"
     ));
     std::fs::write(&manifest_path, text).unwrap();
-    build(root);
+    build(root, "shop-migration");
     let binary = repo_root().join("target/debug").join(&bin);
     struct RemoveBinary(PathBuf);
     impl Drop for RemoveBinary {
@@ -685,7 +724,7 @@ async fn init_converts_a_sea_orm_cli_migration_crate_and_keeps_its_history() {
         "    pub text: String,\n    pub views: Option<i32>,\n",
     );
     std::fs::write(&post, text).unwrap();
-    build(root);
+    build(root, "shop-migration");
     let out = run(
         root,
         &binary,
@@ -694,7 +733,7 @@ async fn init_converts_a_sea_orm_cli_migration_crate_and_keeps_its_history() {
     );
     assert!(out.success, "makemigrations:\n{}", out.text);
     assert!(out.text.contains("+ Add column post.views"), "{}", out.text);
-    build(root);
+    build(root, "shop-migration");
     for db in &backends {
         let name = db.name();
         let out = run(root, &binary, db, &["migrate"]);
@@ -782,7 +821,7 @@ async fn init_creates_the_crates_in_a_workspace_without_them() {
         "\n[[bin]]\nname = \"{bin}\"\npath = \"src/main.rs\"\n"
     ));
     std::fs::write(&manifest_path, text).unwrap();
-    build(root);
+    build(root, "migration");
     let binary = repo_root().join("target/debug").join(&bin);
     let db = Backend::sqlite();
     let out = run(root, &binary, &db, &["makemigrations"]);

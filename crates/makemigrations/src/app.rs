@@ -356,13 +356,18 @@ fn into_db_err(error: Error) -> DbErr {
 
 /// Where a database stands against the project's migrations: what [`status`] returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Status {
     /// The applied migrations of this build, in file order, with when they were applied.
     pub applied: Vec<AppliedMigration>,
-    /// What `migrate` (or `Migrator::up`) would apply, in order.
+    /// What `migrate` (or `Migrator::up`) would run, in order.
     pub pending: Vec<String>,
+    /// Squashed migrations that `migrate` would only record, the migrations they replace being
+    /// applied here: the schema is already theirs (docs/guide.md, "Squashing migrations").
+    pub to_record: Vec<String>,
     /// Migrations the database has applied that this build has no file for: a newer release
-    /// ran them (during a rolling deploy), or a file was deleted.
+    /// ran them (during a rolling deploy; a squashed migration it recorded counts the old files
+    /// it replaces as applied here), or a file was deleted.
     pub unknown: Vec<String>,
     /// MySQL/MariaDB: a migration that stopped halfway and must be finished by hand first
     /// (docs/guide.md, "MySQL and MariaDB notes", "No transactions for DDL").
@@ -379,7 +384,8 @@ pub struct AppliedMigration {
 }
 
 impl Status {
-    /// Nothing to apply and nothing half-applied: the schema is the one this build expects.
+    /// Nothing to run and nothing half-applied: the schema is the one this build expects (a
+    /// squashed migration still to record changes nothing in it).
     pub fn is_up_to_date(&self) -> bool {
         self.pending.is_empty() && self.half_applied.is_none()
     }
@@ -389,12 +395,14 @@ impl Status {
 /// creates nothing (a database without the tracking table has everything pending), takes no
 /// lock, and refuses nothing, so that it can report on any database.
 pub async fn status(db: &DatabaseConnection, project: &Migrations) -> Result<Status, DbErr> {
-    let applied = crate::executor::applied(db).await.map_err(into_db_err)?;
     let migrations = (project.migrations)();
     let files: Vec<&str> = migrations.iter().map(|m| m.name()).collect();
+    let applied = crate::executor::applied_in_build(db, &files)
+        .await
+        .map_err(into_db_err)?;
     let applied_names: std::collections::BTreeSet<&str> =
         applied.iter().map(|a| a.name.as_str()).collect();
-    let pending = crate::replacement::up_steps(
+    let (pending, to_record): (Vec<_>, Vec<_>) = crate::replacement::up_steps(
         project.migration_facts,
         &files,
         &applied_names,
@@ -402,8 +410,13 @@ pub async fn status(db: &DatabaseConnection, project: &Migrations) -> Result<Sta
     )
     .map_err(|stranded| into_db_err(Error::StrandedInSquash(stranded)))?
     .into_iter()
-    .map(|(name, _)| name.to_string())
-    .collect();
+    .partition(|(_, step)| *step == crate::replacement::Step::Run);
+    let names = |steps: Vec<(&str, _)>| {
+        steps
+            .into_iter()
+            .map(|(name, _)| name.to_string())
+            .collect()
+    };
     let applied_at: std::collections::BTreeMap<&str, i64> = applied
         .iter()
         .map(|a| (a.name.as_str(), a.applied_at))
@@ -423,7 +436,8 @@ pub async fn status(db: &DatabaseConnection, project: &Migrations) -> Result<Sta
                 })
             })
             .collect(),
-        pending,
+        pending: names(pending),
+        to_record: names(to_record),
         unknown: applied
             .iter()
             .filter(|a| !files.contains(&a.name.as_str()))

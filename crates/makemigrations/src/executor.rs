@@ -29,6 +29,10 @@ pub const HALF_APPLIED: &str = "makemigrations_half_applied";
 /// The checksum of each applied migration's code and the position in which it was applied
 /// (`crate::history`). Beside `seaql_migrations`, which stays as sea-orm-migration reads it.
 pub const CHECKSUMS: &str = "makemigrations_checksums";
+/// Each migration whose row a squashed migration's record took over, and that squashed
+/// migration: a build from before the squash has the old files and not the squashed one, and
+/// reads from here that they are applied (a rolling deploy's old release, `app::status`).
+pub const REPLACED: &str = "makemigrations_replaced";
 
 /// A migration file and whether (and when, in unix seconds) it was applied.
 pub struct MigrationState {
@@ -306,6 +310,47 @@ pub fn states_from(
             }
         })
         .collect()
+}
+
+/// `applied`, plus the rows a squashed migration took over where this build has the old files
+/// and not the squashed one (it predates the squash): for such a build they are applied, with
+/// the squashed migration's time. Reads only; a missing `makemigrations_replaced` adds nothing.
+pub async fn applied_in_build(
+    db: &DatabaseConnection,
+    files: &[&str],
+) -> Result<Vec<Applied>, Error> {
+    let mut applied = applied(db).await?;
+    if !table_exists(db, REPLACED).await? {
+        return Ok(applied);
+    }
+    let sql = format!("SELECT version, replaced_by FROM {REPLACED}");
+    let mut taken_over = Vec::new();
+    for row in introspect::query(db, &sql, vec![]).await? {
+        let unreadable = |e: DbErr| Error::CorruptTrackingTable {
+            table: REPLACED,
+            problem: format!("a row cannot be read ({e})"),
+        };
+        let version: String = row.try_get("", "version").map_err(unreadable)?;
+        let replaced_by: String = row.try_get("", "replaced_by").map_err(unreadable)?;
+        taken_over.push((version, replaced_by));
+    }
+    for (version, replaced_by) in taken_over {
+        let known = |name: &str| files.contains(&name);
+        let recorded = |name: &str| applied.iter().find(|a| a.name == name);
+        if !known(&version) || known(&replaced_by) || recorded(&version).is_some() {
+            continue;
+        }
+        if let Some(squashed) = recorded(&replaced_by) {
+            let applied_at = squashed.applied_at;
+            applied.push(Applied {
+                name: version,
+                applied_at,
+                checksum: None,
+                order: None,
+            });
+        }
+    }
+    Ok(applied)
 }
 
 /// The applied migrations as recorded: `seaql_migrations`, with the checksum and position that
@@ -739,7 +784,9 @@ async fn record_baseline_unlogged(
 
 /// Records a squashed migration as applied where every migration it replaces is, in one
 /// transaction: its row is written, theirs are deleted (so their files can be deleted later
-/// without leaving rows of missing files), and the tables they created become its own.
+/// without leaving rows of missing files), and the tables they created become its own. Each is
+/// noted in `makemigrations_replaced`, for the builds from before the squash that still run
+/// against this database (`applied_in_build`).
 pub async fn record_squashed(
     db: &DatabaseConnection,
     name: &str,
@@ -749,9 +796,30 @@ pub async fn record_squashed(
     let action = crate::run_log::Action::Squashed;
     let step = async {
         ensure_tracking_tables(db).await?;
+        // Only a database that recorded a squash has this table.
+        if !table_exists(db, REPLACED).await? {
+            let create = Table::create()
+                .table(REPLACED.to_string())
+                .if_not_exists()
+                .col(ColumnDef::new("version").string().not_null().primary_key())
+                .col(ColumnDef::new("replaced_by").string().not_null())
+                .to_owned();
+            db.execute(&create).await?;
+        }
         let txn = db.begin().await?;
         for old in replaced {
             record_version(&txn, old, Direction::Down, Recording::Fake, None).await?;
+            let mut marker = Query::insert()
+                .into_table(REPLACED.to_string())
+                .columns(["version".to_string(), "replaced_by".to_string()])
+                .values_panic([(*old).into(), name.into()])
+                .to_owned();
+            marker.on_conflict(
+                OnConflict::column("version".to_string())
+                    .update_column("replaced_by".to_string())
+                    .to_owned(),
+            );
+            txn.execute(&marker).await?;
             let update = Query::update()
                 .table(OWNED_TABLES.to_string())
                 .value("created_by".to_string(), name)
@@ -884,6 +952,14 @@ async fn record_version<C: ConnectionTrait>(
                 let delete = Query::delete()
                     .from_table(table.to_string())
                     .and_where(Expr::col("version".to_string()).eq(name))
+                    .to_owned();
+                conn.execute(&delete).await?;
+            }
+            // A squashed migration rolled back takes the database back before its range.
+            if table_exists(conn, REPLACED).await? {
+                let delete = Query::delete()
+                    .from_table(REPLACED.to_string())
+                    .and_where(Expr::col("replaced_by".to_string()).eq(name))
                     .to_owned();
                 conn.execute(&delete).await?;
             }

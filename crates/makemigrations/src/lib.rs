@@ -158,4 +158,5 @@ pub fn is_tool_table(table: &str) -> bool {
         || table == executor::HALF_APPLIED
         || table == run_log::LOG_TABLE
         || table == executor::CHECKSUMS
+        || table == executor::REPLACED
 }

@@ -21,6 +21,9 @@ pub(super) async fn create_database(url: &str, timeout: Duration) -> Result<(), 
     if outcome.created {
         eprintln!("Created database {}", outcome.database);
     }
+    if let Some(schema) = &outcome.created_schema {
+        eprintln!("Created schema {schema} in database {}", outcome.database);
+    }
     Ok(())
 }
 
