@@ -386,13 +386,13 @@ async fn bad_urls_settings_and_flags() {
 
 /// The binary with no DATABASE_URL at all (a `.env` may still give one).
 fn run_without_url(project: &TestProject, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let out = std::process::Command::new(project.binary())
+    let mut command = std::process::Command::new(project.binary());
+    command
         .args(args)
         .env_remove("DATABASE_URL")
         .envs(env.iter().copied())
-        .current_dir(project.path())
-        .output()
-        .unwrap();
+        .current_dir(project.path());
+    let out = support::output_within(command, &format!("(no DATABASE_URL) {}", args.join(" ")));
     let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stderr));
     Output {
@@ -458,12 +458,12 @@ async fn the_default_database_is_named_and_not_created_by_reading() {
         assert!(!file.exists(), "{args:?} created db.sqlite3");
         assert!(!project.path().join("backups").exists(), "{args:?}");
     }
-    let out = std::process::Command::new(project.binary())
+    let mut command = std::process::Command::new(project.binary());
+    command
         .arg("migrate")
         .env_remove("DATABASE_URL")
-        .current_dir(project.path())
-        .output()
-        .unwrap();
+        .current_dir(project.path());
+    let out = support::output_within(command, "(no DATABASE_URL) migrate");
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),

@@ -231,13 +231,13 @@ impl TestProject {
 
     /// `run` with more environment variables.
     pub fn run_with_env(&self, backend: &Backend, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let out = Command::new(self.binary())
+        let mut command = Command::new(self.binary());
+        command
             .args(args)
             .envs(env.iter().copied())
             .env("DATABASE_URL", backend.url())
-            .current_dir(self.path())
-            .output()
-            .unwrap();
+            .current_dir(self.path());
+        let out = output_within(command, &format!("{} {}", backend.name(), args.join(" ")));
         let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
         text.push_str(&String::from_utf8_lossy(&out.stderr));
         Output {
@@ -296,6 +296,51 @@ impl Drop for TestProject {
 }
 
 /// A migration file as a person writes one: `up` and `down` are the bodies of the two methods.
+/// Longer than any one command of the suite takes on a loaded machine: a command past it hangs.
+const COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// `command.output()` (no standard input), failing the test with what the command printed if it
+/// has not finished within [`COMMAND_TIMEOUT`]: a hang is a failure that says where, not a
+/// suite that never ends.
+pub fn output_within(mut command: Command, what: &str) -> std::process::Output {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("`{what}` cannot start: {e}"));
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = std::time::Instant::now() + COMMAND_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let printed = String::from_utf8_lossy(&stdout.join().unwrap()).into_owned()
+                + &String::from_utf8_lossy(&stderr.join().unwrap());
+            panic!("`{what}` did not finish within {COMMAND_TIMEOUT:?} and was killed; it printed:\n{printed}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    std::process::Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
 pub fn migration_source(up: &str, down: &str) -> String {
     format!(
         r#"use makemigrations::prelude::*;
