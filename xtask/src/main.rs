@@ -32,7 +32,7 @@ fn main() -> Result<()> {
         "bench-squash" => squash_bench::bench_squash(),
         "bench-app" => app_bench::bench_app(),
         _ => bail!(
-            "usage: cargo xtask bench [--release] | bench-validate | bench-squash | bench-app [--with-cli]"
+            "usage: cargo xtask bench [--release] [--plain-dev-profile] | bench-validate | bench-squash | bench-app [--with-cli]"
         ),
     }
 }
@@ -55,20 +55,26 @@ fn server_url(kind: &str) -> Option<String> {
 struct BenchOptions {
     /// `--release`: the binary a team ships or installs; else the debug build of `cargo run`.
     release: bool,
+    /// Without `--plain-dev-profile`: the project's manifest has the recommended
+    /// [`DEV_PROFILE_OPT_LEVEL`] (it changes nothing in a release build).
+    optimized_tool: bool,
     /// `mm_bench_<pid>`: several worktrees on one machine bench the same servers at once.
     database: String,
 }
 
 fn bench_options() -> Result<BenchOptions> {
     let mut release = false;
+    let mut optimized_tool = true;
     for arg in std::env::args().skip(2) {
         match arg.as_str() {
             "--release" => release = true,
-            other => bail!("bench takes --release only, not {other}"),
+            "--plain-dev-profile" => optimized_tool = false,
+            other => bail!("bench takes --release and --plain-dev-profile, not {other}"),
         }
     }
     Ok(BenchOptions {
         release,
+        optimized_tool,
         database: format!("mm_bench_{}", std::process::id()),
     })
 }
@@ -86,7 +92,7 @@ fn bench() -> Result<()> {
     let project = root.join("target/bench-project");
     let target = root.join("target/bench");
     let profile = if options.release { "release" } else { "debug" };
-    write_project(&root, &project)?;
+    write_project(&root, &project, options.optimized_tool)?;
     println!("building a project of {TABLES} entities, {profile} (first build takes a few minutes)...");
     cargo_build(&project, &target, options.release)?;
 
@@ -196,15 +202,24 @@ fn bench() -> Result<()> {
         mysql_admin(&admin, &format!("DROP DATABASE IF EXISTS {database}"))?;
     }
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let tool = match (options.release, options.optimized_tool) {
+        (false, true) => format!(" (`[profile.dev.package.\"*\"] {DEV_PROFILE_OPT_LEVEL}`)"),
+        _ => String::new(),
+    };
     let summary = format!(
-        "{TABLES} tables, 10 columns, 1 index and 1 foreign key each; {profile} build; \
+        "{TABLES} tables, 10 columns, 1 index and 1 foreign key each; {profile} build{tool}; \
          wall-clock, warm runs and showmigrations medians of {RUNS} runs; load average at the end: {}\n\n\
          {report}\nPeak RSS (`/usr/bin/time -f %M`; of the median run where there are {RUNS}):\n\n{memory}\n\
          Phases of one more warm run (`MAKEMIGRATIONS_TIMINGS=1`):\n\n{phases}",
         load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
     );
     println!("\n{summary}");
-    std::fs::write(target.join(format!("results-{profile}.md")), &summary)?;
+    let plain = if options.optimized_tool || options.release {
+        ""
+    } else {
+        "-plain"
+    };
+    std::fs::write(target.join(format!("results-{profile}{plain}.md")), &summary)?;
     Ok(())
 }
 
@@ -337,9 +352,22 @@ fn bench_manifest(root: &Path) -> Result<String> {
         ))
 }
 
-/// A workspace with the real `migration` crate and an `entity` crate of generated entities.
-fn write_project(root: &Path, project: &Path) -> Result<()> {
-    let manifest = bench_manifest(root)?;
+/// What docs/guide.md ("A faster debug build") recommends in the root manifest of a project:
+/// the tool and the libraries under it optimised in the debug build, the project's own crates
+/// not. Added to the workspace's `[profile.dev.package."*"]`, which the bench project copies.
+pub const DEV_PROFILE_OPT_LEVEL: &str = "opt-level = 1";
+
+/// A workspace with the real `migration` crate and an `entity` crate of generated entities;
+/// `optimized_tool`: with [`DEV_PROFILE_OPT_LEVEL`].
+fn write_project(root: &Path, project: &Path, optimized_tool: bool) -> Result<()> {
+    let mut manifest = bench_manifest(root)?;
+    if optimized_tool {
+        let table = "[profile.dev.package.\"*\"]\n";
+        if !manifest.contains(table) {
+            bail!("the workspace manifest has no {table}");
+        }
+        manifest = manifest.replace(table, &format!("{table}{DEV_PROFILE_OPT_LEVEL}\n"));
+    }
     // Start from no migrations: a file left by an earlier run would be compiled first.
     let _ = std::fs::remove_dir_all(project.join("migration/src/migrations"));
     std::fs::create_dir_all(project.join("entity/src"))?;
