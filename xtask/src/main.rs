@@ -187,6 +187,12 @@ fn bench() -> Result<()> {
             .map(|m| format!("{} MiB", m.rss_kib / 1024))
             .collect::<Vec<_>>();
         writeln!(memory, "| {name} | {} |", rss.join(" | "))?;
+        // As it goes: a later backend that fails leaves these figures.
+        println!(
+            "{name}: {} | peak RSS {}",
+            times.join(" | "),
+            rss.join(" | ")
+        );
     }
     if let Some(admin) = postgres {
         run(
