@@ -7,7 +7,9 @@
 //! always, on PostgreSQL when `MAKEMIGRATIONS_BENCH_POSTGRES` (or `MAKEMIGRATIONS_TEST_POSTGRES`)
 //! names a server, and on MySQL/MariaDB when `MAKEMIGRATIONS_BENCH_MYSQL` (or
 //! `MAKEMIGRATIONS_TEST_MYSQL`) does. Times are wall-clock medians of 5 runs of the debug binary, as a developer
-//! runs it with `cargo run -p migration`.
+//! runs it with `cargo run -p migration` (with the recommended `[profile.dev.package."*"]`
+//! optimisation unless `--plain-dev-profile`), or of the release binary with `--release`; each
+//! run's peak RSS is read from `/usr/bin/time -f %M`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
