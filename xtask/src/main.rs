@@ -95,7 +95,9 @@ fn bench() -> Result<()> {
     let target = root.join("target/bench");
     let profile = if options.release { "release" } else { "debug" };
     write_project(&root, &project, options.optimized_tool)?;
-    println!("building a project of {TABLES} entities, {profile} (first build takes a few minutes)...");
+    println!(
+        "building a project of {TABLES} entities, {profile} (first build takes a few minutes)..."
+    );
     cargo_build(&project, &target, options.release)?;
 
     let database = &options.database;
@@ -109,8 +111,14 @@ fn bench() -> Result<()> {
     let _ = std::fs::remove_file(project.join("bench.sqlite3"));
     let postgres = server_url("POSTGRES");
     if let Some(admin) = &postgres {
-        run("psql", &[admin, "-qc", &format!("DROP DATABASE IF EXISTS {database}")])?;
-        run("psql", &[admin, "-qc", &format!("CREATE DATABASE {database}")])?;
+        run(
+            "psql",
+            &[admin, "-qc", &format!("DROP DATABASE IF EXISTS {database}")],
+        )?;
+        run(
+            "psql",
+            &[admin, "-qc", &format!("CREATE DATABASE {database}")],
+        )?;
         let base = admin.split('?').next().unwrap_or(admin);
         backends.push((
             "PostgreSQL".into(),
@@ -227,7 +235,10 @@ fn bench() -> Result<()> {
     } else {
         "-plain"
     };
-    std::fs::write(target.join(format!("results-{profile}{plain}.md")), &summary)?;
+    std::fs::write(
+        target.join(format!("results-{profile}{plain}.md")),
+        &summary,
+    )?;
     Ok(())
 }
 
