@@ -86,6 +86,9 @@ fn bench_options() -> Result<BenchOptions> {
 struct Measured {
     wall: Duration,
     rss_kib: u64,
+    /// User and system CPU time: what the process itself spent, which the machine's load
+    /// changes far less than the wall-clock time.
+    cpu: Duration,
 }
 
 fn bench() -> Result<()> {
@@ -190,7 +193,10 @@ fn bench() -> Result<()> {
         )?;
         let rollback = timed(&binary, &project, url, &["rollback", "--all", "--force"], 0)?;
         let all = [initial, migrate, cold, no_changes, check, show, rollback];
-        let times = all[..5].iter().map(|m| secs(m.wall)).collect::<Vec<_>>();
+        let times = all[..5]
+            .iter()
+            .map(|m| format!("{} ({} CPU)", secs(m.wall), secs(m.cpu)))
+            .collect::<Vec<_>>();
         writeln!(report, "| {name} | {} |", times.join(" | "))?;
         let rss = all
             .iter()
@@ -225,7 +231,7 @@ fn bench() -> Result<()> {
     let summary = format!(
         "{TABLES} tables, 10 columns, 1 index and 1 foreign key each; {profile} build{tool}; \
          wall-clock, warm runs and showmigrations medians of {RUNS} runs; load average at the end: {}\n\n\
-         {report}\nPeak RSS (`/usr/bin/time -f %M`; of the median run where there are {RUNS}):\n\n{memory}\n\
+         wall-clock (user + system CPU):\n\n{report}\nPeak RSS (`/usr/bin/time -f %M`; of the median run where there are {RUNS}):\n\n{memory}\n\
          Phases of one more warm run (`MAKEMIGRATIONS_TIMINGS=1`):\n\n{phases}",
         load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
     );
@@ -298,7 +304,7 @@ fn timed(binary: &Path, project: &Path, url: &str, args: &[&str], expect: i32) -
     let started = Instant::now();
     let out = Command::new("/usr/bin/time")
         .arg("-f")
-        .arg("%M")
+        .arg("%M %U %S")
         .arg("-o")
         .arg(&rss_file)
         .arg(binary)
@@ -309,12 +315,19 @@ fn timed(binary: &Path, project: &Path, url: &str, args: &[&str], expect: i32) -
         .context("running the binary under /usr/bin/time (apt-get install time)")?;
     let wall = started.elapsed();
     // /usr/bin/time writes "Command exited with non-zero status N" before the figure.
-    let rss = std::fs::read_to_string(&rss_file)?;
-    let rss_kib = rss
+    let figures = std::fs::read_to_string(&rss_file)?;
+    let figures: Vec<&str> = figures
         .lines()
         .last()
-        .and_then(|l| l.trim().parse().ok())
-        .context("no RSS figure from /usr/bin/time")?;
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let [rss, user, system] = figures[..] else {
+        bail!("no RSS and CPU figures from /usr/bin/time");
+    };
+    let seconds = |s: &str| s.parse::<f64>().map(Duration::from_secs_f64);
+    let rss_kib = rss.parse().context("RSS from /usr/bin/time")?;
+    let cpu = seconds(user)? + seconds(system)?;
     if out.status.code() != Some(expect) {
         bail!(
             "`migration {}` failed:\n{}{}",
@@ -323,7 +336,7 @@ fn timed(binary: &Path, project: &Path, url: &str, args: &[&str], expect: i32) -
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    Ok(Measured { wall, rss_kib })
+    Ok(Measured { wall, rss_kib, cpu })
 }
 
 fn run(program: &str, args: &[&str]) -> Result<()> {
