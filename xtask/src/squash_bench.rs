@@ -27,7 +27,7 @@ pub fn bench_squash() -> Result<()> {
     let migrations = project.join("migration/src/migrations");
     let names = write_history(&migrations)?;
     println!("building the migration crate's dependencies (the first time takes minutes)...");
-    super::cargo_build(&project, &target)?;
+    super::cargo_build(&project, &target, false)?;
     let history = median_build(&project, &target)?;
 
     let url = format!(
@@ -48,7 +48,7 @@ pub fn bench_squash() -> Result<()> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    super::cargo_build(&project, &target)?;
+    super::cargo_build(&project, &target, false)?;
     let transition = median_build(&project, &target)?;
 
     // The transition's end: the old files and the `//! replaces:` lines go.
@@ -65,7 +65,7 @@ pub fn bench_squash() -> Result<()> {
             .collect();
         std::fs::write(&path, kept)?;
     }
-    super::cargo_build(&project, &target)?;
+    super::cargo_build(&project, &target, false)?;
     let squashed = median_build(&project, &target)?;
 
     let mut report = String::new();
@@ -112,7 +112,7 @@ fn median_build(project: &Path, target: &Path) -> Result<Duration> {
             bail!("cargo clean -p migration failed");
         }
         let started = Instant::now();
-        super::cargo_build(project, target)?;
+        super::cargo_build(project, target, false)?;
         times.push(started.elapsed());
     }
     times.sort();

@@ -624,6 +624,10 @@ pub async fn connect_within(url: &str, timeout: Duration) -> Result<DatabaseConn
     options
         .connect_timeout(timeout)
         .acquire_timeout(Duration::from_secs(30))
+        // sqlx pings a pooled connection each time it is taken (every statement outside a
+        // transaction: a second round trip each). A command's connection is fresh; only one
+        // left idle a while (a question at the terminal, a wait for the run lock) is pinged.
+        .test_before_acquire_if_idle_for(Duration::from_secs(10))
         // Every statement at debug level, slow ones too: printed by `-v` (crate::verbose), and
         // heard by the journal of a MySQL migration (crate::journal), `execute_unprepared` too.
         .sqlx_logging(true)

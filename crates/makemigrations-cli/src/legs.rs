@@ -50,8 +50,14 @@ pub fn sort(
     let entities = snapshot::render(compared.snapshot_schema());
     let unreadable = |e| crate::writer::unreadable_snapshot(shown_snapshot, e);
     // Every change sorts the operations; only what this backend can show is reported.
-    let changed = snapshot::changed_objects(snapshot, &entities).map_err(unreadable)?;
-    let shown: Vec<Object> = if crate::database::core_backend(backend).keeps_comments() {
+    // The same text has no changed object: parsing and comparing 1,000 tables to learn that
+    // took most of a warm debug `check` (0.6 s under load).
+    let same = snapshot == entities;
+    let changed = match same {
+        true => Vec::new(),
+        false => snapshot::changed_objects(snapshot, &entities).map_err(unreadable)?,
+    };
+    let shown: Vec<Object> = if same || crate::database::core_backend(backend).keeps_comments() {
         changed.clone()
     } else {
         snapshot::changed_objects_but_comments(snapshot, &entities)

@@ -427,6 +427,7 @@ pub async fn check(project: &Project, db: &DatabaseConnection) -> Result<CheckRe
     } else {
         None
     };
+    let phase = crate::timings::phase("snapshot legs");
     let legs = match &compared {
         Some(compared) => {
             let operations = if pending.is_empty() {
@@ -445,6 +446,7 @@ pub async fn check(project: &Project, db: &DatabaseConnection) -> Result<CheckRe
         }
         None => legs::Legs::default(),
     };
+    drop(phase);
     let unmanaged = match &compared {
         Some(compared) if pending.is_empty() => compared.unmanaged.clone(),
         _ => Vec::new(),

@@ -280,7 +280,9 @@ where
         txn.execute_unprepared(&format!("SET LOCAL search_path TO {}", ident(&live_schema)))
             .await?;
         let read = crate::timings::phase("live: discover");
-        let live = introspect::postgres::discover(&txn, &live_schema).await?;
+        // What the search_path does not spell is read on another connection of the pool, at
+        // the same time (`discover_on`).
+        let live = introspect::postgres::discover_on(&txn, db, &live_schema).await?;
         drop(read);
         Ok::<_, DbErr>((live, desired))
     }

@@ -66,13 +66,32 @@ FROM information_schema.REFERENTIAL_CONSTRAINTS
 WHERE CONSTRAINT_SCHEMA = ?"#;
 
 /// Reads every table of the database `schema_name`.
+///
+/// The catalog queries are sent at once (`try_join!`): on a pool each takes a connection of its
+/// own, so the server answers them side by side rather than one after another (a transaction
+/// runs them in turn, as before). None depends on another's answer; the rows are then read in
+/// the order below, as when they were fetched one by one.
 pub async fn discover<C: ConnectionTrait>(conn: &C, schema_name: &str) -> Result<Schema, DbErr> {
     let arg = || vec![sea_orm::Value::from(schema_name.to_string())];
     let version = super::scalar(conn, VERSION).await?.unwrap_or_default();
     let mariadb = version.contains("MariaDB");
+    let checks = async {
+        match mariadb {
+            true => query(conn, CHECKS, arg()).await,
+            false => Ok(Vec::new()),
+        }
+    };
+    let (table_rows, check_rows, column_rows, rule_rows, key_rows, index_rows) = tokio::try_join!(
+        query(conn, TABLES, arg()),
+        checks,
+        query(conn, COLUMNS, arg()),
+        query(conn, RULES, arg()),
+        query(conn, FOREIGN_KEYS, arg()),
+        query(conn, INDEXES, arg()),
+    )?;
 
     let mut tables: BTreeMap<String, Table> = BTreeMap::new();
-    for row in query(conn, TABLES, arg()).await? {
+    for row in table_rows {
         let name: String = row.try_get("", "table_name")?;
         let mut table = Table::new(name.clone());
         table.comment = non_empty(row.try_get("", "comment")?);
@@ -80,16 +99,14 @@ pub async fn discover<C: ConnectionTrait>(conn: &C, schema_name: &str) -> Result
     }
 
     let mut json_columns = BTreeSet::new();
-    if mariadb {
-        for row in query(conn, CHECKS, arg()).await? {
-            let clause: String = row.try_get("", "clause")?;
-            if let Some(column) = types::json_check_column(&clause) {
-                json_columns.insert((row.try_get::<String>("", "table_name")?, column));
-            }
+    for row in check_rows {
+        let clause: String = row.try_get("", "clause")?;
+        if let Some(column) = types::json_check_column(&clause) {
+            json_columns.insert((row.try_get::<String>("", "table_name")?, column));
         }
     }
 
-    for row in query(conn, COLUMNS, arg()).await? {
+    for row in column_rows {
         let table_name: String = row.try_get("", "table_name")?;
         let Some(table) = tables.get_mut(&table_name) else {
             continue;
@@ -119,7 +136,7 @@ pub async fn discover<C: ConnectionTrait>(conn: &C, schema_name: &str) -> Result
     // Read before the indexes, which must know the keys' names.
     let mut rules: BTreeMap<(String, String), (ForeignKeyAction, ForeignKeyAction)> =
         BTreeMap::new();
-    for row in query(conn, RULES, arg()).await? {
+    for row in rule_rows {
         rules.insert(
             (row.try_get("", "table_name")?, row.try_get("", "name")?),
             (
@@ -128,7 +145,6 @@ pub async fn discover<C: ConnectionTrait>(conn: &C, schema_name: &str) -> Result
             ),
         );
     }
-    let key_rows = query(conn, FOREIGN_KEYS, arg()).await?;
     // MariaDB shows a key in REFERENTIAL_CONSTRAINTS only to a user with more than SELECT on its
     // table: a read-only user reads the rules of the keys it misses from SHOW CREATE TABLE (one
     // query per such table; none for a user with the usual rights).
@@ -181,7 +197,7 @@ pub async fn discover<C: ConnectionTrait>(conn: &C, schema_name: &str) -> Result
     // parts (no column name) and FULLTEXT or SPATIAL indexes cannot be, so they are left out
     // entirely; the tool must never propose to drop what it cannot describe.
     let mut indexes: BTreeMap<(String, String), (Index, bool)> = BTreeMap::new();
-    for row in query(conn, INDEXES, arg()).await? {
+    for row in index_rows {
         let table_name: String = row.try_get("", "table_name")?;
         let name: String = row.try_get("", "index_name")?;
         let column: Option<String> = row.try_get("", "column_name")?;

@@ -1,4 +1,5 @@
-//! PostgreSQL discovery: five `pg_catalog` queries for a whole schema, whatever its size.
+//! PostgreSQL discovery: five `pg_catalog` queries for a whole schema, whatever its size, on one
+//! connection or (`discover_on`) two at once.
 
 use std::collections::BTreeMap;
 
@@ -77,10 +78,35 @@ GROUP BY t.typname
 ORDER BY 1"#;
 
 pub async fn discover<C: ConnectionTrait>(conn: &C, schema_name: &str) -> Result<Schema, DbErr> {
+    discover_on(conn, conn, schema_name).await
+}
+
+/// [`discover`], with the columns read on `conn` and the other four queries on `catalog` at the
+/// same time. The columns query is most of the server's time (110 ms of 150 ms for 1,000 tables
+/// on a new connection), so on a pool, which gives `catalog` another connection, the others
+/// cost no wall-clock time beside it. Only the columns' spelling depends on the session
+/// (`format_type` and `pg_get_expr` qualify what is not on its `search_path`), so only `conn`
+/// must be the caller's session; the others name objects by `relname` alone. On one connection
+/// (a transaction) the queries run in turn.
+pub async fn discover_on<C: ConnectionTrait, D: ConnectionTrait>(
+    conn: &C,
+    catalog: &D,
+    schema_name: &str,
+) -> Result<Schema, DbErr> {
     let arg = || vec![sea_orm::Value::from(schema_name.to_string())];
     let mut schema = Schema::default();
+    let others = async {
+        Ok::<_, DbErr>((
+            query(catalog, ENUMS, arg()).await?,
+            query(catalog, TABLES, arg()).await?,
+            query(catalog, CONSTRAINTS, arg()).await?,
+            query(catalog, INDEXES, arg()).await?,
+        ))
+    };
+    let (column_rows, (enum_rows, table_rows, constraint_rows, index_rows)) =
+        tokio::try_join!(query(conn, COLUMNS, arg()), others)?;
 
-    for row in query(conn, ENUMS, arg()).await? {
+    for row in enum_rows {
         let name: String = row.try_get("", "name")?;
         let values = json_strings(row.try_get("", "labels")?)?;
         schema.enums.insert(name.clone(), EnumType { name, values });
@@ -89,14 +115,14 @@ pub async fn discover<C: ConnectionTrait>(conn: &C, schema_name: &str) -> Result
     let mut tables: BTreeMap<String, Table> = BTreeMap::new();
     // Column names by table and column number, to name the keys below.
     let mut positions: BTreeMap<String, BTreeMap<i32, String>> = BTreeMap::new();
-    for row in query(conn, TABLES, arg()).await? {
+    for row in table_rows {
         let name: String = row.try_get("", "table_name")?;
         let mut table = Table::new(name.clone());
         table.comment = row.try_get("", "comment")?;
         tables.insert(name, table);
     }
 
-    for row in query(conn, COLUMNS, arg()).await? {
+    for row in column_rows {
         let table_name: String = row.try_get("", "table_name")?;
         let Some(table) = tables.get_mut(&table_name) else {
             continue;
@@ -139,7 +165,7 @@ pub async fn discover<C: ConnectionTrait>(conn: &C, schema_name: &str) -> Result
         table.columns.push(column);
     }
 
-    for row in query(conn, CONSTRAINTS, arg()).await? {
+    for row in constraint_rows {
         let table_name: String = row.try_get("", "table_name")?;
         let Some(table) = tables.get_mut(&table_name) else {
             continue;
@@ -189,7 +215,7 @@ pub async fn discover<C: ConnectionTrait>(conn: &C, schema_name: &str) -> Result
         }
     }
 
-    for row in query(conn, INDEXES, arg()).await? {
+    for row in index_rows {
         let table_name: String = row.try_get("", "table_name")?;
         let Some(table) = tables.get_mut(&table_name) else {
             continue;
