@@ -7,7 +7,9 @@
 //! always, on PostgreSQL when `MAKEMIGRATIONS_BENCH_POSTGRES` (or `MAKEMIGRATIONS_TEST_POSTGRES`)
 //! names a server, and on MySQL/MariaDB when `MAKEMIGRATIONS_BENCH_MYSQL` (or
 //! `MAKEMIGRATIONS_TEST_MYSQL`) does. Times are wall-clock medians of 5 runs of the debug binary, as a developer
-//! runs it with `cargo run -p migration`.
+//! runs it with `cargo run -p migration`. Then it edits entities (one column added to `t0500`, in
+//! the middle of the foreign-key chain; then to every tenth entity, 10 %) and times the first
+//! `makemigrations --check` after each edit, from the memo the warm runs left.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -99,6 +101,8 @@ fn bench() -> Result<()> {
 
     let binary = target.join("debug/migration");
     let migrations = project.join("migration/src/migrations");
+    let memo = target.join("debug/makemigrations-cache");
+    let memo_kept = |name: &str| target.join(format!("memo-{name}"));
     let mut report = String::new();
     writeln!(
         report,
@@ -122,6 +126,47 @@ fn bench() -> Result<()> {
             .map(secs)
             .join(" | ");
         writeln!(report, "| {name} | {row} |")?;
+        // The memo as a warm run leaves it, for the runs after an edit below.
+        let _ = std::fs::remove_dir_all(memo_kept(name));
+        copy_dir(&memo, &memo_kept(name))?;
+    }
+
+    // The first run after an edit: each run starts from the memo of the unedited entities.
+    writeln!(
+        report,
+        "\n| backend | first run, one entity edited | first run, 10 % edited |"
+    )?;
+    writeln!(report, "|---|---|---|")?;
+    let mut edited_rows: Vec<Vec<Duration>> = vec![Vec::new(); backends.len()];
+    for edited in [EDITED_ONE, EDITED_TENTH] {
+        for i in 0..TABLES {
+            std::fs::write(
+                project.join(format!("entity/src/t{i:04}.rs")),
+                entity_source(i, edited(i)),
+            )?;
+        }
+        cargo_build(&project, &target)?;
+        for ((name, url), row) in backends.iter().zip(&mut edited_rows) {
+            let mut times = Vec::new();
+            for _ in 0..RUNS {
+                let _ = std::fs::remove_dir_all(&memo);
+                copy_dir(&memo_kept(name), &memo)?;
+                // Exit 1: a migration is needed.
+                times.push(timed(
+                    &binary,
+                    &project,
+                    url,
+                    &["makemigrations", "--check"],
+                    1,
+                )?);
+            }
+            times.sort();
+            row.push(times[RUNS / 2]);
+        }
+    }
+    for ((name, _), row) in backends.iter().zip(&edited_rows) {
+        let row: Vec<String> = row.iter().copied().map(secs).collect();
+        writeln!(report, "| {name} | {} |", row.join(" | "))?;
     }
     if let Some(admin) = postgres {
         run(
@@ -163,6 +208,20 @@ fn mysql_admin(url: &str, sql: &str) -> Result<()> {
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     run("mariadb", &args)
+}
+
+/// The benchmark's edits: one entity in the middle of the foreign-key chain, and every tenth.
+const EDITED_ONE: fn(usize) -> bool = |i| i == TABLES / 2;
+const EDITED_TENTH: fn(usize) -> bool = |i| i % 10 == 0;
+
+/// Copies a directory of files (the memo directory: no subdirectories).
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for file in std::fs::read_dir(from)? {
+        let file = file?;
+        std::fs::copy(file.path(), to.join(file.file_name()))?;
+    }
+    Ok(())
 }
 
 fn secs(d: Duration) -> String {
@@ -263,14 +322,20 @@ fn write_project(root: &Path, project: &Path) -> Result<()> {
         writeln!(lib, "pub mod t{i:04};")?;
         std::fs::write(
             project.join(format!("entity/src/t{i:04}.rs")),
-            entity_source(i),
+            entity_source(i, false),
         )?;
     }
     std::fs::write(project.join("entity/src/lib.rs"), lib)?;
     Ok(())
 }
 
-fn entity_source(i: usize) -> String {
+/// Entity `t<i>`; `edited` adds one nullable column.
+fn entity_source(i: usize, edited: bool) -> String {
+    let extra = if edited {
+        "    pub extra: Option<i32>,\n"
+    } else {
+        ""
+    };
     let relation = if i == 0 {
         "pub enum Relation {}".to_string()
     } else {
@@ -302,7 +367,7 @@ pub struct Model {{
     pub active: bool,
     pub created_at: DateTimeWithTimeZone,
     pub payload: Option<Json>,
-}}
+{extra}}}
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 {relation}
