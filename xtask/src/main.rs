@@ -69,17 +69,15 @@ fn bench() -> Result<()> {
         ),
     )];
     let _ = std::fs::remove_file(project.join("bench.sqlite3"));
+    // A database of this run's own: benchmarks of two checkouts may share a server.
+    let db = format!("mm_bench_{}", std::process::id());
     let postgres = server_url("POSTGRES");
     if let Some(admin) = &postgres {
-        run("psql", &[admin, "-qc", "DROP DATABASE IF EXISTS mm_bench"])?;
-        run("psql", &[admin, "-qc", "CREATE DATABASE mm_bench"])?;
+        run("psql", &[admin, "-qc", &format!("CREATE DATABASE {db}")])?;
         let base = admin.split('?').next().unwrap_or(admin);
         backends.push((
             "PostgreSQL".into(),
-            format!(
-                "{}/mm_bench",
-                &base[..base.rfind('/').unwrap_or(base.len())]
-            ),
+            format!("{}/{db}", &base[..base.rfind('/').unwrap_or(base.len())]),
         ));
     } else {
         println!("PostgreSQL skipped: set MAKEMIGRATIONS_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/test");
@@ -90,11 +88,8 @@ fn bench() -> Result<()> {
         let (base, _) = admin
             .rsplit_once('/')
             .context("a MySQL URL ends with /database")?;
-        mysql_admin(
-            admin,
-            "DROP DATABASE IF EXISTS mm_bench; CREATE DATABASE mm_bench",
-        )?;
-        backends.push(("MariaDB".into(), format!("{base}/mm_bench")));
+        mysql_admin(admin, &format!("CREATE DATABASE {db}"))?;
+        backends.push(("MariaDB".into(), format!("{base}/{db}")));
     } else {
         println!("MySQL/MariaDB skipped: set MAKEMIGRATIONS_BENCH_MYSQL=mysql://root@127.0.0.1:3306/test");
     }
@@ -174,12 +169,12 @@ fn bench() -> Result<()> {
             &[
                 &admin,
                 "-qc",
-                "DROP DATABASE IF EXISTS mm_bench WITH (FORCE)",
+                &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
             ],
         )?;
     }
     if let Some(admin) = mysql {
-        mysql_admin(&admin, "DROP DATABASE IF EXISTS mm_bench")?;
+        mysql_admin(&admin, &format!("DROP DATABASE IF EXISTS {db}"))?;
     }
     println!(
         "\n{TABLES} tables, 10 columns, 1 index and 1 foreign key each; medians of {RUNS} runs:\n"
