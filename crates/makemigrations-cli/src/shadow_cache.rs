@@ -206,11 +206,12 @@ fn in_doubt(ddl: &ScratchDdl, schema: &Schema) -> bool {
     // PostgreSQL: tables, indexes and types share one namespace per schema; SQLite: tables and
     // indexes per database. MySQL keeps index names per table.
     let mut relations: HashSet<&str> = HashSet::new();
-    // PostgreSQL chooses generated constraint names unique in the schema; MySQL/MariaDB keeps
-    // foreign-key names unique per database.
+    // MySQL/MariaDB keeps foreign-key names unique per database (two stated alike fail a full
+    // build). PostgreSQL allows a stated name on several tables, but chooses a name it generates
+    // unlike every constraint name in the schema.
     let mut constraints: HashSet<&str> = HashSet::new();
+    let mut generated: Vec<&str> = Vec::new();
     let shared_relations = matches!(backend, DbBackend::Postgres | DbBackend::Sqlite);
-    let shared_constraints = matches!(backend, DbBackend::Postgres | DbBackend::MySql);
     let postgres = backend == DbBackend::Postgres;
     if postgres {
         relations.extend(schema.enums.keys().map(String::as_str));
@@ -228,12 +229,20 @@ fn in_doubt(ddl: &ScratchDdl, schema: &Schema) -> bool {
                 return true;
             }
         }
-        for name in table.foreign_keys.iter().filter_map(|k| k.name.as_ref()) {
-            duplicate |= shared_constraints && !constraints.insert(name);
-            if postgres && !own.mentions(name) && ends_in_digit(name) {
+        for name in table.foreign_keys.iter().filter_map(|k| k.name.as_deref()) {
+            if !postgres {
+                duplicate |= backend == DbBackend::MySql && !constraints.insert(name);
+            } else if own.mentions(name) {
+                constraints.insert(name);
+            } else if ends_in_digit(name) {
                 return true;
+            } else {
+                generated.push(name);
             }
         }
+    }
+    for name in generated {
+        duplicate |= !constraints.insert(name);
     }
     duplicate
 }
