@@ -26,6 +26,7 @@ pub mod report;
 pub mod row_counts;
 pub mod shadow;
 pub mod shadow_cache;
+pub mod shadow_script;
 pub mod squash;
 pub mod timings;
 pub mod verbose;

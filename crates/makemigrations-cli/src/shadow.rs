@@ -13,10 +13,6 @@
 use std::collections::BTreeMap;
 
 use makemigrations_core::{Backend, ColumnType, Schema};
-use sea_orm::sea_query::{
-    ColumnDef, MysqlQueryBuilder, PostgresQueryBuilder, SqliteQueryBuilder, Table,
-    TableCreateStatement,
-};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseTransaction, DbBackend, DbErr,
     TransactionTrait,
@@ -25,8 +21,9 @@ use sea_orm::{
 use crate::entities::{self, EntityDef, EntityStatements, RenderColumn};
 use crate::error::Error;
 use crate::introspect;
-use crate::runtime::{ident, literal, mysql_ident};
-use crate::shadow_cache::ShadowCache;
+use crate::runtime::{ident, mysql_ident};
+use crate::shadow_cache::ShadowMemo;
+use crate::shadow_script::{Build, ScratchDdl};
 
 /// Both sides of a comparison, read at the same moment.
 pub struct Sides {
@@ -85,21 +82,14 @@ where
     let stmts: Vec<EntityStatements> = statements.into_iter().map(|(_, s)| s).collect();
     drop(entity_phase);
 
-    let script = match backend {
-        DbBackend::Postgres => postgres_script(&stmts, &render),
-        DbBackend::MySql => mysql_script(&stmts),
-        _ => sqlite_script(&stmts),
+    let ddl = ScratchDdl::new(backend, &stmts, &render);
+    let mut memo = ShadowMemo::new(&backend_name(backend), &server_version(db).await?);
+    let (mut live, desired) = match backend {
+        DbBackend::Postgres => read_postgres(db, &ddl, &mut memo).await?,
+        DbBackend::MySql => read_mysql(db, &ddl, &mut memo, shadow_url).await?,
+        _ => read_sqlite(db, &ddl, &mut memo).await?,
     };
-    let cache = ShadowCache::new(
-        &format!("{backend:?}").to_lowercase(),
-        &server_version(db).await?,
-        &script,
-    );
-    let (mut live, mut desired) = match backend {
-        DbBackend::Postgres => read_postgres(db, &script, &cache).await?,
-        DbBackend::MySql => read_mysql(db, &script, &cache, shadow_url).await?,
-        _ => read_sqlite(db, &script, &cache).await?,
-    };
+    let mut desired = desired.schema;
     declared_foreign_key_actions(&mut desired, &stmts, backend);
     makemigrations_core::diff::declared_actions_where_alike(
         &mut live,
@@ -244,39 +234,19 @@ pub(crate) fn keep_unmapped_columns(
 
 async fn read_postgres<C>(
     db: &C,
-    script: &str,
-    cache: &ShadowCache,
-) -> Result<(Schema, Schema), Error>
+    ddl: &ScratchDdl,
+    memo: &mut ShadowMemo,
+) -> Result<(Schema, Desired), Error>
 where
     C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
 {
     let txn = db.begin().await?;
-    let live_schema = introspect::scalar(&txn, "SELECT current_schema()::text")
-        .await?
-        .unwrap_or_else(|| "public".into());
-    let shadow = format!("_makemigrations_shadow_{}", std::process::id());
     let result = async {
-        let desired = match cache.load() {
-            Some(desired) => desired,
-            None => {
-                txn.execute_unprepared(&format!("CREATE SCHEMA {}", ident(&shadow)))
-                    .await?;
-                txn.execute_unprepared(&format!(
-                    "SET LOCAL search_path TO {}, {}",
-                    ident(&shadow),
-                    ident(&live_schema)
-                ))
-                .await?;
-                let build = crate::timings::phase("shadow: build");
-                txn.execute_unprepared(script).await?;
-                drop(build);
-                let read = crate::timings::phase("shadow: discover");
-                let desired = introspect::postgres::discover(&txn, &shadow).await?;
-                drop(read);
-                cache.store(&desired);
-                desired
-            }
-        };
+        let live_schema = live_postgres_schema(&txn).await?;
+        let desired = desired_schema(ddl, memo, async |script: &str| {
+            build_postgres(&txn, &live_schema, script).await
+        })
+        .await?;
         txn.execute_unprepared(&format!("SET LOCAL search_path TO {}", ident(&live_schema)))
             .await?;
         let read = crate::timings::phase("live: discover");
@@ -284,120 +254,170 @@ where
         // the same time (`discover_on`).
         let live = introspect::postgres::discover_on(&txn, db, &live_schema).await?;
         drop(read);
-        Ok::<_, DbErr>((live, desired))
+        Ok::<_, Error>((live, desired))
     }
     .await;
     txn.rollback().await?;
+    result
+}
+
+async fn live_postgres_schema<C: ConnectionTrait>(txn: &C) -> Result<String, DbErr> {
+    Ok(introspect::scalar(txn, "SELECT current_schema()::text")
+        .await?
+        .unwrap_or_else(|| "public".into()))
+}
+
+/// Runs `script` in a scratch schema inside `txn` and reads it back. The scratch schema is
+/// searched before the live one. It is rolled back to a savepoint afterwards, so that a failed
+/// build leaves the transaction usable for a second one.
+async fn build_postgres<C: ConnectionTrait>(
+    txn: &C,
+    live_schema: &str,
+    script: &str,
+) -> Result<Schema, Error> {
+    let shadow = format!("_makemigrations_shadow_{}", std::process::id());
+    txn.execute_unprepared("SAVEPOINT makemigrations_scratch")
+        .await?;
+    let result = async {
+        txn.execute_unprepared(&format!("CREATE SCHEMA {}", ident(&shadow)))
+            .await?;
+        txn.execute_unprepared(&format!(
+            "SET LOCAL search_path TO {}, {}",
+            ident(&shadow),
+            ident(live_schema)
+        ))
+        .await?;
+        let build = crate::timings::phase("shadow: build");
+        txn.execute_unprepared(script).await?;
+        drop(build);
+        let _read = crate::timings::phase("shadow: discover");
+        introspect::postgres::discover(txn, &shadow).await
+    }
+    .await;
+    txn.execute_unprepared("ROLLBACK TO SAVEPOINT makemigrations_scratch")
+        .await?;
     Ok(result?)
 }
 
-/// The script that creates the entities' enum types, tables, keys, indexes and comments, run in
-/// one round trip (1,000 tables are some 3,000 statements). Foreign keys are added after all
-/// tables exist, so any order (and any cycle) of references works.
-fn postgres_script(
+/// The desired side as the scratch place reads it back (before the entities' own facts are laid
+/// over it), and what was built for it.
+#[derive(Debug)]
+pub struct Desired {
+    pub schema: Schema,
+    pub built: Build,
+}
+
+/// The desired side: from the memo for every table whose entry is keyed exactly as now, and
+/// built in the scratch place for the others (shadow_cache.rs says which). `build` runs a script
+/// in an empty scratch place and reads it back. Whenever a partial build fails or its result
+/// could differ from a build of every table, every table is built, as without a memo.
+async fn desired_schema(
+    ddl: &ScratchDdl,
+    memo: &mut ShadowMemo,
+    mut build: impl AsyncFnMut(&str) -> Result<Schema, Error>,
+) -> Result<Desired, Error> {
+    let keys = {
+        let _phase = crate::timings::phase("shadow: memo keys");
+        ddl.keys()
+    };
+    let wanted = memo.missing(ddl, &keys);
+    let everything = ddl.everything();
+    if wanted.whole.len() < everything.whole.len() {
+        let fresh = if wanted.is_empty() {
+            Ok(Schema::default())
+        } else {
+            build(&ddl.script(&wanted)).await
+        };
+        // A partial build's error may be its own (a name that a build of every table gives to
+        // another table): the build of every table below decides.
+        if let Some(schema) = fresh.ok().and_then(|f| memo.assemble(ddl, &wanted, &f)) {
+            if !wanted.is_empty() {
+                memo.store(ddl, &keys, &schema);
+            }
+            return Ok(Desired {
+                schema,
+                built: wanted,
+            });
+        }
+    }
+    let schema = build(&ddl.script(&everything)).await?;
+    memo.store(ddl, &keys, &schema);
+    Ok(Desired {
+        schema,
+        built: everything,
+    })
+}
+
+/// The scratch place's read-back of `stmts` alone, through the memo, without the live side or
+/// the entities' facts laid over it: what the memo's exactness is tested on.
+pub async fn scratch_schema<C>(
+    db: &C,
     stmts: &[EntityStatements],
     render: &BTreeMap<String, BTreeMap<String, RenderColumn>>,
-) -> String {
-    let mut script: Vec<String> = Vec::new();
-    let mut enums: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for s in stmts {
-        for e in entities::enum_types(s) {
-            enums.entry(e.name).or_insert(e.values);
-        }
-    }
-    for (name, values) in &enums {
-        let values: Vec<String> = values.iter().map(|v| literal(v)).collect();
-        script.push(format!(
-            "CREATE TYPE {} AS ENUM ({})",
-            ident(name),
-            values.join(", ")
-        ));
-    }
-    for s in stmts {
-        script.push(without_foreign_keys(&s.table).to_string(PostgresQueryBuilder));
-    }
-    for s in stmts {
-        script.extend(
-            s.table
-                .get_foreign_key_create_stmts()
-                .iter()
-                .map(|fk| fk.to_string(PostgresQueryBuilder)),
-        );
-        script.extend(
-            s.indexes
-                .iter()
-                .map(|index| index.to_string(PostgresQueryBuilder)),
-        );
-        if let Some(comment) = s.table.get_comment() {
-            script.push(format!(
-                "COMMENT ON TABLE {} IS {}",
-                ident(&s.table_name),
-                literal(comment)
-            ));
-        }
-        for (column, facts) in render.get(&s.table_name).into_iter().flatten() {
-            if let Some(comment) = &facts.comment {
-                script.push(format!(
-                    "COMMENT ON COLUMN {}.{} IS {}",
-                    ident(&s.table_name),
-                    ident(column),
-                    literal(comment)
-                ));
+    memo: &mut ShadowMemo,
+) -> Result<Desired, Error>
+where
+    C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
+{
+    let backend = db.get_database_backend();
+    let ddl = ScratchDdl::new(backend, stmts, render);
+    match backend {
+        DbBackend::Postgres => {
+            let txn = db.begin().await?;
+            let result = async {
+                let live_schema = live_postgres_schema(&txn).await?;
+                desired_schema(&ddl, memo, async |script: &str| {
+                    build_postgres(&txn, &live_schema, script).await
+                })
+                .await
             }
+            .await;
+            txn.rollback().await?;
+            result
         }
+        DbBackend::MySql => {
+            let live_database = current_database(db).await?.unwrap_or_default();
+            desired_schema(&ddl, memo, async |script: &str| {
+                build_in_scratch_database(db, &live_database, script).await
+            })
+            .await
+        }
+        _ => desired_schema(&ddl, memo, async |script: &str| build_sqlite(script).await).await,
     }
-    script.join(";\n")
 }
 
-/// The same CREATE TABLE without its foreign keys.
-fn without_foreign_keys(stmt: &TableCreateStatement) -> TableCreateStatement {
-    entities::restated(stmt, Clone::clone)
-}
-
-/// The same for SQLite, in one transaction: statement by statement, each DDL re-read the growing
-/// schema, which made 1,000 tables take seconds. Foreign keys stay inline (SQLite does not
-/// check that referenced tables exist when a table is created).
-fn sqlite_script(stmts: &[EntityStatements]) -> String {
-    let mut script = vec!["BEGIN".to_string()];
-    for s in stmts {
-        script.push(s.table.to_string(SqliteQueryBuilder));
-        script.extend(
-            s.indexes
-                .iter()
-                .map(|index| index.to_string(SqliteQueryBuilder)),
-        );
-    }
-    script.push("COMMIT".to_string());
-    script.join(";\n")
+/// How the memo names a backend.
+pub fn backend_name(backend: DbBackend) -> String {
+    format!("{backend:?}").to_lowercase()
 }
 
 async fn read_sqlite<C: ConnectionTrait>(
     db: &C,
-    script: &str,
-    cache: &ShadowCache,
-) -> Result<(Schema, Schema), Error> {
-    let desired = match cache.load() {
-        Some(desired) => desired,
-        None => {
-            let build = crate::timings::phase("shadow: build");
-            let scratch = Database::connect("sqlite::memory:").await?;
-            scratch.execute_unprepared(script).await?;
-            drop(build);
-            let read = crate::timings::phase("shadow: discover");
-            let desired = introspect::sqlite::discover(&scratch).await?;
-            drop(read);
-            scratch.close().await?;
-            cache.store(&desired);
-            desired
-        }
-    };
+    ddl: &ScratchDdl,
+    memo: &mut ShadowMemo,
+) -> Result<(Schema, Desired), Error> {
+    let desired =
+        desired_schema(ddl, memo, async |script: &str| build_sqlite(script).await).await?;
     let read = crate::timings::phase("live: discover");
     let live = introspect::discover(db, Backend::Sqlite, "").await?;
     drop(read);
     Ok((live, desired))
 }
 
-/// The server's version, part of the cache key: spellings may change between versions. On MySQL
+/// Runs `script` in a new in-memory database and reads it back.
+async fn build_sqlite(script: &str) -> Result<Schema, Error> {
+    let build = crate::timings::phase("shadow: build");
+    let scratch = Database::connect("sqlite::memory:").await?;
+    scratch.execute_unprepared(script).await?;
+    drop(build);
+    let read = crate::timings::phase("shadow: discover");
+    let desired = introspect::sqlite::discover(&scratch).await?;
+    drop(read);
+    scratch.close().await?;
+    Ok(desired)
+}
+
+/// The server's version, part of the memo's key: spellings may change between versions. On MySQL
 /// the database's default character set and collation too: the scratch database copies them.
 async fn server_version<C: ConnectionTrait>(db: &C) -> Result<String, DbErr> {
     let sql = match db.get_database_backend() {
@@ -408,39 +428,6 @@ async fn server_version<C: ConnectionTrait>(db: &C) -> Result<String, DbErr> {
         _ => "SELECT sqlite_version()",
     };
     Ok(introspect::scalar(db, sql).await?.unwrap_or_default())
-}
-
-/// The CREATE TABLE statements as sea-orm writes them for MySQL (foreign keys inline, as in a
-/// generated migration, with checks off so that any order of references works), then the
-/// indexes. sea-orm 2 carries `renamed_from` in the column comment; it is taken out here so that
-/// it never becomes a real comment.
-fn mysql_script(stmts: &[EntityStatements]) -> String {
-    let mut script = vec!["SET FOREIGN_KEY_CHECKS = 0".to_string()];
-    for s in stmts {
-        let mut sql = s.table.to_string(MysqlQueryBuilder);
-        for column in s.table.get_columns() {
-            if let (None, Some(_)) = entities::split_comment(column) {
-                let comment = column.get_column_spec().comment.clone().unwrap_or_default();
-                sql = sql.replace(&mysql_comment_clause(&comment), "");
-            }
-        }
-        script.push(sql);
-        script.extend(s.indexes.iter().map(|i| i.to_string(MysqlQueryBuilder)));
-    }
-    script.push("SET FOREIGN_KEY_CHECKS = 1".to_string());
-    script.join(";\n")
-}
-
-/// ` COMMENT '...'` exactly as sea-query writes `comment` in a MySQL column definition.
-fn mysql_comment_clause(comment: &str) -> String {
-    let sql = Table::create()
-        .table("t")
-        .col(ColumnDef::new("c").integer().comment(comment))
-        .to_string(MysqlQueryBuilder);
-    match (sql.find(" COMMENT '"), sql.rfind('\'')) {
-        (Some(start), Some(end)) if end > start => sql[start..=end].to_string(),
-        _ => String::new(),
-    }
 }
 
 /// MySQL keeps an enum's values but not its name. A live enum column is named after the declared
@@ -495,10 +482,10 @@ fn declared_foreign_key_actions(
 
 async fn read_mysql<C>(
     db: &C,
-    script: &str,
-    cache: &ShadowCache,
+    ddl: &ScratchDdl,
+    memo: &mut ShadowMemo,
     shadow_url: Option<&str>,
-) -> Result<(Schema, Schema), Error>
+) -> Result<(Schema, Desired), Error>
 where
     C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
 {
@@ -507,33 +494,24 @@ where
             "the MySQL URL names no database\n  fix: end DATABASE_URL with the database, e.g. mysql://user@host:3306/shop".into(),
         )
     })?;
-    let desired = match cache.load() {
-        Some(desired) => desired,
-        None => {
-            let work = async {
-                match shadow_url {
-                    Some(url) => build_in_given_database(db, url, script).await,
-                    None => build_in_scratch_database(db, &live_database, script).await,
-                }
-            };
-            // Until the scratch database is dropped, Ctrl-C is handled here.
-            let _handled = crate::interrupt::Handled::new();
-            let desired = tokio::select! {
-                desired = work => desired?,
-                _ = tokio::signal::ctrl_c() => {
-                    crate::interrupt::seen();
-                    if shadow_url.is_some() {
-                        return Err(Error::Refused(
-                            "interrupted; the shadow database may keep some of the tables built there\n  fix: empty it before the next run".into(),
-                        ));
-                    }
-                    // The scratch database must not outlive an interrupted run.
-                    drop_scratch_database(db).await;
-                    return Err(Error::Refused("interrupted; the scratch database was dropped".into()));
-                }
-            };
-            cache.store(&desired);
-            desired
+    let work = desired_schema(ddl, memo, async |script: &str| match shadow_url {
+        Some(url) => build_in_given_database(db, url, script).await,
+        None => build_in_scratch_database(db, &live_database, script).await,
+    });
+    // Until the scratch database is dropped, Ctrl-C is handled here.
+    let _handled = crate::interrupt::Handled::new();
+    let desired = tokio::select! {
+        desired = work => desired?,
+        _ = tokio::signal::ctrl_c() => {
+            crate::interrupt::seen();
+            if shadow_url.is_some() {
+                return Err(Error::Refused(
+                    "interrupted; the shadow database may keep some of the tables built there\n  fix: empty it before the next run".into(),
+                ));
+            }
+            // The scratch database must not outlive an interrupted run.
+            drop_scratch_database(db).await;
+            return Err(Error::Refused("interrupted; the scratch database was dropped".into()));
         }
     };
     let read = crate::timings::phase("live: discover");
