@@ -8,6 +8,12 @@
 //! names a server, and on MySQL/MariaDB when `MAKEMIGRATIONS_BENCH_MYSQL` (or
 //! `MAKEMIGRATIONS_TEST_MYSQL`) does. Times are wall-clock medians of 5 runs of the debug binary, as a developer
 //! runs it with `cargo run -p migration`.
+//!
+//! Beside `migrate`, it times the server's own time for the same schema (raw DDL: `pg_dump
+//! --schema-only` loaded with `psql --single-transaction`, `mysqldump --no-data` loaded with the
+//! `mariadb` client, into a fresh database) and prints the ratio; and it times the build of the
+//! migration crate alone (its artifacts cleaned, its dependencies built) without a migration and
+//! with the 1,000-table initial migration. `--keep` leaves `mm_bench` on the servers.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -27,12 +33,12 @@ const RUNS: usize = 5;
 fn main() -> Result<()> {
     let task = std::env::args().nth(1).unwrap_or_default();
     match task.as_str() {
-        "bench" => bench(),
+        "bench" => bench(std::env::args().any(|a| a == "--keep")),
         "bench-validate" => validate_bench::bench_validate(),
         "bench-squash" => squash_bench::bench_squash(),
         "bench-app" => app_bench::bench_app(),
         _ => bail!(
-            "usage: cargo xtask bench | bench-validate | bench-squash | bench-app [--with-cli]"
+            "usage: cargo xtask bench [--keep] | bench-validate | bench-squash | bench-app [--with-cli]"
         ),
     }
 }
@@ -51,7 +57,7 @@ fn server_url(kind: &str) -> Option<String> {
         .ok()
 }
 
-fn bench() -> Result<()> {
+fn bench(keep: bool) -> Result<()> {
     let root = repo_root();
     let project = root.join("target/bench-project");
     let target = root.join("target/bench");
@@ -102,39 +108,60 @@ fn bench() -> Result<()> {
     let mut report = String::new();
     writeln!(
         report,
-        "| backend | initial makemigrations | migrate | no changes, cold | no changes, warm | check, warm |"
+        "| backend | initial makemigrations | migrate | raw DDL | migrate / raw DDL | no changes, cold | no changes, warm | check, warm |"
     )?;
-    writeln!(report, "|---|---|---|---|---|---|")?;
+    writeln!(report, "|---|---|---|---|---|---|---|---|")?;
+    let mut builds = None;
     for (name, url) in &backends {
         for file in std::fs::read_dir(&migrations)? {
             std::fs::remove_file(file?.path())?;
         }
-        cargo_build(&project, &target)?;
+        let without = clean_build(&project, &target)?;
         let initial = timed(&binary, &project, url, &["makemigrations", "--no-input"], 0)?;
-        cargo_build(&project, &target)?;
+        let with = clean_build(&project, &target)?;
+        // The first backend's build stands for all: the file is alike on each.
+        builds.get_or_insert((without, with));
         let migrate = timed(&binary, &project, url, &["migrate"], 0)?;
+        let raw = match name.as_str() {
+            "PostgreSQL" => Some(raw_ddl_postgres(url, &target)?),
+            "MariaDB" => Some(raw_ddl_mysql(url, &target)?),
+            _ => None,
+        };
+        let (raw_cell, ratio_cell) = match raw {
+            Some(raw) => (
+                secs(raw),
+                format!("{:.2}", migrate.as_secs_f64() / raw.as_secs_f64()),
+            ),
+            None => ("-".to_string(), "-".to_string()),
+        };
         // Cold: the scratch schema is built; warm: its memo (shadow_cache.rs) is reused.
         let _ = std::fs::remove_dir_all(target.join("debug/makemigrations-cache"));
         let cold = timed(&binary, &project, url, &["makemigrations", "--check"], 0)?;
         let no_changes = median(&binary, &project, url, &["makemigrations", "--check"])?;
         let check = median(&binary, &project, url, &["check"])?;
-        let row = [initial, migrate, cold, no_changes, check]
-            .map(secs)
-            .join(" | ");
-        writeln!(report, "| {name} | {row} |")?;
-    }
-    if let Some(admin) = postgres {
-        run(
-            "psql",
-            &[
-                &admin,
-                "-qc",
-                "DROP DATABASE IF EXISTS mm_bench WITH (FORCE)",
-            ],
+        writeln!(
+            report,
+            "| {name} | {} | {} | {raw_cell} | {ratio_cell} | {} | {} | {} |",
+            secs(initial),
+            secs(migrate),
+            secs(cold),
+            secs(no_changes),
+            secs(check)
         )?;
     }
-    if let Some(admin) = mysql {
-        mysql_admin(&admin, "DROP DATABASE IF EXISTS mm_bench")?;
+    if let Some((without, with)) = builds {
+        writeln!(
+            report,
+            "\n| `cargo build -p migration` (debug), the crate alone | seconds |\n|---|---|\n\
+             | {TABLES} entities, no migration | {:.1} |\n| {TABLES} entities and their initial migration | {:.1} |",
+            without.as_secs_f64(),
+            with.as_secs_f64()
+        )?;
+    }
+    if keep {
+        println!("--keep: mm_bench is left on the servers");
+    } else {
+        drop_bench_databases(postgres.as_deref(), mysql.as_deref())?;
     }
     println!(
         "\n{TABLES} tables, 10 columns, 1 index and 1 foreign key each; medians of {RUNS} runs:\n"
@@ -144,25 +171,121 @@ fn bench() -> Result<()> {
     Ok(())
 }
 
+fn drop_bench_databases(postgres: Option<&str>, mysql: Option<&str>) -> Result<()> {
+    if let Some(admin) = postgres {
+        run(
+            "psql",
+            &[admin, "-qc", "DROP DATABASE IF EXISTS mm_bench WITH (FORCE)"],
+        )?;
+    }
+    if let Some(admin) = mysql {
+        mysql_admin(admin, "DROP DATABASE IF EXISTS mm_bench")?;
+    }
+    Ok(())
+}
+
+/// The tables the tool keeps beside the user's: not part of the schema that raw DDL loads.
+const TOOL_TABLES: [&str; 5] = [
+    "seaql_migrations",
+    "makemigrations_owned_tables",
+    "makemigrations_checksums",
+    "makemigrations_log",
+    "makemigrations_half_applied",
+];
+
+/// The server's own time for the schema `migrate` made in `url`: `pg_dump --schema-only` loaded
+/// into a fresh database with `psql --single-transaction`.
+fn raw_ddl_postgres(url: &str, target: &Path) -> Result<Duration> {
+    let dump = target.join("raw-ddl-postgres.sql");
+    let mut args = vec![
+        "--schema-only".to_string(),
+        "--no-owner".to_string(),
+        "--no-privileges".to_string(),
+        "-f".to_string(),
+        dump.display().to_string(),
+    ];
+    for table in TOOL_TABLES {
+        args.push(format!("--exclude-table={table}"));
+    }
+    args.push(url.to_string());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run("pg_dump", &args)?;
+    let raw_url = format!("{url}_raw");
+    run("psql", &[url, "-qc", "DROP DATABASE IF EXISTS mm_bench_raw"])?;
+    run("psql", &[url, "-qc", "CREATE DATABASE mm_bench_raw"])?;
+    let started = Instant::now();
+    run(
+        "psql",
+        &[
+            &raw_url,
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "--single-transaction",
+            "-o",
+            "/dev/null",
+            "-f",
+            &dump.display().to_string(),
+        ],
+    )?;
+    let elapsed = started.elapsed();
+    run("psql", &[url, "-qc", "DROP DATABASE mm_bench_raw WITH (FORCE)"])?;
+    Ok(elapsed)
+}
+
+/// The same on MySQL/MariaDB: `mysqldump --no-data` loaded with the `mariadb` client.
+fn raw_ddl_mysql(url: &str, target: &Path) -> Result<Duration> {
+    let dump = target.join("raw-ddl-mysql.sql");
+    let mut args = mysql_client_args(url)?;
+    args.push("--no-data".to_string());
+    for table in TOOL_TABLES {
+        args.push(format!("--ignore-table=mm_bench.{table}"));
+    }
+    args.push(format!("--result-file={}", dump.display()));
+    args.push("mm_bench".to_string());
+    let status = Command::new("mysqldump").args(&args).status()?;
+    if !status.success() {
+        bail!("mysqldump failed");
+    }
+    mysql_admin(
+        url,
+        "DROP DATABASE IF EXISTS mm_bench_raw; CREATE DATABASE mm_bench_raw",
+    )?;
+    let mut load = mysql_client_args(url)?;
+    load.push("mm_bench_raw".to_string());
+    let started = Instant::now();
+    let status = Command::new("mariadb")
+        .args(&load)
+        .stdin(std::fs::File::open(&dump)?)
+        .status()?;
+    let elapsed = started.elapsed();
+    if !status.success() {
+        bail!("loading the mysqldump output failed");
+    }
+    mysql_admin(url, "DROP DATABASE mm_bench_raw")?;
+    Ok(elapsed)
+}
+
 /// Runs `sql` with the `mariadb` client as the user and host of `url` (mysql://user[:pw]@host:port/db).
 fn mysql_admin(url: &str, sql: &str) -> Result<()> {
+    let mut args = mysql_client_args(url)?;
+    args.extend(["-e".to_string(), sql.to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run("mariadb", &args)
+}
+
+/// The user, password, host and port of `url` (mysql://user[:pw]@host:port/db) as client options.
+fn mysql_client_args(url: &str) -> Result<Vec<String>> {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let (auth, place) = rest.rsplit_once('@').context("a MySQL URL names a user")?;
     let (user, password) = auth.split_once(':').unwrap_or((auth, ""));
     let host_port = place.split('/').next().unwrap_or(place);
     let (host, port) = host_port.split_once(':').unwrap_or((host_port, "3306"));
-    let mut args = vec![
-        format!("-u{user}"),
-        format!("-h{host}"),
-        format!("-P{port}"),
-        "-e".to_string(),
-        sql.to_string(),
-    ];
+    let mut args = vec![format!("-u{user}"), format!("-h{host}"), format!("-P{port}")];
     if !password.is_empty() {
         args.insert(0, format!("-p{password}"));
     }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    run("mariadb", &args)
+    Ok(args)
 }
 
 fn secs(d: Duration) -> String {
@@ -207,6 +330,22 @@ fn run(program: &str, args: &[&str]) -> Result<()> {
         bail!("{program} {} failed", args.join(" "));
     }
     Ok(())
+}
+
+/// Builds the migration crate alone, its artifacts cleaned first (its dependencies stay built),
+/// and returns how long that took.
+fn clean_build(project: &Path, target: &Path) -> Result<Duration> {
+    let status = Command::new(env!("CARGO"))
+        .args(["clean", "--quiet", "-p", "migration"])
+        .env("CARGO_TARGET_DIR", target)
+        .current_dir(project)
+        .status()?;
+    if !status.success() {
+        bail!("cargo clean -p migration failed");
+    }
+    let started = Instant::now();
+    cargo_build(project, target)?;
+    Ok(started.elapsed())
 }
 
 fn cargo_build(project: &Path, target: &Path) -> Result<()> {
