@@ -14,6 +14,7 @@
 //! `mariadb` client, into a fresh database) and prints the ratio; and it times the build of the
 //! migration crate alone (its artifacts cleaned, its dependencies built) without a migration and
 //! with the 1,000-table initial migration. `--keep` leaves `mm_bench` on the servers.
+//! `MAKEMIGRATIONS_BENCH_DATABASE` names another database than `mm_bench` (benches run side by side).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -28,6 +29,11 @@ mod tidy;
 mod validate_bench;
 
 const TABLES: usize = 1000;
+
+/// The database the bench creates on each server: `mm_bench`, or `MAKEMIGRATIONS_BENCH_DATABASE`.
+fn bench_database() -> String {
+    std::env::var("MAKEMIGRATIONS_BENCH_DATABASE").unwrap_or_else(|_| "mm_bench".to_string())
+}
 const RUNS: usize = 5;
 
 fn main() -> Result<()> {
@@ -58,6 +64,7 @@ fn server_url(kind: &str) -> Option<String> {
 }
 
 fn bench(keep: bool) -> Result<()> {
+    let db = bench_database();
     let root = repo_root();
     let project = root.join("target/bench-project");
     let target = root.join("target/bench");
@@ -75,15 +82,15 @@ fn bench(keep: bool) -> Result<()> {
     let _ = std::fs::remove_file(project.join("bench.sqlite3"));
     let postgres = server_url("POSTGRES");
     if let Some(admin) = &postgres {
-        run("psql", &[admin, "-qc", "DROP DATABASE IF EXISTS mm_bench"])?;
-        run("psql", &[admin, "-qc", "CREATE DATABASE mm_bench"])?;
+        run(
+            "psql",
+            &[admin, "-qc", &format!("DROP DATABASE IF EXISTS {db}")],
+        )?;
+        run("psql", &[admin, "-qc", &format!("CREATE DATABASE {db}")])?;
         let base = admin.split('?').next().unwrap_or(admin);
         backends.push((
             "PostgreSQL".into(),
-            format!(
-                "{}/mm_bench",
-                &base[..base.rfind('/').unwrap_or(base.len())]
-            ),
+            format!("{}/{db}", &base[..base.rfind('/').unwrap_or(base.len())]),
         ));
     } else {
         println!("PostgreSQL skipped: set MAKEMIGRATIONS_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/test");
@@ -96,9 +103,9 @@ fn bench(keep: bool) -> Result<()> {
             .context("a MySQL URL ends with /database")?;
         mysql_admin(
             admin,
-            "DROP DATABASE IF EXISTS mm_bench; CREATE DATABASE mm_bench",
+            &format!("DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db}"),
         )?;
-        backends.push(("MariaDB".into(), format!("{base}/mm_bench")));
+        backends.push(("MariaDB".into(), format!("{base}/{db}")));
     } else {
         println!("MySQL/MariaDB skipped: set MAKEMIGRATIONS_BENCH_MYSQL=mysql://root@127.0.0.1:3306/test");
     }
@@ -159,7 +166,7 @@ fn bench(keep: bool) -> Result<()> {
         )?;
     }
     if keep {
-        println!("--keep: mm_bench is left on the servers");
+        println!("--keep: {db} is left on the servers");
     } else {
         drop_bench_databases(postgres.as_deref(), mysql.as_deref())?;
     }
@@ -175,11 +182,18 @@ fn drop_bench_databases(postgres: Option<&str>, mysql: Option<&str>) -> Result<(
     if let Some(admin) = postgres {
         run(
             "psql",
-            &[admin, "-qc", "DROP DATABASE IF EXISTS mm_bench WITH (FORCE)"],
+            &[
+                admin,
+                "-qc",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", bench_database()),
+            ],
         )?;
     }
     if let Some(admin) = mysql {
-        mysql_admin(admin, "DROP DATABASE IF EXISTS mm_bench")?;
+        mysql_admin(
+            admin,
+            &format!("DROP DATABASE IF EXISTS {}", bench_database()),
+        )?;
     }
     Ok(())
 }
@@ -210,9 +224,13 @@ fn raw_ddl_postgres(url: &str, target: &Path) -> Result<Duration> {
     args.push(url.to_string());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     run("pg_dump", &args)?;
+    let raw = format!("{}_raw", bench_database());
     let raw_url = format!("{url}_raw");
-    run("psql", &[url, "-qc", "DROP DATABASE IF EXISTS mm_bench_raw"])?;
-    run("psql", &[url, "-qc", "CREATE DATABASE mm_bench_raw"])?;
+    run(
+        "psql",
+        &[url, "-qc", &format!("DROP DATABASE IF EXISTS {raw}")],
+    )?;
+    run("psql", &[url, "-qc", &format!("CREATE DATABASE {raw}")])?;
     let started = Instant::now();
     run(
         "psql",
@@ -229,30 +247,35 @@ fn raw_ddl_postgres(url: &str, target: &Path) -> Result<Duration> {
         ],
     )?;
     let elapsed = started.elapsed();
-    run("psql", &[url, "-qc", "DROP DATABASE mm_bench_raw WITH (FORCE)"])?;
+    run(
+        "psql",
+        &[url, "-qc", &format!("DROP DATABASE {raw} WITH (FORCE)")],
+    )?;
     Ok(elapsed)
 }
 
 /// The same on MySQL/MariaDB: `mysqldump --no-data` loaded with the `mariadb` client.
 fn raw_ddl_mysql(url: &str, target: &Path) -> Result<Duration> {
     let dump = target.join("raw-ddl-mysql.sql");
+    let db = bench_database();
+    let raw = format!("{db}_raw");
     let mut args = mysql_client_args(url)?;
     args.push("--no-data".to_string());
     for table in TOOL_TABLES {
-        args.push(format!("--ignore-table=mm_bench.{table}"));
+        args.push(format!("--ignore-table={db}.{table}"));
     }
     args.push(format!("--result-file={}", dump.display()));
-    args.push("mm_bench".to_string());
+    args.push(db.clone());
     let status = Command::new("mysqldump").args(&args).status()?;
     if !status.success() {
         bail!("mysqldump failed");
     }
     mysql_admin(
         url,
-        "DROP DATABASE IF EXISTS mm_bench_raw; CREATE DATABASE mm_bench_raw",
+        &format!("DROP DATABASE IF EXISTS {raw}; CREATE DATABASE {raw}"),
     )?;
     let mut load = mysql_client_args(url)?;
-    load.push("mm_bench_raw".to_string());
+    load.push(raw.clone());
     let started = Instant::now();
     let status = Command::new("mariadb")
         .args(&load)
@@ -262,7 +285,7 @@ fn raw_ddl_mysql(url: &str, target: &Path) -> Result<Duration> {
     if !status.success() {
         bail!("loading the mysqldump output failed");
     }
-    mysql_admin(url, "DROP DATABASE mm_bench_raw")?;
+    mysql_admin(url, &format!("DROP DATABASE {raw}"))?;
     Ok(elapsed)
 }
 
@@ -281,7 +304,11 @@ fn mysql_client_args(url: &str) -> Result<Vec<String>> {
     let (user, password) = auth.split_once(':').unwrap_or((auth, ""));
     let host_port = place.split('/').next().unwrap_or(place);
     let (host, port) = host_port.split_once(':').unwrap_or((host_port, "3306"));
-    let mut args = vec![format!("-u{user}"), format!("-h{host}"), format!("-P{port}")];
+    let mut args = vec![
+        format!("-u{user}"),
+        format!("-h{host}"),
+        format!("-P{port}"),
+    ];
     if !password.is_empty() {
         args.insert(0, format!("-p{password}"));
     }
