@@ -802,9 +802,8 @@ async fn record<C: ConnectionTrait>(
 ) -> Result<(), DbErr> {
     record_version(conn, name, direction, Recording::Run, checksum).await?;
     let after = table_names(conn).await?;
-    for created in after.difference(tables_before) {
-        own(conn, created, name).await?;
-    }
+    let created: Vec<&str> = after.difference(tables_before).map(String::as_str).collect();
+    own_all(conn, &created, name).await?;
     for dropped in tables_before.difference(&after) {
         forget_owned(conn, dropped).await?;
     }
@@ -825,6 +824,31 @@ pub async fn own<C: ConnectionTrait>(conn: &C, table: &str, migration: &str) -> 
         )
         .to_owned();
     conn.execute(&insert).await.map(|_| ())
+}
+
+/// `own` for many tables, in statements of up to 500 rows: an initial migration of 1,000 tables
+/// records them in two round trips rather than 1,000.
+async fn own_all<C: ConnectionTrait>(
+    conn: &C,
+    tables: &[&str],
+    migration: &str,
+) -> Result<(), DbErr> {
+    for chunk in tables.chunks(500) {
+        let mut insert = Query::insert()
+            .into_table(OWNED_TABLES.to_string())
+            .columns(["table_name".to_string(), "created_by".to_string()])
+            .on_conflict(
+                OnConflict::column("table_name".to_string())
+                    .update_column("created_by".to_string())
+                    .to_owned(),
+            )
+            .to_owned();
+        for table in chunk {
+            insert.values_panic([(*table).into(), migration.into()]);
+        }
+        conn.execute(&insert).await?;
+    }
+    Ok(())
 }
 
 pub async fn forget_owned<C: ConnectionTrait>(conn: &C, table: &str) -> Result<(), DbErr> {
