@@ -412,11 +412,14 @@ fn write_project(root: &Path, project: &Path) -> Result<()> {
     let _ = std::fs::remove_dir_all(project.join("migration/src/migrations"));
     std::fs::create_dir_all(project.join("entity/src"))?;
     std::fs::create_dir_all(project.join("migration/src/migrations"))?;
-    std::fs::write(project.join("Cargo.toml"), manifest)?;
-    std::fs::copy(root.join("Cargo.lock"), project.join("Cargo.lock"))?;
-    std::fs::copy(
-        root.join("entity/Cargo.toml"),
-        project.join("entity/Cargo.toml"),
+    write_if_changed(&project.join("Cargo.toml"), &manifest)?;
+    write_if_changed(
+        &project.join("Cargo.lock"),
+        &std::fs::read_to_string(root.join("Cargo.lock"))?,
+    )?;
+    write_if_changed(
+        &project.join("entity/Cargo.toml"),
+        &std::fs::read_to_string(root.join("entity/Cargo.toml"))?,
     )?;
     for file in ["Cargo.toml", "build.rs", "src/lib.rs", "src/main.rs"] {
         std::fs::copy(
@@ -427,12 +430,21 @@ fn write_project(root: &Path, project: &Path) -> Result<()> {
     let mut lib = String::new();
     for i in 0..TABLES {
         writeln!(lib, "pub mod t{i:04};")?;
-        std::fs::write(
-            project.join(format!("entity/src/t{i:04}.rs")),
-            entity_source(i),
+        write_if_changed(
+            &project.join(format!("entity/src/t{i:04}.rs")),
+            &entity_source(i),
         )?;
     }
-    std::fs::write(project.join("entity/src/lib.rs"), lib)?;
+    write_if_changed(&project.join("entity/src/lib.rs"), &lib)?;
+    Ok(())
+}
+
+/// Writes `text` unless the file holds it already: a rewritten file is compiled again, and the
+/// 1,000 entities take minutes.
+fn write_if_changed(path: &Path, text: &str) -> Result<()> {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        std::fs::write(path, text)?;
+    }
     Ok(())
 }
 
