@@ -297,9 +297,11 @@ enum Form {
 /// Every step of `part` is one plain statement (or a mark alone), and there is one at least.
 fn is_plain(part: &[Step]) -> bool {
     part.iter().any(|step| step.op.is_some())
-        && part
-            .iter()
-            .all(|step| step.op.as_ref().is_none_or(|op| plain_statement(op).is_some()))
+        && part.iter().all(|step| {
+            step.op
+                .as_ref()
+                .is_none_or(|op| plain_statement(op).is_some())
+        })
 }
 
 fn render_fn(out: &mut String, name: &str, ops: &[Step]) {

@@ -118,7 +118,10 @@ fn a_large_migration_is_split_into_parts() {
         assert!(source.contains(call), "missing {call}");
     }
     assert!(!source.contains("up_4"));
-    assert!(!source.contains(".await?;\n}"), "a plain part awaits:\n{source}");
+    assert!(
+        !source.contains(".await?;\n}"),
+        "a plain part awaits:\n{source}"
+    );
 }
 
 /// A part with a step that is not one plain statement (here a helper that reads the catalog) is

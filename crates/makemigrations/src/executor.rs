@@ -802,7 +802,10 @@ async fn record<C: ConnectionTrait>(
 ) -> Result<(), DbErr> {
     record_version(conn, name, direction, Recording::Run, checksum).await?;
     let after = table_names(conn).await?;
-    let created: Vec<&str> = after.difference(tables_before).map(String::as_str).collect();
+    let created: Vec<&str> = after
+        .difference(tables_before)
+        .map(String::as_str)
+        .collect();
     own_all(conn, &created, name).await?;
     for dropped in tables_before.difference(&after) {
         forget_owned(conn, dropped).await?;
