@@ -199,12 +199,13 @@ fn drop_bench_databases(postgres: Option<&str>, mysql: Option<&str>) -> Result<(
 }
 
 /// The tables the tool keeps beside the user's: not part of the schema that raw DDL loads.
-const TOOL_TABLES: [&str; 5] = [
+const TOOL_TABLES: [&str; 6] = [
     "seaql_migrations",
     "makemigrations_owned_tables",
     "makemigrations_checksums",
     "makemigrations_log",
     "makemigrations_half_applied",
+    "makemigrations_half_applied_statements",
 ];
 
 /// The server's own time for the schema `migrate` made in `url`: `pg_dump --schema-only` loaded

@@ -157,6 +157,7 @@ pub fn is_tool_table(table: &str) -> bool {
     table == executor::TRACKING_TABLE
         || table == executor::OWNED_TABLES
         || table == executor::HALF_APPLIED
+        || table == executor::HALF_APPLIED_STATEMENTS
         || table == run_log::LOG_TABLE
         || table == executor::CHECKSUMS
 }
