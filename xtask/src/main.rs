@@ -128,6 +128,11 @@ fn bench(keep: bool) -> Result<()> {
         let with = clean_build(&project, &target)?;
         // The first backend's build stands for all: the file is alike on each.
         builds.get_or_insert((without, with));
+        println!(
+            "migration crate built in {} without a migration, {} with the initial one",
+            secs(without),
+            secs(with)
+        );
         let migrate = timed(&binary, &project, url, &["migrate"], 0)?;
         let raw = match name.as_str() {
             "PostgreSQL" => Some(raw_ddl_postgres(url, &target)?),
@@ -146,15 +151,17 @@ fn bench(keep: bool) -> Result<()> {
         let cold = timed(&binary, &project, url, &["makemigrations", "--check"], 0)?;
         let no_changes = median(&binary, &project, url, &["makemigrations", "--check"])?;
         let check = median(&binary, &project, url, &["check"])?;
-        writeln!(
-            report,
+        let row = format!(
             "| {name} | {} | {} | {raw_cell} | {ratio_cell} | {} | {} | {} |",
             secs(initial),
             secs(migrate),
             secs(cold),
             secs(no_changes),
             secs(check)
-        )?;
+        );
+        // As it comes: a later backend that fails does not lose it.
+        println!("{row}");
+        writeln!(report, "{row}")?;
     }
     if let Some((without, with)) = builds {
         writeln!(
@@ -232,22 +239,37 @@ fn raw_ddl_postgres(url: &str, target: &Path) -> Result<Duration> {
         &[url, "-qc", &format!("DROP DATABASE IF EXISTS {raw}")],
     )?;
     run("psql", &[url, "-qc", &format!("CREATE DATABASE {raw}")])?;
-    let started = Instant::now();
-    run(
-        "psql",
-        &[
-            &raw_url,
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "--single-transaction",
-            "-o",
-            "/dev/null",
-            "-f",
-            &dump.display().to_string(),
-        ],
-    )?;
-    let elapsed = started.elapsed();
+    let file = dump.display().to_string();
+    let args = [
+        raw_url.as_str(),
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "--single-transaction",
+        "-o",
+        "/dev/null",
+        "-f",
+        &file,
+    ];
+    // One transaction locks every table it creates; on a server that other transactions of
+    // that size share, the lock table can run out ("out of shared memory"): try again.
+    let mut attempt = 1;
+    let elapsed = loop {
+        let started = Instant::now();
+        match run("psql", &args) {
+            Ok(()) => break started.elapsed(),
+            Err(e) if attempt < 3 => {
+                println!("raw DDL load failed ({e}); trying again");
+                attempt += 1;
+                run(
+                    "psql",
+                    &[url, "-qc", &format!("DROP DATABASE {raw} WITH (FORCE)")],
+                )?;
+                run("psql", &[url, "-qc", &format!("CREATE DATABASE {raw}")])?;
+            }
+            Err(e) => return Err(e),
+        }
+    };
     run(
         "psql",
         &[url, "-qc", &format!("DROP DATABASE {raw} WITH (FORCE)")],
