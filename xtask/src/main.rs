@@ -13,7 +13,8 @@
 //! --schema-only` loaded with `psql --single-transaction`, `mysqldump --no-data` loaded with the
 //! `mariadb` client, into a fresh database) and prints the ratio; and it times the build of the
 //! migration crate alone (its artifacts cleaned, its dependencies built) without a migration and
-//! with the 1,000-table initial migration. `--keep` leaves `mm_bench` on the servers.
+//! with the 1,000-table initial migration. `--keep` leaves `mm_bench` on the servers;
+//! `--servers-only` leaves SQLite out.
 //! `MAKEMIGRATIONS_BENCH_DATABASE` names another database than `mm_bench` (benches run side by side).
 
 use std::fmt::Write as _;
@@ -39,12 +40,15 @@ const RUNS: usize = 5;
 fn main() -> Result<()> {
     let task = std::env::args().nth(1).unwrap_or_default();
     match task.as_str() {
-        "bench" => bench(std::env::args().any(|a| a == "--keep")),
+        "bench" => bench(
+            std::env::args().any(|a| a == "--keep"),
+            std::env::args().any(|a| a == "--servers-only"),
+        ),
         "bench-validate" => validate_bench::bench_validate(),
         "bench-squash" => squash_bench::bench_squash(),
         "bench-app" => app_bench::bench_app(),
         _ => bail!(
-            "usage: cargo xtask bench [--keep] | bench-validate | bench-squash | bench-app [--with-cli]"
+            "usage: cargo xtask bench [--keep] [--servers-only] | bench-validate | bench-squash | bench-app [--with-cli]"
         ),
     }
 }
@@ -63,7 +67,7 @@ fn server_url(kind: &str) -> Option<String> {
         .ok()
 }
 
-fn bench(keep: bool) -> Result<()> {
+fn bench(keep: bool, servers_only: bool) -> Result<()> {
     let db = bench_database();
     let root = repo_root();
     let project = root.join("target/bench-project");
@@ -80,6 +84,9 @@ fn bench(keep: bool) -> Result<()> {
         ),
     )];
     let _ = std::fs::remove_file(project.join("bench.sqlite3"));
+    if servers_only {
+        backends.clear();
+    }
     let postgres = server_url("POSTGRES");
     if let Some(admin) = &postgres {
         run(

@@ -43,8 +43,8 @@ fn golden_file_matches_the_renderer() {
     ensure_file_contents("every_operation.rs", &rendered);
 }
 
-/// 25 tables with an index each: `up` is plain statements only; `down` drops each index with
-/// the `drop_index` helper, so its parts are awaited.
+/// 25 tables with an index each (with the table, or on its own): `up` is plain statements only;
+/// `down` drops each index made on its own with the `drop_index` helper, so its parts are awaited.
 #[test]
 fn large_golden_file_matches_the_renderer() {
     use makemigrations_core::{Column, ColumnType, Index, Operation, Table};
@@ -61,16 +61,23 @@ fn large_golden_file_matches_the_renderer() {
             "varchar(100)",
         ));
         table.primary_key = vec!["id".into()];
-        ops.push(Operation::CreateTable(table));
-        ops.push(Operation::CreateIndex {
-            table: name.clone(),
-            index: Index {
-                name: format!("idx_{name}_name"),
-                columns: vec!["name".into()],
-                unique: false,
-                constraint: false,
-            },
-        });
+        let index = Index {
+            name: format!("idx_{name}_name"),
+            columns: vec!["name".into()],
+            unique: false,
+            constraint: false,
+        };
+        // As an initial migration has it: the index with its table; later, on its own.
+        if i % 2 == 0 {
+            table.indexes.push(index);
+            ops.push(Operation::CreateTable(table));
+        } else {
+            ops.push(Operation::CreateTable(table));
+            ops.push(Operation::CreateIndex {
+                table: name.clone(),
+                index,
+            });
+        }
     }
     let rendered = makemigrations_cli::writer::format_source(&render_migration(&MigrationFile {
         name: "large",

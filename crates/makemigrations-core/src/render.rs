@@ -300,7 +300,7 @@ fn is_plain(part: &[Step]) -> bool {
         && part.iter().all(|step| {
             step.op
                 .as_ref()
-                .is_none_or(|op| plain_statement(op).is_some())
+                .is_none_or(|op| plain_statements(op).is_some())
         })
 }
 
@@ -421,9 +421,11 @@ fn render_body(out: &mut String, steps: &[Step], indent: &str, form: Form) {
                 c = lit(column),
             );
         }
-        match plain_statement(op) {
-            Some(statement) if form == Form::Added => {
-                let _ = writeln!(out, "{indent}statements.add({statement});");
+        match plain_statements(op) {
+            Some(statements) if form == Form::Added => {
+                for statement in statements {
+                    let _ = writeln!(out, "{indent}statements.add({statement});");
+                }
             }
             _ => {
                 for statement in render_operation(op) {
@@ -552,22 +554,27 @@ pub fn render_operation(op: &Operation) -> Vec<String> {
     }
 }
 
-/// The statement of an operation that is one plain sea-query statement, and nothing else:
-/// `Table::create()...to_owned()`. A large migration adds these to a `Statements`.
-fn plain_statement(op: &Operation) -> Option<String> {
+/// The statements of an operation made of plain sea-query statements only
+/// (`Table::create()...to_owned()`, with its indexes): a large migration adds these to a
+/// `Statements`. `None` for an operation that needs a helper.
+fn plain_statements(op: &Operation) -> Option<Vec<String>> {
     use Operation::*;
     match op {
         CreateTable(table)
-            if table.comment.is_none()
-                && table.columns.iter().all(|c| c.comment.is_none())
-                && table.indexes.iter().all(|i| i.constraint) =>
+            if table.comment.is_none() && table.columns.iter().all(|c| c.comment.is_none()) =>
         {
-            Some(create_table_statement(table))
+            let mut statements = vec![create_table_statement(table)];
+            for index in &table.indexes {
+                if !index.constraint {
+                    statements.push(create_index_statement(&table.name, index));
+                }
+            }
+            Some(statements)
         }
         CreateIndex { table, index } if !index.constraint => {
-            Some(create_index_statement(table, index))
+            Some(vec![create_index_statement(table, index)])
         }
-        DropTable(table) => Some(drop_table_statement(&table.name)),
+        DropTable(table) => Some(vec![drop_table_statement(&table.name)]),
         _ => None,
     }
 }
