@@ -12,6 +12,13 @@
 //! run's peak RSS is read from `/usr/bin/time -f %M`. Then it edits entities (one column added to
 //! `t0500`, in the middle of the foreign-key chain; then to every tenth entity, 10 %) and times
 //! the first `makemigrations --check` after each edit, from the memo the warm runs left.
+//!
+//! Beside `migrate`, it times the server's own time for the same schema (raw DDL: `pg_dump
+//! --schema-only` loaded with `psql --single-transaction`, `mysqldump --no-data` loaded with the
+//! `mariadb` client, into a fresh database) and prints the ratio; and it times the build of the
+//! migration crate alone (its artifacts cleaned, its dependencies built) without a migration and
+//! with the 1,000-table initial migration. `--keep` leaves `mm_bench_<pid>` on the servers;
+//! `--servers-only` leaves SQLite out.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -36,7 +43,7 @@ fn main() -> Result<()> {
         "bench-squash" => squash_bench::bench_squash(),
         "bench-app" => app_bench::bench_app(),
         _ => bail!(
-            "usage: cargo xtask bench [--release] [--plain-dev-profile] | bench-validate | bench-squash | bench-app [--with-cli]"
+            "usage: cargo xtask bench [--release] [--plain-dev-profile] [--keep] [--servers-only] | bench-validate | bench-squash | bench-app [--with-cli]"
         ),
     }
 }
@@ -64,22 +71,31 @@ struct BenchOptions {
     optimized_tool: bool,
     /// `mm_bench_<pid>`: several worktrees on one machine bench the same servers at once.
     database: String,
+    /// `--keep`: the database is left on the servers, for a look afterwards.
+    keep: bool,
+    /// `--servers-only`: SQLite is left out.
+    servers_only: bool,
 }
 
 fn bench_options() -> Result<BenchOptions> {
-    let mut release = false;
-    let mut optimized_tool = true;
+    let (mut release, mut optimized_tool, mut keep, mut servers_only) = (false, true, false, false);
     for arg in std::env::args().skip(2) {
         match arg.as_str() {
             "--release" => release = true,
             "--plain-dev-profile" => optimized_tool = false,
-            other => bail!("bench takes --release and --plain-dev-profile, not {other}"),
+            "--keep" => keep = true,
+            "--servers-only" => servers_only = true,
+            other => bail!(
+                "bench takes --release, --plain-dev-profile, --keep and --servers-only, not {other}"
+            ),
         }
     }
     Ok(BenchOptions {
         release,
         optimized_tool,
         database: format!("mm_bench_{}", std::process::id()),
+        keep,
+        servers_only,
     })
 }
 
@@ -116,6 +132,9 @@ fn bench() -> Result<()> {
         ),
     )];
     let _ = std::fs::remove_file(project.join("bench.sqlite3"));
+    if options.servers_only {
+        backends.clear();
+    }
     let postgres = server_url("POSTGRES");
     if let Some(admin) = &postgres {
         run(
@@ -176,15 +195,36 @@ fn bench() -> Result<()> {
     writeln!(report, "|---|---|---|---|---|---|---|")?;
     writeln!(memory, "| backend | {} |", columns.join(" | "))?;
     writeln!(memory, "|---|---|---|---|---|---|---|---|")?;
+    let mut raw_ddl = String::new();
+    writeln!(raw_ddl, "| backend | migrate | raw DDL | migrate / raw DDL |")?;
+    writeln!(raw_ddl, "|---|---|---|---|")?;
+    let mut builds = None;
     for (name, url) in &backends {
         for file in std::fs::read_dir(&migrations)? {
             std::fs::remove_file(file?.path())?;
         }
-        cargo_build(&project, &target, options.release)?;
+        let without = clean_build(&project, &target, options.release)?;
         let initial = timed(&binary, &project, url, &["makemigrations", "--no-input"], 0)?;
         println!("{name}: building with the initial migration...");
-        cargo_build(&project, &target, options.release)?;
+        let with = clean_build(&project, &target, options.release)?;
+        // The first backend's build stands for all: the file is alike on each.
+        builds.get_or_insert((without, with));
         let migrate = timed(&binary, &project, url, &["migrate"], 0)?;
+        let raw = match name.as_str() {
+            "PostgreSQL" => Some(raw_ddl_postgres(url, database, &target)?),
+            "MariaDB" => Some(raw_ddl_mysql(url, database, &target)?),
+            _ => None,
+        };
+        if let Some(raw) = raw {
+            let row = format!(
+                "| {name} | {} | {} | {:.2} |",
+                secs(migrate.wall),
+                secs(raw),
+                migrate.wall.as_secs_f64() / raw.as_secs_f64()
+            );
+            println!("{row}");
+            writeln!(raw_ddl, "{row}")?;
+        }
         // Cold: the scratch schema is built; warm: its memo (shadow_cache.rs) is reused.
         let _ = std::fs::remove_dir_all(target.join(profile).join("makemigrations-cache"));
         let cold = timed(&binary, &project, url, &["makemigrations", "--check"], 0)?;
@@ -260,7 +300,18 @@ fn bench() -> Result<()> {
     for ((name, _), row) in backends.iter().zip(&edited_rows) {
         writeln!(report, "| {name} | {} |", row.join(" | "))?;
     }
-    if let Some(admin) = postgres {
+    if let Some((without, with)) = builds {
+        writeln!(
+            raw_ddl,
+            "\n| `cargo build -p migration` ({profile}), the crate alone | seconds |\n|---|---|\n\
+             | {TABLES} entities, no migration | {:.1} |\n| {TABLES} entities and their initial migration | {:.1} |",
+            without.as_secs_f64(),
+            with.as_secs_f64()
+        )?;
+    }
+    if options.keep {
+        println!("--keep: {database} is left on the servers");
+    } else if let Some(admin) = postgres {
         run(
             "psql",
             &[
@@ -270,7 +321,7 @@ fn bench() -> Result<()> {
             ],
         )?;
     }
-    if let Some(admin) = mysql {
+    if let (false, Some(admin)) = (options.keep, mysql) {
         mysql_admin(&admin, &format!("DROP DATABASE IF EXISTS {database}"))?;
     }
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
@@ -281,7 +332,7 @@ fn bench() -> Result<()> {
     let summary = format!(
         "{TABLES} tables, 10 columns, 1 index and 1 foreign key each; {profile} build{tool}; \
          wall-clock, warm runs and showmigrations medians of {RUNS} runs; load average at the end: {}\n\n\
-         wall-clock (user + system CPU):\n\n{report}\nPeak RSS (`/usr/bin/time -f %M`; of the median run where there are {RUNS}):\n\n{memory}\n\
+         wall-clock (user + system CPU):\n\n{report}\n`migrate` beside the server's own time, and build times:\n\n{raw_ddl}\nPeak RSS (`/usr/bin/time -f %M`; of the median run where there are {RUNS}):\n\n{memory}\n\
          Phases of one more warm run (`MAKEMIGRATIONS_TIMINGS=1`):\n\n{phases}",
         load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
     );
@@ -313,8 +364,124 @@ fn phase_split(binary: &Path, project: &Path, url: &str, args: &[&str]) -> Resul
         .collect())
 }
 
+/// The tables the tool keeps beside the user's: not part of the schema that raw DDL loads.
+const TOOL_TABLES: [&str; 7] = [
+    "seaql_migrations",
+    "makemigrations_owned_tables",
+    "makemigrations_checksums",
+    "makemigrations_log",
+    "makemigrations_half_applied",
+    "makemigrations_half_applied_statements",
+    "makemigrations_replaced",
+];
+
+/// The server's own time for the schema `migrate` made in `url`: `pg_dump --schema-only` loaded
+/// into a fresh database with `psql --single-transaction`.
+fn raw_ddl_postgres(url: &str, database: &str, target: &Path) -> Result<Duration> {
+    let dump = target.join("raw-ddl-postgres.sql");
+    let mut args = vec![
+        "--schema-only".to_string(),
+        "--no-owner".to_string(),
+        "--no-privileges".to_string(),
+        "-f".to_string(),
+        dump.display().to_string(),
+    ];
+    for table in TOOL_TABLES {
+        args.push(format!("--exclude-table={table}"));
+    }
+    args.push(url.to_string());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run("pg_dump", &args)?;
+    let raw = format!("{database}_raw");
+    let raw_url = format!("{url}_raw");
+    run(
+        "psql",
+        &[url, "-qc", &format!("DROP DATABASE IF EXISTS {raw}")],
+    )?;
+    run("psql", &[url, "-qc", &format!("CREATE DATABASE {raw}")])?;
+    let file = dump.display().to_string();
+    let args = [
+        raw_url.as_str(),
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "--single-transaction",
+        "-o",
+        "/dev/null",
+        "-f",
+        &file,
+    ];
+    // One transaction locks every table it creates; on a server that other transactions of
+    // that size share, the lock table can run out ("out of shared memory"): try again.
+    let mut attempt = 1;
+    let elapsed = loop {
+        let started = Instant::now();
+        match run("psql", &args) {
+            Ok(()) => break started.elapsed(),
+            Err(e) if attempt < 3 => {
+                println!("raw DDL load failed ({e}); trying again");
+                attempt += 1;
+                run(
+                    "psql",
+                    &[url, "-qc", &format!("DROP DATABASE {raw} WITH (FORCE)")],
+                )?;
+                run("psql", &[url, "-qc", &format!("CREATE DATABASE {raw}")])?;
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    run(
+        "psql",
+        &[url, "-qc", &format!("DROP DATABASE {raw} WITH (FORCE)")],
+    )?;
+    Ok(elapsed)
+}
+
+/// The same on MySQL/MariaDB: `mysqldump --no-data` loaded with the `mariadb` client.
+fn raw_ddl_mysql(url: &str, database: &str, target: &Path) -> Result<Duration> {
+    let dump = target.join("raw-ddl-mysql.sql");
+    let db = database.to_string();
+    let raw = format!("{db}_raw");
+    let mut args = mysql_client_args(url)?;
+    args.push("--no-data".to_string());
+    for table in TOOL_TABLES {
+        args.push(format!("--ignore-table={db}.{table}"));
+    }
+    args.push(format!("--result-file={}", dump.display()));
+    args.push(db.clone());
+    let status = Command::new("mysqldump").args(&args).status()?;
+    if !status.success() {
+        bail!("mysqldump failed");
+    }
+    mysql_admin(
+        url,
+        &format!("DROP DATABASE IF EXISTS {raw}; CREATE DATABASE {raw}"),
+    )?;
+    let mut load = mysql_client_args(url)?;
+    load.push(raw.clone());
+    let started = Instant::now();
+    let status = Command::new("mariadb")
+        .args(&load)
+        .stdin(std::fs::File::open(&dump)?)
+        .status()?;
+    let elapsed = started.elapsed();
+    if !status.success() {
+        bail!("loading the mysqldump output failed");
+    }
+    mysql_admin(url, &format!("DROP DATABASE {raw}"))?;
+    Ok(elapsed)
+}
+
 /// Runs `sql` with the `mariadb` client as the user and host of `url` (mysql://user[:pw]@host:port/db).
 fn mysql_admin(url: &str, sql: &str) -> Result<()> {
+    let mut args = mysql_client_args(url)?;
+    args.extend(["-e".to_string(), sql.to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run("mariadb", &args)
+}
+
+/// The user, password, host and port of `url` (mysql://user[:pw]@host:port/db) as client options.
+fn mysql_client_args(url: &str) -> Result<Vec<String>> {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let (auth, place) = rest.rsplit_once('@').context("a MySQL URL names a user")?;
     let (user, password) = auth.split_once(':').unwrap_or((auth, ""));
@@ -324,15 +491,13 @@ fn mysql_admin(url: &str, sql: &str) -> Result<()> {
         format!("-u{user}"),
         format!("-h{host}"),
         format!("-P{port}"),
-        "-e".to_string(),
-        sql.to_string(),
     ];
     if !password.is_empty() {
         args.insert(0, format!("-p{password}"));
     }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    run("mariadb", &args)
+    Ok(args)
 }
+
 
 /// The benchmark's edits: one entity in the middle of the foreign-key chain, and every tenth.
 const EDITED_ONE: fn(usize) -> bool = |i| i == TABLES / 2;
@@ -465,6 +630,22 @@ fn run(program: &str, args: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// Builds the migration crate alone, its artifacts cleaned first (its dependencies stay built),
+/// and returns how long that took.
+fn clean_build(project: &Path, target: &Path, release: bool) -> Result<Duration> {
+    let status = Command::new(env!("CARGO"))
+        .args(["clean", "--quiet", "-p", "migration"])
+        .env("CARGO_TARGET_DIR", target)
+        .current_dir(project)
+        .status()?;
+    if !status.success() {
+        bail!("cargo clean -p migration failed");
+    }
+    let started = Instant::now();
+    cargo_build(project, target, release)?;
+    Ok(started.elapsed())
+}
+
 fn cargo_build(project: &Path, target: &Path, release: bool) -> Result<()> {
     let mut args = vec!["build", "--quiet", "-p", "migration"];
     if release {
@@ -519,11 +700,14 @@ fn write_project(root: &Path, project: &Path, optimized_tool: bool) -> Result<()
     let _ = std::fs::remove_dir_all(project.join("migration/src/migrations"));
     std::fs::create_dir_all(project.join("entity/src"))?;
     std::fs::create_dir_all(project.join("migration/src/migrations"))?;
-    std::fs::write(project.join("Cargo.toml"), manifest)?;
-    std::fs::copy(root.join("Cargo.lock"), project.join("Cargo.lock"))?;
-    std::fs::copy(
-        root.join("entity/Cargo.toml"),
-        project.join("entity/Cargo.toml"),
+    write_if_changed(&project.join("Cargo.toml"), &manifest)?;
+    write_if_changed(
+        &project.join("Cargo.lock"),
+        &std::fs::read_to_string(root.join("Cargo.lock"))?,
+    )?;
+    write_if_changed(
+        &project.join("entity/Cargo.toml"),
+        &std::fs::read_to_string(root.join("entity/Cargo.toml"))?,
     )?;
     for file in ["Cargo.toml", "build.rs", "src/lib.rs", "src/main.rs"] {
         std::fs::copy(
@@ -534,12 +718,20 @@ fn write_project(root: &Path, project: &Path, optimized_tool: bool) -> Result<()
     let mut lib = String::new();
     for i in 0..TABLES {
         writeln!(lib, "pub mod t{i:04};")?;
-        std::fs::write(
-            project.join(format!("entity/src/t{i:04}.rs")),
-            entity_source(i, false),
+        write_if_changed(
+            &project.join(format!("entity/src/t{i:04}.rs")),
+            &entity_source(i, false),
         )?;
     }
-    std::fs::write(project.join("entity/src/lib.rs"), lib)?;
+    write_if_changed(&project.join("entity/src/lib.rs"), &lib)?;
+    Ok(())
+}
+
+/// Writes `text` unless the file holds it already: an unchanged entity is not compiled again.
+fn write_if_changed(path: &Path, text: &str) -> Result<()> {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        std::fs::write(path, text)?;
+    }
     Ok(())
 }
 

@@ -42,6 +42,7 @@ const TOOL_TABLES: &[&str] = &[
     executor::TRACKING_TABLE,
     executor::CHECKSUMS,
     executor::HALF_APPLIED,
+    executor::HALF_APPLIED_STATEMENTS,
     executor::OWNED_TABLES,
     executor::REPLACED,
     run_log::LOG_TABLE,

@@ -7,6 +7,12 @@
 #[allow(dead_code)]
 mod every_operation;
 
+// A large migration: parts of plain statements added to a `Statements`, and awaited parts.
+#[path = "golden/large.rs"]
+#[deny(warnings)]
+#[allow(dead_code)]
+mod large;
+
 #[path = "golden/arrays.rs"]
 #[allow(dead_code)]
 mod arrays;
@@ -35,6 +41,51 @@ fn golden_file_matches_the_renderer() {
         down: None,
     }));
     ensure_file_contents("every_operation.rs", &rendered);
+}
+
+/// 25 tables with an index each (with the table, or on its own): `up` is plain statements only;
+/// `down` drops each index made on its own with the `drop_index` helper, so its parts are awaited.
+#[test]
+fn large_golden_file_matches_the_renderer() {
+    use makemigrations_core::{Column, ColumnType, Index, Operation, Table};
+    let mut ops = Vec::new();
+    for i in 0..25 {
+        let name = format!("t{i:02}");
+        let mut table = Table::new(name.clone());
+        let mut id = Column::new("id", ColumnType::Integer, "integer");
+        id.nullable = false;
+        table.columns.push(id);
+        table.columns.push(Column::new(
+            "name",
+            ColumnType::String(Some(100)),
+            "varchar(100)",
+        ));
+        table.primary_key = vec!["id".into()];
+        let index = Index {
+            name: format!("idx_{name}_name"),
+            columns: vec!["name".into()],
+            unique: false,
+            constraint: false,
+        };
+        // As an initial migration has it: the index with its table; later, on its own.
+        if i % 2 == 0 {
+            table.indexes.push(index);
+            ops.push(Operation::CreateTable(table));
+        } else {
+            ops.push(Operation::CreateTable(table));
+            ops.push(Operation::CreateIndex {
+                table: name.clone(),
+                index,
+            });
+        }
+    }
+    let rendered = makemigrations_cli::writer::format_source(&render_migration(&MigrationFile {
+        name: "large",
+        message: Some("a large migration (compiled by tests/golden.rs)"),
+        up: &ops,
+        down: None,
+    }));
+    ensure_file_contents("large.rs", &rendered);
 }
 
 #[test]

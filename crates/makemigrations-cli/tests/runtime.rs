@@ -302,3 +302,112 @@ async fn a_unique_constraint_survives_a_rebuild_and_is_dropped_and_added_as_one(
         );
     }
 }
+
+/// `n` tables, each with a foreign key to the one before it and an index: statements that must
+/// run in order (a key names a table created earlier).
+fn chain_of_tables(prefix: &str, n: usize) -> Statements {
+    let mut statements = Statements::new();
+    for i in 0..n {
+        let name = format!("{prefix}{i:03}");
+        let mut table = Table::create()
+            .table(name.clone())
+            .col(ColumnDef::new("id").integer().not_null().primary_key())
+            .col(ColumnDef::new("parent_id").integer().null())
+            .to_owned();
+        if i > 0 {
+            table.foreign_key(
+                ForeignKey::create()
+                    .name(format!("fk_{name}_parent"))
+                    .from(name.clone(), "parent_id")
+                    .to(format!("{prefix}{:03}", i - 1), "id"),
+            );
+        }
+        statements.add(table);
+        statements.add(
+            Index::create()
+                .name(format!("idx_{name}_parent"))
+                .table(name.clone())
+                .col("parent_id")
+                .to_owned(),
+        );
+    }
+    statements
+}
+
+/// A large migration's statements (`Statements`, which the renderer writes for parts of plain
+/// statements) all run, in order, inside a transaction (PostgreSQL and SQLite send them as
+/// scripts) and outside one (one at a time, as on MySQL).
+#[tokio::test(flavor = "multi_thread")]
+async fn statements_run_in_order_inside_and_outside_a_transaction() {
+    for backend in support::enabled_backends().await {
+        let db = backend.connect().await;
+        let txn = db.begin().await.unwrap();
+        // 300 statements: three scripts of 100.
+        chain_of_tables("a", 150)
+            .run(&SchemaManager::new(&txn))
+            .await
+            .unwrap_or_else(|e| panic!("{}: in a transaction: {e}", backend.name()));
+        txn.commit().await.unwrap();
+        chain_of_tables("b", 30)
+            .run(&SchemaManager::new(&db))
+            .await
+            .unwrap_or_else(|e| panic!("{}: without a transaction: {e}", backend.name()));
+        let live = schema(&backend, &db).await;
+        for prefix in ["a", "b"] {
+            let n = if prefix == "a" { 150 } else { 30 };
+            for i in 0..n {
+                let table = &live.tables[&format!("{prefix}{i:03}")];
+                assert_eq!(table.indexes.len(), 1, "{}: {table:?}", backend.name());
+                assert_eq!(table.foreign_keys.len(), usize::from(i > 0));
+            }
+        }
+    }
+}
+
+/// A statement that fails in the middle of a script fails the run with its own error, as it
+/// would alone (the script is undone to its savepoint and run again one statement at a time),
+/// and rolling the transaction back leaves nothing of the statements before it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_statement_in_a_script_fails_with_its_own_error() {
+    for backend in support::enabled_backends().await {
+        let db = backend.connect().await;
+        db.execute_unprepared("CREATE TABLE c140 (id integer PRIMARY KEY)")
+            .await
+            .unwrap();
+        let alone = db
+            .execute_unprepared(
+                &db.get_database_backend()
+                    .build(
+                        &Table::create()
+                            .table("c140")
+                            .col(ColumnDef::new("id").integer().not_null().primary_key())
+                            .col(ColumnDef::new("parent_id").integer().null())
+                            .to_owned(),
+                    )
+                    .sql,
+            )
+            .await
+            .expect_err("the table exists")
+            .to_string();
+        // `c140` is the 281st statement: in the third script.
+        let mut statements = chain_of_tables("c", 150);
+        let txn = db.begin().await.unwrap();
+        let error = match statements.run(&SchemaManager::new(&txn)).await {
+            Ok(()) => panic!("{}: the statement must fail", backend.name()),
+            Err(e) => e.to_string(),
+        };
+        assert_eq!(error, alone, "{}", backend.name());
+        txn.rollback().await.unwrap();
+        let left: Vec<String> = support::table_names(&backend)
+            .await
+            .into_iter()
+            .filter(|t| t.starts_with('c'))
+            .collect();
+        if backend.name() == "mysql" {
+            // Each statement committed on its own before the failure.
+            assert_eq!(left.len(), 141, "{left:?}");
+        } else {
+            assert_eq!(left, ["c140"], "{}", backend.name());
+        }
+    }
+}

@@ -222,13 +222,22 @@ pub fn render_migration(file: &MigrationFile<'_>) -> String {
             continue;
         }
         for (i, part) in steps.chunks(PART_SIZE).enumerate() {
-            let _ = writeln!(
-                out,
-                "\n/// Part {n} of `{direction}`.\nasync fn {direction}_{n}(manager: &SchemaManager<'_>) -> Result<(), DbErr> {{",
-                n = i + 1
-            );
-            render_body(&mut out, part, "    ");
-            out.push_str("    Ok(())\n}\n");
+            let n = i + 1;
+            if is_plain(part) {
+                let _ = writeln!(
+                    out,
+                    "\n/// Part {n} of `{direction}`.\nfn {direction}_{n}(statements: &mut Statements) {{"
+                );
+                render_body(&mut out, part, "    ", Form::Added);
+                out.push_str("}\n");
+            } else {
+                let _ = writeln!(
+                    out,
+                    "\n/// Part {n} of `{direction}`.\nasync fn {direction}_{n}(manager: &SchemaManager<'_>) -> Result<(), DbErr> {{"
+                );
+                render_body(&mut out, part, "    ", Form::Awaited);
+                out.push_str("    Ok(())\n}\n");
+            }
         }
     }
     out
@@ -275,8 +284,29 @@ fn symbol(op: &Operation, mark: Option<&Mark>) -> char {
 
 /// Past this many operations, `up` and `down` call numbered parts of at most this many each:
 /// rustc's time and memory grow faster than linearly with the awaits in one async fn (a
-/// 1,000-table initial migration in one function did not compile in 24 GB).
+/// 1,000-table initial migration in one function did not compile in 24 GB). A part whose steps
+/// are all plain statements is a plain function that adds them to a `Statements`, which `up` or
+/// `down` runs: no await per statement for rustc to compile, and the statements go to the
+/// database together (the runtime's `runtime/statements.rs`).
 const PART_SIZE: usize = 20;
+
+/// How a step's statement is written: awaited on its own, or added to the `Statements` of a
+/// part of a large migration.
+#[derive(Clone, Copy, PartialEq)]
+enum Form {
+    Awaited,
+    Added,
+}
+
+/// Every step of `part` is one plain statement (or a mark alone), and there is one at least.
+fn is_plain(part: &[Step]) -> bool {
+    part.iter().any(|step| step.op.is_some())
+        && part.iter().all(|step| {
+            step.op
+                .as_ref()
+                .is_none_or(|op| plain_statements(op).is_some())
+        })
+}
 
 fn render_fn(out: &mut String, name: &str, ops: &[Step]) {
     let _ = writeln!(
@@ -290,11 +320,30 @@ fn render_fn(out: &mut String, name: &str, ops: &[Step]) {
             "        // {} operations, in {parts} parts (below).",
             ops.len()
         );
-        for n in 1..=parts {
-            let _ = writeln!(out, "        {name}_{n}(manager).await?;");
+        let plain: Vec<bool> = ops.chunks(PART_SIZE).map(is_plain).collect();
+        if plain.contains(&true) {
+            out.push_str("        let mut statements = Statements::new();\n");
+        }
+        // Added statements run before the next awaited part, and at the end.
+        let mut added = false;
+        for (i, plain) in plain.iter().enumerate() {
+            let n = i + 1;
+            if *plain {
+                let _ = writeln!(out, "        {name}_{n}(&mut statements);");
+                added = true;
+            } else {
+                if added {
+                    out.push_str("        statements.run(manager).await?;\n");
+                    added = false;
+                }
+                let _ = writeln!(out, "        {name}_{n}(manager).await?;");
+            }
+        }
+        if added {
+            out.push_str("        statements.run(manager).await?;\n");
         }
     } else {
-        render_body(out, ops, "        ");
+        render_body(out, ops, "        ", Form::Awaited);
         if ops.is_empty() {
             out.push_str(if name == "up" { EMPTY_UP } else { EMPTY_DOWN });
         }
@@ -341,7 +390,7 @@ const EMPTY_DOWN: &str = r#"        // Undo what `up` does, e.g.:
         let _ = manager;
 "#;
 
-fn render_body(out: &mut String, steps: &[Step], indent: &str) {
+fn render_body(out: &mut String, steps: &[Step], indent: &str, form: Form) {
     for (i, step) in steps.iter().enumerate() {
         // A mark on its own belongs to the step after it: no blank line between them.
         if i > 0 && steps[i - 1].op.is_some() {
@@ -376,8 +425,17 @@ fn render_body(out: &mut String, steps: &[Step], indent: &str) {
                 c = lit(column),
             );
         }
-        for statement in render_operation(op) {
-            let _ = writeln!(out, "{indent}{statement}");
+        match plain_statements(op) {
+            Some(statements) if form == Form::Added => {
+                for statement in statements {
+                    let _ = writeln!(out, "{indent}statements.add({statement});");
+                }
+            }
+            _ => {
+                for statement in render_operation(op) {
+                    let _ = writeln!(out, "{indent}{statement}");
+                }
+            }
         }
     }
 }
@@ -412,8 +470,8 @@ pub fn render_operation(op: &Operation) -> Vec<String> {
         }
         CreateTable(table) => render_create_table(table),
         DropTable(table) => vec![format!(
-            "manager.drop_table(Table::drop().table({}).to_owned()).await?;",
-            lit(&table.name)
+            "manager.drop_table({}).await?;",
+            drop_table_statement(&table.name)
         )],
         AddColumn { table, column } => vec![format!(
             "add_column(manager, {}, {}).await?;",
@@ -500,11 +558,68 @@ pub fn render_operation(op: &Operation) -> Vec<String> {
     }
 }
 
+/// The statements of an operation made of plain sea-query statements only
+/// (`Table::create()...to_owned()`, with its indexes): a large migration adds these to a
+/// `Statements`. `None` for an operation that needs a helper.
+fn plain_statements(op: &Operation) -> Option<Vec<String>> {
+    use Operation::*;
+    match op {
+        CreateTable(table)
+            if table.comment.is_none() && table.columns.iter().all(|c| c.comment.is_none()) =>
+        {
+            let mut statements = vec![create_table_statement(table)];
+            for index in &table.indexes {
+                if !index.constraint {
+                    statements.push(create_index_statement(&table.name, index));
+                }
+            }
+            Some(statements)
+        }
+        CreateIndex { table, index } if !index.constraint => {
+            Some(vec![create_index_statement(table, index)])
+        }
+        DropTable(table) => Some(vec![drop_table_statement(&table.name)]),
+        _ => None,
+    }
+}
+
+fn drop_table_statement(table: &str) -> String {
+    format!("Table::drop().table({}).to_owned()", lit(table))
+}
+
 fn render_create_table(table: &Table) -> Vec<String> {
-    let mut stmt = format!(
-        "manager.create_table(Table::create().table({})",
-        lit(&table.name)
-    );
+    let mut statements = vec![format!(
+        "manager.create_table({}).await?;",
+        create_table_statement(table)
+    )];
+    for index in table.indexes.iter().filter(|i| !i.constraint) {
+        statements.push(create_index(&table.name, index));
+    }
+    // sea-query leaves comments out of PostgreSQL's CREATE TABLE; these write them there and
+    // do nothing where the CREATE TABLE already did (MySQL) or comments do not exist (SQLite).
+    if let Some(comment) = &table.comment {
+        statements.push(format!(
+            "comment_on_table(manager, {}, Some({})).await?;",
+            lit(&table.name),
+            lit(comment)
+        ));
+    }
+    for column in &table.columns {
+        if let Some(comment) = &column.comment {
+            statements.push(format!(
+                "comment_on_column(manager, {}, {}, Some({})).await?;",
+                lit(&table.name),
+                lit(&column.name),
+                lit(comment)
+            ));
+        }
+    }
+    statements
+}
+
+/// `Table::create()...to_owned()`: the table's columns, keys, UNIQUE constraints and comment.
+fn create_table_statement(table: &Table) -> String {
+    let mut stmt = format!("Table::create().table({})", lit(&table.name));
     for column in &table.columns {
         let in_pk = table.is_primary_key_column(&column.name);
         let _ = write!(stmt, ".col({})", column_def(column, in_pk));
@@ -537,31 +652,8 @@ fn render_create_table(table: &Table) -> Vec<String> {
     if let Some(comment) = &table.comment {
         let _ = write!(stmt, ".comment({})", lit(comment));
     }
-    stmt.push_str(".to_owned()).await?;");
-    let mut statements = vec![stmt];
-    for index in table.indexes.iter().filter(|i| !i.constraint) {
-        statements.push(create_index(&table.name, index));
-    }
-    // sea-query leaves comments out of PostgreSQL's CREATE TABLE; these write them there and
-    // do nothing where the CREATE TABLE already did (MySQL) or comments do not exist (SQLite).
-    if let Some(comment) = &table.comment {
-        statements.push(format!(
-            "comment_on_table(manager, {}, Some({})).await?;",
-            lit(&table.name),
-            lit(comment)
-        ));
-    }
-    for column in &table.columns {
-        if let Some(comment) = &column.comment {
-            statements.push(format!(
-                "comment_on_column(manager, {}, {}, Some({})).await?;",
-                lit(&table.name),
-                lit(&column.name),
-                lit(comment)
-            ));
-        }
-    }
-    statements
+    stmt.push_str(".to_owned()");
+    stmt
 }
 
 fn create_index(table: &str, index: &Index) -> String {
@@ -573,8 +665,16 @@ fn create_index(table: &str, index: &Index) -> String {
             list(&index.columns)
         );
     }
+    format!(
+        "manager.create_index({}).await?;",
+        create_index_statement(table, index)
+    )
+}
+
+/// `Index::create()...to_owned()` of an index that is not a UNIQUE constraint.
+fn create_index_statement(table: &str, index: &Index) -> String {
     let mut stmt = format!(
-        "manager.create_index(Index::create().name({}).table({})",
+        "Index::create().name({}).table({})",
         lit(&index.name),
         lit(table)
     );
@@ -582,7 +682,7 @@ fn create_index(table: &str, index: &Index) -> String {
     if index.unique {
         stmt.push_str(".unique()");
     }
-    stmt.push_str(".to_owned()).await?;");
+    stmt.push_str(".to_owned()");
     stmt
 }
 

@@ -104,15 +104,64 @@ fn a_large_migration_is_split_into_parts() {
         up: &ops,
         down: None,
     });
+    // Plain statements: parts that add them to a `Statements`, run once; no await per statement.
     for call in [
-        "up_1(manager).await?;",
-        "up_3(manager).await?;",
-        "async fn up_3(",
-        "async fn down_3(",
+        "let mut statements = Statements::new();",
+        "up_1(&mut statements);",
+        "up_3(&mut statements);",
+        "statements.run(manager).await?;",
+        "fn up_3(statements: &mut Statements) {",
+        "statements.add(Table::create().table(\"t40\")",
+        "fn down_3(statements: &mut Statements) {",
+        "statements.add(Table::drop().table(\"t0\").to_owned());",
     ] {
         assert!(source.contains(call), "missing {call}");
     }
     assert!(!source.contains("up_4"));
+    assert!(
+        !source.contains(".await?;\n}"),
+        "a plain part awaits:\n{source}"
+    );
+}
+
+/// A part with a step that is not one plain statement (here a helper that reads the catalog) is
+/// awaited as before; the statements added before it run first, so the order stays the file's.
+#[test]
+fn a_large_migration_runs_added_statements_before_an_awaited_part() {
+    let mut ops: Vec<Operation> = (0..25)
+        .map(|i| {
+            let mut t = Table::new(format!("t{i}"));
+            t.columns
+                .push(Column::new("id", ColumnType::Integer, "integer"));
+            Operation::CreateTable(t)
+        })
+        .collect();
+    ops.push(Operation::AddColumn {
+        table: "t0".into(),
+        column: Column::new("note", ColumnType::Text, "text"),
+    });
+    let source = render_migration(&MigrationFile {
+        name: "m20261121_093000_big",
+        message: None,
+        up: &ops,
+        down: None,
+    });
+    let up = &source[source.find("async fn up(").unwrap()..source.find("async fn down(").unwrap()];
+    let order: Vec<&str> = up
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("up_") || l.starts_with("statements."))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "up_1(&mut statements);",
+            "statements.run(manager).await?;",
+            "up_2(manager).await?;",
+        ]
+    );
+    assert!(source.contains("async fn up_2(manager: &SchemaManager<'_>)"));
+    assert!(source.contains("add_column(manager, \"t0\""));
 }
 
 /// `down` of a dropped NOT NULL column without a default adds it with a fill value and then

@@ -26,6 +26,13 @@ pub const OWNED_TABLES: &str = "makemigrations_owned_tables";
 /// MySQL only: the migration that is running, or that failed, was killed or lost its connection
 /// after some of its statements had committed (`progress`).
 pub const HALF_APPLIED: &str = "makemigrations_half_applied";
+/// MySQL only: the statements of a running (or failed) migration that completed, one row each,
+/// added as each completes (`progress`). One row per statement rather than the record's list
+/// written whole after each one: that grew with the migration, and rewriting it after every
+/// statement of a 2,000-statement migration wrote hundreds of megabytes. A record's statements
+/// are its `statements` list (records of earlier versions, and the fallback of
+/// `record_half_applied`) followed by its rows here.
+pub const HALF_APPLIED_STATEMENTS: &str = "makemigrations_half_applied_statements";
 /// The checksum of each applied migration's code and the position in which it was applied
 /// (`crate::history`). Beside `seaql_migrations`, which stays as sea-orm-migration reads it.
 pub const CHECKSUMS: &str = "makemigrations_checksums";
@@ -100,6 +107,22 @@ pub async fn ensure_tracking_tables(db: &DatabaseConnection) -> Result<(), DbErr
             "ALTER TABLE {HALF_APPLIED} ADD COLUMN state varchar(16) NOT NULL DEFAULT 'failed'"
         ))
         .await?;
+    }
+    if backend == DbBackend::MySql && !table_exists(db, HALF_APPLIED_STATEMENTS).await? {
+        let statements = Table::create()
+            .table(HALF_APPLIED_STATEMENTS.to_string())
+            .if_not_exists()
+            .col(ColumnDef::new("version").string().not_null())
+            .col(ColumnDef::new("ordinal").integer().not_null())
+            .col(ColumnDef::new("statement").text().not_null())
+            .col(ColumnDef::new("recorded_at").big_integer().not_null())
+            .primary_key(
+                sea_orm::sea_query::Index::create()
+                    .col("version".to_string())
+                    .col("ordinal".to_string()),
+            )
+            .to_owned();
+        db.execute(&statements).await?;
     }
     crate::run_log::ensure_table(db).await?;
     if !table_exists(db, CHECKSUMS).await? {
@@ -184,7 +207,8 @@ pub async fn half_applied(db: &DatabaseConnection) -> Result<Vec<HalfApplied>, D
     // `*`: a table of the layout before `state` reads as failures.
     let sql = format!("SELECT * FROM {HALF_APPLIED} ORDER BY version");
     let rows = introspect::query(db, &sql, vec![]).await?;
-    rows.iter()
+    let mut records: Vec<HalfApplied> = rows
+        .iter()
         .map(|row| {
             Ok(HalfApplied {
                 name: row.try_get("", "version")?,
@@ -198,10 +222,27 @@ pub async fn half_applied(db: &DatabaseConnection) -> Result<Vec<HalfApplied>, D
                 interrupted: row.try_get::<String>("", "state").ok().as_deref() == Some("running"),
             })
         })
-        .collect()
+        .collect::<Result<_, DbErr>>()?;
+    if table_exists(db, HALF_APPLIED_STATEMENTS).await? {
+        let sql = format!(
+            "SELECT version, statement, recorded_at FROM {HALF_APPLIED_STATEMENTS} \
+             ORDER BY version, ordinal"
+        );
+        for row in introspect::query(db, &sql, vec![]).await? {
+            let version: String = row.try_get("", "version")?;
+            if let Some(record) = records.iter_mut().find(|r| r.name == version) {
+                record.ran.push(row.try_get("", "statement")?);
+                let recorded_at: i64 = row.try_get("", "recorded_at")?;
+                record.failed_at = Ord::max(record.failed_at, recorded_at);
+            }
+        }
+    }
+    Ok(records)
 }
 
 async fn record_half_applied(db: &DatabaseConnection, record: &HalfApplied) -> Result<(), DbErr> {
+    // The whole list goes into the record: rows the progress thread added would repeat it.
+    clear_statement_rows(db, &record.name).await?;
     let statements = serde_json::to_string(&record.ran).unwrap_or_default();
     let insert = Query::insert()
         .into_table(HALF_APPLIED.to_string())
@@ -259,11 +300,29 @@ pub async fn clear_half_applied<C: ConnectionTrait>(
     if db.get_database_backend() != DbBackend::MySql || !table_exists(db, HALF_APPLIED).await? {
         return Ok(());
     }
-    let mut delete = Query::delete();
-    delete.from_table(HALF_APPLIED.to_string());
-    if let Some(name) = name {
-        delete.and_where(Expr::col("version".to_string()).eq(name));
+    for table in [HALF_APPLIED, HALF_APPLIED_STATEMENTS] {
+        if table == HALF_APPLIED_STATEMENTS && !table_exists(db, table).await? {
+            continue;
+        }
+        let mut delete = Query::delete();
+        delete.from_table(table.to_string());
+        if let Some(name) = name {
+            delete.and_where(Expr::col("version".to_string()).eq(name));
+        }
+        db.execute(&delete).await?;
     }
+    Ok(())
+}
+
+/// Deletes the statement rows of `name`'s record, if the table is there.
+async fn clear_statement_rows<C: ConnectionTrait>(db: &C, name: &str) -> Result<(), DbErr> {
+    if !table_exists(db, HALF_APPLIED_STATEMENTS).await? {
+        return Ok(());
+    }
+    let delete = Query::delete()
+        .from_table(HALF_APPLIED_STATEMENTS.to_string())
+        .and_where(Expr::col("version".to_string()).eq(name))
+        .to_owned();
     db.execute(&delete).await.map(|_| ())
 }
 
@@ -870,9 +929,11 @@ async fn record<C: ConnectionTrait>(
 ) -> Result<(), DbErr> {
     record_version(conn, name, direction, Recording::Run, checksum).await?;
     let after = table_names(conn).await?;
-    for created in after.difference(tables_before) {
-        own(conn, created, name).await?;
-    }
+    let created: Vec<&str> = after
+        .difference(tables_before)
+        .map(String::as_str)
+        .collect();
+    own_all(conn, &created, name).await?;
     for dropped in tables_before.difference(&after) {
         forget_owned(conn, dropped).await?;
     }
@@ -893,6 +954,31 @@ pub async fn own<C: ConnectionTrait>(conn: &C, table: &str, migration: &str) -> 
         )
         .to_owned();
     conn.execute(&insert).await.map(|_| ())
+}
+
+/// `own` for many tables, in statements of up to 500 rows: an initial migration of 1,000 tables
+/// records them in two round trips rather than 1,000.
+async fn own_all<C: ConnectionTrait>(
+    conn: &C,
+    tables: &[&str],
+    migration: &str,
+) -> Result<(), DbErr> {
+    for chunk in tables.chunks(500) {
+        let mut insert = Query::insert()
+            .into_table(OWNED_TABLES.to_string())
+            .columns(["table_name".to_string(), "created_by".to_string()])
+            .on_conflict(
+                OnConflict::column("table_name".to_string())
+                    .update_column("created_by".to_string())
+                    .to_owned(),
+            )
+            .to_owned();
+        for table in chunk {
+            insert.values_panic([(*table).into(), migration.into()]);
+        }
+        conn.execute(&insert).await?;
+    }
+    Ok(())
 }
 
 pub async fn forget_owned<C: ConnectionTrait>(conn: &C, table: &str) -> Result<(), DbErr> {

@@ -74,6 +74,7 @@ pub mod prelude {
         add_column, add_foreign_key, add_unique_constraint, alter_column, alter_enum,
         baseline_tables_exist, comment_on_column, comment_on_table, create_enum, drop_column,
         drop_enum, drop_foreign_key, drop_index, rename_index, set_primary_key, todo_backfill,
+        Statements,
     };
     pub use sea_orm_migration::prelude::*;
 }
@@ -156,6 +157,7 @@ pub fn is_tool_table(table: &str) -> bool {
     table == executor::TRACKING_TABLE
         || table == executor::OWNED_TABLES
         || table == executor::HALF_APPLIED
+        || table == executor::HALF_APPLIED_STATEMENTS
         || table == run_log::LOG_TABLE
         || table == executor::CHECKSUMS
         || table == executor::REPLACED

@@ -4,8 +4,9 @@
 //! a migration fails halfway on MySQL").
 //!
 //! The record is written before the first statement (state `running`, no statement), brought up
-//! to date after each statement that completed, and marked `failed` (with the statement the
-//! server refused) when the migration returns an error. On success the executor deletes it in
+//! to date after each statement that completed (one row of `makemigrations_half_applied_statements`
+//! added: the write stays the same size however long the migration), and marked `failed` (with
+//! the statement the server refused) when the migration returns an error. On success the executor deletes it in
 //! the transaction that writes the tracking row. A `running` record that a later run finds (it
 //! holds the run lock, so the run that wrote it is gone) is a run that was killed or lost its
 //! connection.
@@ -21,7 +22,7 @@
 //! through sqlx, so it unwinds with [`RecordNotWritten`] (without the panic hook, which would
 //! print it), and [`crate::unwind::catch_panic`] turns that into the migration's error.
 
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 
 #[cfg(feature = "mysql")]
@@ -37,14 +38,27 @@ const STARTED_SQL: &str = "INSERT INTO makemigrations_half_applied \
      VALUES (?, ?, '[]', NULL, ?, 'running') \
      ON DUPLICATE KEY UPDATE direction = VALUES(direction), statements = '[]', \
      failed_statement = NULL, failed_at = VALUES(failed_at), state = 'running'";
+/// The rows of a record left from before (`--retry`), or past the statements that completed.
 #[cfg(feature = "mysql")]
-const PROGRESS_SQL: &str = "UPDATE makemigrations_half_applied \
-     SET statements = ?, failed_statement = ?, failed_at = ?, state = ? WHERE version = ?";
+const FORGET_SQL: &str =
+    "DELETE FROM makemigrations_half_applied_statements WHERE version = ? AND ordinal >= ?";
+/// A statement that completed: added only while the record is there (a record deleted under the
+/// run is an error, as a write of the record that finds no row).
+#[cfg(feature = "mysql")]
+const COMPLETED_SQL: &str = "INSERT INTO makemigrations_half_applied_statements \
+     (version, ordinal, statement, recorded_at) \
+     SELECT ?, ?, ?, ? FROM makemigrations_half_applied WHERE version = ?";
+#[cfg(feature = "mysql")]
+const FAILED_SQL: &str = "UPDATE makemigrations_half_applied \
+     SET failed_statement = ?, failed_at = ?, state = 'failed' WHERE version = ?";
 
 /// A write of the record, and where to say it is done.
 #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
 struct Request {
-    statements: Vec<String>,
+    /// The rows from `keep` on are no longer the completed statements (the journal replaced or
+    /// dropped its last entry): deleted before `append` is added from there.
+    keep: usize,
+    append: Vec<String>,
     /// `Some` once the migration failed: the statement the server refused, if sea-orm reported it.
     failed: Option<Option<String>>,
     done: mpsc::SyncSender<Result<(), String>>,
@@ -54,6 +68,8 @@ struct Request {
 pub struct Recorder {
     requests: Option<mpsc::Sender<Request>>,
     thread: Option<JoinHandle<()>>,
+    /// The statements the record holds, to send only what changed.
+    written: Arc<Mutex<Vec<String>>>,
 }
 
 impl Recorder {
@@ -125,8 +141,12 @@ impl Recorder {
                     if !ok {
                         return;
                     }
+                    let mut rows = 0;
                     while let Ok(request) = inbox.recv() {
-                        let written = write_progress(&mut conn, &name, &request).await;
+                        let written = write_progress(&mut conn, &name, &request, rows).await;
+                        if written.is_ok() {
+                            rows = request.keep + request.append.len();
+                        }
                         // `send` waits for this answer, so its receiver is there.
                         let _ = request.done.send(written);
                     }
@@ -139,6 +159,7 @@ impl Recorder {
         let recorder = Recorder {
             requests: Some(requests),
             thread: Some(thread),
+            written: Arc::default(),
         };
         match started_rx.recv() {
             Ok(Ok(())) => Ok(recorder),
@@ -154,9 +175,10 @@ impl Recorder {
     /// statement, with [`RecordNotWritten`].
     pub fn progress(&self, name: &str) -> crate::journal::Progress {
         let requests = self.requests.clone().expect("open until finish");
+        let written = self.written.clone();
         let name = name.to_string();
         Box::new(move |completed: &[String]| {
-            if let Err(reason) = send(&requests, completed.to_vec(), None) {
+            if let Err(reason) = send(&requests, &written, completed, None) {
                 std::panic::resume_unwind(Box::new(RecordNotWritten {
                     migration: name.clone(),
                     completed: completed.len(),
@@ -169,7 +191,7 @@ impl Recorder {
     /// Marks the record failed, with what completed and the statement that failed.
     pub fn failed(&self, completed: &[String], failed: Option<String>) -> Result<(), String> {
         match &self.requests {
-            Some(requests) => send(requests, completed.to_vec(), Some(failed)),
+            Some(requests) => send(requests, &self.written, completed, Some(failed)),
             None => Err("the record was closed".into()),
         }
     }
@@ -219,22 +241,36 @@ impl Drop for Recorder {
     }
 }
 
+/// Brings the record to `completed` (and `failed`), sending only what differs from what it
+/// holds: the journal only ever appends, or replaces or drops its last entry, so the two agree up
+/// to a point near the end.
 fn send(
     requests: &mpsc::Sender<Request>,
-    statements: Vec<String>,
+    written: &Mutex<Vec<String>>,
+    completed: &[String],
     failed: Option<Option<String>>,
 ) -> Result<(), String> {
-    let (done, written) = mpsc::sync_channel(1);
+    let mut written = written.lock().unwrap_or_else(|e| e.into_inner());
+    let mut keep = written.len().min(completed.len());
+    while keep > 0 && written[keep - 1] != completed[keep - 1] {
+        keep -= 1;
+    }
+    let append = completed[keep..].to_vec();
+    let (done, answer) = mpsc::sync_channel(1);
     requests
         .send(Request {
-            statements,
+            keep,
+            append: append.clone(),
             failed,
             done,
         })
         .map_err(|_| "the progress record's connection is closed".to_string())?;
-    written
+    answer
         .recv()
-        .map_err(|_| "the progress record's connection is closed".to_string())?
+        .map_err(|_| "the progress record's connection is closed".to_string())??;
+    written.truncate(keep);
+    written.extend(append);
+    Ok(())
 }
 
 #[cfg(feature = "mysql")]
@@ -243,6 +279,11 @@ async fn write_started(
     name: &str,
     direction: &str,
 ) -> Result<(), sqlx::Error> {
+    sqlx::query(FORGET_SQL)
+        .bind(name)
+        .bind(0)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query(STARTED_SQL)
         .bind(name)
         .bind(direction)
@@ -252,31 +293,50 @@ async fn write_started(
         .map(|_| ())
 }
 
+/// `rows`: how many statement rows the record holds.
 #[cfg(feature = "mysql")]
 async fn write_progress(
     conn: &mut sqlx::mysql::MySqlConnection,
     name: &str,
     request: &Request,
+    rows: usize,
 ) -> Result<(), String> {
-    let statements = serde_json::to_string(&request.statements)
-        .map_err(|e| format!("the completed statements as JSON: {e}"))?;
-    let (state, failed) = match &request.failed {
-        Some(failed) => ("failed", failed.clone()),
-        None => ("running", None),
-    };
-    sqlx::query(PROGRESS_SQL)
-        .bind(statements)
-        .bind(failed)
-        .bind(chrono::Utc::now().timestamp())
-        .bind(state)
-        .bind(name)
-        .execute(conn)
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|done| match done.rows_affected() {
-            0 => Err(format!("its row for {name} is gone")),
-            _ => Ok(()),
-        })
+    let now = chrono::Utc::now().timestamp();
+    if request.keep < rows {
+        sqlx::query(FORGET_SQL)
+            .bind(name)
+            .bind(request.keep as i64)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    for (i, statement) in request.append.iter().enumerate() {
+        let done = sqlx::query(COMPLETED_SQL)
+            .bind(name)
+            .bind((request.keep + i) as i64)
+            .bind(statement)
+            .bind(now)
+            .bind(name)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| e.to_string())?;
+        if done.rows_affected() == 0 {
+            return Err(format!("its row for {name} is gone"));
+        }
+    }
+    if let Some(failed) = &request.failed {
+        let done = sqlx::query(FAILED_SQL)
+            .bind(failed)
+            .bind(now)
+            .bind(name)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| e.to_string())?;
+        if done.rows_affected() == 0 {
+            return Err(format!("its row for {name} is gone"));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(feature = "mysql")]
@@ -287,12 +347,18 @@ fn sqlx_error(e: sqlx::Error) -> DbErr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::executor::HALF_APPLIED;
+    use crate::executor::{HALF_APPLIED, HALF_APPLIED_STATEMENTS};
 
     #[test]
     fn the_record_is_written_to_the_half_applied_table() {
-        for sql in [STARTED_SQL, PROGRESS_SQL] {
+        for sql in [STARTED_SQL, FAILED_SQL, COMPLETED_SQL] {
             assert!(sql.contains(&format!(" {HALF_APPLIED} ")), "{sql}");
+        }
+        for sql in [FORGET_SQL, COMPLETED_SQL] {
+            assert!(
+                sql.contains(&format!(" {HALF_APPLIED_STATEMENTS} ")),
+                "{sql}"
+            );
         }
     }
 }

@@ -17,8 +17,10 @@ mod postgres;
 mod postgres_views;
 mod sql;
 mod sqlite_rebuild;
+mod statements;
 
 pub use sql::{default_sql, ident, literal, mysql_ident, type_sql};
+pub use statements::Statements;
 
 use makemigrations_core::ForeignKey;
 use sea_orm::sea_query::{
