@@ -196,7 +196,10 @@ fn bench() -> Result<()> {
     writeln!(memory, "| backend | {} |", columns.join(" | "))?;
     writeln!(memory, "|---|---|---|---|---|---|---|---|")?;
     let mut raw_ddl = String::new();
-    writeln!(raw_ddl, "| backend | migrate | raw DDL | migrate / raw DDL |")?;
+    writeln!(
+        raw_ddl,
+        "| backend | migrate | raw DDL | migrate / raw DDL |"
+    )?;
     writeln!(raw_ddl, "|---|---|---|---|")?;
     let mut builds = None;
     for (name, url) in &backends {
@@ -251,7 +254,11 @@ fn bench() -> Result<()> {
             .iter()
             .map(|m| format!("{} ({} CPU)", secs(m.wall), secs(m.cpu)))
             .collect::<Vec<_>>();
-        writeln!(report, "| {name} | {} | {memo_load:.1} ms |", times.join(" | "))?;
+        writeln!(
+            report,
+            "| {name} | {} | {memo_load:.1} ms |",
+            times.join(" | ")
+        )?;
         let rss = all
             .iter()
             .map(|m| format!("{} MiB", m.rss_kib / 1024))
@@ -497,7 +504,6 @@ fn mysql_client_args(url: &str) -> Result<Vec<String>> {
     }
     Ok(args)
 }
-
 
 /// The benchmark's edits: one entity in the middle of the foreign-key chain, and every tenth.
 const EDITED_ONE: fn(usize) -> bool = |i| i == TABLES / 2;
