@@ -103,17 +103,7 @@ fn secs(d: Duration) -> String {
 fn median_build(project: &Path, target: &Path) -> Result<Duration> {
     let mut times = Vec::new();
     for _ in 0..RUNS {
-        let status = Command::new(env!("CARGO"))
-            .args(["clean", "--quiet", "-p", "migration"])
-            .env("CARGO_TARGET_DIR", target)
-            .current_dir(project)
-            .status()?;
-        if !status.success() {
-            bail!("cargo clean -p migration failed");
-        }
-        let started = Instant::now();
-        super::cargo_build(project, target, false)?;
-        times.push(started.elapsed());
+        times.push(super::clean_build(project, target, false)?);
     }
     times.sort();
     Ok(times[RUNS / 2])

@@ -10,10 +10,10 @@ use support::{migration_source, Backend, TestProject};
 const FIRST: &str = "m20260101_000001_create_notes";
 const SECOND: &str = "m20260101_000002_create_tags";
 
-fn create(table: &str) -> String {
-    migration_source(
-        &format!(
-            r#"        manager
+/// The statement that creates `table`, as an expression.
+fn create_table(table: &str) -> String {
+    format!(
+        r#"        manager
             .create_table(
                 Table::create()
                     .table("{table}")
@@ -21,9 +21,15 @@ fn create(table: &str) -> String {
                     .to_owned(),
             )
             .await"#
-        ),
-        &format!(r#"        manager.drop_table(Table::drop().table("{table}").to_owned()).await"#),
     )
+}
+
+fn drop_table(table: &str) -> String {
+    format!(r#"        manager.drop_table(Table::drop().table("{table}").to_owned()).await"#)
+}
+
+fn create(table: &str) -> String {
+    migration_source(&create_table(table), &drop_table(table))
 }
 
 /// Start-up code: the check, then (when asked) applying, as an axum or actix `main` would.
@@ -125,30 +131,19 @@ const SQUASHED: &str = "m20260101_000003_squashed_create_notes_to_create_tags";
 
 /// The squash of FIRST and SECOND, as `squashmigrations` heads it.
 fn squashed() -> String {
-    let create = |table: &str| {
-        format!(
-            r#"        manager
-            .create_table(
-                Table::create()
-                    .table("{table}")
-                    .col(ColumnDef::new("id").integer().not_null().primary_key())
-                    .to_owned(),
-            )
-            .await?;
-"#
-        )
-    };
-    let drop = |table: &str| {
-        format!(
-            r#"        manager.drop_table(Table::drop().table("{table}").to_owned()).await?;
-"#
-        )
-    };
     format!(
         "//! Migration `{SQUASHED}`.\n//!\n//! replaces: {FIRST}\n//! replaces: {SECOND}\n\n{}",
         migration_source(
-            &format!("{}{}        Ok(())", create("notes"), create("tags")),
-            &format!("{}{}        Ok(())", drop("tags"), drop("notes")),
+            &format!(
+                "{}?;\n{}?;\n        Ok(())",
+                create_table("notes"),
+                create_table("tags")
+            ),
+            &format!(
+                "{}?;\n{}?;\n        Ok(())",
+                drop_table("tags"),
+                drop_table("notes")
+            ),
         )
     )
 }
