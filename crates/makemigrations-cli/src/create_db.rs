@@ -43,7 +43,11 @@ pub async fn create_if_missing(url: &str, timeout: Duration) -> Result<Outcome, 
             let exists = "SELECT 1 AS found FROM pg_database WHERE datname = $1";
             let quoted = format!("\"{}\"", name.replace('"', "\"\""));
             let mut outcome = create_unless_found(&server, &name, exists, &quoted).await?;
-            if let Some(schema) = parsed.search_path() {
+            // `$user` on the path is a placeholder, not a schema to create.
+            if let Some(schema) = parsed
+                .search_path()
+                .filter(|s| !s.trim_matches('"').starts_with('$'))
+            {
                 outcome.created_schema = create_schema_if_missing(url, &schema, timeout).await?;
             }
             Ok(outcome)

@@ -248,14 +248,14 @@ mod tests {
     fn the_innermost_phase_with_a_message_is_shown() {
         let running = |phases: &[&str]| phases.iter().map(|p| p.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            shown_phase(&running(&["shadow: build", "shadow: cache load"])),
+            shown_phase(&running(&["shadow: build", "shadow: memo load"])),
             Some("Building the entities' tables in a scratch schema")
         );
         assert_eq!(
             shown_phase(&running(&["connect", "live: discover"])),
             Some("Reading the database's schema")
         );
-        assert_eq!(shown_phase(&running(&["shadow: cache load"])), None);
+        assert_eq!(shown_phase(&running(&["shadow: memo load"])), None);
         assert_eq!(shown_phase(&[]), None);
     }
 }

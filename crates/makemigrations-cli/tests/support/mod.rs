@@ -295,7 +295,6 @@ impl Drop for TestProject {
     }
 }
 
-/// A migration file as a person writes one: `up` and `down` are the bodies of the two methods.
 /// Longer than any one command of the suite takes on a loaded machine: a command past it hangs.
 const COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
@@ -311,15 +310,21 @@ pub fn output_within(mut command: Command, what: &str) -> std::process::Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("`{what}` cannot start: {e}"));
+    // Each pipe is read into a buffer the timeout can look at without waiting for the reader
+    // (a grandchild may still hold the pipe open).
     let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            bytes
-        })
+        let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let filled = buffer.clone();
+        let reader = std::thread::spawn(move || {
+            let mut chunk = [0u8; 8192];
+            while let Ok(n @ 1..) = pipe.read(&mut chunk) {
+                filled.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+        });
+        (buffer, reader)
     };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let (stdout, stdout_reader) = drain(Box::new(child.stdout.take().unwrap()));
+    let (stderr, stderr_reader) = drain(Box::new(child.stderr.take().unwrap()));
     let deadline = std::time::Instant::now() + COMMAND_TIMEOUT;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -328,19 +333,25 @@ pub fn output_within(mut command: Command, what: &str) -> std::process::Output {
         if std::time::Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            let printed = String::from_utf8_lossy(&stdout.join().unwrap()).into_owned()
-                + &String::from_utf8_lossy(&stderr.join().unwrap());
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            let printed = String::from_utf8_lossy(&stdout.lock().unwrap()).into_owned()
+                + &String::from_utf8_lossy(&stderr.lock().unwrap());
             panic!("`{what}` did not finish within {COMMAND_TIMEOUT:?} and was killed; it printed:\n{printed}");
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
+    let _ = (stdout_reader.join(), stderr_reader.join());
+    let take = |buffer: std::sync::Arc<std::sync::Mutex<Vec<u8>>>| {
+        std::mem::take(&mut *buffer.lock().unwrap())
+    };
     std::process::Output {
         status,
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
+        stdout: take(stdout),
+        stderr: take(stderr),
     }
 }
 
+/// A migration file as a person writes one: `up` and `down` are the bodies of the two methods.
 pub fn migration_source(up: &str, down: &str) -> String {
     format!(
         r#"use makemigrations::prelude::*;

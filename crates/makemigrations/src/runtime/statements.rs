@@ -45,27 +45,44 @@ impl Statements {
         self.pending.push(Box::new(statement));
     }
 
-    /// Runs the statements added so far, in order, and forgets them.
+    /// Runs the statements added so far, in order, and forgets them. A statement with bound
+    /// values (an insert added here by hand) is sent alone with its values, never in a script.
     pub async fn run(&mut self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         let backend = manager.get_database_backend();
-        let statements: Vec<String> = self
+        let statements: Vec<sea_orm::Statement> = self
             .pending
             .drain(..)
-            .map(|statement| statement.build(&backend).sql)
+            .map(|statement| statement.build(&backend))
             .collect();
         let conn = manager.get_connection();
+        let bound = |s: &sea_orm::Statement| s.values.as_ref().is_some_and(|v| !v.0.is_empty());
         if backend == DbBackend::MySql {
-            for sql in statements {
-                conn.execute_raw(sea_orm::Statement::from_string(backend, sql))
-                    .await?;
+            for statement in statements {
+                conn.execute_raw(statement).await?;
             }
         } else if conn.is_transaction() {
-            for batch in statements.chunks(BATCH) {
+            let mut plain: Vec<String> = Vec::new();
+            for statement in statements {
+                if bound(&statement) {
+                    for batch in plain.chunks(BATCH) {
+                        run_script(conn, batch).await?;
+                    }
+                    plain.clear();
+                    conn.execute_raw(statement).await?;
+                } else {
+                    plain.push(statement.sql);
+                }
+            }
+            for batch in plain.chunks(BATCH) {
                 run_script(conn, batch).await?;
             }
         } else {
-            for sql in &statements {
-                conn.execute_unprepared(sql).await?;
+            for statement in statements {
+                if bound(&statement) {
+                    conn.execute_raw(statement).await?;
+                } else {
+                    conn.execute_unprepared(&statement.sql).await?;
+                }
             }
         }
         Ok(())
