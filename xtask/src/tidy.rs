@@ -119,7 +119,7 @@ fn named_paths(text: &str) -> Vec<String> {
 }
 
 /// Where a path named in `file` may be: from the repository root, from the file's own
-/// directory or one above it, or from one of the workspace's crates (`tests/x.rs`,
+/// directory or any above it, or from one of the workspace's crates (`tests/x.rs`,
 /// `src/cli/mod.rs`, `makemigrations-build/src/reach.rs`). A path that leads out of the
 /// repository (`../elsewhere/notes.md`) never resolves, whether or not it exists here.
 fn resolves(root: &Path, file: &Path, named: &str) -> bool {
@@ -140,7 +140,10 @@ fn resolves(root: &Path, file: &Path, named: &str) -> bool {
         bases.push(root.join(crate_dir));
         bases.push(root.join(crate_dir).join("src"));
     }
-    bases.iter().any(|b| b.join(named).exists())
+    bases.iter().any(|b| {
+        let inside = b.strip_prefix(root).is_ok_and(|dir| !escapes(dir, named));
+        inside && b.join(named).exists()
+    })
 }
 
 /// Whether `named`, read from the repository directory `dir`, climbs above the repository.
@@ -364,6 +367,18 @@ fn the_checks_see_what_they_look_for() {
         &repo_root(),
         Path::new("docs/guide.md"),
         "../Cargo.toml"
+    ));
+    // Out of the repository and back in through its own directory's name is still out: what
+    // the name depends on is where the checkout lies.
+    let checkout = repo_root()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(!resolves(
+        &repo_root(),
+        Path::new("README.md"),
+        &format!("../{checkout}/Cargo.toml")
     ));
     assert_eq!(
         named_paths("see ../shared/design/README.md and src/lib.rs"),
