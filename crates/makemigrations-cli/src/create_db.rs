@@ -43,11 +43,7 @@ pub async fn create_if_missing(url: &str, timeout: Duration) -> Result<Outcome, 
             let exists = "SELECT 1 AS found FROM pg_database WHERE datname = $1";
             let quoted = format!("\"{}\"", name.replace('"', "\"\""));
             let mut outcome = create_unless_found(&server, &name, exists, &quoted).await?;
-            // `$user` on the path is a placeholder, not a schema to create.
-            if let Some(schema) = parsed
-                .search_path()
-                .filter(|s| !s.trim_matches('"').starts_with('$'))
-            {
+            if let Some(schema) = parsed.search_path() {
                 outcome.created_schema = create_schema_if_missing(url, &schema, timeout).await?;
             }
             Ok(outcome)
@@ -76,7 +72,7 @@ async fn create_schema_if_missing(
     schema: &str,
     timeout: Duration,
 ) -> Result<Option<String>, Error> {
-    let schema = schema.trim_matches('"').to_string();
+    let schema = schema.to_string();
     let db = database::connect_within(url, timeout).await?;
     let exists = "SELECT 1 AS found FROM pg_namespace WHERE nspname = $1";
     let found = introspect::query(&db, exists, vec![Value::from(schema.as_str())]).await?;

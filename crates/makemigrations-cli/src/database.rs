@@ -310,17 +310,21 @@ impl std::fmt::Debug for DatabaseUrl {
 
 impl DatabaseUrl {
     /// PostgreSQL: the first schema the URL's `options` put on the `search_path`
-    /// (`options=-c search_path=shop`, which `--database-schema` writes), if any.
+    /// (`options=-c search_path=shop`, which `--database-schema` writes), if any, unquoted;
+    /// `$user`, a placeholder rather than a schema's name, is passed over.
     pub fn search_path(&self) -> Option<String> {
         self.params
             .iter()
             .filter(|(key, _)| key.starts_with("options"))
             .find_map(|(_, value)| value.split("search_path=").nth(1))
-            .map(|rest| {
-                rest.split([' ', ','])
+            .and_then(|rest| {
+                rest.split(' ')
                     .next()
                     .unwrap_or_default()
-                    .to_string()
+                    .split(',')
+                    .map(|entry| entry.trim().trim_matches('"'))
+                    .find(|entry| !entry.is_empty() && !entry.starts_with('$'))
+                    .map(str::to_string)
             })
     }
 
