@@ -364,6 +364,131 @@ async fn statements_run_in_order_inside_and_outside_a_transaction() {
     }
 }
 
+/// The statements of `folded_indexes_make_the_same_schema`: a table with a plain index, a unique
+/// one and a late one; a table with a foreign key and its plain index, and an index of a
+/// descending column.
+fn tables_with_indexes() -> Vec<Box<dyn FnOnce(&mut Statements) + Send>> {
+    fn index(name: &str, table: &str, columns: &[&str]) -> IndexCreateStatement {
+        let mut index = Index::create()
+            .name(name)
+            .table(String::from(table))
+            .to_owned();
+        for column in columns {
+            index.col(String::from(*column));
+        }
+        index
+    }
+    let (a, a_unique, a_late, b, c) = (
+        index("idx_f1_name", "f1", &["name"]),
+        index("uq_f1_code", "f1", &["code"]).unique().to_owned(),
+        index("idx_f1_code_name", "f1", &["code", "name"]),
+        index("idx_f2_parent", "f2", &["parent_id"]),
+        Index::create()
+            .name("idx_f2_name_desc")
+            .table("f2")
+            .col(("name", IndexOrder::Desc))
+            .to_owned(),
+    );
+    vec![
+        Box::new(|s: &mut Statements| {
+            s.add(
+                Table::create()
+                    .table("f1")
+                    .col(ColumnDef::new("id").integer().not_null().primary_key())
+                    .col(ColumnDef::new("name").string_len(50).not_null())
+                    .col(ColumnDef::new("code").string_len(20).not_null())
+                    .to_owned(),
+            )
+        }),
+        Box::new(move |s: &mut Statements| s.add(a)),
+        Box::new(move |s: &mut Statements| s.add(a_unique)),
+        Box::new(|s: &mut Statements| {
+            s.add(
+                Table::create()
+                    .table("f2")
+                    .col(ColumnDef::new("id").integer().not_null().primary_key())
+                    .col(ColumnDef::new("parent_id").integer().null())
+                    .col(ColumnDef::new("name").string_len(50).null())
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_f2_parent")
+                            .from("f2", "parent_id")
+                            .to("f1", "id"),
+                    )
+                    .to_owned(),
+            )
+        }),
+        Box::new(move |s: &mut Statements| s.add(b)),
+        Box::new(move |s: &mut Statements| s.add(c)),
+        Box::new(move |s: &mut Statements| s.add(a_late)),
+    ]
+}
+
+/// On MySQL a plain index added right after its table is sent inside that table's CREATE TABLE,
+/// as `mysqldump` writes it (InnoDB builds each CREATE INDEX as an ALTER of its own); an index
+/// that says more (a descending column), or that comes later, stays a statement of its own. On
+/// every backend the schema is the one the same statements make one at a time.
+#[tokio::test(flavor = "multi_thread")]
+async fn folded_indexes_make_the_same_schema() {
+    let together = support::enabled_backends().await;
+    let alone = support::enabled_backends().await;
+    for (together, alone) in together.iter().zip(&alone) {
+        let mut db = together.connect().await;
+        let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let heard = sent.clone();
+        db.set_metric_callback(move |info| {
+            heard.lock().unwrap().push(info.statement.sql.clone());
+        });
+        let mut statements = Statements::new();
+        for add in tables_with_indexes() {
+            add(&mut statements);
+        }
+        statements
+            .run(&SchemaManager::new(&db))
+            .await
+            .unwrap_or_else(|e| panic!("{}: together: {e}", together.name()));
+        let sent = sent.lock().unwrap().clone();
+
+        let one_db = alone.connect().await;
+        for add in tables_with_indexes() {
+            let mut one = Statements::new();
+            add(&mut one);
+            one.run(&SchemaManager::new(&one_db))
+                .await
+                .unwrap_or_else(|e| panic!("{}: one at a time: {e}", alone.name()));
+        }
+        let (folded, separate) = (schema(together, &db).await, schema(alone, &one_db).await);
+        assert_eq!(folded.tables, separate.tables, "{}", together.name());
+        assert_eq!(folded.tables["f1"].indexes.len(), 3, "{}", together.name());
+
+        if together.name() == "mysql" {
+            assert_eq!(sent.len(), 4, "{sent:#?}");
+            assert!(
+                sent[0].starts_with("CREATE TABLE `f1`")
+                    && sent[0].contains("KEY `idx_f1_name` (`name`)")
+                    && sent[0].contains("UNIQUE KEY `uq_f1_code` (`code`)"),
+                "{}",
+                sent[0]
+            );
+            assert!(
+                sent[1].contains("KEY `idx_f2_parent` (`parent_id`)"),
+                "{}",
+                sent[1]
+            );
+            assert!(
+                sent[2].starts_with("CREATE INDEX `idx_f2_name_desc`"),
+                "{}",
+                sent[2]
+            );
+            assert!(
+                sent[3].starts_with("CREATE INDEX `idx_f1_code_name`"),
+                "{}",
+                sent[3]
+            );
+        }
+    }
+}
+
 /// A statement that fails in the middle of a script fails the run with its own error, as it
 /// would alone (the script is undone to its savepoint and run again one statement at a time),
 /// and rolling the transaction back leaves nothing of the statements before it.
