@@ -13,9 +13,13 @@
 //!   run reports is the failing statement's own, exactly as if each had been sent alone.
 //! - Outside a transaction (`use_transaction() -> Some(false)`), one at a time, unprepared: a
 //!   failure leaves exactly the statements before it applied.
-//! - MySQL/MariaDB: one at a time through `execute_raw`, as the other helpers send theirs, so
-//!   the journal records each statement as it commits (a half-applied migration says exactly
-//!   what stayed) and sea-orm's metric callback says which one failed. A plain index created
+//! - MySQL/MariaDB: one at a time, unprepared, so the journal records each statement as it
+//!   commits (a half-applied migration says exactly what stayed; sqlx's log names the one that
+//!   failed). Unprepared is one round trip where a prepared statement takes two, and it avoids a
+//!   stall of sqlx 0.9: its sockets leave Nagle's algorithm on (launchbadge/sqlx#4335), and once
+//!   its cache of 100 prepared statements is full, each new one is sent as two small writes
+//!   (close the oldest, execute), the second held back until the server's delayed ACK, about
+//!   40 ms later. A 1,000-table migration spent 85 of its 89 s waiting there. A plain index created
 //!   right after its table is written into the `CREATE TABLE` (`KEY name (columns)`), as
 //!   `mysqldump` writes it: InnoDB builds a `CREATE INDEX` as an `ALTER TABLE` of its own, which
 //!   doubled the time of a large initial migration; the schema that results is the same.
@@ -91,11 +95,7 @@ impl Statements {
             .collect();
         let conn = manager.get_connection();
         let bound = |s: &sea_orm::Statement| s.values.as_ref().is_some_and(|v| !v.0.is_empty());
-        if backend == DbBackend::MySql {
-            for statement in statements {
-                conn.execute_raw(statement).await?;
-            }
-        } else if conn.is_transaction() {
+        if backend != DbBackend::MySql && conn.is_transaction() {
             let mut plain: Vec<String> = Vec::new();
             for statement in statements {
                 if bound(&statement) {
