@@ -285,8 +285,17 @@ fn without_foreign_keys(stmt: &TableCreateStatement) -> TableCreateStatement {
 /// The CREATE TABLE statement as sea-orm writes it for MySQL (foreign keys inline, as in a
 /// generated migration), then the indexes. sea-orm 2 carries `renamed_from` in the column
 /// comment; it is taken out here so that it never becomes a real comment.
+/// The plain indexes inside the CREATE TABLE, as `migrate` sends them (`Statements`): InnoDB
+/// builds a CREATE INDEX as an ALTER of its own, which doubled the time of a scratch build.
 fn mysql_table(s: &EntityStatements) -> TableDdl {
-    let mut create = s.table.to_string(MysqlQueryBuilder);
+    let mut table = s.table.clone();
+    let indexes: Vec<String> = s
+        .indexes
+        .iter()
+        .filter(|index| !makemigrations::runtime::fold_index(&mut table, index))
+        .map(|index| index.to_string(MysqlQueryBuilder))
+        .collect();
+    let mut create = table.to_string(MysqlQueryBuilder);
     for column in s.table.get_columns() {
         if let (None, Some(_)) = entities::split_comment(column) {
             let comment = column.get_column_spec().comment.clone().unwrap_or_default();
@@ -297,11 +306,7 @@ fn mysql_table(s: &EntityStatements) -> TableDdl {
         name: s.table_name.clone(),
         create,
         foreign_keys: Vec::new(),
-        indexes: s
-            .indexes
-            .iter()
-            .map(|i| i.to_string(MysqlQueryBuilder))
-            .collect(),
+        indexes,
         comments: Vec::new(),
         references: references(s),
         enums: BTreeSet::new(),

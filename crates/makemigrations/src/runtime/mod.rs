@@ -20,7 +20,7 @@ mod sqlite_rebuild;
 mod statements;
 
 pub use sql::{default_sql, ident, literal, mysql_ident, type_sql};
-pub use statements::Statements;
+pub use statements::{fold_index, Statements};
 
 use makemigrations_core::ForeignKey;
 use sea_orm::sea_query::{

@@ -132,17 +132,24 @@ fn fold_indexes(pending: Vec<Pending>) -> Vec<Pending> {
         if let (Some(Pending::CreateTable(table)), Pending::CreateIndex(index)) =
             (folded.last_mut(), &statement)
         {
-            if foldable(table, index) {
-                let Pending::CreateIndex(mut index) = statement else {
-                    unreachable!("matched above")
-                };
-                table.index(&mut index);
+            if fold_index(table, index) {
                 continue;
             }
         }
         folded.push(statement);
     }
     folded
+}
+
+/// MySQL: writes `index` into `table`'s `CREATE TABLE` as `[UNIQUE] KEY name (columns)` when
+/// that says exactly what the `CREATE INDEX` would (see [`foldable`]); false, and `table`
+/// unchanged, otherwise. The scratch build folds the entities' indexes the same way.
+pub fn fold_index(table: &mut TableCreateStatement, index: &IndexCreateStatement) -> bool {
+    if !foldable(table, index) {
+        return false;
+    }
+    table.index(&mut index.clone());
+    true
 }
 
 /// `index` says no more on MySQL than `[UNIQUE] KEY name (columns)` inside `table`'s own
