@@ -841,6 +841,36 @@ pub fn explain_permission(error: Error) -> Error {
     }
 }
 
+/// A migration that PostgreSQL refused with "out of shared memory" (SQLSTATE 53200): its
+/// transaction filled the server's lock table, which a setting of the server fixes, not the
+/// migration file, so it becomes [`Error::LockTableFull`]; any other error is returned as it is.
+pub fn explain_lock_table(error: Error) -> Error {
+    use sea_orm::{DbErr, RuntimeErr};
+    let Error::MigrationFailed { name, source } = &error else {
+        return error;
+    };
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = source
+    else {
+        return error;
+    };
+    let sea_orm::sqlx::Error::Database(db) = &**e else {
+        return error;
+    };
+    if !lock_table_full(db.code().as_deref(), db.message()) {
+        return error;
+    }
+    Error::LockTableFull {
+        name: name.clone(),
+        reason: db.message().to_string(),
+    }
+}
+
+/// PostgreSQL's error for a full lock table: SQLSTATE 53200 (out_of_memory) with "out of shared
+/// memory" (an out-of-memory error of another kind has another message).
+fn lock_table_full(sqlstate: Option<&str>, message: &str) -> bool {
+    sqlstate == Some("53200") && message.contains("out of shared memory")
+}
+
 /// The kinds of refusal at connection time that get a message of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ConnectFailure {
@@ -952,6 +982,40 @@ pub use makemigrations::secrets::hide_secrets;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A full lock table is a server setting to raise, and the message says which; other errors
+    /// of the class (and other migration failures) keep the migration's own message.
+    #[test]
+    fn a_full_lock_table_names_the_setting_to_raise() {
+        assert!(lock_table_full(Some("53200"), "out of shared memory"));
+        assert!(!lock_table_full(Some("53200"), "out of memory"));
+        assert!(!lock_table_full(
+            Some("42P01"),
+            "relation \"t\" does not exist"
+        ));
+        assert!(!lock_table_full(None, "out of shared memory"));
+        let message = Error::LockTableFull {
+            name: "m20261201_000000_initial".into(),
+            reason: "out of shared memory".into(),
+        }
+        .to_string();
+        for part in [
+            "m20261201_000000_initial",
+            "rolled back",
+            "max_locks_per_transaction",
+            "restart PostgreSQL",
+        ] {
+            assert!(message.contains(part), "{part}: {message}");
+        }
+        let other = Error::MigrationFailed {
+            name: "m".into(),
+            source: sea_orm::DbErr::Custom("no".into()),
+        };
+        assert!(matches!(
+            explain_lock_table(other),
+            Error::MigrationFailed { .. }
+        ));
+    }
 
     #[test]
     fn redacts_passwords() {

@@ -81,6 +81,8 @@ pub enum Error {
         name: String,
         source: sea_orm::DbErr,
     },
+    #[error("migration {name} failed: PostgreSQL's lock table is full ({reason}): a transaction keeps a lock on every table, index, sequence and row type it creates or drops until it ends (about 16 per table), and this migration needs more than the server's lock table holds\n  the database was left as it was before this migration (its transaction was rolled back)\n  fix: raise max_locks_per_transaction on the server (the lock table holds max_locks_per_transaction × max_connections locks; the default 64 × 100 runs out at about 700 dropped tables): ALTER SYSTEM SET max_locks_per_transaction = 256, restart PostgreSQL, then run the command again")]
+    LockTableFull { name: String, reason: String },
     #[error("migration {name} failed: {source}\n  it ran without a transaction (use_transaction() is Some(false)), so its statements before the failure stayed applied and it is not recorded\n  fix: undo those statements by hand, or make the migration safe to re-run, then run `migrate` again")]
     MigrationFailedPartially {
         name: String,
@@ -260,6 +262,7 @@ impl Error {
             Error::MigrationFailed { .. }
             | Error::MigrationFailedPartially { .. }
             | Error::MigrationFailedOnMySql { .. } => "migration_failed",
+            Error::LockTableFull { .. } => "lock_table_full",
             Error::HalfApplied(_) => "half_applied",
             Error::Unanswered(_) => "unanswered_questions",
             Error::Interrupted => "interrupted",

@@ -463,7 +463,10 @@ pub async fn run(project: Project) -> ExitCode {
         Ok(()) => commands::dispatch(project, cli).await,
         Err(refused) => Err(refused),
     };
-    match result.map_err(crate::database::explain_permission) {
+    match result
+        .map_err(crate::database::explain_permission)
+        .map_err(crate::database::explain_lock_table)
+    {
         Ok(code) => code,
         Err(error) => {
             if json {
