@@ -248,10 +248,22 @@ fn bench() -> Result<()> {
         // The memo as a warm run leaves it, for the runs after an edit below.
         let _ = std::fs::remove_dir_all(memo_kept(name));
         copy_dir(&memo, &memo_kept(name))?;
-        let rollback = timed(&binary, &project, url, &["rollback", "--all", "--force"], 0)?;
-        // Applied again: the runs after an edit below expect only the edit to be missing.
-        timed(&binary, &project, url, &["migrate"], 0)?;
-        let all = [initial, migrate, cold, no_changes, check, show, rollback];
+        // PostgreSQL's default lock table (max_locks_per_transaction 64) holds the locks of
+        // about 700 tables dropped in one transaction: the rollback fails there, changing
+        // nothing, and says so (lock_table_full). That is a finding, not a broken bench.
+        let rollback = match timed(&binary, &project, url, &["rollback", "--all", "--force"], 0) {
+            Ok(rollback) => {
+                // Applied again: the runs after an edit below expect only the edit to be missing.
+                timed(&binary, &project, url, &["migrate"], 0)?;
+                Some(rollback)
+            }
+            Err(e) if format!("{e:#}").contains("lock table is full") => {
+                println!("{name}: the rollback fills the server's lock table (lock_table_full)");
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        let all = [initial, migrate, cold, no_changes, check, show];
         let times = all[..5]
             .iter()
             .map(|m| format!("{} ({} CPU)", secs(m.wall), secs(m.cpu)))
@@ -261,10 +273,13 @@ fn bench() -> Result<()> {
             "| {name} | {} | {memo_load:.1} ms |",
             times.join(" | ")
         )?;
-        let rss = all
+        let mut rss = all
             .iter()
             .map(|m| format!("{} MiB", m.rss_kib / 1024))
             .collect::<Vec<_>>();
+        rss.push(rollback.map_or("fails: lock table full".to_string(), |m| {
+            format!("{} MiB", m.rss_kib / 1024)
+        }));
         writeln!(memory, "| {name} | {} |", rss.join(" | "))?;
         // As it goes: a later backend that fails leaves these figures.
         println!(
@@ -559,7 +574,7 @@ fn timed(binary: &Path, project: &Path, url: &str, args: &[&str], expect: i32) -
         // build 1,000 tables at once (PostgreSQL's max_locks_per_transaction): that run says
         // nothing about this one, so it is run again, and said so.
         attempts += 1;
-        if attempts < 5 && String::from_utf8_lossy(&out.stderr).contains("out of shared memory") {
+        if attempts < 2 && String::from_utf8_lossy(&out.stderr).contains("out of shared memory") {
             println!(
                 "`migration {}`: the server ran out of shared memory; again",
                 args.join(" ")
