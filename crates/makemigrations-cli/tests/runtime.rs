@@ -364,10 +364,13 @@ async fn statements_run_in_order_inside_and_outside_a_transaction() {
     }
 }
 
+/// Adds one statement.
+type AddStatement = Box<dyn FnOnce(&mut Statements) + Send>;
+
 /// The statements of `folded_indexes_make_the_same_schema`: a table with a plain index, a unique
 /// one and a late one; a table with a foreign key and its plain index, and an index of a
 /// descending column.
-fn tables_with_indexes() -> Vec<Box<dyn FnOnce(&mut Statements) + Send>> {
+fn tables_with_indexes() -> Vec<AddStatement> {
     fn index(name: &str, table: &str, columns: &[&str]) -> IndexCreateStatement {
         let mut index = Index::create()
             .name(name)

@@ -46,16 +46,16 @@ pub struct Statements {
 
 /// A statement added, kept typed where MySQL may fold an index into its table.
 enum Pending {
-    CreateTable(TableCreateStatement),
-    CreateIndex(IndexCreateStatement),
+    CreateTable(Box<TableCreateStatement>),
+    CreateIndex(Box<IndexCreateStatement>),
     Other(Box<dyn StatementBuilder + Send>),
 }
 
 impl Pending {
     fn build(&self, backend: &DbBackend) -> sea_orm::Statement {
         match self {
-            Pending::CreateTable(table) => backend.build(table),
-            Pending::CreateIndex(index) => backend.build(index),
+            Pending::CreateTable(table) => backend.build(table.as_ref()),
+            Pending::CreateIndex(index) => backend.build(index.as_ref()),
             Pending::Other(statement) => statement.build(backend),
         }
     }
@@ -72,9 +72,9 @@ impl Statements {
         let mut slot = Some(statement);
         let any: &mut dyn Any = &mut slot;
         let pending = if let Some(table) = any.downcast_mut::<Option<TableCreateStatement>>() {
-            Pending::CreateTable(table.take().expect("just set"))
+            Pending::CreateTable(Box::new(table.take().expect("just set")))
         } else if let Some(index) = any.downcast_mut::<Option<IndexCreateStatement>>() {
-            Pending::CreateIndex(index.take().expect("just set"))
+            Pending::CreateIndex(Box::new(index.take().expect("just set")))
         } else {
             Pending::Other(Box::new(slot.take().expect("just set")))
         };
