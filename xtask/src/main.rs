@@ -648,9 +648,28 @@ fn run(program: &str, args: &[&str]) -> Result<()> {
         .status()
         .with_context(|| format!("running {program}"))?;
     if !status.success() {
-        bail!("{program} {} failed", args.join(" "));
+        let shown: Vec<String> = args.iter().map(|a| without_password(a)).collect();
+        bail!("{program} {} failed", shown.join(" "));
     }
     Ok(())
+}
+
+/// `arg` with the password of a URL in it (`scheme://user:password@host`) or of a client option
+/// (`-pSECRET`) replaced by `***`: the bench's server URLs may carry one, and errors print them.
+fn without_password(arg: &str) -> String {
+    if let Some(secret) = arg.strip_prefix("-p").filter(|s| !s.is_empty()) {
+        return arg.replace(secret, "***");
+    }
+    let Some((scheme, rest)) = arg.split_once("://") else {
+        return arg.to_string();
+    };
+    match rest.rsplit_once('@') {
+        Some((auth, place)) => match auth.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{place}"),
+            None => arg.to_string(),
+        },
+        None => arg.to_string(),
+    }
 }
 
 /// Builds the migration crate alone, its artifacts cleaned first (its dependencies stay built),
@@ -804,4 +823,18 @@ pub struct Model {{
 impl ActiveModelBehavior for ActiveModel {{}}
 "#
     )
+}
+
+#[test]
+fn failed_commands_are_shown_without_passwords() {
+    assert_eq!(
+        without_password("postgres://admin:s3cret@db:5432/postgres"),
+        "postgres://admin:***@db:5432/postgres"
+    );
+    assert_eq!(without_password("-ps3cret"), "-p***");
+    assert_eq!(
+        without_password("postgres://postgres@127.0.0.1/test"),
+        "postgres://postgres@127.0.0.1/test"
+    );
+    assert_eq!(without_password("-qc"), "-qc");
 }
