@@ -228,32 +228,25 @@ struct Relations {
     foreign_keys: Vec<(String, String)>,
 }
 
-/// The relations `names` can name (PostgreSQL filters by them on the server: its catalog rows
-/// cost more to decode than to find; the other backends read every table and match here).
-async fn relations<C: ConnectionTrait>(
-    conn: &C,
-    names: &BTreeSet<String>,
-) -> Result<Relations, DbErr> {
-    let mut values = Vec::new();
+/// The relations of the schema, and its foreign keys (child, parent): [`scope_for`] keeps the
+/// ones `names` can name. Every backend reads them all and matches here. PostgreSQL filtered by
+/// the names on the server once (a semi-join with the names' JSON): right after a migration made
+/// 1,000 tables, the catalog's statistics still say it is nearly empty, the planner joined by
+/// nested loops, and each query took 0.2 to 0.65 s instead of 16 ms.
+async fn relations<C: ConnectionTrait>(conn: &C) -> Result<Relations, DbErr> {
     let (relations_sql, foreign_keys_sql) = match conn.get_database_backend() {
-        DbBackend::Postgres => {
-            let names: Vec<&String> = names.iter().collect();
-            values.push(serde_json::to_string(&names).unwrap_or_default().into());
-            (
-                "SELECT c.relname::text AS name, \
-                   (c.relkind <> 'r' OR c.relhassubclass OR c.relhasrules \
-                    OR EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal)) \
-                   AS further \
-                 FROM pg_class c \
-                 WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f') \
-                   AND lower(c.relname) IN (SELECT json_array_elements_text($1::json))",
-                "SELECT ch.relname::text AS child, pa.relname::text AS parent \
-                 FROM pg_constraint k JOIN pg_class ch ON ch.oid = k.conrelid \
-                 JOIN pg_class pa ON pa.oid = k.confrelid \
-                 WHERE k.contype = 'f' AND ch.relnamespace = current_schema()::regnamespace \
-                   AND lower(pa.relname) IN (SELECT json_array_elements_text($1::json))",
-            )
-        }
+        DbBackend::Postgres => (
+            "SELECT c.relname::text AS name, \
+               (c.relkind <> 'r' OR c.relhassubclass OR c.relhasrules \
+                OR EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal)) \
+               AS further \
+             FROM pg_class c \
+             WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')",
+            "SELECT ch.relname::text AS child, pa.relname::text AS parent \
+             FROM pg_constraint k, pg_class ch, pg_class pa \
+             WHERE k.contype = 'f' AND k.connamespace = current_schema()::regnamespace \
+               AND ch.oid = k.conrelid AND pa.oid = k.confrelid",
+        ),
         DbBackend::MySql => (
             "SELECT CAST(TABLE_NAME AS CHAR) AS name, CAST(TABLE_TYPE <> 'BASE TABLE' AS SIGNED) AS further \
              FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
@@ -271,7 +264,7 @@ async fn relations<C: ConnectionTrait>(
         ),
     };
     let mut relations = Relations::default();
-    for row in introspect::query(conn, relations_sql, values.clone()).await? {
+    for row in introspect::query(conn, relations_sql, vec![]).await? {
         let name: String = row.try_get("", "name")?;
         let further = match conn.get_database_backend() {
             DbBackend::Postgres => row.try_get::<bool>("", "further")?,
@@ -283,7 +276,7 @@ async fn relations<C: ConnectionTrait>(
             relations.tables.push(name);
         }
     }
-    for row in introspect::query(conn, foreign_keys_sql, values).await? {
+    for row in introspect::query(conn, foreign_keys_sql, vec![]).await? {
         relations
             .foreign_keys
             .push((row.try_get("", "child")?, row.try_get("", "parent")?));
@@ -301,7 +294,7 @@ pub async fn scope_for<C: ConnectionTrait>(conn: &C, reach: &Reach) -> Result<Sc
     let Reach::Names(names) = reach else {
         return Ok(Scope::All);
     };
-    let relations = relations(conn, names).await?;
+    let relations = relations(conn).await?;
     if relations.reach_further.iter().any(|r| names.contains(r)) {
         return Ok(Scope::All);
     }
