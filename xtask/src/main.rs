@@ -673,6 +673,9 @@ fn without_password(arg: &str) -> String {
     if let Some(secret) = arg.strip_prefix("-p").filter(|s| !s.is_empty()) {
         return arg.replace(secret, "***");
     }
+    if arg.starts_with("--password=") {
+        return "--password=***".to_string();
+    }
     let Some((scheme, rest)) = arg.split_once("://") else {
         return arg.to_string();
     };
@@ -845,6 +848,7 @@ fn failed_commands_are_shown_without_passwords() {
         "postgres://admin:***@db:5432/postgres"
     );
     assert_eq!(without_password("-ps3cret"), "-p***");
+    assert_eq!(without_password("--password=s3cret"), "--password=***");
     assert_eq!(
         without_password("postgres://postgres@127.0.0.1/test"),
         "postgres://postgres@127.0.0.1/test"

@@ -154,12 +154,8 @@ pub fn with_schema(target: Target, flag: Option<String>) -> Result<Target, Error
             "give the schema in one place: --database-schema or the URL's options".into(),
         ));
     }
-    let separator = if target.url.contains('?') { '&' } else { '?' };
     Ok(Target {
-        url: format!(
-            "{}{separator}options=-c%20search_path%3D{schema}",
-            target.url
-        ),
+        url: with_param(&target.url, &format!("options=-c%20search_path%3D{schema}")),
         source: target.source,
     })
 }
@@ -625,7 +621,7 @@ pub async fn connect_within(url: &str, timeout: Duration) -> Result<DatabaseConn
     let backend = parsed.backend;
     remember_secrets(url);
     let given = driver_url(url);
-    let plain = loopback_without_tls(&parsed, &given);
+    let plain = loopback_without_tls(&parsed, &given, |name| std::env::var(name).ok());
     let options = |driver_url: &str| {
         let mut options = ConnectOptions::new(driver_url.to_string());
         options
@@ -654,14 +650,17 @@ pub async fn connect_within(url: &str, timeout: Duration) -> Result<DatabaseConn
             ),
         });
     }
-    let mut connected = tokio::time::timeout(
-        timeout,
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut connected = tokio::time::timeout_at(
+        deadline,
         Database::connect(options(plain.as_ref().unwrap_or(&given))),
     )
     .await;
-    if let (Some(_), Ok(Err(_))) = (&plain, &connected) {
-        // A server that takes only encrypted connections (pg_hba `hostssl`): as given.
-        connected = tokio::time::timeout(timeout, Database::connect(options(&given))).await;
+    if let (Some(_), Ok(Err(e))) = (&plain, &connected) {
+        if refused_without_tls(e) {
+            // A server that takes only encrypted connections (pg_hba `hostssl`): as given.
+            connected = tokio::time::timeout_at(deadline, Database::connect(options(&given))).await;
+        }
     }
     let mut db = match connected {
         Ok(Ok(db)) => db,
@@ -675,16 +674,20 @@ pub async fn connect_within(url: &str, timeout: Duration) -> Result<DatabaseConn
 }
 
 /// PostgreSQL on this machine (a loopback address) with no TLS setting in the URL or the
-/// environment: the URL with `sslmode=disable`. Otherwise (`None`) the URL is used as given.
+/// environment (`PGSSLMODE`, `PGSSLROOTCERT`, ...: `env` reads a variable): the URL with
+/// `sslmode=disable`. Otherwise (`None`) the URL is used as given.
 ///
 /// The default `prefer` encrypts whenever the server can, and sqlx 0.9 opens its sockets with
 /// Nagle's algorithm on (launchbadge/sqlx#4335): the TLS handshake writes two small records back
 /// to back twice, and each time the second waits for the server's delayed ACK, about 40 ms. That
 /// made every connection to a local server take 90 ms instead of 4, and a warm
-/// `makemigrations --check` on PostgreSQL 0.5 s instead of 0.2 s. Over loopback, encryption
-/// protects nothing that the machine does not already see (an SSH tunnel encrypts its own way).
-/// A server that refuses unencrypted connections is connected to as the URL says.
-fn loopback_without_tls(parsed: &DatabaseUrl, driver_url: &str) -> Option<String> {
+/// `makemigrations --check` on PostgreSQL 0.5 s instead of 0.2 s. The guide says when TLS on
+/// loopback still matters (a plain TCP forwarder to another machine) and how to keep it.
+fn loopback_without_tls(
+    parsed: &DatabaseUrl,
+    driver_url: &str,
+    env: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
     let loopback = |host: &str| {
         host == "localhost"
             || host
@@ -695,7 +698,9 @@ fn loopback_without_tls(parsed: &DatabaseUrl, driver_url: &str) -> Option<String
         .params
         .iter()
         .any(|(name, _)| name.to_ascii_lowercase().starts_with("ssl"))
-        || std::env::var_os("PGSSLMODE").is_some();
+        || ["PGSSLMODE", "PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY"]
+            .iter()
+            .any(|name| env(name).is_some());
     if parsed.backend != Backend::Postgres
         || parsed.socket.is_some()
         || tls_chosen
@@ -703,8 +708,33 @@ fn loopback_without_tls(parsed: &DatabaseUrl, driver_url: &str) -> Option<String
     {
         return None;
     }
-    let separator = if driver_url.contains('?') { '&' } else { '?' };
-    Some(format!("{driver_url}{separator}sslmode=disable"))
+    Some(with_param(driver_url, "sslmode=disable"))
+}
+
+/// `url` with `param` (`name=value`, already encoded) added to its query, before any fragment.
+fn with_param(url: &str, param: &str) -> String {
+    let (url, fragment) = match url.split_once('#') {
+        Some((url, fragment)) => (url, Some(fragment)),
+        None => (url, None),
+    };
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let mut out = format!("{url}{separator}{param}");
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
+}
+
+/// PostgreSQL refused the connection itself (SQLSTATE 28000, pg_hba.conf: `no pg_hba.conf entry
+/// ... no encryption` for a `hostssl`-only server): the one error a connection without TLS may
+/// get where the URL as given would not. A wrong password (28P01) is not tried twice.
+fn refused_without_tls(error: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    let DbErr::Conn(RuntimeErr::SqlxError(e)) = error else {
+        return false;
+    };
+    matches!(&**e, sea_orm::sqlx::Error::Database(db) if db.code().as_deref() == Some("28000"))
 }
 
 /// Whether the server's port refuses a TCP connection right away: the pool would retry that
@@ -1031,7 +1061,8 @@ mod tests {
 
     #[test]
     fn postgres_on_loopback_connects_without_tls_unless_the_url_says() {
-        let plain = |url: &str| loopback_without_tls(&DatabaseUrl::parse(url).unwrap(), url);
+        let plain =
+            |url: &str| loopback_without_tls(&DatabaseUrl::parse(url).unwrap(), url, |_| None);
         assert_eq!(
             plain("postgres://app@127.0.0.1:5432/shop").as_deref(),
             Some("postgres://app@127.0.0.1:5432/shop?sslmode=disable")
@@ -1051,6 +1082,17 @@ mod tests {
         assert_eq!(plain("postgres://app@10.0.0.5/shop"), None);
         assert_eq!(plain("postgres://app@%2Frun%2Fpostgresql/shop"), None);
         assert_eq!(plain("mysql://root@127.0.0.1:3306/shop"), None);
+        // Chosen in the environment, which sqlx reads too.
+        let url = "postgres://app@127.0.0.1/shop";
+        let parsed = DatabaseUrl::parse(url).unwrap();
+        for name in ["PGSSLMODE", "PGSSLROOTCERT"] {
+            let env = |asked: &str| (asked == name).then(|| "x".to_string());
+            assert_eq!(loopback_without_tls(&parsed, url, env), None, "{name}");
+        }
+        assert_eq!(
+            with_param("postgres://h/db#frag", "sslmode=disable"),
+            "postgres://h/db?sslmode=disable#frag"
+        );
     }
 
     /// A full lock table is a server setting to raise, and the message says which; other errors

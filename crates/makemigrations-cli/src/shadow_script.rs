@@ -283,10 +283,10 @@ fn without_foreign_keys(stmt: &TableCreateStatement) -> TableCreateStatement {
 }
 
 /// The CREATE TABLE statement as sea-orm writes it for MySQL (foreign keys inline, as in a
-/// generated migration), then the indexes. sea-orm 2 carries `renamed_from` in the column
+/// generated migration), with the plain indexes inside it as `migrate` sends them (`Statements`,
+/// `fold_index`: InnoDB builds a CREATE INDEX as an ALTER of its own, which doubled the time of a
+/// scratch build), then the other indexes. sea-orm 2 carries `renamed_from` in the column
 /// comment; it is taken out here so that it never becomes a real comment.
-/// The plain indexes inside the CREATE TABLE, as `migrate` sends them (`Statements`): InnoDB
-/// builds a CREATE INDEX as an ALTER of its own, which doubled the time of a scratch build.
 fn mysql_table(s: &EntityStatements) -> TableDdl {
     let mut table = s.table.clone();
     let indexes: Vec<String> = s

@@ -219,3 +219,92 @@ async fn run_script<C: ConnectionTrait>(conn: &C, batch: &[String]) -> Result<()
         .await
         .map(|_| ())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::sea_query::{ColumnDef, Index, IndexOrder, IndexType, Table};
+
+    fn table() -> TableCreateStatement {
+        Table::create()
+            .table("t")
+            .col(ColumnDef::new("id").integer().not_null().primary_key())
+            .col(ColumnDef::new("name").string_len(50))
+            .to_owned()
+    }
+
+    fn index() -> IndexCreateStatement {
+        Index::create()
+            .name("idx_t_name")
+            .table("t")
+            .col("name")
+            .to_owned()
+    }
+
+    /// Only an index that says no more than `KEY name (columns)` goes into the table's CREATE
+    /// TABLE; anything else stays a statement of its own.
+    #[test]
+    fn only_plain_indexes_of_the_same_table_are_folded() {
+        let mut folded = table();
+        assert!(fold_index(&mut folded, &index()));
+        assert!(fold_index(
+            &mut folded,
+            &Index::create()
+                .name("uq_t_name")
+                .table("t")
+                .col("name")
+                .unique()
+                .to_owned()
+        ));
+        let sql = DbBackend::MySql.build(&folded).sql;
+        assert!(
+            sql.contains("KEY `idx_t_name` (`name`)") && sql.contains("UNIQUE KEY `uq_t_name`"),
+            "{sql}"
+        );
+
+        let not_folded = [
+            ("another table", index().table("u").to_owned()),
+            ("unnamed", Index::create().table("t").col("name").to_owned()),
+            ("descending", {
+                let mut i = index();
+                i.col(("id", IndexOrder::Desc));
+                i
+            }),
+            ("a type", index().index_type(IndexType::BTree).to_owned()),
+            ("full text", index().full_text().to_owned()),
+            ("a prefix", {
+                let mut i = Index::create().name("idx_t_name").table("t").to_owned();
+                i.col(("name", 10));
+                i
+            }),
+        ];
+        for (what, index) in not_folded {
+            let mut table = table();
+            let before = DbBackend::MySql.build(&table).sql;
+            assert!(!fold_index(&mut table, &index), "{what}");
+            assert_eq!(DbBackend::MySql.build(&table).sql, before, "{what}");
+        }
+        for (what, mut table) in [
+            ("IF NOT EXISTS", table().if_not_exists().to_owned()),
+            ("in a schema", {
+                let mut t = table();
+                t.table(("shop", "t"));
+                t
+            }),
+        ] {
+            assert!(!fold_index(&mut table, &index()), "{what}");
+        }
+    }
+
+    /// Folding keeps the order: an index after another statement stays where it is.
+    #[test]
+    fn an_index_after_another_statement_is_not_folded() {
+        let mut statements = Statements::new();
+        statements.add(table());
+        statements.add(Table::drop().table("old").to_owned());
+        statements.add(index());
+        let folded = fold_indexes(statements.pending);
+        assert_eq!(folded.len(), 3);
+        assert!(matches!(folded[2], Pending::CreateIndex(_)));
+    }
+}
