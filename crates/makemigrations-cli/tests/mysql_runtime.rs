@@ -26,11 +26,7 @@ impl TestDb {
     async fn new() -> Option<Self> {
         let url = std::env::var(MYSQL_VAR).ok().filter(|v| !v.is_empty())?;
         let server = url.rsplit_once('/').expect("a database URL").0.to_string();
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!("mm_rt_{}_{nanos}", std::process::id());
+        let name = format!("mm_rt_{}", support::unique_suffix());
         let admin = Database::connect(&server).await.unwrap();
         admin
             .execute_unprepared(&format!("CREATE DATABASE `{name}`"))

@@ -63,14 +63,7 @@ struct ReadOnly {
 
 impl ReadOnly {
     async fn new(admin: &Backend) -> ReadOnly {
-        let unique = format!(
-            "mm_ro_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos()
-        );
+        let unique = format!("mm_ro_{}", support::unique_suffix_short());
         let mut env = vec![("MAKEMIGRATIONS_NO_CACHE", "1".to_string())];
         match admin {
             Backend::Sqlite { .. } => {

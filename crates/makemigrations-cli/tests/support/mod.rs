@@ -666,7 +666,7 @@ async fn scratch_database(
         eprintln!("makemigrations tests: {server} skipped; set {var}={example} to enable it");
         return None;
     };
-    let database = format!("mm_test_{}_{}", std::process::id(), nanos());
+    let database = format!("mm_test_{}", unique_suffix());
     let admin = Database::connect(&admin_url)
         .await
         .unwrap_or_else(|e| panic!("{var} is set but {server} is unreachable: {e}"));
@@ -726,7 +726,7 @@ pub async fn texts_at(db: &Backend, sql: &str, column: usize) -> Vec<String> {
 /// statements that remove it (run them on `db`).
 pub async fn read_only_user(db: &Backend) -> (Backend, Vec<String>) {
     // Users are the server's, not the database's: unique to this process and call.
-    let user = format!("mm_ro_{}_{}", std::process::id(), nanos() % 1_000_000_000);
+    let user = format!("mm_ro_{}", unique_suffix_short());
     match db {
         Backend::Postgres { database, .. } => {
             db.execute(&format!(
@@ -761,6 +761,23 @@ pub async fn read_only_user(db: &Backend) -> (Backend, Vec<String>) {
 /// The index of the backend called `name` (`sqlite`, `postgres`, `mysql`), if it is enabled.
 pub fn position(backends: &[Backend], name: &str) -> Option<usize> {
     backends.iter().position(|b| b.name() == name)
+}
+
+/// `<pid>_<n>_<nanos>`: tests of one binary run on threads of one process, and a coarse clock
+/// (seen in CI) gives two of them the same nanoseconds; the counter keeps their names apart.
+pub fn unique_suffix() -> String {
+    format!("{}_{}_{}", std::process::id(), next_in_process(), nanos())
+}
+
+/// As [`unique_suffix`], short enough for a MySQL user name (32 characters).
+pub fn unique_suffix_short() -> String {
+    let nanos = nanos() % 1_000_000_000;
+    format!("{}_{}_{nanos}", std::process::id(), next_in_process())
+}
+
+fn next_in_process() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 fn nanos() -> u128 {
