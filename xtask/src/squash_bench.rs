@@ -4,7 +4,8 @@
 //! dropped), times `cargo build -p migration` of the migration crate alone (its
 //! dependencies built), squashes the whole history with `squashmigrations` (on SQLite), and
 //! times the build again: with the old files kept beside the squashed one (the transition) and
-//! after they are deleted. Debug builds, as `cargo run -p migration` builds; medians of 3.
+//! after they are deleted. Debug builds, as `cargo run -p migration` builds, medians of 3; with
+//! `--release`, release builds, one each, and no transition (it compiles what the history does).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -18,6 +19,16 @@ const TABLES: usize = 20;
 const RUNS: usize = 3;
 
 pub fn bench_squash() -> Result<()> {
+    let release = match std::env::args().nth(2).as_deref() {
+        None => false,
+        Some("--release") => true,
+        Some(other) => bail!("bench-squash takes --release, not {other}"),
+    };
+    let (profile, runs) = if release {
+        ("release", 1)
+    } else {
+        ("debug", RUNS)
+    };
     let root = super::repo_root();
     let project = root.join("target/bench-squash-project");
     // The workspace's target directory, which the integration tests' scratch projects share:
@@ -27,15 +38,15 @@ pub fn bench_squash() -> Result<()> {
     let migrations = project.join("migration/src/migrations");
     let names = write_history(&migrations)?;
     println!("building the migration crate's dependencies (the first time takes minutes)...");
-    super::cargo_build(&project, &target, false)?;
-    let history = median_build(&project, &target)?;
+    super::cargo_build(&project, &target, release)?;
+    let history = median_build(&project, &target, release, runs)?;
 
     let url = format!(
         "sqlite://{}?mode=rwc",
         project.join("bench.sqlite3").display()
     );
     let started = Instant::now();
-    let out = Command::new(target.join("debug/migration"))
+    let out = Command::new(target.join(profile).join("migration"))
         .args(["squashmigrations", &names[0], &names[MIGRATIONS - 1]])
         .env("DATABASE_URL", &url)
         .current_dir(&project)
@@ -48,8 +59,12 @@ pub fn bench_squash() -> Result<()> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    super::cargo_build(&project, &target, false)?;
-    let transition = median_build(&project, &target)?;
+    let transition = if release {
+        None
+    } else {
+        super::cargo_build(&project, &target, release)?;
+        Some(median_build(&project, &target, release, runs)?)
+    };
 
     // The transition's end: the old files and the `//! replaces:` lines go.
     for name in &names {
@@ -65,33 +80,39 @@ pub fn bench_squash() -> Result<()> {
             .collect();
         std::fs::write(&path, kept)?;
     }
-    super::cargo_build(&project, &target, false)?;
-    let squashed = median_build(&project, &target)?;
+    super::cargo_build(&project, &target, release)?;
+    let squashed = median_build(&project, &target, release, runs)?;
 
     let mut report = String::new();
     writeln!(
         report,
-        "| migration files | `cargo build -p migration` (debug), the crate alone |"
+        "| migration files | `cargo build -p migration` ({profile}), the crate alone |"
     )?;
     writeln!(report, "|---|---|")?;
     writeln!(report, "| {MIGRATIONS} (the history) | {} |", secs(history))?;
-    writeln!(
-        report,
-        "| {} (squashed, the old files kept) | {} |",
-        MIGRATIONS + 1,
-        secs(transition)
-    )?;
+    if let Some(transition) = transition {
+        writeln!(
+            report,
+            "| {} (squashed, the old files kept) | {} |",
+            MIGRATIONS + 1,
+            secs(transition)
+        )?;
+    }
     writeln!(
         report,
         "| 1 (squashed, old files deleted) | {} |",
         secs(squashed)
     )?;
     println!(
-        "\n{MIGRATIONS} migrations over {TABLES} tables; squashmigrations took {} on SQLite; medians of {RUNS} builds:\n",
+        "\n{MIGRATIONS} migrations over {TABLES} tables; squashmigrations took {} on SQLite; \
+         {profile} builds, medians of {runs}:\n",
         secs(squash_time)
     );
     println!("{report}");
-    std::fs::write(project.join("squash-results.md"), &report)?;
+    std::fs::write(
+        project.join(format!("squash-results-{profile}.md")),
+        &report,
+    )?;
     Ok(())
 }
 
@@ -100,13 +121,13 @@ fn secs(d: Duration) -> String {
 }
 
 /// Rebuilds the migration crate alone: its artifacts are cleaned, its dependencies are not.
-fn median_build(project: &Path, target: &Path) -> Result<Duration> {
+fn median_build(project: &Path, target: &Path, release: bool, runs: usize) -> Result<Duration> {
     let mut times = Vec::new();
-    for _ in 0..RUNS {
-        times.push(super::clean_build(project, target, false)?);
+    for _ in 0..runs {
+        times.push(super::clean_build(project, target, release)?);
     }
     times.sort();
-    Ok(times[RUNS / 2])
+    Ok(times[runs / 2])
 }
 
 /// The real `migration` crate and the sample `entity` crate, in a workspace of their own.
