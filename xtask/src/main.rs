@@ -123,7 +123,7 @@ fn bench() -> Result<()> {
     );
     // With no build of this profile in the target directory yet, the first build is the one a
     // new clone of a 1,000-entity project makes: every dependency, the entities, the tool.
-    let from_empty = !target.join(profile).exists();
+    let from_empty = !target.join(profile).join("deps").exists();
     let started = Instant::now();
     cargo_build(&project, &target, options.release)?;
     let first_build = from_empty.then(|| started.elapsed());
