@@ -5,9 +5,11 @@
 //! It finds or creates the entity crate, creates the migration crate or converts one that
 //! sea-orm-cli made (its migration files move to `src/migrations/`, where the build script finds
 //! them; `lib.rs` and `main.rs` become ours; its rows in `seaql_migrations` stay valid, since the
-//! names do not change), adds both to the workspace's members, and adds the Makefile targets, a
-//! `.env.example` and the `.gitignore` entries. A step that would overwrite a file the user
-//! wrote refuses the whole plan, with nothing written.
+//! names do not change), adds both to the workspace's members, optimises the dependencies in
+//! debug builds (`[profile.dev.package."*"] opt-level = 1`, unless the manifest sets it or
+//! `--no-dev-profile`), and adds the Makefile targets, a `.env.example` and the `.gitignore`
+//! entries. A step that would overwrite a file the user wrote refuses the whole plan, with
+//! nothing written.
 
 // The crate's one `Error` enum is large, as for every other module's plain functions.
 #![allow(clippy::result_large_err)]
@@ -79,7 +81,16 @@ pub struct Options {
     /// The migration crate's directory, relative to the workspace root.
     pub migration_dir: String,
     pub tool: ToolSource,
+    /// Add [`DEV_PROFILE_OPT_LEVEL`] to the root manifest's `[profile.dev.package."*"]`.
+    pub dev_profile: bool,
 }
+
+/// The optimisation the root manifest's `[profile.dev.package."*"]` gets: the tool and the
+/// libraries under it (everything that is not a workspace member) optimised in the debug build
+/// that `cargo run -p migration` makes, the team's own crates not. On 1,000 tables it takes a
+/// warm `makemigrations --check` from 0.40 – 0.64 s to 0.16 – 0.28 s (docs/benchmarks.md, "A
+/// faster debug build").
+pub const DEV_PROFILE_OPT_LEVEL: i64 = 1;
 
 /// One change to the workspace, paths relative to its root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,7 +143,7 @@ pub fn plan(root: &Path, options: &Options) -> Result<Plan, Error> {
     let mut plan = Plan::default();
     let entity = plan_entity_crate(root, options, &mut plan)?;
     plan_migration_crate(root, options, &entity, &mut plan)?;
-    plan_members(root, &manifest, options, &mut plan);
+    plan_root_manifest(&manifest, options, &mut plan);
     plan_makefile(root, options, &mut plan)?;
     plan_env(root, &mut plan)?;
     let conflicts: Vec<String> = plan
@@ -692,16 +703,47 @@ fn table_of<'d>(manifest: &'d mut DocumentMut, name: &str) -> &'d mut Table {
     manifest[name].as_table_mut().expect("a table")
 }
 
-/// Adds the two crates to `[workspace] members`, unless a member (or a glob such as
-/// `crates/*`) already names them. Only that array changes; the rest is kept as written.
-fn plan_members(root: &Path, manifest: &DocumentMut, options: &Options, plan: &mut Plan) {
+/// The root manifest's edits, as one rewrite: the two crates in `[workspace] members`, and the
+/// dev profile. Only those change; the rest is kept as written.
+fn plan_root_manifest(manifest: &DocumentMut, options: &Options, plan: &mut Plan) {
     let mut edited = manifest.clone();
-    let workspace = edited["workspace"].as_table_like_mut().expect("checked");
+    let mut changes = Vec::new();
+    let added = add_members(&mut edited, options);
+    if !added.is_empty() {
+        changes.push(format!(
+            "adds {} to [workspace] members",
+            added.join(" and ")
+        ));
+    }
+    if options.dev_profile {
+        match add_dev_profile(&mut edited) {
+            DevProfile::Added => changes.push(format!(
+                "optimises dependencies in debug builds: [profile.dev.package.\"*\"] opt-level = {DEV_PROFILE_OPT_LEVEL}"
+            )),
+            DevProfile::Kept(note) => plan.notes.push(format!(
+                "{note}; the tool's debug build is fastest with [profile.dev.package.\"*\"] opt-level = {DEV_PROFILE_OPT_LEVEL} (docs/guide.md, \"A faster debug build\")"
+            )),
+        }
+    }
+    if changes.is_empty() {
+        return;
+    }
+    plan.steps.push(Step::Rewrite {
+        path: PathBuf::from("Cargo.toml"),
+        text: edited.to_string(),
+        why: changes.join("; "),
+    });
+}
+
+/// Adds the two crates to `[workspace] members`, unless a member (or a glob such as `crates/*`)
+/// already names them; returns what it added.
+fn add_members<'o>(manifest: &mut DocumentMut, options: &'o Options) -> Vec<&'o str> {
+    let workspace = manifest["workspace"].as_table_like_mut().expect("checked");
     if workspace.get("members").is_none() {
         workspace.insert("members", value(Array::new()));
     }
     let Some(members) = workspace.get_mut("members").and_then(|m| m.as_array_mut()) else {
-        return;
+        return Vec::new();
     };
     let mut added = Vec::new();
     for dir in [&options.entity_dir, &options.migration_dir] {
@@ -715,15 +757,73 @@ fn plan_members(root: &Path, manifest: &DocumentMut, options: &Options, plan: &m
         }
     }
     push_in_style(members, &added);
-    if added.is_empty() {
-        return;
+    added
+}
+
+enum DevProfile {
+    Added,
+    /// The manifest decides already, or writes `[profile]` inline: the note to print.
+    Kept(String),
+}
+
+/// Adds `opt-level` to `[profile.dev.package."*"]` (creating the table, or into the one the
+/// manifest has: a second table of that name is an error), unless the manifest sets an
+/// `opt-level` there or for the whole dev profile: the team chose.
+fn add_dev_profile(manifest: &mut DocumentMut) -> DevProfile {
+    let dev = manifest.get("profile").and_then(|p| p.get("dev"));
+    if let Some(level) = dev.and_then(|d| d.get("opt-level")) {
+        return DevProfile::Kept(format!(
+            "kept [profile.dev] opt-level = {} in Cargo.toml",
+            level_text(level)
+        ));
     }
-    plan.steps.push(Step::Rewrite {
-        path: PathBuf::from("Cargo.toml"),
-        text: edited.to_string(),
-        why: format!("adds {} to [workspace] members", added.join(" and ")),
+    let others = dev.and_then(|d| d.get("package")).and_then(|p| p.get("*"));
+    if let Some(level) = others.and_then(|o| o.get("opt-level")) {
+        return DevProfile::Kept(format!(
+            "kept [profile.dev.package.\"*\"] opt-level = {} in Cargo.toml",
+            level_text(level)
+        ));
+    }
+    let Some(others) = others_table(manifest) else {
+        return DevProfile::Kept(format!(
+            "Cargo.toml writes its dev profile inline, which init does not edit: add opt-level = {DEV_PROFILE_OPT_LEVEL} for package \"*\" there by hand"
+        ));
+    };
+    others.insert("opt-level", value(DEV_PROFILE_OPT_LEVEL));
+    DevProfile::Added
+}
+
+/// `[profile.dev.package."*"]`, created when missing (its parents as dotted headers only);
+/// `None` when one of them is an inline table.
+fn others_table(manifest: &mut DocumentMut) -> Option<&mut Table> {
+    let profile = implicit_table(manifest.as_table_mut(), "profile")?;
+    let dev = implicit_table(profile, "dev")?;
+    let package = implicit_table(dev, "package")?;
+    let others = package.entry("*").or_insert_with(|| {
+        let mut table = Table::new();
+        table.decor_mut().set_prefix(
+            "\n# makemigrations init: the tool and the libraries under it optimised in the debug build\n\
+             # (`cargo run -p migration`); your own crates stay unoptimised and quick to rebuild.\n",
+        );
+        Item::Table(table)
     });
-    let _ = root;
+    others.as_table_mut()
+}
+
+/// `parent.name` as a table that has no header of its own unless the manifest wrote one.
+fn implicit_table<'t>(parent: &'t mut Table, name: &str) -> Option<&'t mut Table> {
+    let item = parent.entry(name).or_insert_with(|| {
+        let mut table = Table::new();
+        table.set_implicit(true);
+        Item::Table(table)
+    });
+    item.as_table_mut()
+}
+
+fn level_text(level: &Item) -> String {
+    level
+        .as_value()
+        .map_or_else(|| level.to_string(), |v| v.to_string().trim().to_string())
 }
 
 /// Adds `values` to `array` laid out as it is: one per line in a multi-line array (a comment after
@@ -1068,5 +1168,48 @@ mod tests {
             doc.to_string(),
             "[workspace]\nmembers = [\"app\", \"entity\"]\n"
         );
+    }
+
+    /// The manifest after `add_dev_profile`, and whether it added the setting.
+    fn with_dev_profile(manifest: &str) -> (String, bool) {
+        let mut doc: DocumentMut = manifest.parse().unwrap();
+        let added = matches!(add_dev_profile(&mut doc), DevProfile::Added);
+        let text = doc.to_string();
+        // What cargo reads: the edit must stay a valid manifest.
+        text.parse::<DocumentMut>().unwrap();
+        (text, added)
+    }
+
+    #[test]
+    fn the_dev_profile_is_added_once_and_never_overrides_the_teams_choice() {
+        let (text, added) = with_dev_profile("[workspace]\nmembers = []\n");
+        assert!(added);
+        assert!(
+            text.ends_with("[profile.dev.package.\"*\"]\nopt-level = 1\n"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("[profile]") && !text.contains("[profile.dev]"),
+            "{text}"
+        );
+
+        // Into the table the manifest has (a second `[profile.dev.package."*"]` is an error).
+        let (text, added) = with_dev_profile(
+            "[workspace]\n\n[profile.dev]\ndebug = 1\n\n[profile.dev.package.\"*\"]\ndebug = false\n",
+        );
+        assert!(added);
+        assert_eq!(
+            text,
+            "[workspace]\n\n[profile.dev]\ndebug = 1\n\n[profile.dev.package.\"*\"]\ndebug = false\nopt-level = 1\n"
+        );
+
+        // Set already, for the dependencies or the whole profile, or written inline: kept.
+        for manifest in [
+            "[workspace]\n[profile.dev.package.\"*\"]\nopt-level = 3\n",
+            "[workspace]\n[profile.dev]\nopt-level = 0\n",
+            "[workspace]\n[profile]\ndev = { debug = false }\n",
+        ] {
+            assert_eq!(with_dev_profile(manifest), (manifest.to_string(), false));
+        }
     }
 }

@@ -582,7 +582,7 @@ async fn init_converts_a_sea_orm_cli_migration_crate_and_keeps_its_history() {
         "move    migration/src/m20220101_000001_create_table.rs -> migration/src/migrations/m20220101_000001_create_table.rs",
         "rewrite migration/src/lib.rs",
         "create  migration/build.rs",
-        "rewrite Cargo.toml (adds entity and migration to [workspace] members)",
+        "rewrite Cargo.toml (adds entity and migration to [workspace] members; optimises dependencies in debug builds: [profile.dev.package.\"*\"] opt-level = 1)",
         "create  makemigrations.mk",
         "append  Makefile",
         "create  .env.example",
@@ -611,7 +611,9 @@ async fn init_converts_a_sea_orm_cli_migration_crate_and_keeps_its_history() {
     assert_eq!(tree(root), before, "a refusal wrote something");
     std::fs::remove_file(root.join("makemigrations.mk")).unwrap();
 
-    let out = init(root, &["--tool-path", tool]);
+    // Without the dev profile: with it the build below would compile every dependency again,
+    // in the target directory the other tests share (the profile's edit has unit tests).
+    let out = init(root, &["--tool-path", tool, "--no-dev-profile"]);
     assert!(out.success, "init:\n{}", out.text);
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     assert_eq!(
@@ -644,7 +646,7 @@ async fn init_converts_a_sea_orm_cli_migration_crate_and_keeps_its_history() {
     assert!(root
         .join("migration/src/migrations/m20220101_000001_create_table.rs")
         .exists());
-    let again = init(root, &["--tool-path", tool]);
+    let again = init(root, &["--tool-path", tool, "--no-dev-profile"]);
     assert!(again.success, "init again:\n{}", again.text);
     assert!(again.text.contains("Nothing to do"), "{}", again.text);
     // The crate's own binary, feature and dependencies stay; async-std, which only sea-orm-cli's
@@ -790,7 +792,11 @@ async fn init_creates_the_crates_in_a_workspace_without_them() {
     std::fs::remove_dir_all(root.join("sub")).unwrap();
 
     let tool = repo_root().join("crates");
-    let out = init(root, &["--tool-path", tool.to_str().unwrap()]);
+    // Without the dev profile, as in the test above.
+    let out = init(
+        root,
+        &["--tool-path", tool.to_str().unwrap(), "--no-dev-profile"],
+    );
     assert!(out.success, "init:\n{}", out.text);
     for file in [
         "entity/Cargo.toml",
@@ -811,7 +817,7 @@ async fn init_creates_the_crates_in_a_workspace_without_them() {
     }
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     assert!(
-        manifest.contains(r#"members = ["entity", "migration"]"#),
+        manifest.contains(r#"members = ["entity", "migration"]"#) && !manifest.contains("profile"),
         "{manifest}"
     );
     let bin = format!("migration-setup-new-{}", std::process::id());
