@@ -756,8 +756,8 @@ fn bench_manifest(root: &Path) -> Result<String> {
         ))
 }
 
-/// What docs/guide.md ("A faster debug build") recommends in the root manifest of a project:
-/// the tool and the libraries under it optimised in the debug build, the project's own crates
+/// What `makemigrations init` writes into the root manifest of a project (docs/guide.md, "A
+/// faster debug build"): every dependency optimised in the debug build, the project's own crates
 /// not. Added to the workspace's `[profile.dev.package."*"]`, which the bench project copies.
 pub const DEV_PROFILE_OPT_LEVEL: &str = "opt-level = 1";
 
@@ -872,4 +872,19 @@ fn failed_commands_are_shown_without_passwords() {
         "postgres://postgres@127.0.0.1/test"
     );
     assert_eq!(without_password("-qc"), "-qc");
+}
+
+#[cfg(test)]
+mod tests {
+    /// The bench measures what `init` writes (the tool is only a dev-dependency here).
+    #[test]
+    fn the_bench_profile_is_inits() {
+        assert_eq!(
+            super::DEV_PROFILE_OPT_LEVEL,
+            format!(
+                "opt-level = {}",
+                makemigrations_cli::init::DEV_PROFILE_OPT_LEVEL
+            )
+        );
+    }
 }

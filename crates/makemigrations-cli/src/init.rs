@@ -85,11 +85,11 @@ pub struct Options {
     pub dev_profile: bool,
 }
 
-/// The optimisation the root manifest's `[profile.dev.package."*"]` gets: the tool and the
-/// libraries under it (everything that is not a workspace member) optimised in the debug build
-/// that `cargo run -p migration` makes, the team's own crates not. On 1,000 tables it takes a
-/// warm `makemigrations --check` from 0.40 – 0.64 s to 0.16 – 0.28 s (docs/benchmarks.md, "A
-/// faster debug build").
+/// The optimisation the root manifest's `[profile.dev.package."*"]` gets: every dependency (the
+/// tool's and the application's: whatever is not a workspace member) optimised in the debug
+/// build that `cargo run -p migration` makes, the team's own crates not. On 1,000 tables it
+/// takes a warm `makemigrations --check` from 0.40 – 0.64 s to 0.16 – 0.28 s, for a longer
+/// first build (docs/benchmarks.md, "A faster debug build").
 pub const DEV_PROFILE_OPT_LEVEL: i64 = 1;
 
 /// One change to the workspace, paths relative to its root.
@@ -720,9 +720,8 @@ fn plan_root_manifest(manifest: &DocumentMut, options: &Options, plan: &mut Plan
             DevProfile::Added => changes.push(format!(
                 "optimises dependencies in debug builds: [profile.dev.package.\"*\"] opt-level = {DEV_PROFILE_OPT_LEVEL}"
             )),
-            DevProfile::Kept(note) => plan.notes.push(format!(
-                "{note}; the tool's debug build is fastest with [profile.dev.package.\"*\"] opt-level = {DEV_PROFILE_OPT_LEVEL} (docs/guide.md, \"A faster debug build\")"
-            )),
+            DevProfile::Present => {}
+            DevProfile::Kept(note) => plan.notes.push(note),
         }
     }
     if changes.is_empty() {
@@ -760,9 +759,13 @@ fn add_members<'o>(manifest: &mut DocumentMut, options: &'o Options) -> Vec<&'o 
     added
 }
 
+#[derive(Debug, PartialEq, Eq)]
 enum DevProfile {
     Added,
-    /// The manifest decides already, or writes `[profile]` inline: the note to print.
+    /// The manifest optimises the dependencies already (init's line of an earlier run, or the
+    /// team's own): nothing to say, so that a second run has nothing to do.
+    Present,
+    /// The manifest sets opt-level 0 for them, or writes `[profile]` inline: the note to print.
     Kept(String),
 }
 
@@ -771,22 +774,26 @@ enum DevProfile {
 /// `opt-level` there or for the whole dev profile: the team chose.
 fn add_dev_profile(manifest: &mut DocumentMut) -> DevProfile {
     let dev = manifest.get("profile").and_then(|p| p.get("dev"));
-    if let Some(level) = dev.and_then(|d| d.get("opt-level")) {
-        return DevProfile::Kept(format!(
-            "kept [profile.dev] opt-level = {} in Cargo.toml",
-            level_text(level)
-        ));
-    }
     let others = dev.and_then(|d| d.get("package")).and_then(|p| p.get("*"));
-    if let Some(level) = others.and_then(|o| o.get("opt-level")) {
-        return DevProfile::Kept(format!(
-            "kept [profile.dev.package.\"*\"] opt-level = {} in Cargo.toml",
-            level_text(level)
-        ));
+    // What the dependencies get: `"*"`'s level, else the whole profile's (cargo's precedence).
+    let chosen = others
+        .and_then(|o| o.get("opt-level"))
+        .map(|level| ("[profile.dev.package.\"*\"]", level))
+        .or_else(|| {
+            dev.and_then(|d| d.get("opt-level"))
+                .map(|level| ("[profile.dev]", level))
+        });
+    if let Some((table, level)) = chosen {
+        if level.as_integer() == Some(0) {
+            return DevProfile::Kept(format!(
+                "Cargo.toml sets {table} opt-level = 0, which init keeps; the tool's checks run 2 to 3 times faster with [profile.dev.package.\"*\"] opt-level = {DEV_PROFILE_OPT_LEVEL} (docs/guide.md, \"A faster debug build\")"
+            ));
+        }
+        return DevProfile::Present;
     }
     let Some(others) = others_table(manifest) else {
         return DevProfile::Kept(format!(
-            "Cargo.toml writes its dev profile inline, which init does not edit: add opt-level = {DEV_PROFILE_OPT_LEVEL} for package \"*\" there by hand"
+            "Cargo.toml writes part of [profile.dev.package.\"*\"] as an inline table, which init does not edit: add opt-level = {DEV_PROFILE_OPT_LEVEL} there by hand (docs/guide.md, \"A faster debug build\")"
         ));
     };
     others.insert("opt-level", value(DEV_PROFILE_OPT_LEVEL));
@@ -802,8 +809,9 @@ fn others_table(manifest: &mut DocumentMut) -> Option<&mut Table> {
     let others = package.entry("*").or_insert_with(|| {
         let mut table = Table::new();
         table.decor_mut().set_prefix(
-            "\n# makemigrations init: the tool and the libraries under it optimised in the debug build\n\
-             # (`cargo run -p migration`); your own crates stay unoptimised and quick to rebuild.\n",
+            "\n# makemigrations init: every dependency (the tool's and your application's) optimised in debug\n\
+             # builds, so `cargo run -p migration` runs fast; your own crates stay unoptimised and quick to\n\
+             # rebuild. The cost: every dependency is compiled once more, and a build from nothing is longer.\n",
         );
         Item::Table(table)
     });
@@ -818,12 +826,6 @@ fn implicit_table<'t>(parent: &'t mut Table, name: &str) -> Option<&'t mut Table
         Item::Table(table)
     });
     item.as_table_mut()
-}
-
-fn level_text(level: &Item) -> String {
-    level
-        .as_value()
-        .map_or_else(|| level.to_string(), |v| v.to_string().trim().to_string())
 }
 
 /// Adds `values` to `array` laid out as it is: one per line in a multi-line array (a comment after
@@ -1172,12 +1174,17 @@ mod tests {
 
     /// The manifest after `add_dev_profile`, and whether it added the setting.
     fn with_dev_profile(manifest: &str) -> (String, bool) {
+        let (text, outcome) = dev_profile_outcome(manifest);
+        (text, outcome == DevProfile::Added)
+    }
+
+    fn dev_profile_outcome(manifest: &str) -> (String, DevProfile) {
         let mut doc: DocumentMut = manifest.parse().unwrap();
-        let added = matches!(add_dev_profile(&mut doc), DevProfile::Added);
+        let outcome = add_dev_profile(&mut doc);
         let text = doc.to_string();
         // What cargo reads: the edit must stay a valid manifest.
         text.parse::<DocumentMut>().unwrap();
-        (text, added)
+        (text, outcome)
     }
 
     #[test]
@@ -1203,13 +1210,58 @@ mod tests {
             "[workspace]\n\n[profile.dev]\ndebug = 1\n\n[profile.dev.package.\"*\"]\ndebug = false\nopt-level = 1\n"
         );
 
-        // Set already, for the dependencies or the whole profile, or written inline: kept.
-        for manifest in [
-            "[workspace]\n[profile.dev.package.\"*\"]\nopt-level = 3\n",
-            "[workspace]\n[profile.dev]\nopt-level = 0\n",
-            "[workspace]\n[profile]\ndev = { debug = false }\n",
+        // Set already, for the dependencies or the whole profile: kept, and nothing to say
+        // unless the team turned optimisation off; written inline: kept, with a note.
+        for (manifest, note) in [
+            ("[workspace]\n[profile.dev.package.\"*\"]\nopt-level = 3\n", None),
+            ("[workspace]\n[profile.dev.package.\"*\"]\nopt-level = \"s\"\n", None),
+            ("[workspace]\n[profile.dev]\nopt-level = 2\n", None),
+            ("profile.dev.opt-level = 2\n[workspace]\n", None),
+            (
+                "[workspace]\n[profile.dev]\nopt-level = 0\n",
+                Some("Cargo.toml sets [profile.dev] opt-level = 0, which init keeps"),
+            ),
+            (
+                "[workspace]\n[profile.dev]\nopt-level = 2\n[profile.dev.package.\"*\"]\nopt-level = 0 # debugging\n",
+                Some("Cargo.toml sets [profile.dev.package.\"*\"] opt-level = 0, which init keeps"),
+            ),
+            (
+                "[workspace]\n[profile]\ndev = { debug = false }\n",
+                Some("Cargo.toml writes part of [profile.dev.package.\"*\"] as an inline table"),
+            ),
         ] {
-            assert_eq!(with_dev_profile(manifest), (manifest.to_string(), false));
+            let (text, outcome) = dev_profile_outcome(manifest);
+            assert_eq!(text, manifest, "changed");
+            match (outcome, note) {
+                (DevProfile::Present, None) => {}
+                (DevProfile::Kept(said), Some(note)) => assert!(said.starts_with(note), "{said}"),
+                (outcome, _) => panic!("{manifest}: {outcome:?}"),
+            }
         }
+    }
+
+    #[test]
+    fn a_second_init_has_nothing_to_do_in_the_root_manifest() {
+        let options = Options {
+            entity_dir: "entity".to_string(),
+            migration_dir: "migration".to_string(),
+            tool: ToolSource::Path(PathBuf::from("crates")),
+            dev_profile: true,
+        };
+        let manifest: DocumentMut = "[workspace]\nmembers = [\"app\"]\n".parse().unwrap();
+        let mut first = Plan::default();
+        plan_root_manifest(&manifest, &options, &mut first);
+        let [Step::Rewrite { text, why, .. }] = first.steps.as_slice() else {
+            panic!("{:?}", first.steps);
+        };
+        assert!(first.notes.is_empty(), "{:?}", first.notes);
+        assert!(
+            why.contains("[workspace] members") && why.contains("opt-level = 1"),
+            "{why}"
+        );
+
+        let mut second = Plan::default();
+        plan_root_manifest(&text.parse().unwrap(), &options, &mut second);
+        assert_eq!((second.steps, second.notes), (vec![], vec![]));
     }
 }

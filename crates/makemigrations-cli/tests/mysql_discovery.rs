@@ -379,11 +379,15 @@ struct ScratchDatabase {
 
 impl ScratchDatabase {
     async fn create(admin_url: &str) -> Self {
+        // The tests of this binary run on threads of one process, and a coarse clock (seen in
+        // CI) can give two of them the same nanoseconds: the counter keeps their names apart.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_nanos();
-        let name = format!("mm_disc_{}_{nanos}", std::process::id());
+        let name = format!("mm_disc_{}_{n}_{nanos}", std::process::id());
         let admin = Database::connect(admin_url)
             .await
             .unwrap_or_else(|e| panic!("{MYSQL_VAR} is set but the server is unreachable: {e}"));

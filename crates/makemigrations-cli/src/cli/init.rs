@@ -54,8 +54,9 @@ struct InitArgs {
     #[arg(long, value_name = "REV", requires = "tool_git")]
     tool_rev: Option<String>,
     /// Leave the root manifest's profiles alone. By default init adds `opt-level = 1` to
-    /// `[profile.dev.package."*"]`: dependencies optimised in debug builds, which makes the
-    /// tool's checks 2 to 3 times faster for a longer first build (docs/benchmarks.md).
+    /// `[profile.dev.package."*"]`: every dependency optimised in debug builds, which makes the
+    /// tool's checks 2 to 3 times faster at the cost of a longer first build (docs/guide.md,
+    /// "A faster debug build").
     #[arg(long)]
     no_dev_profile: bool,
 }
