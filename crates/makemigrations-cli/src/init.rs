@@ -901,6 +901,12 @@ fn plan_makefile(root: &Path, options: &Options, plan: &mut Plan) -> Result<(), 
                     .push("the Makefile already includes makemigrations.mk (kept)".into());
                 return Ok(());
             }
+            // The one an earlier run created: its targets are ours, not the team's.
+            if makefile.contains(MAKE_TARGETS_HEADER) {
+                plan.notes
+                    .push("the Makefile has makemigrations' targets already (kept)".into());
+                return Ok(());
+            }
             plan.steps.push(Step::Create {
                 path: "makemigrations.mk".into(),
                 text,
@@ -925,9 +931,12 @@ fn plan_makefile(root: &Path, options: &Options, plan: &mut Plan) -> Result<(), 
     Ok(())
 }
 
+/// The first words of the targets' text, by which a later run knows the Makefile it created.
+const MAKE_TARGETS_HEADER: &str = "# The commands of makemigrations, as `cargo run -p ";
+
 fn make_targets(prefix: &str, package: &str) -> String {
     let mut text = format!(
-        "# The commands of makemigrations, as `cargo run -p {package} -- <command>`; DATABASE_URL (or .env)\n\
+        "{MAKE_TARGETS_HEADER}{package} -- <command>`; DATABASE_URL (or .env)\n\
          # picks the database, and without it an embedded SQLite file db.sqlite3 is used.\n\
          MIGRATION = cargo run --quiet -p {package} --\n\n.PHONY:"
     );
@@ -1139,6 +1148,7 @@ mod tests {
 
     #[test]
     fn makefile_targets_get_a_prefix_when_taken() {
+        assert!(make_targets("", "migration").starts_with(MAKE_TARGETS_HEADER));
         let text = make_targets("db-", "migration");
         assert!(
             text.contains("db-migrate:\n\t$(MIGRATION) migrate $(target)"),

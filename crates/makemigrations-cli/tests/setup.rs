@@ -820,6 +820,18 @@ async fn init_creates_the_crates_in_a_workspace_without_them() {
         manifest.contains(r#"members = ["entity", "migration"]"#) && !manifest.contains("profile"),
         "{manifest}"
     );
+    // A second run finds everything in place, the Makefile it created included (its targets
+    // are not the team's, so no second set of them named db-...).
+    let again = init(
+        root,
+        &["--tool-path", tool.to_str().unwrap(), "--no-dev-profile"],
+    );
+    assert!(
+        again.success && again.text.contains("Nothing to do"),
+        "init again:\n{}",
+        again.text
+    );
+    assert!(!root.join("makemigrations.mk").exists(), "{}", again.text);
     let bin = format!("migration-setup-new-{}", std::process::id());
     let manifest_path = root.join("migration/Cargo.toml");
     let mut text = std::fs::read_to_string(&manifest_path).unwrap();
