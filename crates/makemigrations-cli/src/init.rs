@@ -874,9 +874,15 @@ fn glob_covers(pattern: &str, dir: &str) -> bool {
 /// end of the user's Makefile, with `db-` before every name when one of ours is taken there.
 fn plan_makefile(root: &Path, options: &Options, plan: &mut Plan) -> Result<(), Error> {
     let existing = std::fs::read_to_string(root.join("Makefile")).ok();
+    let package = read_manifest(&root.join(&options.migration_dir).join("Cargo.toml"))
+        .ok()
+        .and_then(|m| package_name(&m))
+        .unwrap_or_else(|| "migration".into());
+    let build = format!("build-{package}");
     let taken: Vec<&str> = MAKE_TARGETS
         .iter()
         .copied()
+        .chain([build.as_str()])
         .filter(|t| {
             existing.as_deref().is_some_and(|m| {
                 m.lines()
@@ -885,10 +891,6 @@ fn plan_makefile(root: &Path, options: &Options, plan: &mut Plan) -> Result<(), 
         })
         .collect();
     let prefix = if taken.is_empty() { "" } else { "db-" };
-    let package = read_manifest(&root.join(&options.migration_dir).join("Cargo.toml"))
-        .ok()
-        .and_then(|m| package_name(&m))
-        .unwrap_or_else(|| "migration".into());
     let text = make_targets(prefix, &package);
     match existing {
         None => plan.steps.push(Step::Create {
@@ -935,15 +937,21 @@ fn plan_makefile(root: &Path, options: &Options, plan: &mut Plan) -> Result<(), 
 const MAKE_TARGETS_HEADER: &str = "# The commands of makemigrations, as `cargo run -p ";
 
 fn make_targets(prefix: &str, package: &str) -> String {
+    let build = format!("{prefix}build-{package}");
     let mut text = format!(
         "{MAKE_TARGETS_HEADER}{package} -- <command>`; DATABASE_URL (or .env)\n\
          # picks the database, and without it an embedded SQLite file db.sqlite3 is used.\n\
-         MIGRATION = cargo run --quiet -p {package} --\n\n.PHONY:"
+         MIGRATION = cargo run --quiet -p {package} --\n\n.PHONY: {build}"
     );
     for target in MAKE_TARGETS {
         text.push_str(&format!(" {prefix}{target}"));
     }
-    text.push_str("\n\n");
+    // `cargo run --quiet` would compile in silence, for minutes the first time.
+    text.push_str(&format!(
+        "\n\n# Every command builds first, with cargo's progress showing: the first build compiles the\n\
+         # database drivers and the tool (minutes), which `cargo run --quiet` would do in silence.\n\
+         {build}:\n\tcargo build -p {package}\n\n"
+    ));
     for target in MAKE_TARGETS {
         let args = match *target {
             "makemigrations" => " $(if $(msg),-m \"$(msg)\",)",
@@ -952,7 +960,7 @@ fn make_targets(prefix: &str, package: &str) -> String {
             _ => "",
         };
         text.push_str(&format!(
-            "{prefix}{target}:\n\t$(MIGRATION) {target}{args}\n\n"
+            "{prefix}{target}: {build}\n\t$(MIGRATION) {target}{args}\n\n"
         ));
     }
     text.trim_end().to_string() + "\n"
@@ -1151,7 +1159,8 @@ mod tests {
         assert!(make_targets("", "migration").starts_with(MAKE_TARGETS_HEADER));
         let text = make_targets("db-", "migration");
         assert!(
-            text.contains("db-migrate:\n\t$(MIGRATION) migrate $(target)"),
+            text.contains("db-migrate: db-build-migration\n\t$(MIGRATION) migrate $(target)")
+                && text.contains("db-build-migration:\n\tcargo build -p migration\n"),
             "{text}"
         );
         assert!(glob_covers("crates/*", "crates/entity"));
