@@ -201,12 +201,17 @@ pub struct HalfApplied {
 
 /// The half-applied migrations (none where DDL is transactional).
 pub async fn half_applied(db: &DatabaseConnection) -> Result<Vec<HalfApplied>, DbErr> {
-    if db.get_database_backend() != DbBackend::MySql || !table_exists(db, HALF_APPLIED).await? {
+    if db.get_database_backend() != DbBackend::MySql {
+        return Ok(Vec::new());
+    }
+    let mut reads = introspect::TextReads::acquire(db).await?;
+    let tables = table_columns(&mut reads, &[HALF_APPLIED, HALF_APPLIED_STATEMENTS]).await?;
+    if !tables.contains_key(HALF_APPLIED) {
         return Ok(Vec::new());
     }
     // `*`: a table of the layout before `state` reads as failures.
     let sql = format!("SELECT * FROM {HALF_APPLIED} ORDER BY version");
-    let rows = introspect::query(db, &sql, vec![]).await?;
+    let rows = reads.query(&sql).await?;
     let mut records: Vec<HalfApplied> = rows
         .iter()
         .map(|row| {
@@ -223,12 +228,12 @@ pub async fn half_applied(db: &DatabaseConnection) -> Result<Vec<HalfApplied>, D
             })
         })
         .collect::<Result<_, DbErr>>()?;
-    if table_exists(db, HALF_APPLIED_STATEMENTS).await? {
+    if tables.contains_key(HALF_APPLIED_STATEMENTS) {
         let sql = format!(
             "SELECT version, statement, recorded_at FROM {HALF_APPLIED_STATEMENTS} \
              ORDER BY version, ordinal"
         );
-        for row in introspect::query(db, &sql, vec![]).await? {
+        for row in reads.query(&sql).await? {
             let version: String = row.try_get("", "version")?;
             if let Some(record) = records.iter_mut().find(|r| r.name == version) {
                 record.ran.push(row.try_get("", "statement")?);
@@ -378,13 +383,15 @@ pub async fn applied_in_build(
     db: &DatabaseConnection,
     files: &[&str],
 ) -> Result<Vec<Applied>, Error> {
-    let mut applied = applied(db).await?;
-    if !table_exists(db, REPLACED).await? {
+    let mut reads = introspect::TextReads::acquire(db).await?;
+    let tables = table_columns(&mut reads, &[TRACKING_TABLE, CHECKSUMS, REPLACED]).await?;
+    let mut applied = read_applied(&mut reads, &tables).await?;
+    if !tables.contains_key(REPLACED) {
         return Ok(applied);
     }
     let sql = format!("SELECT version, replaced_by FROM {REPLACED}");
     let mut taken_over = Vec::new();
-    for row in introspect::query(db, &sql, vec![]).await? {
+    for row in reads.query(&sql).await? {
         let unreadable = |e: DbErr| Error::CorruptTrackingTable {
             table: REPLACED,
             problem: format!("a row cannot be read ({e})"),
@@ -416,17 +423,24 @@ pub async fn applied_in_build(
 /// `makemigrations_checksums` holds for each. Reads only; a missing table reads as empty. A table
 /// without the expected columns, or a row that cannot be read, is `Error::CorruptTrackingTable`.
 pub async fn applied(db: &DatabaseConnection) -> Result<Vec<Applied>, Error> {
-    if !table_exists(db, TRACKING_TABLE).await? {
+    let mut reads = introspect::TextReads::acquire(db).await?;
+    let tables = table_columns(&mut reads, &[TRACKING_TABLE, CHECKSUMS]).await?;
+    read_applied(&mut reads, &tables).await
+}
+
+/// Every command reads this first, so it takes three round trips to a server on one connection,
+/// whatever the history: one for the tables' columns, one per table read.
+async fn read_applied(
+    reads: &mut introspect::TextReads<'_>,
+    tables: &BTreeMap<String, BTreeSet<String>>,
+) -> Result<Vec<Applied>, Error> {
+    let Some(columns) = tables.get(TRACKING_TABLE) else {
         return Ok(Vec::new());
-    }
-    expect_columns(db, TRACKING_TABLE, &["version", "applied_at"]).await?;
+    };
+    expect_columns(TRACKING_TABLE, columns, &["version", "applied_at"])?;
     let sql = format!("SELECT version, applied_at FROM {TRACKING_TABLE}");
     let mut applied = Vec::new();
-    for (i, row) in introspect::query(db, &sql, vec![])
-        .await?
-        .iter()
-        .enumerate()
-    {
+    for (i, row) in reads.query(&sql).await?.iter().enumerate() {
         let unreadable = |e: DbErr| Error::CorruptTrackingTable {
             table: TRACKING_TABLE,
             problem: format!("row {} cannot be read ({e})", i + 1),
@@ -438,14 +452,14 @@ pub async fn applied(db: &DatabaseConnection) -> Result<Vec<Applied>, Error> {
             order: None,
         });
     }
-    if table_exists(db, CHECKSUMS).await? {
-        expect_columns(db, CHECKSUMS, &["version", "checksum", "applied_order"]).await?;
+    if let Some(columns) = tables.get(CHECKSUMS) {
+        expect_columns(
+            CHECKSUMS,
+            columns,
+            &["version", "checksum", "applied_order"],
+        )?;
         let sql = format!("SELECT version, checksum, applied_order FROM {CHECKSUMS}");
-        for (i, row) in introspect::query(db, &sql, vec![])
-            .await?
-            .iter()
-            .enumerate()
-        {
+        for (i, row) in reads.query(&sql).await?.iter().enumerate() {
             let unreadable = |e: DbErr| Error::CorruptTrackingTable {
                 table: CHECKSUMS,
                 problem: format!("row {} cannot be read ({e})", i + 1),
@@ -462,34 +476,58 @@ pub async fn applied(db: &DatabaseConnection) -> Result<Vec<Applied>, Error> {
     Ok(applied)
 }
 
+/// Those of the tool's `tables` that exist, in the schema that CREATE TABLE writes to (as
+/// `table_exists` has it), each with the names of its columns (lowercase) that the user can see:
+/// one query.
+async fn table_columns(
+    reads: &mut introspect::TextReads<'_>,
+    tables: &[&str],
+) -> Result<BTreeMap<String, BTreeSet<String>>, DbErr> {
+    use crate::runtime::sql::literal;
+    let names = tables
+        .iter()
+        .map(|t| literal(t))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = match reads.backend() {
+        // pg_attribute, not information_schema: that one hides the columns of a table the
+        // user has no right on, which would read as a table without columns. Not anywhere on
+        // search_path: with `search_path=sales,public` the tables of `public` belong to another
+        // history.
+        DbBackend::Postgres => format!(
+            "SELECT c.relname::text AS tbl, a.attname::text AS name FROM pg_class c \
+             LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+             WHERE c.relnamespace = current_schema()::regnamespace AND c.relname IN ({names}) \
+               AND c.relkind IN ('r', 'p')"
+        ),
+        DbBackend::MySql => format!(
+            "SELECT CAST(t.TABLE_NAME AS CHAR) AS tbl, CAST(c.COLUMN_NAME AS CHAR) AS name \
+             FROM information_schema.TABLES t LEFT JOIN information_schema.COLUMNS c \
+               ON c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME \
+             WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME IN ({names})"
+        ),
+        _ => format!(
+            "SELECT m.name AS tbl, p.name AS name FROM sqlite_master m \
+             LEFT JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name IN ({names})"
+        ),
+    };
+    let mut tables: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for row in reads.query(&sql).await? {
+        let table: String = row.try_get("", "tbl")?;
+        let columns = tables.entry(table.to_lowercase()).or_default();
+        if let Some(column) = row.try_get::<Option<String>>("", "name")? {
+            columns.insert(column.to_lowercase());
+        }
+    }
+    Ok(tables)
+}
+
 /// Fails with `Error::CorruptTrackingTable` when `table` lacks one of `columns`.
-async fn expect_columns(
-    db: &DatabaseConnection,
+fn expect_columns(
     table: &'static str,
+    present: &BTreeSet<String>,
     columns: &[&str],
 ) -> Result<(), Error> {
-    let (sql, values): (&str, Vec<sea_orm::Value>) = match db.get_database_backend() {
-        // pg_attribute, not information_schema: that one hides the columns of a table the
-        // user has no right on, which would read as a table without columns.
-        DbBackend::Postgres => (
-            "SELECT a.attname::text AS name FROM pg_attribute a \
-             JOIN pg_class c ON c.oid = a.attrelid \
-             WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = $1 \
-               AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped",
-            vec![table.into()],
-        ),
-        DbBackend::MySql => (
-            "SELECT CAST(COLUMN_NAME AS CHAR) AS name FROM information_schema.COLUMNS \
-             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
-            vec![table.into()],
-        ),
-        _ => ("SELECT name FROM pragma_table_info(?)", vec![table.into()]),
-    };
-    let present: BTreeSet<String> = introspect::query(db, sql, values)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<String>("", "name").map(|n| n.to_lowercase()))
-        .collect::<Result<_, _>>()?;
     let missing: Vec<&str> = columns
         .iter()
         .copied()
@@ -505,7 +543,7 @@ async fn expect_columns(
         problem: format!(
             "it has no column {} (it has: {})",
             missing.join(", "),
-            present.into_iter().collect::<Vec<_>>().join(", ")
+            present.iter().cloned().collect::<Vec<_>>().join(", ")
         ),
     })
 }

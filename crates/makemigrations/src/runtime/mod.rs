@@ -15,7 +15,7 @@
 mod mysql;
 mod postgres;
 mod postgres_views;
-mod sql;
+pub(crate) mod sql;
 mod sqlite_rebuild;
 mod statements;
 
