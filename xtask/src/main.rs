@@ -1,5 +1,5 @@
 //! Developer tasks: `cargo xtask bench`, `bench-validate`, `bench-squash` (squash_bench.rs),
-//! `bench-app` (app_bench.rs).
+//! `bench-app` (app_bench.rs), `bench-latency` (latency_bench.rs).
 //!
 //! `bench` builds a project of 1,000 generated entities (10 columns, one index and one foreign key
 //! each), generates and applies its initial migration, then times the two commands a team runs
@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 mod app_bench;
+mod latency_bench;
 mod squash_bench;
 mod tidy;
 mod validate_bench;
@@ -42,8 +43,9 @@ fn main() -> Result<()> {
         "bench-validate" => validate_bench::bench_validate(),
         "bench-squash" => squash_bench::bench_squash(),
         "bench-app" => app_bench::bench_app(),
+        "bench-latency" => latency_bench::bench_latency(),
         _ => bail!(
-            "usage: cargo xtask bench [--release] [--plain-dev-profile] [--keep] [--servers-only] | bench-validate | bench-squash [--release] | bench-app [--with-cli]"
+            "usage: cargo xtask bench [--release] [--plain-dev-profile] [--keep] [--servers-only] | bench-validate | bench-squash [--release] | bench-app [--with-cli] | bench-latency [--one-way-ms N]"
         ),
     }
 }
@@ -579,7 +581,8 @@ fn median(binary: &Path, project: &Path, url: &str, args: &[&str]) -> Result<Mea
 /// how long it took, its peak RSS and CPU time, and the phases it printed; fails unless it exits
 /// with `expect`.
 fn timed(binary: &Path, project: &Path, url: &str, args: &[&str], expect: i32) -> Result<Measured> {
-    let rss_file = project.join("rss.txt");
+    // Not in `project`, which may be the repository itself (bench-latency).
+    let rss_file = std::env::temp_dir().join(format!("mm-bench-rss-{}.txt", std::process::id()));
     let mut attempts = 0;
     let (out, wall) = loop {
         let started = Instant::now();
