@@ -102,6 +102,9 @@ fn measure(
 ) -> Result<Vec<(String, Duration, Duration)>> {
     super::timed(binary, root, url, &["migrate"], 0)?;
     let upstream = host_port(url)?;
+    // Here, not in the forwarder, where a failure would only show as the commands' own errors.
+    TcpStream::connect(&upstream)
+        .with_context(|| format!("bench-latency forwards over TCP; {upstream} does not answer"))?;
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let slow_url = with_host_port(url, &listener.local_addr()?.to_string())?;
     std::thread::spawn(move || forward(listener, upstream, delay));

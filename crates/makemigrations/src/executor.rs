@@ -483,7 +483,7 @@ async fn table_columns(
     reads: &mut introspect::TextReads<'_>,
     tables: &[&str],
 ) -> Result<BTreeMap<String, BTreeSet<String>>, DbErr> {
-    use crate::runtime::sql::literal;
+    use crate::runtime::literal;
     let names = tables
         .iter()
         .map(|t| literal(t))
@@ -500,26 +500,41 @@ async fn table_columns(
              WHERE c.relnamespace = current_schema()::regnamespace AND c.relname IN ({names}) \
                AND c.relkind IN ('r', 'p')"
         ),
-        DbBackend::MySql => format!(
-            "SELECT CAST(t.TABLE_NAME AS CHAR) AS tbl, CAST(c.COLUMN_NAME AS CHAR) AS name \
-             FROM information_schema.TABLES t LEFT JOIN information_schema.COLUMNS c \
-               ON c.TABLE_SCHEMA = t.TABLE_SCHEMA AND c.TABLE_NAME = t.TABLE_NAME \
-             WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME IN ({names})"
-        ),
+        // MariaDB fills information_schema on demand, narrowed only by a constant equality on
+        // the schema and the table name: each table gets its own branch.
+        DbBackend::MySql => tables
+            .iter()
+            .map(|t| {
+                let t = literal(t);
+                format!(
+                    "SELECT CAST(TABLE_NAME AS CHAR) AS tbl, CAST(NULL AS CHAR) AS name \
+                     FROM information_schema.TABLES \
+                     WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {t} \
+                     UNION ALL SELECT CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR) \
+                     FROM information_schema.COLUMNS \
+                     WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {t}"
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL "),
         _ => format!(
             "SELECT m.name AS tbl, p.name AS name FROM sqlite_master m \
              LEFT JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name IN ({names})"
         ),
     };
-    let mut tables: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut found: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for row in reads.query(&sql).await? {
         let table: String = row.try_get("", "tbl")?;
-        let columns = tables.entry(table.to_lowercase()).or_default();
+        // The name exactly: MySQL compares its catalog's names without regard to case.
+        if !tables.contains(&table.as_str()) {
+            continue;
+        }
+        let columns = found.entry(table).or_default();
         if let Some(column) = row.try_get::<Option<String>>("", "name")? {
             columns.insert(column.to_lowercase());
         }
     }
-    Ok(tables)
+    Ok(found)
 }
 
 /// Fails with `Error::CorruptTrackingTable` when `table` lacks one of `columns`.

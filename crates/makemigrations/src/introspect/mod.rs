@@ -50,11 +50,10 @@ pub async fn query<C: ConnectionTrait>(
 }
 
 /// One pooled connection held for a few reads without parameters, each sent as text in one
-/// round trip. Through sea-orm every statement is prepared first (three round trips on
-/// PostgreSQL: prepare, execute, sync; two on MySQL), and every statement takes a connection
-/// from the pool and gives it back with a ping, during which the next statement opens another
-/// connection: against a database 20 ms away that is most of a command's time. The rows come as
-/// text, which sqlx decodes into the same Rust types.
+/// round trip. Through sea-orm every statement is prepared first (two round trips: prepare,
+/// execute), takes a connection from the pool and gives it back with a ping (a third), during
+/// which the next statement opens another connection: against a database 20 ms away that is
+/// most of a command's time. The rows come as text, which sqlx decodes into the same Rust types.
 pub enum TextReads<'d> {
     #[cfg(feature = "postgres")]
     Postgres(sea_orm::sqlx::pool::PoolConnection<sea_orm::sqlx::Postgres>),
@@ -66,16 +65,20 @@ pub enum TextReads<'d> {
 
 impl<'d> TextReads<'d> {
     pub async fn acquire(db: &'d DatabaseConnection) -> Result<Self, DbErr> {
-        Ok(match db.get_database_backend() {
+        #[cfg(any(feature = "postgres", feature = "mysql"))]
+        use sea_orm::DatabaseConnectionType as Pool;
+        // By the connection's kind, not its backend: a mock or proxy connection that says
+        // PostgreSQL has no pool, and goes through sea-orm.
+        Ok(match &db.inner {
             #[cfg(feature = "postgres")]
-            DbBackend::Postgres => Self::Postgres(
+            Pool::SqlxPostgresPoolConnection(_) => Self::Postgres(
                 db.get_postgres_connection_pool()
                     .acquire()
                     .await
                     .map_err(acquire_failed)?,
             ),
             #[cfg(feature = "mysql")]
-            DbBackend::MySql => Self::MySql(
+            Pool::SqlxMySqlPoolConnection(_) => Self::MySql(
                 db.get_mysql_connection_pool()
                     .acquire()
                     .await

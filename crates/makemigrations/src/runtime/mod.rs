@@ -15,7 +15,7 @@
 mod mysql;
 mod postgres;
 mod postgres_views;
-pub(crate) mod sql;
+mod sql;
 mod sqlite_rebuild;
 mod statements;
 
