@@ -72,9 +72,9 @@ pub fn bench_latency() -> Result<()> {
     writeln!(report, "|---|---|---|---|---|")?;
     for (name, admin) in servers {
         let url = database_url(&admin, &database)?;
-        create_database(name, &admin, &database)?;
+        admin_sql(name, &admin, &format!("CREATE DATABASE {database}"))?;
         let measured = measure(&root, &binary, &url, delay);
-        drop_database(name, &admin, &database)?;
+        admin_sql(name, &admin, &format!("DROP DATABASE IF EXISTS {database}"))?;
         for (command, direct, slow) in measured? {
             let trips = (slow - direct).as_secs_f64() / (2.0 * delay.as_secs_f64());
             let row = format!(
@@ -186,25 +186,12 @@ fn database_url(admin: &str, database: &str) -> Result<String> {
     Ok(format!("{scheme}://{authority}/{database}{query}"))
 }
 
-fn create_database(server: &str, admin: &str, database: &str) -> Result<()> {
+/// Runs `sql` with the server's own client, as `admin`.
+fn admin_sql(server: &str, admin: &str, sql: &str) -> Result<()> {
     if server == "PostgreSQL" {
-        super::run(
-            "psql",
-            &[admin, "-qc", &format!("CREATE DATABASE {database}")],
-        )
+        super::run("psql", &[admin, "-qc", sql])
     } else {
-        super::mysql_admin(admin, &format!("CREATE DATABASE {database}"))
-    }
-}
-
-fn drop_database(server: &str, admin: &str, database: &str) -> Result<()> {
-    if server == "PostgreSQL" {
-        super::run(
-            "psql",
-            &[admin, "-qc", &format!("DROP DATABASE IF EXISTS {database}")],
-        )
-    } else {
-        super::mysql_admin(admin, &format!("DROP DATABASE IF EXISTS {database}"))
+        super::mysql_admin(admin, sql)
     }
 }
 

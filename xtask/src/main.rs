@@ -877,17 +877,14 @@ fn failed_commands_are_shown_without_passwords() {
     assert_eq!(without_password("-qc"), "-qc");
 }
 
-#[cfg(test)]
-mod tests {
-    /// The bench measures what `init` writes (the tool is only a dev-dependency here).
-    #[test]
-    fn the_bench_profile_is_inits() {
-        assert_eq!(
-            super::DEV_PROFILE_OPT_LEVEL,
-            format!(
-                "opt-level = {}",
-                makemigrations_cli::init::DEV_PROFILE_OPT_LEVEL
-            )
-        );
-    }
+/// The bench measures what `init` writes (the tool is only a dev-dependency here).
+#[test]
+fn the_bench_profile_is_inits() {
+    assert_eq!(
+        DEV_PROFILE_OPT_LEVEL,
+        format!(
+            "opt-level = {}",
+            makemigrations_cli::init::DEV_PROFILE_OPT_LEVEL
+        )
+    );
 }

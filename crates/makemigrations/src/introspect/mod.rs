@@ -100,30 +100,30 @@ impl<'d> TextReads<'d> {
 
     /// The rows of `sql`, which takes no parameters.
     pub async fn query(&mut self, sql: &str) -> Result<Vec<QueryResult>, DbErr> {
-        #[cfg(any(feature = "postgres", feature = "mysql"))]
-        use sea_orm::sqlx;
-        #[cfg(any(feature = "postgres", feature = "mysql"))]
-        let failed = |e: sqlx::Error| DbErr::Query(sea_orm::RuntimeErr::SqlxError(e.into()));
         match self {
             #[cfg(feature = "postgres")]
-            Self::Postgres(conn) => Ok(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-                .fetch_all(&mut **conn)
-                .await
-                .map_err(failed)?
-                .into_iter()
-                .map(QueryResult::from)
-                .collect()),
+            Self::Postgres(conn) => text_rows::<sea_orm::sqlx::Postgres>(conn, sql).await,
             #[cfg(feature = "mysql")]
-            Self::MySql(conn) => Ok(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-                .fetch_all(&mut **conn)
-                .await
-                .map_err(failed)?
-                .into_iter()
-                .map(QueryResult::from)
-                .collect()),
+            Self::MySql(conn) => text_rows::<sea_orm::sqlx::MySql>(conn, sql).await,
             Self::Other(db) => query(*db, sql, vec![]).await,
         }
     }
+}
+
+/// `sql` over sqlx's text protocol, its rows as sea-orm's.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn text_rows<DB>(conn: &mut DB::Connection, sql: &str) -> Result<Vec<QueryResult>, DbErr>
+where
+    DB: sea_orm::sqlx::Database,
+    for<'c> &'c mut DB::Connection: sea_orm::sqlx::Executor<'c, Database = DB>,
+    QueryResult: From<DB::Row>,
+{
+    use sea_orm::sqlx;
+    let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_all(conn)
+        .await
+        .map_err(|e| DbErr::Query(sea_orm::RuntimeErr::SqlxError(e.into())))?;
+    Ok(rows.into_iter().map(QueryResult::from).collect())
 }
 
 /// As sea-orm reports a connection the pool could not give.
